@@ -1,0 +1,9 @@
+"""One module per `nn-compare` subcommand, each with `add_parser` and `run`.
+
+Modules import the heavy parts (TensorFlow) inside `run`, so `--help` and
+bad-input errors answer at once.
+"""
+
+from . import gradients
+
+COMMANDS = [gradients]

@@ -1,0 +1,69 @@
+"""Options shared by several subcommands, and turning them into a spec."""
+
+from __future__ import annotations
+
+import argparse
+
+from handrolled import DTYPES, NetworkSpec
+from handrolled.errors import SpecError
+
+BOOK_HIDDEN = "100:sigmoid"
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def add_network_options(parser: argparse.ArgumentParser, hidden: str = BOOK_HIDDEN) -> None:
+    parser.add_argument("--hidden", default=hidden, metavar="SPEC",
+                        help="hidden layers, e.g. '100:sigmoid' or '256:relu,256:tanh' "
+                             f"(default: {hidden})")
+    parser.add_argument("--dtype", default="float64", choices=DTYPES,
+                        help="floating-point type of both implementations (default: float64)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed for weights, data and shuffling (default: 0)")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+
+
+def spec_from_args(args, inputs: int = 784, classes: int = 10) -> NetworkSpec:
+    return NetworkSpec.from_text(args.hidden, inputs=inputs, classes=classes,
+                                 dtype=args.dtype, seed=args.seed)
+
+
+def load_weights_file(path: str, spec: NetworkSpec):
+    """Weights from an .npz: keys W1, b1, ... (Keras layout) or w1, w2, ... (the book's)."""
+    import numpy as np
+
+    from handrolled import from_bias_row, validate
+
+    try:
+        with np.load(path) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise SpecError(f"weights file {path} does not exist") from None
+    except (OSError, ValueError) as error:
+        raise SpecError(f"cannot read weights file {path}: {error}; expected an .npz with "
+                        f"W1, b1, ... or the book's w1, w2, ...") from None
+    if arrays and all(key.startswith("w") and key[1:].isdigit() for key in arrays):
+        return from_bias_row(spec, [arrays[f"w{l}"] for l in range(1, len(arrays) + 1)
+                                    if f"w{l}" in arrays])
+    return validate(spec, arrays)

@@ -1,0 +1,112 @@
+"""The third witness: central finite differences of the hand-written loss.
+
+It needs no framework, only the forward pass, so it checks the hand-written
+derivatives independently of Keras.  Always computed in float64.
+
+Two modes per parameter tensor, both with the fourth-order central stencil
+
+    L'(w; d) ~ [-L(w + 2h d) + 8 L(w + h d) - 8 L(w - h d) + L(w - 2h d)] / (12 h)
+
+* directions ("fast", like torch.autograd.gradcheck's fast mode): d is a
+  random +-1 vector over the whole tensor; compare with sum(grad * d);
+* elements (sampled): d is one unit vector e_i for a few random i; compare with grad_i.
+
+A check whose perturbation moves any pre-activation across a kink of its
+activation (relu at 0) measures the average of two slopes, not the
+derivative; it is counted as a kink and left out of the comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from handrolled import Network, NetworkSpec, Params, cross_entropy
+
+from .tolerances import FLOOR_FRACTION
+
+STENCIL = ((2.0, -1.0), (1.0, 8.0), (-1.0, -8.0), (-2.0, 1.0))  # (step multiple, weight)
+STEP_DIRECTION = 1e-6  # per element; a +-1 direction moves z by ~sqrt(n_in) times this
+STEP_ELEMENT = 1e-4    # a single weight: larger step, so round-off (eps * L / h) stays small
+
+
+@dataclass
+class FiniteDifferenceResult:
+    """Worst relative difference over the checks that avoided kinks (None if none did)."""
+
+    max_rel_diff: float | None
+    checks: int
+    kinks: int
+
+
+class FiniteDifferences:
+    """Finite-difference checks of one network's gradients on one batch."""
+
+    def __init__(self, spec: NetworkSpec, params: Params, X: np.ndarray, Y: np.ndarray,
+                 directions: int = 4, elements: int = 8, seed: int = 0):
+        spec64 = dataclasses.replace(spec, dtype="float64")
+        self.net = Network(spec64, {k: np.asarray(v, np.float64) for k, v in params.items()})
+        self.base = dict(self.net.params)
+        self.X = np.asarray(X, np.float64)
+        self.Y = np.asarray(Y, np.float64)
+        self.directions = directions
+        self.elements = elements
+        self.rng = np.random.default_rng(seed)
+        self.kinks = [np.asarray(f.kinks) for f in self.net.activations]
+        self.base_loss, cache = self._loss(self.base)
+        self.base_signs = self._kink_signs(cache)
+
+    def check(self, name: str, grad: np.ndarray) -> FiniteDifferenceResult:
+        """Compare `grad` (the gradient of parameter `name`) with finite differences."""
+        grad = np.asarray(grad, np.float64)
+        shape = self.base[name].shape
+        worst, checks, kinks = None, 0, 0
+        probes = [(self.rng.choice([-1.0, 1.0], size=shape), STEP_DIRECTION)
+                  for _ in range(self.directions)]
+        scale = FLOOR_FRACTION * np.sqrt(np.sum(grad * grad))
+        elem_scale = FLOOR_FRACTION * np.abs(grad).max()
+        for index in self.rng.choice(grad.size, size=min(self.elements, grad.size),
+                                     replace=False):
+            unit = np.zeros(shape)
+            unit.flat[index] = 1.0
+            probes.append((unit, STEP_ELEMENT))
+        for number, (direction, step) in enumerate(probes):
+            numeric, crossed = self._directional(name, direction, step)
+            if crossed:
+                kinks += 1
+                continue
+            analytic = float(np.sum(grad * direction))
+            # The stencil's own round-off is about 3 eps |L| / h (its weights
+            # sum to 18/12); a difference within that is no difference.
+            noise = 4 * np.finfo(np.float64).eps * max(1.0, abs(self.base_loss)) / step
+            excess = max(0.0, abs(numeric - analytic) - noise)
+            floor = scale if number < self.directions else elem_scale
+            denominator = max(abs(numeric), abs(analytic), floor)
+            rel = float(excess / denominator) if denominator > 0 else 0.0
+            worst = rel if worst is None else max(worst, rel)
+            checks += 1
+        return FiniteDifferenceResult(worst, checks, kinks)
+
+    def _directional(self, name: str, direction: np.ndarray, step: float) -> tuple[float, bool]:
+        """The stencil estimate of dL/dw along `direction`, and whether a kink was crossed."""
+        total, crossed = 0.0, False
+        for multiple, weight in STENCIL:
+            params = dict(self.base)
+            params[name] = self.base[name] + (multiple * step) * direction
+            loss, cache = self._loss(params)
+            total += weight * loss
+            crossed = crossed or self._kink_signs(cache) != self.base_signs
+        self.net.params = self.base
+        return float(total / (12.0 * step)), crossed
+
+    def _loss(self, params: Params):
+        self.net.params = params
+        cache = self.net.forward(self.X)
+        return cross_entropy(cache.z[-1], self.Y)[0], cache
+
+    def _kink_signs(self, cache) -> list[bytes]:
+        """For every hidden z and kink c, the sign pattern of z - c (as bytes to compare)."""
+        return [np.sign(z[..., None] - kinks).astype(np.int8).tobytes()
+                for z, kinks in zip(cache.z, self.kinks) if kinks.size]

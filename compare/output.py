@@ -1,0 +1,61 @@
+"""Writing results: atomic files and tables.
+
+Every file is written to a temporary name in the same directory and then
+renamed, so an interrupted run never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from handrolled.errors import SpecError
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write `data` to `path` via a temporary file and os.replace."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SpecError(f"cannot create directory {path.parent}: {error.strerror}") from None
+    if path.is_dir():
+        raise SpecError(f"{path} is a directory; expected a file path")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise SpecError(f"cannot write to {path.parent}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, mode) as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _json_safe(value):
+    """NaN and inf are not JSON: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    return write_atomic(path, json.dumps(_json_safe(obj), indent=2) + "\n")
+
+
+def fmt(value, digits: int = 2) -> str:
+    """A float in scientific notation for tables; '-' for None."""
+    if value is None:
+        return "-"
+    return f"{value:.{digits}e}"

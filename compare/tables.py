@@ -1,0 +1,31 @@
+"""Plain-text tables for the terminal and for report.md (tabulate)."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from .output import fmt
+
+
+def gradient_table(result, tablefmt: str = "simple") -> str:
+    """The gradient parity table, with the tolerance used and a verdict line."""
+    rows = [[row.layer, row.param, "x".join(map(str, row.shape)), fmt(row.max_abs_diff),
+             fmt(row.max_rel_diff), _fd_cell(row), "yes" if row.agree else "NO"]
+            for row in result.rows]
+    headers = ["layer", "param", "shape", "max abs diff", "max rel diff",
+               "fd rel diff", "agree"]
+    table = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    verdict = "AGREE" if result.agree else "DISAGREE"
+    return (f"Gradients: handrolled vs keras, {result.spec.describe()}, {result.spec.dtype}, "
+            f"batch {result.batch}, seed {result.spec.seed}\n"
+            f"loss: handrolled {result.loss_handrolled:.17g}  keras {result.loss_keras:.17g}\n"
+            f"{table}\n"
+            f"tolerance {result.tolerance.describe()}\n"
+            f"verdict: {verdict}")
+
+
+def _fd_cell(row) -> str:
+    if row.fd_max_rel_diff is None:
+        return "kink" if row.fd_kinks else "-"
+    cell = fmt(row.fd_max_rel_diff)
+    return f"{cell} ({row.fd_kinks} at kinks)" if row.fd_kinks else cell

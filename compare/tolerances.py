@@ -1,0 +1,67 @@
+"""How close is close enough, per dtype, and how differences are measured.
+
+Relative difference of two tensors h (handrolled) and k (keras), elementwise:
+
+    rel_i = |h_i - k_i| / max(|h_i|, |k_i|, floor),   floor = FLOOR_FRACTION * max_j max(|h_j|, |k_j|)
+
+The floor keeps elements that are tiny compared with the rest of the tensor
+(gradients that cancel to almost zero) from turning round-off into huge
+relative errors; a real bug still shows, because it changes elements by
+amounts comparable to their size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Elements below 1% of the tensor's largest magnitude are judged against that
+# 1% instead of their own size.  Measured: OpenBLAS and TensorFlow's Eigen
+# sum 784-long dot products in different orders; with a 0.1% floor a float64
+# 784-256x4-10 network already reached 9e-13 relative on W1 (abs 8e-18).
+FLOOR_FRACTION = 1e-2
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    dtype: str
+    rtol: float      # handrolled vs keras, max relative difference
+    fd_rtol: float   # handrolled vs central finite differences (computed in float64)
+
+    def describe(self) -> str:
+        return (f"{self.dtype}: handrolled vs keras rel <= {self.rtol:g}, "
+                f"handrolled vs finite differences rel <= {self.fd_rtol:g}")
+
+
+TOLERANCES = {
+    # float64: both sides agree to a few ulps (measured ~1e-13 at worst).
+    "float64": Tolerance("float64", rtol=1e-12, fd_rtol=1e-6),
+    # float32 (loosened): unit round-off is 6e-8 and different summation orders
+    # through four layers measured up to ~5e-5; 1e-3 leaves margin while any
+    # real derivative bug still shows as an O(1) difference.
+    "float32": Tolerance("float32", rtol=1e-3, fd_rtol=1e-3),
+}
+
+
+def tolerance_for(dtype: str) -> Tolerance:
+    return TOLERANCES[dtype]
+
+
+def max_diffs(h: np.ndarray, k: np.ndarray) -> tuple[float, float]:
+    """(max absolute difference, max floored relative difference) of two tensors."""
+    h = np.asarray(h, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    if h.shape != k.shape:
+        raise ValueError(f"shapes differ: handrolled {h.shape} vs keras {k.shape}")
+    if h.size == 0:
+        return 0.0, 0.0
+    diff = np.abs(h - k)
+    if not np.all(np.isfinite(diff)):
+        return float("inf"), float("inf")
+    magnitude = np.maximum(np.abs(h), np.abs(k))
+    floor = FLOOR_FRACTION * magnitude.max()
+    denominator = np.maximum(magnitude, floor)
+    # Where both tensors are exactly zero the difference is zero too: 0/0 -> 0.
+    rel = np.divide(diff, denominator, out=np.zeros_like(diff), where=denominator > 0)
+    return float(diff.max()), float(rel.max())

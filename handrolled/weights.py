@@ -1,0 +1,116 @@
+"""Weights: seeded initialisation, validation, and the book's layout.
+
+Weights are a dict {'W1': array, 'b1': array, 'W2': ..., ...} whose keys and
+shapes come from `NetworkSpec.param_shapes()`.  Both implementations use the
+same keys, so comparing them is one loop.
+
+Two initialisation schemes:
+
+* "glorot" (default): W ~ U(-r, r), r = sqrt(6 / (n_in + n_out)), b = 0 --
+  the rule of Keras' Dense default (GlorotUniform + Zeros).
+* "book": the scheme of "Programming Machine Learning": one matrix per layer
+  with the bias as row 0, shape (n_in + 1, n_out), all of it ~ N(0, 1 / (n_in + 1)),
+  so the biases start random too.
+
+The book stores each layer as one matrix with the bias in row 0;
+`to_bias_row` and `from_bias_row` convert between the two layouts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SpecError
+from .spec import NetworkSpec
+
+Params = dict[str, np.ndarray]
+
+INIT_SCHEMES = ("glorot", "book")
+
+
+def init_weights(spec: NetworkSpec, scheme: str = "glorot", seed: int | None = None) -> Params:
+    """Fresh weights for `spec`, drawn from NumPy's seeded generator."""
+    rng = np.random.default_rng(spec.seed if seed is None else seed)
+    if scheme == "glorot":
+        params = _glorot(spec, rng)
+    elif scheme == "book":
+        params = from_bias_row(spec, _book_bias_row(spec, rng))
+    else:
+        raise SpecError(f"unknown init scheme '{scheme}'; accepted: {', '.join(INIT_SCHEMES)}")
+    return {name: value.astype(spec.dtype) for name, value in params.items()}
+
+
+def _glorot(spec: NetworkSpec, rng: np.random.Generator) -> Params:
+    params = {}
+    for l in range(1, spec.depth + 1):
+        n_in, n_out = spec.sizes[l - 1], spec.sizes[l]
+        limit = np.sqrt(6.0 / (n_in + n_out))
+        params[f"W{l}"] = rng.uniform(-limit, limit, size=(n_in, n_out))
+        params[f"b{l}"] = np.zeros(n_out)
+    return params
+
+
+def _book_bias_row(spec: NetworkSpec, rng: np.random.Generator) -> list[np.ndarray]:
+    matrices = []
+    for l in range(1, spec.depth + 1):
+        rows = spec.sizes[l - 1] + 1
+        matrices.append(rng.standard_normal((rows, spec.sizes[l])) * np.sqrt(1.0 / rows))
+    return matrices
+
+
+def validate(spec: NetworkSpec, params: Params) -> Params:
+    """Check names, shapes and finiteness; return the weights cast to spec.dtype."""
+    expected = spec.param_shapes()
+    missing = [name for name in expected if name not in params]
+    extra = [name for name in params if name not in expected]
+    if missing or extra:
+        raise SpecError(f"weights have keys {sorted(params)}; expected {list(expected)} "
+                        f"for a {spec.describe()} network")
+    checked = {}
+    for name, shape in expected.items():
+        value = np.asarray(params[name])
+        if value.shape != shape:
+            raise SpecError(f"weight {name} has shape {value.shape}; expected {shape} "
+                            f"for a {spec.describe()} network")
+        if not np.all(np.isfinite(value)):
+            raise SpecError(f"weight {name} contains NaN or inf; weights must be finite")
+        checked[name] = np.ascontiguousarray(value, dtype=spec.dtype)
+    return checked
+
+
+def as_list(params: Params) -> list[np.ndarray]:
+    """[W1, b1, W2, b2, ...]: the order of `keras.Model.get_weights()`."""
+    depth = len(params) // 2
+    return [params[f"{kind}{l}"] for l in range(1, depth + 1) for kind in ("W", "b")]
+
+
+def from_list(spec: NetworkSpec, arrays: list[np.ndarray]) -> Params:
+    """Inverse of `as_list`, validated against `spec`."""
+    names = list(spec.param_shapes())
+    if len(arrays) != len(names):
+        raise SpecError(f"got {len(arrays)} weight arrays; expected {len(names)} "
+                        f"({', '.join(names)}) for a {spec.describe()} network")
+    return validate(spec, dict(zip(names, arrays)))
+
+
+def to_bias_row(params: Params) -> list[np.ndarray]:
+    """Keras layout -> the book's: [[b_l; W_l] of shape (n_in + 1, n_out) per layer]."""
+    depth = len(params) // 2
+    return [np.vstack([params[f"b{l}"][None, :], params[f"W{l}"]]) for l in range(1, depth + 1)]
+
+
+def from_bias_row(spec: NetworkSpec, matrices: list[np.ndarray]) -> Params:
+    """The book's layout -> Keras': row 0 of each matrix is b_l, the rest is W_l."""
+    if len(matrices) != spec.depth:
+        raise SpecError(f"got {len(matrices)} bias-row matrices; expected {spec.depth} "
+                        f"(one per layer) for a {spec.describe()} network")
+    params = {}
+    for l, matrix in enumerate(matrices, start=1):
+        matrix = np.asarray(matrix)
+        expected = (spec.sizes[l - 1] + 1, spec.sizes[l])
+        if matrix.shape != expected:
+            raise SpecError(f"bias-row matrix {l} has shape {matrix.shape}; expected {expected} "
+                            f"(n_in + 1, n_out) for a {spec.describe()} network")
+        params[f"W{l}"] = matrix[1:]
+        params[f"b{l}"] = matrix[0]
+    return validate(spec, params)

@@ -1,0 +1,17 @@
+"""keras_impl: the Keras 3 (TensorFlow) twin of a `handrolled` network.
+
+    from keras_impl import build_model, loss_and_gradients
+    model = build_model(spec, weights)          # same weights as the NumPy network
+    loss, grads = loss_and_gradients(model, spec, X, Y)
+
+Importing this package imports TensorFlow quietly (see `runtime`).
+"""
+
+from .runtime import keras, seed_everything, tf  # noqa: F401  (import TF first, quietly)
+from . import activations  # noqa: E402
+from .gradients import loss_and_gradients  # noqa: E402
+from .model import (build_model, check_dtype, loss_function, predict_logits,  # noqa: E402
+                    predict_proba, read_weights)
+
+__all__ = ["keras", "tf", "seed_everything", "activations", "loss_and_gradients", "build_model",
+           "check_dtype", "loss_function", "predict_logits", "predict_proba", "read_weights"]

@@ -1,0 +1,29 @@
+"""Per-parameter gradients from TensorFlow's automatic differentiation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from handrolled import Params
+
+from .model import loss_function
+from .runtime import keras, tf
+
+
+def loss_and_gradients(model: keras.Model, spec, X: np.ndarray,
+                       Y: np.ndarray) -> tuple[float, Params]:
+    """Mean cross-entropy on (X, Y) and dL/dtheta for every trainable variable.
+
+    Returned under the handrolled keys: trainable_variables are ordered
+    [kernel_1, bias_1, kernel_2, bias_2, ...], i.e. W1, b1, W2, b2, ...
+    """
+    loss_fn = loss_function(spec)
+    X = tf.convert_to_tensor(X, dtype=spec.dtype)
+    Y = tf.convert_to_tensor(Y, dtype=spec.dtype)
+    with tf.GradientTape() as tape:
+        logits = model(X, training=True)
+        loss = loss_fn(Y, logits)
+    variables = model.trainable_variables
+    grads = tape.gradient(loss, variables)
+    names = [f"{kind}{l}" for l in range(1, len(variables) // 2 + 1) for kind in ("W", "b")]
+    return float(loss), {name: g.numpy() for name, g in zip(names, grads)}

@@ -1,0 +1,37 @@
+"""Shared fixtures: small seeded batches and a helper to run the CLI in-process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from handrolled import NetworkSpec, one_hot
+
+
+def make_batch(spec: NetworkSpec, rows: int = 16, seed: int = 1):
+    """Seeded inputs with both signs (so relu/abs see both sides) and one-hot labels."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, spec.inputs)).astype(spec.dtype)
+    Y = one_hot(rng.integers(0, spec.classes, size=rows), spec.classes, spec.dtype)
+    return X, Y
+
+
+@pytest.fixture
+def batch():
+    return make_batch
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `nn-compare ARGS` in this process; return (exit code, stdout, stderr)."""
+    from compare.cli import main
+
+    def run(*args: str):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse exits on bad options
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -1,0 +1,116 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from handrolled import activations
+from handrolled.activations import Activation
+
+
+def test_gradients_command_agrees_and_writes_json(cli, tmp_path):
+    out = tmp_path / "g.json"
+    code, stdout, _ = cli("gradients", "--hidden", "30:relu,20:tanh", "--batch", "8",
+                          "--json", str(out))
+    assert code == 0
+    assert "verdict: AGREE" in stdout
+    assert "tolerance float64: handrolled vs keras rel <= 1e-12" in stdout
+    data = json.loads(out.read_text())
+    assert data["agree"] is True and data["dtype"] == "float64"
+    assert [(row["layer"], row["param"]) for row in data["gradients"]] == [
+        (1, "W"), (1, "b"), (2, "W"), (2, "b"), (3, "W"), (3, "b")]
+    for row in data["gradients"]:
+        assert {"max_abs_diff", "max_rel_diff", "fd_max_rel_diff", "agree"} <= set(row)
+        assert row["max_rel_diff"] <= 1e-12
+
+
+def test_float32_table_names_its_tolerance(cli):
+    code, stdout, _ = cli("gradients", "--hidden", "30:sigmoid", "--dtype", "float32",
+                          "--batch", "8")
+    assert code == 0
+    assert "tolerance float32: handrolled vs keras rel <= 0.001" in stdout
+
+
+class BrokenDerivative(Activation):
+    """tanh with the derivative fed the output a instead of z."""
+
+    def value(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1.0 - np.tanh(a) ** 2
+
+
+@pytest.fixture
+def broken_tanh(monkeypatch):
+    import keras_impl.activations as keras_activations
+
+    monkeypatch.setitem(activations._REGISTRY, "tanh_broken", lambda args: BrokenDerivative())
+    BrokenDerivative.name = "tanh_broken"
+    monkeypatch.setitem(keras_activations._REGISTRY, "tanh_broken",
+                        lambda act: keras_activations.get("tanh"))
+
+
+def test_wrong_derivative_makes_the_command_exit_1(cli, broken_tanh, tmp_path):
+    out = tmp_path / "g.json"
+    code, stdout, _ = cli("gradients", "--hidden", "30:tanh_broken", "--batch", "8",
+                          "--json", str(out))
+    assert code == 1
+    assert "verdict: DISAGREE" in stdout
+    rows = json.loads(out.read_text())["gradients"]
+    assert [row["agree"] for row in rows] == [False, False, True, True]
+
+
+def test_weights_file_in_book_layout(cli, tmp_path):
+    from handrolled import NetworkSpec, init_weights, to_bias_row
+
+    spec = NetworkSpec.from_text("30:sigmoid")
+    w1, w2 = to_bias_row(init_weights(spec, "book"))
+    path = tmp_path / "book.npz"
+    np.savez(path, w1=w1, w2=w2)
+    code, stdout, _ = cli("gradients", "--hidden", "30:sigmoid", "--weights", str(path),
+                          "--batch", "4", "--no-fd")
+    assert code == 0, stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--hidden", "100:sigmoidd"], "unknown activation 'sigmoidd'; accepted:"),
+    (["--hidden", "100"], "malformed hidden layer '100'"),
+    (["--hidden", "0:relu"], "positive integer"),
+    (["--dtype", "float16"], "invalid choice: 'float16'"),
+    (["--batch", "-3"], "must be at least 1"),
+    (["--weights", "/nonexistent.npz"], "does not exist"),
+])
+def test_bad_input_is_one_line_exit_2(cli, args, fragment):
+    code, stdout, stderr = cli("gradients", *args)
+    assert code == 2
+    assert fragment in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert "Traceback" not in stderr
+
+
+def test_wrong_weight_shapes_exit_2(cli, tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez(path, W1=np.zeros((100, 784)), b1=np.zeros(100), W2=np.zeros((100, 10)),
+             b2=np.zeros(10))
+    code, _, stderr = cli("gradients", "--weights", str(path))
+    assert code == 2
+    assert "W1 has shape (100, 784); expected (784, 100)" in stderr
+
+
+def test_nan_weights_exit_2(cli, tmp_path):
+    path = tmp_path / "w.npz"
+    W1 = np.zeros((784, 100))
+    W1[3, 4] = np.inf
+    np.savez(path, W1=W1, b1=np.zeros(100), W2=np.zeros((100, 10)), b2=np.zeros(10))
+    code, _, stderr = cli("gradients", "--weights", str(path))
+    assert code == 2 and "W1 contains NaN or inf" in stderr
+
+
+def test_console_script_bad_input_has_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "compare", "gradients", "--hidden", "10:foo"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("nn-compare: error: unknown activation 'foo'; accepted: "
+                                   + ", ".join(activations.names()))

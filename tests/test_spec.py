@@ -1,0 +1,52 @@
+import pytest
+
+from handrolled import LayerSpec, NetworkSpec, SpecError, parse_hidden
+
+
+def test_parse_hidden_text_form():
+    assert parse_hidden("100:sigmoid") == (LayerSpec(100, "sigmoid"),)
+    assert parse_hidden("256:relu, 256:relu,256:tanh") == (
+        LayerSpec(256, "relu"), LayerSpec(256, "relu"), LayerSpec(256, "tanh"))
+    assert parse_hidden("") == ()
+
+
+def test_spec_shapes_follow_keras_layout():
+    spec = NetworkSpec.from_text("100:sigmoid,50:relu", inputs=784, classes=10)
+    assert spec.sizes == (784, 100, 50, 10)
+    assert spec.param_shapes() == {"W1": (784, 100), "b1": (100,), "W2": (100, 50),
+                                   "b2": (50,), "W3": (50, 10), "b3": (10,)}
+    assert spec.describe() == "784-100 sigmoid-50 relu-10"
+    assert spec.hidden_text == "100:sigmoid,50:relu"
+
+
+def test_spec_is_immutable():
+    spec = NetworkSpec.from_text("10:relu", inputs=4, classes=3)
+    with pytest.raises(AttributeError):
+        spec.inputs = 5
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("100", "malformed hidden layer"),
+    ("100:", "malformed hidden layer"),
+    (":relu", "malformed hidden layer"),
+    ("abc:relu", "not an integer"),
+    ("0:relu", "positive integer"),
+    ("-5:relu", "positive integer"),
+    ("10:nope", "unknown activation 'nope'; accepted:"),
+    ("10:relu(", "unbalanced"),
+    ("10:relu(1)", "takes no parameters"),
+])
+def test_bad_hidden_text_is_one_clear_line(text, fragment):
+    with pytest.raises(SpecError) as error:
+        NetworkSpec.from_text(text)
+    assert fragment in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_bad_dtype_and_sizes():
+    with pytest.raises(SpecError, match="accepted: float64, float32"):
+        NetworkSpec.from_text("10:relu", dtype="float16")
+    with pytest.raises(SpecError, match="classes must be at least 2"):
+        NetworkSpec.from_text("10:relu", classes=1)
+    with pytest.raises(SpecError, match="inputs must be at least 1"):
+        NetworkSpec.from_text("10:relu", inputs=0)

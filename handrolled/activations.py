@@ -42,6 +42,13 @@ class Activation:
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def on_step(self, epoch: int, step: int) -> None:
+        """Called by training loops before each step; activations that change
+        over time (stochastic ones) update themselves here.  Default: nothing."""
+
+    def on_train_end(self) -> None:
+        """Called once after training; fixes the function used for evaluation."""
+
     @property
     def text(self) -> str:
         """The form that `get` parses back into this activation."""

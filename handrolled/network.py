@@ -49,6 +49,17 @@ class Network:
         self.activations = [activation_registry.get(layer.activation) for layer in spec.hidden]
         self.params = validate(spec, params) if params is not None else init_weights(spec)
 
+    # ------------------------------------------------------------ schedule
+    def on_step(self, epoch: int, step: int) -> None:
+        """Tell time-dependent activations that training step `step` (counted
+        from 0 over the whole run) of epoch `epoch` (from 0) is about to run."""
+        for f in self.activations:
+            f.on_step(epoch, step)
+
+    def on_train_end(self) -> None:
+        for f in self.activations:
+            f.on_train_end()
+
     # ------------------------------------------------------------- forward
     def forward(self, X: np.ndarray) -> ForwardCache:
         """Eqs. 1-2 for every layer, then softmax at the output."""

@@ -11,7 +11,8 @@ from .runtime import keras, seed_everything, tf  # noqa: F401  (import TF first,
 from . import activations  # noqa: E402
 from .gradients import loss_and_gradients  # noqa: E402
 from .model import (build_model, check_dtype, loss_function, predict_logits,  # noqa: E402
-                    predict_proba, read_weights)
+                    predict_proba, read_weights, training_callbacks)
 
 __all__ = ["keras", "tf", "seed_everything", "activations", "loss_and_gradients", "build_model",
-           "check_dtype", "loss_function", "predict_logits", "predict_proba", "read_weights"]
+           "check_dtype", "loss_function", "predict_logits", "predict_proba", "read_weights",
+           "training_callbacks"]

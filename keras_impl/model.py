@@ -80,3 +80,10 @@ def predict_logits(model: keras.Model, X: np.ndarray) -> np.ndarray:
 def predict_proba(model: keras.Model, X: np.ndarray) -> np.ndarray:
     logits = model(X, training=False)
     return keras.ops.convert_to_numpy(keras.activations.softmax(logits))
+
+
+def training_callbacks(model: keras.Model) -> list:
+    """Callbacks that `fit` must run for this model's layers to behave like the
+    handrolled network during training (e.g. activations that change per step).
+    Every Keras training loop here passes them.  None for plain Dense models."""
+    return []

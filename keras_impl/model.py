@@ -36,8 +36,14 @@ def build_model(spec: NetworkSpec, weights: Params | None = None) -> keras.Seque
     params = validate(spec, weights) if weights is not None else init_weights(spec)
     layers = [keras.Input(shape=(spec.inputs,), dtype=spec.dtype, name="inputs")]
     for l, layer in enumerate(spec.hidden, start=1):
-        layers.append(keras.layers.Dense(layer.units, activation=activations.get(layer.activation),
-                                         dtype=spec.dtype, name=f"hidden_{l}"))
+        activation = activations.get(layer.activation, dtype=spec.dtype,
+                                     name=f"hidden_{l}_activation")
+        if isinstance(activation, keras.layers.Layer):  # per-unit (mix, stochastic): a layer
+            layers += [keras.layers.Dense(layer.units, dtype=spec.dtype, name=f"hidden_{l}"),
+                       activation]
+        else:
+            layers.append(keras.layers.Dense(layer.units, activation=activation,
+                                             dtype=spec.dtype, name=f"hidden_{l}"))
     layers.append(keras.layers.Dense(spec.classes, activation=None, dtype=spec.dtype,
                                      name="logits"))
     model = keras.Sequential(layers, name="handrolled_twin")
@@ -86,4 +92,7 @@ def training_callbacks(model: keras.Model) -> list:
     """Callbacks that `fit` must run for this model's layers to behave like the
     handrolled network during training (e.g. activations that change per step).
     Every Keras training loop here passes them.  None for plain Dense models."""
-    return []
+    from .layers import ActivationSchedule, scheduled_layers
+
+    layers = scheduled_layers(model)
+    return [ActivationSchedule(layers)] if layers else []

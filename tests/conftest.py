@@ -16,6 +16,14 @@ def make_batch(spec: NetworkSpec, rows: int = 16, seed: int = 1):
     return X, Y
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_cache(tmp_path_factory):
+    """compare.datasets caches into a temporary folder during tests, never ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HANDROLLED_CACHE_DIR", str(tmp_path_factory.mktemp("data-cache")))
+        yield
+
+
 @pytest.fixture
 def batch():
     return make_batch

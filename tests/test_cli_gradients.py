@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from handrolled import activations
-from handrolled.activations import Activation
 
 
 def test_gradients_command_agrees_and_writes_json(cli, tmp_path):
@@ -32,30 +31,35 @@ def test_float32_table_names_its_tolerance(cli):
     assert "tolerance float32: handrolled vs keras rel <= 0.001" in stdout
 
 
-class BrokenDerivative(Activation):
-    """tanh with the derivative fed the output a instead of z."""
+BROKEN_TANH = """
+import numpy as np
+from handrolled.activations import register_user_activation
 
-    def value(self, z):
-        return np.tanh(z)
+def tanh_broken(z, xp):
+    return xp.tanh(z)
 
-    def derivative(self, z, a):
-        return 1.0 - np.tanh(a) ** 2
+def tanh_broken_derivative(z, a):
+    return 1.0 - np.tanh(a) ** 2   # the learner's bug: fed the output a instead of z
+
+register_user_activation("tanh_broken", tanh_broken, tanh_broken_derivative)
+"""
 
 
 @pytest.fixture
-def broken_tanh(monkeypatch):
-    import keras_impl.activations as keras_activations
+def broken_tanh(tmp_path):
+    """A user activation file whose hand-written derivative is wrong."""
+    from handrolled.activations import unregister_user_activation
 
-    monkeypatch.setitem(activations._REGISTRY, "tanh_broken", lambda args: BrokenDerivative())
-    BrokenDerivative.name = "tanh_broken"
-    monkeypatch.setitem(keras_activations._REGISTRY, "tanh_broken",
-                        lambda act: keras_activations.get("tanh"))
+    path = tmp_path / "broken.py"
+    path.write_text(BROKEN_TANH)
+    yield str(path)
+    unregister_user_activation("tanh_broken")
 
 
 def test_wrong_derivative_makes_the_command_exit_1(cli, broken_tanh, tmp_path):
     out = tmp_path / "g.json"
-    code, stdout, _ = cli("gradients", "--hidden", "30:tanh_broken", "--batch", "8",
-                          "--json", str(out))
+    code, stdout, _ = cli("gradients", "--activation-module", broken_tanh,
+                          "--hidden", "30:tanh_broken", "--batch", "8", "--json", str(out))
     assert code == 1
     assert "verdict: DISAGREE" in stdout
     rows = json.loads(out.read_text())["gradients"]

@@ -4,6 +4,6 @@ Modules import the heavy parts (TensorFlow) inside `run`, so `--help` and
 bad-input errors answer at once.
 """
 
-from . import gradients
+from . import bench, check, gradients, activations, report, train, sweep
 
-COMMANDS = [gradients]
+COMMANDS = [gradients, check, bench, activations, report, train, sweep]

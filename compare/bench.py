@@ -1,0 +1,237 @@
+"""Seconds per epoch of the same training, by hand and in Keras, against the machine's peak.
+
+For each configuration (hidden layers, batch size, dtype) and implementation,
+on synthetic data of MNIST shape, with a seeded permutation of the rows every
+epoch:
+
+* one warm-up epoch (Keras traces its graphs, NumPy's buffers and BLAS
+  threads start), then `repeats` epochs; the figure is their median;
+* step seconds = epoch seconds / steps per epoch;
+* GFLOP/s = matmul flops of the epoch (compare/flops.py) / epoch seconds;
+* percent of peak = that / the best GFLOP/s of a large square NumPy product
+  in the same dtype, measured in the same run, before and after the
+  configurations (compare/peak.py).
+
+Implementations (IMPLS):
+    handrolled           handrolled.fast.sgd_epoch_fast (the fast loop)
+    handrolled_textbook  handrolled.train.sgd_epoch (the readable loop; optional)
+    keras_fit            model.fit(shuffle=True, verbose=0), as users call it
+    keras_compiled       the epoch as one tf.function (keras_impl/compiled.py)
+    keras_spe            fit with compile(steps_per_execution=steps) (optional)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from handrolled import NetworkSpec, init_weights
+
+from .flops import epoch_flops
+
+BOOK = "100:sigmoid"
+DEEP = "256:relu,256:relu,256:relu,256:relu"
+DEFAULT_SHAPES = ((BOOK, 32), (BOOK, 128), (BOOK, 1000), (DEEP, 128))
+DEFAULT_DTYPES = ("float32", "float64")
+DEFAULT_IMPLS = ("handrolled", "keras_fit", "keras_compiled")
+BASELINE = "handrolled"
+
+
+@dataclass(frozen=True)
+class Config:
+    hidden: str
+    batch: int
+    dtype: str
+
+
+@dataclass
+class Row:
+    hidden: str
+    batch: int
+    dtype: str
+    impl: str
+    epoch_seconds: float        # median of the timed epochs
+    step_seconds: float
+    gflops: float
+    percent_of_peak: float
+    steps: int
+    warmup_seconds: float       # the first epoch (Keras: includes tracing)
+    all_epoch_seconds: list[float]
+
+
+def default_configs(shapes=DEFAULT_SHAPES, dtypes=DEFAULT_DTYPES) -> list[Config]:
+    return [Config(hidden, batch, dtype) for hidden, batch in shapes for dtype in dtypes]
+
+
+# ------------------------------------------------------------ the runners
+# Each runner trains `1 + repeats` epochs and returns every epoch's seconds.
+
+def _time_handrolled(epoch_fn):
+    def run(spec, weights, X, Y, batch, lr, repeats, seed):
+        from handrolled import Network
+        from handrolled.fast import release_workspace
+
+        network, rng = Network(spec, weights), np.random.default_rng(seed)
+        steps, seconds = len(range(0, X.shape[0], batch)), []
+        for epoch in range(1 + repeats):
+            start = time.perf_counter()
+            epoch_fn(network, X, Y, batch, lr, rng.permutation(X.shape[0]), epoch, epoch * steps)
+            seconds.append(time.perf_counter() - start)
+        release_workspace(network)
+        return seconds
+    return run
+
+
+def _fast_epoch(*args):
+    from handrolled.fast import sgd_epoch_fast
+    return sgd_epoch_fast(*args)
+
+
+def _textbook_epoch(*args):
+    from handrolled.train import sgd_epoch
+    return sgd_epoch(*args)
+
+
+def _time_keras_fit(steps_per_execution: bool):
+    def run(spec, weights, X, Y, batch, lr, repeats, seed):
+        from keras_impl import build_model, keras, loss_function
+        from keras_impl.compiled import compile_steps_per_execution
+        from keras_impl.train import floatx
+
+        keras.utils.set_random_seed(seed)  # fit's shuffle
+        model = build_model(spec, weights)
+        if steps_per_execution:
+            compile_steps_per_execution(model, spec, lr, len(range(0, X.shape[0], batch)))
+        else:  # as a user writes it
+            with floatx(spec.dtype):
+                model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+                              loss=loss_function(spec))
+        timer = _EpochTimer()
+        # floatx = the spec's dtype, or fit would round float64 data to float32
+        with floatx(spec.dtype):
+            model.fit(X, Y, batch_size=batch, epochs=1 + repeats, shuffle=True, verbose=0,
+                      callbacks=[timer])
+        return timer.seconds
+    return run
+
+
+class _EpochTimer:
+    """A Keras callback (made lazily: keras is imported only when needed)."""
+
+    def __new__(cls):
+        from keras_impl import keras
+
+        class EpochTimer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.seconds: list[float] = []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.seconds.append(time.perf_counter() - self._start)
+
+        return EpochTimer()
+
+
+def _time_keras_compiled(spec, weights, X, Y, batch, lr, repeats, seed):
+    from keras_impl import build_model, tf
+    from keras_impl.compiled import CompiledEpoch
+
+    model = build_model(spec, weights)
+    epoch_fn = CompiledEpoch(model, spec, lr, batch)
+    X_t, Y_t = tf.constant(X), tf.constant(Y)  # once: the data lives in TF, as in fit
+    rng, seconds = np.random.default_rng(seed), []
+    for _ in range(1 + repeats):
+        start = time.perf_counter()
+        epoch_fn(X_t, Y_t, rng.permutation(X.shape[0]))
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+IMPLS = {
+    "handrolled": _time_handrolled(_fast_epoch),
+    "handrolled_textbook": _time_handrolled(_textbook_epoch),
+    "keras_fit": _time_keras_fit(steps_per_execution=False),
+    "keras_compiled": _time_keras_compiled,
+    "keras_spe": _time_keras_fit(steps_per_execution=True),
+}
+KERAS_IMPLS = ("keras_fit", "keras_compiled", "keras_spe")
+
+
+# ------------------------------------------------------------- the bench
+def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
+                 seed: int) -> list[Row]:
+    """Time every implementation on one configuration, from the same weights and data.
+    (percent_of_peak is left at 0 here: run_bench fills it in.)"""
+    from .synthetic import synthetic_batch
+
+    spec = NetworkSpec.from_text(config.hidden, inputs=784, classes=10, dtype=config.dtype,
+                                 seed=seed)
+    X, Y = synthetic_batch(spec, rows, seed)
+    weights = init_weights(spec)
+    steps = len(range(0, rows, config.batch))
+    flops = epoch_flops(spec.sizes, rows)
+    result = []
+    for impl in impls:
+        seconds = IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
+                              config.batch, lr, repeats, seed)
+        epoch = statistics.median(seconds[1:])
+        gflops = flops / epoch / 1e9
+        result.append(Row(config.hidden, config.batch, config.dtype, impl, epoch, epoch / steps,
+                          gflops, 0.0, steps, seconds[0],
+                          seconds[1:]))
+    if any(impl in KERAS_IMPLS for impl in impls):
+        from keras_impl import keras
+        keras.backend.clear_session()  # free the graphs of this configuration
+    return result
+
+
+def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
+              lr: float = 0.01, seed: int = 0, peak_size: int = 2048, progress=None) -> dict:
+    """The whole benchmark as a JSON-ready dict: peak, rows, environment."""
+    from .peak import environment, matmul_peak, tensorflow_environment
+
+    started = time.perf_counter()
+    dtypes = sorted({config.dtype for config in configs} | set(DEFAULT_DTYPES))
+    # The peak is measured before and after the configurations and the better
+    # one kept: a peak is what the machine can do, so a burst of load from
+    # another process during one measurement should not lower it.  The rows'
+    # percentages are computed at the end, against that final peak.
+    peak_before = {dtype: matmul_peak(dtype, size=peak_size) for dtype in dtypes}
+    rows_out = []
+    for config in configs:
+        if progress:
+            progress(config)
+        rows_out.extend(bench_config(config, impls, rows, repeats, lr, seed))
+    peak_after = {dtype: matmul_peak(dtype, size=peak_size) for dtype in dtypes}
+    peak = {dtype: max(peak_before[dtype], peak_after[dtype]) for dtype in dtypes}
+    for row in rows_out:
+        row.percent_of_peak = 100.0 * row.gflops / peak[row.dtype]
+    env = environment()
+    if any(impl in KERAS_IMPLS for impl in impls):
+        env.update(tensorflow_environment())
+    return {
+        "peak_gflops": peak,
+        "peak_gflops_before_after": {"before": peak_before, "after": peak_after},
+        "peak_size": peak_size,
+        "rows_per_epoch": rows,
+        "repeats": repeats,
+        "lr": lr,
+        "seed": seed,
+        "rows": [asdict(row) for row in rows_out],
+        "environment": env,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def ratios_to_baseline(rows: list[dict]) -> list[float | None]:
+    """epoch seconds / the handrolled epoch seconds of the same configuration."""
+    base = {(r["hidden"], r["batch"], r["dtype"]): r["epoch_seconds"] for r in rows
+            if r["impl"] == BASELINE}
+    return [r["epoch_seconds"] / base[key] if (key := (r["hidden"], r["batch"], r["dtype"]))
+            in base else None for r in rows]

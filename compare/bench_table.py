@@ -1,0 +1,53 @@
+"""The `nn-compare bench` tables (tabulate), for the terminal and docs/PERFORMANCE.md."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from .bench import ratios_to_baseline
+from .breakdown import PHASES
+
+
+def bench_table(result: dict, tablefmt: str = "simple") -> str:
+    """One row per configuration and implementation; the last column is
+    epoch seconds / handrolled's (2.0x: twice as slow as handrolled)."""
+    rows = result["rows"]
+    body = [[r["hidden"], r["batch"], r["dtype"], r["impl"], f"{r['epoch_seconds']:.3f}",
+             f"{1e3 * r['step_seconds']:.3f}", f"{r['gflops']:.1f}", f"{r['percent_of_peak']:.0f}",
+             "-" if ratio is None else f"{ratio:.2f}x"]
+            for r, ratio in zip(rows, ratios_to_baseline(rows))]
+    headers = ["network", "batch", "dtype", "impl", "epoch s", "step ms", "GFLOP/s", "% peak",
+               "vs handrolled"]
+    table = tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    peak = result["peak_gflops"]
+    env = result["environment"]
+    blas = "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
+                     f"kernel, {b.get('num_threads')} threads" for b in env["blas"])
+    return (f"Training epochs on {result['rows_per_epoch']} synthetic rows of MNIST shape: "
+            f"median of {result['repeats']} epochs after a warm-up\n"
+            f"{table}\n"
+            f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after): "
+            f"float32 {peak['float32']:.1f} GFLOP/s, float64 {peak['float64']:.1f} GFLOP/s\n"
+            f"machine: {env['cpu']}, {env['cpus_usable']} usable cores, AVX-512 "
+            f"{'yes' if env.get('avx512') else 'no'}; BLAS: {blas}; "
+            f"OPENBLAS settings: {_openblas(env)}\n"
+            f"load average at the end: {', '.join(f'{x:.2f}' for x in env['load_average'] or [])}")
+
+
+def _openblas(env: dict) -> str:
+    settings = {k: v for k, v in env["env"].items() if k.startswith("OPENBLAS_")}
+    return ", ".join(f"{k}={v}" for k, v in settings.items()) or "none"
+
+
+def breakdown_table(breakdowns: list[dict], tablefmt: str = "simple") -> str:
+    """Milliseconds per step in each phase, and its share of the step."""
+    columns = [*PHASES, "other", "step"]
+    body = []
+    for b in breakdowns:
+        seconds = b["seconds_per_step"]
+        cells = [f"{1e3 * seconds[c]:.3f} ({100 * seconds[c] / seconds['step']:.0f}%)"
+                 for c in columns[:-1]]
+        body.append([b["hidden"], b["batch"], b["dtype"], *cells, f"{1e3 * seconds['step']:.3f}"])
+    headers = ["network", "batch", "dtype", *(f"{c} ms" for c in columns)]
+    return ("Where a handrolled step goes (best of many isolated runs per phase)\n"
+            + tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True))

@@ -1,0 +1,127 @@
+"""Where one step of the fast hand-written loop spends its time.
+
+Each phase of `handrolled.fast` is run on its own, on the same buffers and
+shapes as a real step, many times; the figure is the *minimum* per step (the
+cost of the work itself; interference from other processes only adds).  The
+phases:
+
+    matmul      every matrix product of the step (forward, grad_W, delta W^T)
+    bias        z += b and grad_b = sum of delta's rows
+    activation  the fused in-place f(z) and the multiply by f'(z)
+    softmax     log-softmax, the loss and delta_L = (p - Y) / m
+    update      W -= lr grad_W, b -= lr grad_b
+    gather      one batch's rows of the permutation copied into the batch buffer
+
+`step` is one whole fast step (the minimum over steps on successive batches,
+without the gather) plus the gather; `other` is step minus the phases:
+Python dispatch between the NumPy calls and cache effects that the isolated
+phases do not see.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from handrolled import Network, NetworkSpec, init_weights
+from handrolled import fast
+
+PHASES = ("matmul", "bias", "activation", "softmax", "update", "gather")
+
+
+def _best(fn, repeats: int) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: int = 50,
+              seed: int = 0) -> dict:
+    """Seconds per full step for each phase, the whole step, and the rest."""
+    from .synthetic import synthetic_batch
+
+    spec = NetworkSpec.from_text(hidden, inputs=784, classes=10, dtype=dtype, seed=seed)
+    network = Network(spec, init_weights(spec))
+    X, Y = synthetic_batch(spec, rows, seed)
+    order = np.random.default_rng(seed).permutation(rows)
+    ws = fast.workspace(network, batch)
+    weights = [(network.params[f"W{l}"], network.params[f"b{l}"])
+               for l in range(1, spec.depth + 1)]
+    kernels = [fast.kernel_for(f) for f in network.activations]
+    X_b, Y_b = X[:batch], Y[:batch]
+    a = fast._forward(network, ws, weights, kernels, X_b)  # fills every buffer once
+    fast._softmax_loss_delta(ws, Y_b)
+    fast._backward_update(network, ws, weights, kernels, a, 0.0)  # fills the deltas too
+
+    def delta(l):  # delta_l's buffer: the top layer's own, else the one below it filled
+        return ws.delta if l == spec.depth else ws.g[l - 1]
+
+    def matmuls():
+        for l, (W, _) in enumerate(weights, start=1):
+            np.matmul(a[l - 1], W, out=ws.z[l - 1])
+            np.matmul(a[l - 1].T, delta(l), out=ws.grad_W[l - 1])
+            if l > 1:
+                np.matmul(delta(l), W.T, out=ws.g[l - 2])
+
+    def bias():
+        for l, (_, b) in enumerate(weights, start=1):
+            np.add(ws.z[l - 1], b, out=ws.z[l - 1])
+            np.sum(delta(l), axis=0, out=ws.grad_b[l - 1])
+
+    saved_z = [z.copy() for z in ws.z[:-1]]  # pre-activations of the hidden layers
+    saved_g = [g.copy() for g in ws.g]
+
+    def copies():  # fresh z and delta W^T each time; timed alone and subtracted below
+        for i in range(len(saved_z)):
+            np.copyto(ws.scratch[i], saved_z[i])
+            np.copyto(ws.g[i], saved_g[i])
+
+    def activation():
+        copies()
+        for i, (f, kernel) in enumerate(zip(network.activations, kernels)):
+            a_i = fast._activate(f, kernel, ws.scratch[i])  # f(z), in place when fused
+            fast._times_derivative(f, kernel, ws.g[i], saved_z[i], a_i, ws.z[i])
+
+    def update():
+        for l, (W, b) in enumerate(weights, start=1):
+            for param, grad in ((W, ws.grad_W[l - 1]), (b, ws.grad_b[l - 1])):
+                np.multiply(grad, 0.0, out=grad)  # lr 0: the timing, not the weights, matters
+                np.subtract(param, grad, out=param)
+
+    steps = len(range(0, rows, batch))
+    seconds = {
+        "matmul": _best(matmuls, repeats),
+        "bias": _best(bias, repeats),
+        "activation": max(_best(activation, repeats) - _best(copies, repeats), 0.0),
+        "softmax": _best(lambda: fast._softmax_loss_delta(ws, Y_b), repeats),
+        "update": _best(update, repeats),
+        "gather": _best(_cycling(lambda start: ws.gather(X, Y, order[start:start + batch]),
+                                 rows, batch), min(repeats, steps - 1)),
+    }
+    step = _best_step(network, X, Y, batch, repeats)
+    seconds["step"] = step + seconds["gather"]
+    seconds["other"] = seconds["step"] - sum(seconds[phase] for phase in PHASES)
+    fast.release_workspace(network)
+    return {"hidden": hidden, "batch": batch, "dtype": dtype, "rows": rows,
+            "seconds_per_step": seconds}
+
+
+def _cycling(fn, rows, batch):
+    """fn(start) for start = 0, batch, 2 batch, ... on successive calls, as the steps
+    of an epoch: each call's rows come from memory, not from the cache."""
+    starts = list(range(0, rows - batch + 1, batch))
+    count = iter(range(10 ** 9))
+    return lambda: fn(starts[next(count) % len(starts)])
+
+
+def _best_step(network, X, Y, batch, repeats) -> float:
+    """One whole fast step without the gather (a one-batch epoch, lr 0) on
+    successive batches of rows."""
+    return _best(_cycling(lambda start: fast.sgd_epoch_fast(
+        network, X[start:start + batch], Y[start:start + batch], batch, 0.0), X.shape[0], batch),
+        min(repeats, X.shape[0] // batch - 1))

@@ -1,0 +1,354 @@
+"""Which common hand-written backprop bug explains the user's gradients?
+
+Each hypothesis is one function, registered under the bug's id, that computes
+what the user's code would return for layer l *if* it had that bug there,
+given the delta the user's code had one layer up:
+
+    hypothesis(bp, l, delta_above) -> [Prediction, ...]   (variants; [] if not applicable)
+
+A bug at layer l changes delta_l, and delta_l feeds every layer below, so the
+layers are walked from the output down (the order backprop runs in), carrying
+the delta each explanation implies.  At each layer: if the delta from above
+already explains the user's gradient, there is no new bug there (a layer that
+disagrees with Keras only because of a bug above is reported as such);
+otherwise every hypothesis is tried, and each one that reproduces the user's
+gradient is a finding.  So a bug at hidden layer 2 of 3 is named at layer 2,
+not at layer 1 which merely inherits it, and a bug repeated in every layer of a
+loop is named at each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from handrolled import Params, activations
+
+from ..tolerances import max_diffs
+from .backprop import Backprop, Prediction
+
+# A hypothesis reproduces the user's gradient when the two agree to this
+# relative difference.  Looser than the agreement tolerance because the
+# hypothesis is computed in our order, the user's buggy code in theirs; every
+# listed bug changes a gradient by a relative amount of order 1, so 1e-6
+# cannot confuse one bug with another or with round-off.
+MATCH_RTOL = 1e-6
+
+MAX_PATHS = 16  # explanations followed at once (equal ones share a path)
+
+Hypothesis = Callable[[Backprop, int, "np.ndarray | None"], "list[Prediction]"]
+HYPOTHESES: dict[str, Hypothesis] = {}
+
+
+def hypothesis(bug: str):
+    def decorate(function):
+        HYPOTHESES[bug] = function
+        return function
+    return decorate
+
+
+# ---------------------------------------------------------------- derivative bugs
+
+def _all_ones_note(values: np.ndarray) -> str:
+    if np.all(values == 1):
+        return (f" The derivative was 1 for all {values.size} values, so the layer "
+                f"backpropagates as if it were linear.")
+    return ""
+
+
+def _kink_variants(f, x: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """f'(x), plus the same with the other one-sided slope at kinks that x hits exactly."""
+    base = np.asarray(f.derivative(x, f.value(x)), dtype=np.float64)
+    variants = [(base, "")]
+    for kink in f.kinks:
+        at_kink = x == kink
+        if not at_kink.any():
+            continue
+        for side, sign in (("right", 1.0), ("left", -1.0)):
+            point = np.array([kink + sign * 1e-6 * max(1.0, abs(kink))])
+            slope = float(f.derivative(point, f.value(point))[0])
+            values = np.where(at_kink, slope, base)
+            if any(np.array_equal(values, seen) for seen, _ in variants):
+                continue
+            note = f", with the derivative at the kink z = {kink:g} taken as {slope:g}"
+            if side == "right":
+                note += f" (as `z >= {kink:g}` instead of `z > {kink:g}` does)"
+            variants.append((values, note))
+    return variants
+
+
+@hypothesis("derivative_of_output")
+def derivative_of_output(bp: Backprop, l: int, above) -> list[Prediction]:
+    """f'(a_l) instead of f'(z_l): the derivative fed the layer's output."""
+    if l == bp.depth:
+        return []
+    f, a = bp.activation(l), bp.a(l)
+    out = []
+    for values, note in _kink_variants(f, a):
+        message = (f"layer {l}'s gradient matches the {f.text} derivative evaluated at the "
+                   f"layer's output a = {f.text}(z) instead of at its input z{note}: the "
+                   f"derivative was fed the activation, not the pre-activation."
+                   + _all_ones_note(values))
+        out.append(bp.with_derivative(l, above, values, "derivative_of_output", message))
+    return out
+
+
+@hypothesis("derivative_missing")
+def derivative_missing(bp: Backprop, l: int, above) -> list[Prediction]:
+    """delta_l = e_l: the multiplication by f'(z_l) left out."""
+    if l == bp.depth or np.all(bp.derivative(l) == 1):
+        return []
+    f = bp.activation(l)
+    message = (f"layer {l}'s gradient matches backprop without the {f.text} derivative "
+               f"(the error was not multiplied by f'(z)): the layer backpropagates as if it "
+               f"were linear.")
+    return [bp.with_derivative(l, above, np.ones_like(bp.z(l)), "derivative_missing", message)]
+
+
+@hypothesis("wrong_derivative")
+def wrong_derivative(bp: Backprop, l: int, above) -> list[Prediction]:
+    """g'(z_l) for another registered activation g."""
+    if l == bp.depth:
+        return []
+    f, z, right = bp.activation(l), bp.z(l), bp.derivative(l)
+    out = []
+    for name in activations.names():
+        values = _other_derivative(name, f.name, z)
+        # All ones is derivative_missing; equal to f' here cannot be told apart.
+        if values is None or np.all(values == 1) or np.allclose(values, right, rtol=1e-12,
+                                                                   atol=0):
+            continue
+        message = (f"layer {l}'s gradient matches the derivative of {name} instead of "
+                   f"{f.text}: the {f.text} layer used {name}'s derivative.")
+        out.append(bp.with_derivative(l, above, values, "wrong_derivative", message))
+    return out
+
+
+def _other_derivative(name: str, own: str, z: np.ndarray) -> np.ndarray | None:
+    if name == own:
+        return None
+    try:  # user-registered and parameterised activations may refuse default arguments
+        g = activations.get(name)
+        with np.errstate(all="ignore"):  # overflow in some other function's tails is no news
+            values = np.asarray(g.derivative(z, g.value(z)), dtype=np.float64)
+    except Exception:
+        return None
+    return values if values.shape == z.shape and np.all(np.isfinite(values)) else None
+
+
+@hypothesis("output_formula_on_input")
+def output_formula_on_input(bp: Backprop, l: int, above) -> list[Prediction]:
+    """A derivative written in terms of the output (sigmoid: a(1 - a)) fed z instead of a."""
+    if l == bp.depth:
+        return []
+    f, z = bp.activation(l), bp.z(l)
+    values = np.asarray(f.derivative(z, z), dtype=np.float64)
+    if np.allclose(values, bp.derivative(l), rtol=1e-12, atol=0) or not np.all(
+            np.isfinite(values)):
+        return []
+    message = (f"layer {l}'s gradient matches the {f.text} derivative written for the output "
+               f"(like a * (1 - a) for sigmoid) but fed the pre-activation z instead of "
+               f"a = {f.text}(z).")
+    return [bp.with_derivative(l, above, values, "output_formula_on_input", message)]
+
+
+# ---------------------------------------------------------------- scale bugs
+
+def _scaled(bp: Backprop, l: int, above, factor: float, bug: str, only_gradient: str,
+            in_delta: str) -> list[Prediction]:
+    """The right gradient times `factor`: in layer l's gradient only, or in delta_l
+    (then every layer below inherits it)."""
+    base = bp.correct(l, above)
+    out = [Prediction(bug, only_gradient, factor * base.grad_W, factor * base.grad_b,
+                      base.delta, base.derivative)]
+    if l > 1:  # layer 1 has no layer below to inherit anything
+        out.append(Prediction(bug, in_delta, factor * base.grad_W, factor * base.grad_b,
+                              factor * base.delta, base.derivative))
+    return out
+
+
+@hypothesis("sum_not_mean")
+def sum_not_mean(bp: Backprop, l: int, above) -> list[Prediction]:
+    n = bp.n
+    if n < 2:
+        return []
+    head = (f"layer {l}'s gradient is {n} times too large: it is summed over the {n} rows of "
+            f"the batch instead of averaged")
+    where = ("the output error y_hat - Y was not divided by the number of rows"
+             if l == bp.depth else f"layer {l}'s error delta was multiplied by {n}")
+    return _scaled(bp, l, above, float(n), "sum_not_mean",
+                   f"{head} (divide this layer's gradient by the number of rows).",
+                   f"{head}: {where}, so every layer below inherits the factor.")
+
+
+@hypothesis("sign_flipped")
+def sign_flipped(bp: Backprop, l: int, above) -> list[Prediction]:
+    head = (f"layer {l}'s gradient has the wrong sign: it is the gradient of the negative "
+            f"loss, so gradient descent would climb the loss")
+    where = ("the output error is Y - y_hat instead of y_hat - Y" if l == bp.depth
+             else f"layer {l}'s error delta has the wrong sign")
+    return _scaled(bp, l, above, -1.0, "sign_flipped", f"{head}.",
+                   f"{head}: {where}, and every layer below inherits it.")
+
+
+# ---------------------------------------------------------------- shape-preserving slips
+
+@hypothesis("bias_row_in_backprop")
+def bias_row_in_backprop(bp: Backprop, l: int, above) -> list[Prediction]:
+    """Book layout: the error sent back through w_{l+1}[:-1] instead of w_{l+1}[1:]."""
+    if l == bp.depth or bp.layout != "bias_row":
+        return []
+    shifted = bp.bias_row_matrix(l + 1)[:-1]  # the bias row kept, the last weight row lost
+    derivative = bp.derivative(l)
+    delta = bp.error(l, above, shifted) * derivative
+    message = (f"layer {l}'s gradient matches propagating the error back through layer "
+               f"{l + 1}'s matrix without dropping its bias row: rows 0..{bp.W(l + 1).shape[0] - 1}"
+               f" (w{l + 1}[:-1]) were used instead of rows 1..{bp.W(l + 1).shape[0]} "
+               f"(w{l + 1}[1:]), so the bias row acted as the weights of unit 0. Use "
+               f"w{l + 1}[1:].")
+    return [bp.predict(l, delta, "bias_row_in_backprop", message, derivative)]
+
+
+@hypothesis("transposed")
+def transposed(bp: Backprop, l: int, above) -> list[Prediction]:
+    """A square matrix used the wrong way round: the gradient itself, or W in backprop."""
+    base = bp.correct(l, above)
+    out = []
+    if bp.layout == "separate" and base.grad_W.shape[0] == base.grad_W.shape[1]:
+        out.append(Prediction("transposed", _transposed_message(l, base.grad_W.shape),
+                              base.grad_W.T, base.grad_b, base.delta, base.derivative))
+    full = np.vstack([base.grad_b[None, :], base.grad_W])
+    if bp.layout == "bias_row" and full.shape[0] == full.shape[1]:
+        flipped = full.T
+        out.append(Prediction("transposed", _transposed_message(l, full.shape), flipped[1:],
+                              flipped[0], base.delta, base.derivative))
+    if l < bp.depth and bp.W(l + 1).shape[0] == bp.W(l + 1).shape[1]:
+        derivative = bp.derivative(l)
+        delta = bp.error(l, above, bp.W(l + 1).T) * derivative  # delta @ W, not delta @ W.T
+        message = (f"layer {l}'s gradient matches propagating the error back through "
+                   f"W{l + 1} instead of its transpose (delta @ W{l + 1} rather than "
+                   f"delta @ W{l + 1}.T); the layer is square, so the shapes matched.")
+        out.append(bp.predict(l, delta, "transposed", message, derivative))
+    return out
+
+
+def _transposed_message(l: int, shape) -> str:
+    return (f"layer {l}'s weight gradient is the transpose of the right one (a "
+            f"{shape[0]}x{shape[1]} matrix, so the shapes matched): compute a_prev.T @ delta, "
+            f"not delta.T @ a_prev.")
+
+
+# ---------------------------------------------------------------- walking down the layers
+
+@dataclass
+class Finding:
+    layer: int
+    bug: str
+    message: str
+
+
+@dataclass
+class _Path:
+    """One explanation of the layers so far: the delta it implies at the last layer."""
+
+    delta: np.ndarray | None
+    steps: list = field(default_factory=list)  # (layer, Prediction, parent _Path)
+
+
+@dataclass
+class Diagnosis:
+    findings: list[Finding]
+    inherited: list[int]            # disagreeing layers fully explained by a bug above
+    unexplained: int | None         # the first layer no hypothesis explains
+    delta_above_unexplained: np.ndarray | None
+    derivatives: dict[int, np.ndarray]  # the user's effective f'(z_l), where known
+    rounding: list[int]             # disagreeing layers within MATCH_RTOL of the right value
+    stopped: int | None = None      # a second unexplained layer: the walk ended there
+
+
+def matches(prediction: Prediction, user: Params, l: int, rtol: float = MATCH_RTOL) -> bool:
+    return (max_diffs(prediction.grad_W, user[f"W{l}"])[1] <= rtol
+            and max_diffs(prediction.grad_b, user[f"b{l}"])[1] <= rtol)
+
+
+def diagnose(bp: Backprop, user: Params, disagreeing: set[int]) -> Diagnosis:
+    """Walk from the output layer down, explaining each layer's gradient."""
+    frontier = [_Path(None)]
+    unexplained = stopped = delta_above = None
+    for l in range(bp.depth, 0, -1):
+        clean = _try(frontier, lambda path: [bp.correct(l, path.delta)], user, l)
+        found = clean or _try(frontier, lambda path: [p for hyp in HYPOTHESES.values()
+                                                      for p in hyp(bp, l, path.delta)], user, l)
+        if found:
+            frontier = _merge(found, l)
+        elif unexplained is None:
+            # Go on as if the bug stayed in this layer's gradient and passed the right
+            # delta down: if the layers below then agree, that is what happened.
+            unexplained, delta_above = l, frontier[0].delta
+            right = bp.correct(l, delta_above)
+            placeholder = Prediction(None, "", right.grad_W, right.grad_b, right.delta, None)
+            frontier = [_Path(right.delta, [(l, placeholder, path) for path in frontier])]
+        else:
+            stopped = l
+            break
+    live = _live_steps(frontier)
+    return _summarise(bp, live, disagreeing, unexplained, delta_above, stopped)
+
+
+def _try(frontier, propose, user, l) -> list[tuple[Prediction, _Path]]:
+    return [(prediction, path) for path in frontier for prediction in propose(path)
+            if matches(prediction, user, l)]
+
+
+def _merge(found, l: int) -> list[_Path]:
+    """Group matching predictions by the delta they pass down (equal deltas share a path)."""
+    paths: list[_Path] = []
+    for prediction, parent in found:
+        for path in paths:
+            if np.array_equal(path.delta, prediction.delta):
+                path.steps.append((l, prediction, parent))
+                break
+        else:
+            if len(paths) < MAX_PATHS:
+                paths.append(_Path(prediction.delta, [(l, prediction, parent)]))
+    return paths
+
+
+def _live_steps(frontier: list[_Path]) -> dict[int, list[Prediction]]:
+    """Every (layer, prediction) on a path that reaches the end of the walk."""
+    live: dict[int, list[Prediction]] = {}
+    seen, stack = set(), list(frontier)
+    while stack:
+        path = stack.pop()
+        if id(path) in seen:
+            continue
+        seen.add(id(path))
+        for layer, prediction, parent in path.steps:
+            live.setdefault(layer, []).append(prediction)
+            stack.append(parent)
+    return live
+
+
+def _summarise(bp, live, disagreeing, unexplained, delta_above, stopped) -> Diagnosis:
+    findings, inherited, rounding, derivatives = [], [], [], {}
+    bug_order = list(HYPOTHESES)
+    for l in sorted(live, reverse=True):
+        if l == unexplained:
+            continue
+        predictions = live[l]
+        bugs = {}
+        for prediction in sorted(predictions, key=lambda p: bug_order.index(p.bug)
+                                 if p.bug else -1):
+            if prediction.bug and prediction.bug not in bugs:
+                bugs[prediction.bug] = prediction.message
+        findings += [Finding(l, bug, message) for bug, message in bugs.items()]
+        if l in disagreeing and not bugs:
+            bug_above = any(f.layer > l for f in findings)
+            (inherited if bug_above else rounding).append(l)
+        known = [p.derivative for p in predictions if p.derivative is not None]
+        if known:
+            derivatives[l] = known[0]
+    return Diagnosis(findings, inherited, unexplained, delta_above, derivatives, rounding,
+                     stopped)

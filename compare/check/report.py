@@ -1,0 +1,97 @@
+"""The check's text report: a table per layer and parameter, localisation, diagnosis,
+activation statistics, verdict.  `CheckResult.to_dict` is the JSON form."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tabulate import tabulate
+
+from ..output import fmt
+from ..tables import _fd_cell
+from .runner import CheckResult
+
+WIDTH = 100  # sentences are wrapped to this many characters
+
+
+def format_report(result: CheckResult) -> str:
+    target, spec = result.target, result.target.spec
+    parts = [f"Check: {target.path.name}  ({spec.describe()}, layout {target.layout}; "
+             f"{result.data}, seed {result.seed}; book-style weights)",
+             _forward_line(result),
+             "Gradients, your code vs keras, in backprop order (output layer first):",
+             _gradient_table(result),
+             f"tolerance {result.tolerance.describe().replace('handrolled', 'yours')}",
+             textwrap.fill(_localisation(result), width=WIDTH, subsequent_indent="  ")]
+    findings = result.diagnosis.findings
+    if findings:
+        parts.append("Diagnosis:")
+        parts += [_item(f"layer {f.layer}: {f.bug}: {f.message}") for f in findings]
+        layers = [f.layer for f in findings]
+        if len(set(layers)) < len(layers):
+            parts.append(_item("(where one layer has several matches, they give identical "
+                               "numbers on this batch; each is a way to get them)"))
+    if result.unexplained:
+        parts.append(f"Layer {result.diagnosis.unexplained}, not diagnosed:")
+        parts += [_item(sentence) for sentence in result.unexplained]
+    if result.notes:
+        parts.append("Notes:")
+        parts += [_item(note) for note in result.notes]
+    if result.stats:
+        parts.append(stats_table(result))
+    parts.append(f"verdict: {'AGREE' if result.agree else 'DISAGREE'}")
+    return "\n".join(parts)
+
+
+def _item(text: str) -> str:
+    return textwrap.fill(text, width=WIDTH, initial_indent="  ", subsequent_indent="    ")
+
+
+def _forward_line(result: CheckResult) -> str:
+    row = result.forward
+    if row is None:
+        return "forward: not defined in the target, so not compared"
+    verdict = "agrees" if row.agree else "DISAGREES"
+    return (f"forward: your probabilities vs keras: max abs diff {fmt(row.max_abs_diff)}, "
+            f"max rel diff {fmt(row.max_rel_diff)}: {verdict}")
+
+
+def _gradient_table(result: CheckResult) -> str:
+    rows = sorted(result.rows, key=lambda r: (-r.layer, r.param != "W"))
+    table = [[row.layer, row.param, "x".join(map(str, row.shape)), fmt(row.max_abs_diff),
+              fmt(row.max_rel_diff), _fd_cell(row), "yes" if row.agree else "NO"]
+             for row in rows]
+    headers = ["layer", "param", "shape", "max abs diff", "max rel diff",
+               "fd rel diff (your forward)", "agree"]
+    return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _localisation(result: CheckResult) -> str:
+    first = result.first_mismatch
+    if first is None:
+        if result.forward is not None and not result.forward.agree:
+            return "first mismatch: the forward pass (the gradients agree)"
+        return "first mismatch: none"
+    line = (f"first mismatch, counting back from the output: layer {first.layer}, "
+            f"{first.param}{first.layer}")
+    if result.forward is None:
+        return line + " (forward pass not compared: no forward() in the target)"
+    if result.forward.agree:
+        return line + ("; the forward pass agrees, and every layer above is right, so the "
+                       "bug is in how backprop reaches this layer")
+    return line + "; the forward pass already DISAGREES"
+
+
+def stats_table(result: CheckResult) -> str:
+    table = [[s.layer, s.activation, _pct(s.zero_preactivations), _pct(s.dead_units),
+              _pct(s.saturated), _pct(s.derivative_zero), _pct(s.derivative_one),
+              "behaves as a linear layer" if s.behaves_linear else ""]
+             for s in result.stats]
+    headers = ["layer", "activation", "z == 0", "dead units", "saturated",
+               "your f' == 0", "your f' == 1", "note"]
+    return ("Activation statistics (hidden layers, on the check batch):\n"
+            + tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True))
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"

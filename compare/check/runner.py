@@ -1,0 +1,231 @@
+"""`run_check`: the user's network against Keras on one batch, layer by layer.
+
+Weights: drawn by the checker with the book's scheme (`init_weights(spec,
+"book", seed)`) whatever the layout: every entry, biases included, ~ N(0,
+1/(n_in + 1)), so a bias handled wrongly shows (zero biases would hide it) and
+no pre-activation is exactly 0 by accident (so `z >= 0` vs `z > 0` only
+matters where a bug makes it matter).  They reach the user's code in the
+declared layout; their gradients come back to W/b per layer for comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from handrolled import NetworkSpec, Params, init_weights
+
+from ..gradients import GradientRow
+from ..synthetic import synthetic_batch
+from ..tolerances import Tolerance, max_diffs, tolerance_for
+from .backprop import Backprop
+from .diagnosis import HYPOTHESES, Diagnosis, diagnose
+from .differences import describe
+from .stats import LayerStats, activation_stats
+from .target import Target
+from .witness import UserForwardDifferences
+
+# Agreement tolerance.  A learner's code is float64 NumPy like ours, so we
+# start from the project's float64 tolerance (1e-12, measured: ~6e-14 between
+# OpenBLAS and TensorFlow's Eigen on a 5-layer network) and loosen it 1000x:
+# hand-written code sums in its own order and often uses less stable formulas
+# (softmax without the max shift, a gradient through p instead of the
+# logits), each costing a few more digits.  Every listed bug changes a
+# gradient by a relative amount of order 1, so 1e-9 hides none of them.
+# Gradients returned in float32 are judged by the float32 tolerance instead.
+CHECK_TOLERANCES = {
+    "float64": dataclasses.replace(tolerance_for("float64"), rtol=1e-9),
+    "float32": tolerance_for("float32"),
+}
+
+
+@dataclass
+class ForwardRow:
+    shape: tuple[int, ...]
+    max_abs_diff: float
+    max_rel_diff: float
+    agree: bool
+
+
+@dataclass
+class CheckResult:
+    target: Target
+    data: str                        # where the batch came from, in words
+    batch: int
+    seed: int
+    tolerance: Tolerance
+    loss_keras: float
+    forward: ForwardRow | None       # None: the target defines no forward()
+    rows: list[GradientRow]          # layer 1..L, W then b
+    diagnosis: Diagnosis
+    stats: list[LayerStats]
+    unexplained: list[str] = field(default_factory=list)  # sentences about that layer
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def agree(self) -> bool:
+        return all(row.agree for row in self.rows) and (self.forward is None
+                                                         or self.forward.agree)
+
+    @property
+    def first_mismatch(self) -> GradientRow | None:
+        """The first disagreeing row counting back from the output, W before b."""
+        for row in sorted(self.rows, key=lambda r: (-r.layer, r.param != "W")):
+            if not row.agree:
+                return row
+        return None
+
+    def to_dict(self) -> dict:
+        first = self.first_mismatch
+        spec = self.target.spec
+        return {
+            "agree": self.agree,
+            "target": str(self.target.path),
+            "network": spec.describe(),
+            "layout": self.target.layout,
+            "data": self.data,
+            "batch": self.batch,
+            "seed": self.seed,
+            "tolerance": asdict(self.tolerance),
+            "loss_keras": self.loss_keras,
+            "forward": None if self.forward is None else dict(
+                asdict(self.forward), shape=list(self.forward.shape)),
+            "first_mismatch": None if first is None else {"layer": first.layer,
+                                                          "param": first.param},
+            "forward_agrees": None if self.forward is None else self.forward.agree,
+            "diagnosis": [asdict(finding) for finding in self.diagnosis.findings],
+            "unexplained": (None if self.diagnosis.unexplained is None else
+                            {"layer": self.diagnosis.unexplained,
+                             "details": self.unexplained}),
+            "layers": [dict(asdict(row), shape=list(row.shape)) for row in self.rows],
+            "activation_stats": [asdict(stats) for stats in self.stats],
+            "notes": self.notes,
+        }
+
+
+def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, seed: int = 0,
+              finite_differences: bool = True) -> CheckResult:
+    """Compare the target's forward and gradients with Keras; diagnose what differs."""
+    spec = dataclasses.replace(target.spec, seed=seed)
+    X, Y, data, notes = check_batch(spec, dataset, batch, seed)
+    params = init_weights(spec, "book", seed)
+
+    user = target.call_gradients(X, Y, params)  # the user's code first: their errors are exit 2
+    user_p = target.call_forward(X, params) if target.forward_fn else None
+    tolerance = CHECK_TOLERANCES["float64"]
+    if any(array.dtype != np.float64 for array in user.values()):
+        tolerance = CHECK_TOLERANCES["float32"]
+        notes.append("your gradients are in float32, so the float32 tolerance applies.")
+
+    loss_k, keras_grads, keras_p = _keras_side(spec, params, X, Y)
+    forward = None
+    if user_p is not None:
+        abs_diff, rel_diff = max_diffs(user_p, keras_p)
+        forward = ForwardRow(user_p.shape, abs_diff, rel_diff, rel_diff <= tolerance.rtol)
+    witness = (UserForwardDifferences(target, spec, params, X, Y, seed=seed)
+               if user_p is not None and finite_differences else None)
+    rows = _rows(spec, user, keras_grads, witness, tolerance)
+
+    bp = Backprop(spec, params, X, Y, target.layout)
+    disagreeing = {row.layer for row in rows if row.max_rel_diff > tolerance.rtol}
+    diagnosis = diagnose(bp, user, disagreeing)
+    result = CheckResult(target, data, X.shape[0], seed, tolerance, loss_k, forward, rows,
+                         diagnosis, activation_stats(bp, diagnosis, user), notes=notes)
+    _explain(result, user, keras_grads)
+    return result
+
+
+def _keras_side(spec: NetworkSpec, params: Params, X, Y):
+    import keras_impl
+
+    for layer in spec.hidden:  # a clear SpecError now, not a failure inside Keras later
+        keras_impl.activations.get(layer.activation)
+    model = keras_impl.build_model(spec, params)
+    loss, grads = keras_impl.loss_and_gradients(model, spec, X, Y)
+    return loss, grads, keras_impl.predict_proba(model, X)
+
+
+def _rows(spec, user, keras_grads, witness, tolerance) -> list[GradientRow]:
+    rows = []
+    for name, shape in spec.param_shapes().items():
+        abs_diff, rel_diff = max_diffs(user[name], keras_grads[name])
+        fd = witness.check(name, user[name]) if witness is not None else None
+        fd_rel = fd.max_rel_diff if fd else None
+        agree = rel_diff <= tolerance.rtol and (fd_rel is None or fd_rel <= tolerance.fd_rtol)
+        rows.append(GradientRow(int(name[1:]), name[0], shape, abs_diff, rel_diff, fd_rel,
+                                fd.checks if fd else 0, fd.kinks if fd else 0, bool(agree)))
+    return rows
+
+
+def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
+    """Sentences for the parts of the verdict that need more than a table row."""
+    diagnosis, notes = result.diagnosis, result.notes
+    fd_rows = [row for row in result.rows if row.fd_max_rel_diff is not None]
+    if result.forward is not None and not result.forward.agree and fd_rows and all(
+            row.fd_max_rel_diff <= result.tolerance.fd_rtol for row in fd_rows):
+        notes.append("your gradients agree with finite differences of your own forward(): "
+                     "backprop is right for the network your forward() computes, but that "
+                     "is not the network LAYERS describes.")
+    if diagnosis.inherited:
+        layers = ", ".join(map(str, diagnosis.inherited))
+        notes.append(f"layer(s) {layers} disagree only because they inherit the bug found "
+                     f"above (backprop passes delta down); no separate bug there.")
+    if diagnosis.rounding:
+        layers = ", ".join(map(str, diagnosis.rounding))
+        notes.append(f"layer(s) {layers} differ by more than the tolerance but by less than "
+                     f"any bug would: is part of your computation in lower precision?")
+    l = diagnosis.unexplained
+    if l is None:
+        return
+    result.unexplained.append(f"none of the listed bugs ({', '.join(HYPOTHESES)}) "
+                              f"reproduces layer {l}'s gradient.")
+    result.unexplained += describe(user[f"W{l}"], user[f"b{l}"], keras_grads[f"W{l}"],
+                                   keras_grads[f"b{l}"], l, result.target.layout,
+                                   result.tolerance.rtol, result.batch)
+    stop = diagnosis.stopped
+    if stop is not None:
+        result.unexplained.append(f"layer {stop} differs too, and nothing explains it from "
+                                  f"the right delta: layer {l}'s bug probably changes the delta "
+                                  f"it passes down, so layers {stop} and below were not "
+                                  f"diagnosed.")
+    elif l > 1:
+        result.unexplained.append(f"the layers below are consistent with receiving the right "
+                                  f"delta from layer {l}: the error stays in layer {l}'s "
+                                  f"gradient.")
+    if result.forward is None:
+        result.unexplained.append("there is no forward() to compare: if the forward pass "
+                                  "differs from LAYERS, no backprop bug can match.")
+    elif not result.forward.agree:
+        result.unexplained.append("the forward pass already disagrees with Keras: fix it "
+                                  "first, the gradients cannot match while the outputs differ.")
+
+
+# ---------------------------------------------------------------- data
+
+def check_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
+    """(X, Y, description, notes): `rows` seeded rows of the dataset, or a synthetic
+    batch when the dataset's shape is not the target's."""
+    if dataset == "synthetic":
+        X, Y = synthetic_batch(spec, rows, seed)
+        return X, Y, f"a seeded synthetic batch of {rows} rows", []
+    X_all, Y_all = _training_set(dataset, seed)
+    if X_all.shape[1] != spec.inputs or Y_all.shape[1] != spec.classes:
+        X, Y = synthetic_batch(spec, rows, seed)
+        note = (f"{dataset} has {X_all.shape[1]} inputs and {Y_all.shape[1]} classes but the "
+                f"target declares {spec.inputs} and {spec.classes}, so a seeded synthetic "
+                f"batch is used.")
+        return X, Y, f"a seeded synthetic batch of {rows} rows", [note]
+    rng = np.random.default_rng(seed)
+    take = rng.choice(X_all.shape[0], size=min(rows, X_all.shape[0]), replace=False)
+    return X_all[take], Y_all[take], f"{len(take)} rows of {dataset}", []
+
+
+@lru_cache(maxsize=4)
+def _training_set(dataset: str, seed: int):
+    from ..datasets import load_dataset
+
+    ds = load_dataset(dataset, preprocess="scale", seed=seed, dtype="float64")
+    return ds.X_train, ds.Y_train

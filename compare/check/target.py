@@ -1,0 +1,261 @@
+"""A check target: the user's own network in a Python file, and the contract it must keep.
+
+    INPUTS = 784                                  # input features
+    LAYERS = [(100, "relu"), (10, "softmax")]     # (units, activation); the last is softmax
+    LAYOUT = "bias_row"                           # or "separate"
+    def gradients(X, Y, weights): ...             # -> list of arrays, same shapes as weights
+    def forward(X, weights): ...                  # optional -> probabilities (n, classes)
+
+Layouts of `weights` (and of what `gradients` returns):
+    "bias_row"  one array per layer, shape (n_in + 1, n_out), the bias in row 0 (the book's)
+    "separate"  two arrays per layer, W (n_in, n_out) then b (n_out,) (Keras')
+
+Everything the user's code does wrong *as code* (it does not import, breaks the
+contract, raises, returns NaN or the wrong shapes) is a `TargetError`: exit 2.
+Wrong *numbers* are the checker's business, not this module's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from handrolled import LayerSpec, NetworkSpec, Params, as_list, to_bias_row
+from handrolled.errors import SpecError
+
+LAYOUTS = ("bias_row", "separate")
+REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
+CONTRACT = ("a check target defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, weights) "
+            "(see README, 'Check your own network')")
+
+
+class TargetError(SpecError):
+    """The target cannot be checked.  `details` holds the user's traceback, if any."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+@dataclass
+class Target:
+    """A loaded, validated check target."""
+
+    path: Path
+    spec: NetworkSpec
+    layout: str
+    gradients_fn: Callable
+    forward_fn: Callable | None
+
+    # ------------------------------------------------------------ layouts
+    def array_names(self) -> list[str]:
+        """What each array in the user's list is, for messages: 'w1', or 'W1' and 'b1'."""
+        depth = self.spec.depth
+        if self.layout == "bias_row":
+            return [f"w{l} (layer {l}, bias in row 0)" for l in range(1, depth + 1)]
+        return [f"{kind}{l} (layer {l} {'weights' if kind == 'W' else 'biases'})"
+                for l in range(1, depth + 1) for kind in ("W", "b")]
+
+    def expected_shapes(self) -> list[tuple[int, ...]]:
+        sizes = self.spec.sizes
+        if self.layout == "bias_row":
+            return [(sizes[l - 1] + 1, sizes[l]) for l in range(1, self.spec.depth + 1)]
+        return list(self.spec.param_shapes().values())
+
+    def user_weights(self, params: Params) -> list[np.ndarray]:
+        """W/b dict -> the user's layout; fresh copies, so their code cannot change ours."""
+        arrays = to_bias_row(params) if self.layout == "bias_row" else as_list(params)
+        return [np.array(array, dtype=np.float64, copy=True) for array in arrays]
+
+    def to_params(self, arrays: list[np.ndarray]) -> Params:
+        """The user's layout -> {'W1', 'b1', ...} (arrays already shape-checked)."""
+        if self.layout == "separate":
+            return {name: arrays[i] for i, name in enumerate(self.spec.param_shapes())}
+        params = {}
+        for l, matrix in enumerate(arrays, start=1):
+            params[f"W{l}"], params[f"b{l}"] = matrix[1:], matrix[0]
+        return params
+
+    # ------------------------------------------------------------ calling the user's code
+    def call_gradients(self, X: np.ndarray, Y: np.ndarray, params: Params) -> Params:
+        """Run the user's `gradients` and check what it returns against the contract."""
+        returned = self._call("gradients", self.gradients_fn, X.copy(), Y.copy(),
+                              self.user_weights(params))
+        return self.to_params(self._check_arrays(returned))
+
+    def call_forward(self, X: np.ndarray, params: Params) -> np.ndarray:
+        """Run the user's `forward`; check it returns finite (n, classes) probabilities."""
+        returned = self._call("forward", self.forward_fn, X.copy(), self.user_weights(params))
+        expected = (X.shape[0], self.spec.classes)
+        if isinstance(returned, tuple):
+            raise TargetError(f"forward returned a tuple of {len(returned)}; expected one array "
+                              f"of shape {expected} (if yours returns (y_hat, h) like the "
+                              f"book's, return only y_hat)")
+        probabilities = _as_floats(returned, "forward's result")
+        if probabilities.shape != expected:
+            raise TargetError(f"forward returned shape {probabilities.shape}; expected "
+                              f"{expected}: one row of class probabilities per input row")
+        _check_finite(probabilities, "forward's result")
+        return probabilities
+
+    def _call(self, name: str, function: Callable, *args):
+        try:
+            return function(*args)
+        except Exception as error:  # their bug, not ours: show their traceback
+            raise TargetError(f"{name}() in {self.path.name} raised "
+                              f"{type(error).__name__}: {error}",
+                              user_traceback(error, self.path)) from error
+
+    def _check_arrays(self, returned) -> list[np.ndarray]:
+        names, shapes = self.array_names(), self.expected_shapes()
+        listing = ", ".join(name.split()[0] for name in names)
+        if not isinstance(returned, (list, tuple)):
+            raise TargetError(f"gradients returned a {type(returned).__name__}; expected a list "
+                              f"of {len(names)} arrays ({listing}) for LAYOUT '{self.layout}'")
+        if len(returned) != len(names):
+            raise TargetError(f"gradients returned {len(returned)} arrays; expected "
+                              f"{len(names)} ({listing}) for LAYOUT '{self.layout}'")
+        arrays = []
+        for i, (item, name, shape) in enumerate(zip(returned, names, shapes), start=1):
+            what = f"gradient {i} of {len(names)}, {name},"
+            array = _as_floats(item, what)
+            if array.shape != shape:
+                raise TargetError(f"{what} has shape {array.shape}; expected {shape}"
+                                  f"{_shape_hint(array.shape, shape, self.layout)}")
+            _check_finite(array, what)
+            arrays.append(array)
+        return arrays
+
+
+def _shape_hint(got: tuple, expected: tuple, layout: str) -> str:
+    """A likely reason for a wrong shape, when there is an obvious one."""
+    if got == expected[::-1]:
+        return " (transposed: the weight gradient is a_prev.T @ delta)"
+    if len(got) == 2 and len(expected) == 2 and got[0] == expected[0]:
+        if layout == "bias_row" and got[1] == expected[1] + 1:
+            return (" (one column too many: was the bias row of the next layer's matrix "
+                    "kept when propagating the error back? use w[1:])")
+        if layout == "bias_row" and got[1] == expected[1] - 1:
+            return " (one column too few: was the bias row dropped twice?)"
+    if layout == "bias_row" and len(got) == 2 and got[0] == expected[0] - 1:
+        return " (one row short: prepend the bias column of 1s to the layer's input)"
+    if len(got) == 2 and len(expected) == 1 and got in ((1, expected[0]), (expected[0], 1)):
+        return " (sum over the rows without keepdims: delta.sum(axis=0))"
+    return ""
+
+
+def _as_floats(value, what: str) -> np.ndarray:
+    if _is_float32(value):
+        return value
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TargetError(f"{what} is a {type(value).__name__}, not an array of "
+                          f"numbers") from None
+
+
+def _is_float32(value) -> bool:
+    """Keep float32/float16 arrays as they are, so the checker can see their precision."""
+    return isinstance(value, np.ndarray) and value.dtype in (np.float32, np.float16)
+
+
+def _check_finite(array: np.ndarray, what: str) -> None:
+    if not np.issubdtype(array.dtype, np.number):
+        raise TargetError(f"{what} has dtype {array.dtype}; expected floats")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        kind = "NaN" if np.isnan(array).any() else "inf"
+        raise TargetError(f"{what} contains {kind} ({int(bad.sum())} of {array.size} values); "
+                          f"the result must be finite")
+
+
+def user_traceback(error: BaseException, path: Path) -> str:
+    """The traceback from the first frame in the user's file on: their code, not ours."""
+    tb = error.__traceback__
+    while tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve() != path:
+        tb = tb.tb_next
+    lines = ["Traceback (most recent call last):\n", *traceback.format_tb(tb)] if tb else []
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines)
+
+
+# ---------------------------------------------------------------- loading
+
+def load_target(path: str | Path) -> Target:
+    """Import the file and validate INPUTS, LAYERS, LAYOUT, gradients and forward."""
+    path = Path(path).resolve()
+    module = _import(path)
+    missing = [name for name in REQUIRED if not hasattr(module, name)]
+    if missing:
+        raise TargetError(f"{path.name} does not define {', '.join(missing)}; {CONTRACT}")
+    spec = _spec(module.INPUTS, module.LAYERS)
+    layout = module.LAYOUT
+    if layout not in LAYOUTS:
+        raise TargetError(f"LAYOUT is {layout!r}; accepted: 'bias_row' (one (n_in + 1, n_out) "
+                          f"array per layer, bias in row 0) or 'separate' (W then b per layer)")
+    forward = getattr(module, "forward", None)
+    for name, function in (("gradients", module.gradients), ("forward", forward)):
+        if function is not None and not callable(function):
+            raise TargetError(f"{name} is a {type(function).__name__}, not a function; {CONTRACT}")
+    return Target(path, spec, layout, module.gradients, forward)
+
+
+def _import(path: Path):
+    if not path.is_file():
+        raise TargetError(f"check target {path} does not exist or is not a file")
+    if path.suffix != ".py":
+        raise TargetError(f"check target {path.name} is not a .py file")
+    name = f"_nn_compare_target_{abs(hash(str(path)))}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # dataclasses and pickling in user code look themselves up here
+    sys.path.insert(0, str(path.parent))  # so the file can import its neighbours
+    try:
+        module_spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        sys.modules.pop(name, None)
+        raise TargetError(f"{path.name} failed to import: {type(error).__name__}: {error}",
+                          user_traceback(error, path)) from error
+    finally:
+        if str(path.parent) in sys.path:  # unless their code took it out already
+            sys.path.remove(str(path.parent))
+    return module
+
+
+def _spec(inputs, layers) -> NetworkSpec:
+    form = "a list of (units, activation) pairs ending with (classes, 'softmax')"
+    if isinstance(inputs, bool) or not isinstance(inputs, (int, np.integer)) or inputs < 1:
+        raise TargetError(f"INPUTS is {inputs!r}; expected a positive integer (the number "
+                          f"of input features, e.g. 784)")
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise TargetError(f"LAYERS is {layers!r}; expected {form}")
+    for i, layer in enumerate(layers):
+        if (not isinstance(layer, (list, tuple)) or len(layer) != 2
+                or not isinstance(layer[1], str)):
+            raise TargetError(f"LAYERS[{i}] is {layer!r}; expected (units, activation), "
+                              f"e.g. (100, 'relu')")
+    classes, output = layers[-1]
+    if output != "softmax":
+        raise TargetError(f"the last layer is {layers[-1]!r}; expected (classes, 'softmax'): "
+                          f"the checker compares the softmax cross-entropy gradient")
+    hidden = []
+    for i, (units, activation) in enumerate(layers[:-1]):
+        if activation == "softmax":
+            raise TargetError(f"LAYERS[{i}] is {layers[i]!r}; softmax is only accepted as the "
+                              f"last layer")
+        try:
+            hidden.append(LayerSpec(int(units) if isinstance(units, np.integer) else units,
+                                    activation))
+        except SpecError as error:
+            raise TargetError(f"LAYERS[{i}] = {layers[i]!r}: {error}") from None
+    try:
+        return NetworkSpec(int(inputs), tuple(hidden),
+                           int(classes) if isinstance(classes, np.integer) else classes)
+    except SpecError as error:
+        raise TargetError(f"LAYERS[{len(layers) - 1}] = {layers[-1]!r}: {error}") from None

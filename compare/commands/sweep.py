@@ -1,0 +1,117 @@
+"""`nn-compare sweep`: activations x depths x seeds, both implementations, one table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .common import (add_activation_module_option, add_data_options, load_activation_modules,
+                     positive_int)
+
+NAME = "sweep"
+HELP = "train both implementations over activations x depths x seeds and tabulate accuracy"
+DEFAULT_ACTIVATIONS = ('sigmoid,relu,relu_ge,abs,linear,sin,cos,"mix(relu,abs,sin)",'
+                       '"stochastic(relu,abs,sin;every=epoch)"')
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        NAME, help=HELP, description=HELP + ". Resumable: finished configurations are kept in "
+        "OUT/sweep.jsonl and skipped by a rerun. Exit 0 when both implementations agree on "
+        "every configuration, 1 when any disagrees, 2 on bad input.")
+    parser.add_argument("--activations", default=DEFAULT_ACTIVATIONS, metavar="LIST",
+                        help="comma-separated activations; quote ones with parameters, e.g. "
+                             "sigmoid,relu,\"mix(relu,abs,sin)\" (default: the issue's nine)")
+    parser.add_argument("--depths", default="1", metavar="LIST",
+                        help="numbers of hidden layers, e.g. 1,2,3 (default: 1)")
+    parser.add_argument("--seeds", type=positive_int, default=3,
+                        help="seeds 0..N-1 per configuration: weights and batch order "
+                             "(default: 3)")
+    parser.add_argument("--lr", metavar="SPEC",
+                        help="learning rate: RATE for all, NAME=RATE per activation, or both, "
+                             "e.g. 0.5,relu=0.1 (default: 0.1)")
+    parser.add_argument("--units", type=positive_int, default=100,
+                        help="units per hidden layer (default: 100)")
+    parser.add_argument("--epochs", type=positive_int, default=10, help="(default: 10)")
+    parser.add_argument("--batch", type=positive_int, default=100, help="(default: 100)")
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--train-rows", type=positive_int, metavar="N",
+                        help="train on the first N training rows only (quick looks)")
+    add_data_options(parser)
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="local worker processes (default: 1, in this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--out", default="reports/sweep", metavar="DIR",
+                        help="results directory: sweep.jsonl (log), sweep.json, sweep.csv, "
+                             "sweep.png (default: reports/sweep)")
+    parser.add_argument("--no-plot", action="store_true", help="skip sweep.png")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_activation_module_option(parser)
+    return parser
+
+
+def run(args) -> int:
+    from ..sweep import plan as sweep_plan
+    from ..sweep.store import ResultsLog, write_outputs
+    from ..sweep.summary import plot, summarize, table
+
+    load_activation_modules(args)
+    activations = sweep_plan.parse_activations(args.activations)
+    depths = sweep_plan.parse_depths(args.depths)
+    modules = tuple(str(Path(p).resolve()) for p in args.activation_module)
+    plan = sweep_plan.SweepPlan(activations, depths, args.seeds,
+                                sweep_plan.parse_lr(args.lr, activations),
+                                dict(units=args.units, epochs=args.epochs, batch=args.batch,
+                                     dataset=args.dataset, preprocess=args.preprocess,
+                                     dtype=args.dtype, train_rows=args.train_rows,
+                                     activation_modules=modules))
+    plan.validate()
+    configs = plan.configurations()
+    log = ResultsLog(args.out)
+    done = log.rows()
+    pending = [c for c in configs if c.key not in done]
+    rows = {c.key: done[c.key] for c in configs if c.key in done}
+    runner = _runner(args, pending)  # connects to the scheduler: exit 2 before anything runs
+
+    def save():
+        ordered = [rows[c.key] for c in configs if c.key in rows]
+        summary = summarize(ordered, activations, depths)
+        write_outputs(log.directory, ordered, summary, {
+            "activations": activations, "depths": depths, "seeds": args.seeds, "lr": plan.lr,
+            "settings": dict(plan.settings, activation_modules=list(modules)),
+            "configurations": len(configs), "finished": len(ordered)})
+        return ordered, summary
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(configs), initial=len(configs) - len(pending), unit="config",
+               desc="sweep", disable=args.quiet, file=sys.stderr)
+    try:
+        for row in runner:
+            log.append(row)  # on disk before anything else: a kill now loses nothing
+            rows[row["key"]] = row
+            save()
+            bar.update(1)
+    finally:
+        bar.close()
+        if hasattr(runner, "close"):
+            runner.close()
+    ordered, summary = save()
+    print(f"Sweep: {len(ordered)} configurations ({len(pending)} run now, "
+          f"{len(configs) - len(pending)} from {log.path})")
+    print(table(summary))
+    if not args.no_plot and summary:
+        print(f"plot: {plot(summary, log.directory / 'sweep.png')}")
+    print(f"results: {log.directory / 'sweep.json'}, {log.directory / 'sweep.csv'}")
+    return 0 if all(r["agree"] for r in ordered) else 1
+
+
+def _runner(args, pending):
+    from ..sweep.executors import connect, run_dask, run_local
+
+    if not pending:
+        return iter(())
+    if args.scheduler:
+        return run_dask(pending, connect(args.scheduler))
+    return run_local(pending, args.workers)

@@ -1,0 +1,163 @@
+"""`nn-compare train`: both implementations trained side by side, tables, results.json.
+
+`nn-compare report` (report.py) is the same run with the gradient check in
+front and the report directory always written; both share the options and
+the code below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import (add_data_options, add_json_option, add_network_options, positive_int,
+                     spec_from_args)
+
+NAME = "train"
+HELP = "train handrolled and Keras side by side on the same batches and compare them"
+EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `train` and `report`.  Those a preset sets default to None
+    here, so that a preset fills in only what the user left out."""
+    from ..presets import ORDERS, PRESETS
+
+    add_network_options(parser)
+    add_data_options(parser)
+    parser.set_defaults(preprocess=None)  # from the preset unless given
+    parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
+                        help="default: scale, 20 epochs, batch 32, lr 1.0, shuffled; book: the "
+                             "book's final setup (standardize, 10 epochs, batch 256, lr 1, book "
+                             "init, sequential batches, test set split into validation and test "
+                             "halves); options given explicitly override the preset")
+    default, book = PRESETS["default"], PRESETS["book"]
+
+    def preset_values(name: str) -> str:
+        return f"(default: {getattr(default, name)}; book: {getattr(book, name)})"
+
+    parser.add_argument("--epochs", type=positive_int,
+                        help=f"passes over the training set {preset_values('epochs')}")
+    parser.add_argument("--batch", type=positive_int, help="rows per SGD step, the last one "
+                        f"may be shorter {preset_values('batch')}")
+    parser.add_argument("--lr", type=positive_float,
+                        help=f"SGD learning rate {preset_values('lr')}")
+    parser.add_argument("--init", choices=("glorot", "book"),
+                        help=f"weight initialisation {preset_values('init')}")
+    parser.add_argument("--order", choices=ORDERS, help="shuffle: a seeded permutation per "
+                        "epoch, the same for both; sequential: the book's slices in order "
+                        f"{preset_values('order')}")
+    parser.add_argument("--weights", metavar="NPZ", help="start from these weights (W1, b1, "
+                        "... or the book's w1, w2, ...)")
+    parser.add_argument("--out", metavar="DIR", help="write the report directory here")
+    add_json_option(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(NAME, help=HELP, description=HELP + ". Exit 0 when the "
+                                   "two agree, 1 when they do not, 2 on bad input.")
+    add_training_options(parser)
+    return parser
+
+
+def run(args) -> int:
+    return run_comparison(args, NAME, gradients=False, out_dir=args.out)
+
+
+def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
+    """Shared by `train` and `report`: prepare, run, print, write, exit code."""
+    from ..experiment import prepare
+    from ..presets import resolve_config
+
+    config = resolve_config(args)
+    prepared = prepare(config, weights_file=args.weights,
+                       spec_from=lambda inputs, classes: spec_from_args(args, inputs, classes))
+    print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, lr "
+          f"{config.lr:g}, batch {config.batch}, {config.epochs} epochs ({config.order})",
+          flush=True)
+
+    from ..experiment import run as run_experiment  # imports TensorFlow
+
+    with ProgressBar(2 * config.epochs, args.quiet) as progress:
+        outcome = run_experiment(prepared, gradients=gradients, progress=progress,
+                                 command=command)
+    print_tables(outcome)
+    write_outputs(outcome.results, out_dir, args.json)
+    return exit_code(outcome)
+
+
+class ProgressBar:
+    """tqdm over the epochs of both sides, on stderr; silent with --quiet."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet = total, quiet
+
+    def __enter__(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=self.total, unit="epoch", disable=self.quiet, file=sys.stderr,
+                        dynamic_ncols=True, leave=False)
+        return self
+
+    def __call__(self, side: str, epoch: int, history) -> None:
+        self.bar.set_description(f"{side} epoch {epoch + 1}")
+        self.bar.set_postfix(loss=f"{history.loss[-1]:.4f}",
+                             test_acc=f"{100 * history.test_accuracy[-1]:.2f}%")
+        self.bar.update(1)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
+def print_tables(outcome) -> None:
+    from ..report import tables
+    from ..tables import gradient_table
+
+    training = outcome.results["training"]
+    if outcome.gradients is not None:
+        print(gradient_table(outcome.gradients), end="\n\n")
+    print(f"Training: handrolled vs keras, {training['network']}, {training['dtype']}")
+    print(tables.training_table(training))
+    print("\n".join(tables.training_summary(training)), end="\n\n")
+    print("Runtime")
+    print(tables.runtime_table(training))
+    print("\n".join(tables.runtime_notes(training)))
+    verdict = "DIVERGED" if outcome.training.diverged_together else \
+        "AGREE" if outcome.agree else "DISAGREE"
+    print(f"\nverdict: {verdict}", flush=True)
+
+
+def write_outputs(results: dict, out_dir, json_path) -> None:
+    from ..output import write_json
+
+    if out_dir is not None:
+        from ..report import write_report
+        written = write_report(out_dir, results)
+        others = ", ".join(sorted(set(written) - {"report.html"}))
+        print(f"report: {written['report.html']} (and {others} beside it)")
+    if json_path:
+        write_json(json_path, results)
+
+
+def exit_code(outcome) -> int:
+    """0 agree, 1 disagree; a run whose two sides diverged at the same step is
+    an unusable configuration (2), one that diverged on one side only a disagreement."""
+    training = outcome.training
+    if training.diverged:
+        for side in ("handrolled", "keras"):
+            divergence = getattr(training, side).diverged
+            if divergence:
+                print(f"nn-compare: {divergence.message(side, training.lr)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if training.diverged_together else EXIT_DISAGREE
+    return EXIT_AGREE if outcome.agree else EXIT_DISAGREE

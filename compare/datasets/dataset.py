@@ -1,0 +1,129 @@
+"""The one shape every data source ends in: `Raw` pixels, then a checked `Dataset`.
+
+Loaders return `Raw` (uint8 pixels, flattened, and integer labels); the chosen
+preprocessing turns it into a `Dataset` of floats in the network's dtype.  Both
+implementations then read the very same arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from handrolled import DTYPES, one_hot
+from handrolled.errors import SpecError
+
+
+@dataclass(frozen=True, eq=False)
+class Raw:
+    """Pixels as stored (uint8, one row per image) and labels, before preprocessing."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    source: str  # where the numbers came from, for the report's environment section
+
+    def __post_init__(self):
+        for part in ("train", "test"):
+            X, y = getattr(self, f"X_{part}"), getattr(self, f"y_{part}")
+            if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+                raise SpecError(f"{self.source}: {part} set has {X.shape[0]} images of shape "
+                                f"{X.shape[1:]} but {y.shape[0]} labels; expected one label "
+                                f"per flattened image")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train and test arrays ready for both implementations.
+
+    X_* are (n, inputs) floats in one dtype, y_* are (n,) int64 labels in
+    0..classes-1, Y_* the same labels one-hot in X's dtype (made once, here).
+    The validation set is optional (None unless `split_validation` made one).
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    preprocess: str = "raw"
+    source: str = ""
+    X_validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
+    Y_train: np.ndarray = field(init=False, repr=False)
+    Y_test: np.ndarray = field(init=False, repr=False)
+    Y_validation: np.ndarray | None = field(init=False, repr=False, default=None)
+
+    def __post_init__(self):
+        if isinstance(self.classes, bool) or not isinstance(self.classes, (int, np.integer)) \
+                or self.classes < 2:
+            raise SpecError(f"dataset {self.name}: classes must be an integer >= 2, "
+                            f"got {self.classes!r}")
+        object.__setattr__(self, "classes", int(self.classes))
+        if (self.X_validation is None) != (self.y_validation is None):
+            raise SpecError(f"dataset {self.name}: a validation set needs both X_validation "
+                            f"and y_validation")
+        parts = ("train", "test") if self.X_validation is None else ("train", "test", "validation")
+        for part in parts:
+            self._check_part(part)
+            X = getattr(self, f"X_{part}")
+            if X.dtype != self.X_train.dtype or X.shape[1] != self.X_train.shape[1]:
+                raise SpecError(f"dataset {self.name}: train is {self.X_train.dtype} with "
+                                f"{self.X_train.shape[1]} inputs, {part} is {X.dtype} with "
+                                f"{X.shape[1]}; all sets need the same dtype and width")
+            Y = one_hot(getattr(self, f"y_{part}"), self.classes, str(self.X_train.dtype))
+            object.__setattr__(self, f"Y_{part}", Y)
+
+    def _check_part(self, part: str) -> None:
+        X, y = getattr(self, f"X_{part}"), np.asarray(getattr(self, f"y_{part}"))
+        what = f"dataset {self.name}, {part} set"
+        if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+            raise SpecError(f"{what}: X must be a non-empty 2-D array (samples, inputs), "
+                            f"got shape {np.shape(X)}")
+        if str(X.dtype) not in DTYPES:
+            raise SpecError(f"{what}: X is {X.dtype}; accepted: {', '.join(DTYPES)}")
+        if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+            raise SpecError(f"{what}: labels must be {X.shape[0]} integers (one per row of X), "
+                            f"got {y.dtype} of shape {y.shape}")
+        outside = (y < 0) | (y >= self.classes)
+        if outside.any():
+            raise SpecError(f"{what}: label {int(y[outside][0])} is outside the class range "
+                            f"0..{self.classes - 1} ({int(outside.sum())} such labels)")
+        if not np.isfinite(X).all():
+            row = int(np.flatnonzero(~np.isfinite(X).all(axis=1))[0])
+            raise SpecError(f"{what}: X contains NaN or inf (first in row {row}); "
+                            f"inputs must be finite numbers")
+        object.__setattr__(self, f"y_{part}", y.astype(np.int64, copy=False))
+
+    @property
+    def inputs(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def dtype(self) -> str:
+        return str(self.X_train.dtype)
+
+    def split_validation(self) -> "Dataset":
+        """The book's three sets: the test set's first half validates, the second tests.
+
+        As in the book, `X_validation, X_test = np.split(X_test_all, 2)`; an odd
+        test set gives the extra row to the test half.
+        """
+        if self.X_validation is not None:
+            raise SpecError(f"dataset {self.name} already has a validation set")
+        if len(self.y_test) < 2:
+            raise SpecError(f"dataset {self.name}: {len(self.y_test)} test row cannot be split "
+                            f"into validation and test halves")
+        half = len(self.y_test) // 2
+        return replace(self, X_validation=self.X_test[:half], y_validation=self.y_test[:half],
+                       X_test=self.X_test[half:], y_test=self.y_test[half:])
+
+    def summary(self) -> str:
+        """One line for tables and reports."""
+        validation = "" if self.y_validation is None else f" / {len(self.y_validation)} validation"
+        return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test{validation}, "
+                f"{self.inputs} inputs, {self.classes} classes, {self.preprocess}, {self.dtype}")

@@ -1,0 +1,123 @@
+"""One comparison run, from settings to the results.json dictionary.
+
+    prepared = prepare(config)                      # data, spec, weights (bad input -> SpecError)
+    outcome = run(prepared, gradients=True, progress=...)
+    outcome.results                                 # what results.json holds
+
+Shared by `nn-compare report` (gradients + training) and `nn-compare train`
+(training only), so both give the same keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from handrolled import NetworkSpec, Params, init_weights
+from handrolled.errors import SpecError
+from handrolled.train import sgd_epoch
+
+from .environment import describe_environment
+from .presets import TrainingConfig
+from .training import TrainingResult, epoch_orders, train_side_by_side
+
+
+@dataclass
+class Prepared:
+    config: TrainingConfig
+    dataset: object  # compare.datasets.Dataset
+    spec: NetworkSpec
+    weights: Params
+
+
+@dataclass
+class Outcome:
+    prepared: Prepared
+    training: TrainingResult
+    gradients: object | None  # compare.gradients.GradientComparison
+    results: dict
+
+    @property
+    def agree(self) -> bool:
+        return bool(self.results["agree"])
+
+
+def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None) -> Prepared:
+    """Load the data, build the spec for its shape, and the starting weights.
+
+    `spec_from(inputs, classes)` builds the spec (the command line passes one
+    that also loads --activation-module files); by default from config.hidden.
+    """
+    from .datasets import load_dataset
+
+    dataset = load_dataset(config.dataset, preprocess=config.preprocess, seed=config.seed,
+                           dtype=config.dtype)
+    if config.validation_halves:
+        dataset = dataset.split_validation()
+    spec_from = spec_from or (lambda inputs, classes: NetworkSpec.from_text(
+        config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed))
+    spec = spec_from(dataset.inputs, dataset.classes)
+    if weights_file:
+        from .commands.common import load_weights_file
+        weights = load_weights_file(weights_file, spec)
+    else:
+        weights = init_weights(spec, config.init)
+    rows = len(dataset.y_train)
+    if config.batch > rows:
+        raise SpecError(f"batch size {config.batch} is larger than the {rows} training rows "
+                        f"of {config.dataset}; accepted: 1 to {rows}")
+    return Prepared(config, dataset, spec, weights)
+
+
+def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """The batch the first training step sees (in the first epoch's order)."""
+    config, dataset = prepared.config, prepared.dataset
+    order = epoch_orders(len(dataset.y_train), 1, config.seed, config.shuffle)[0]
+    rows = order[:config.batch] if order is not None else slice(0, config.batch)
+    return dataset.X_train[rows], dataset.Y_train[rows]
+
+
+def run(prepared: Prepared, gradients: bool = True, progress=None,
+        handrolled_epoch=None, command: str = "report") -> Outcome:
+    """Gradients on the first batch (optional), then training side by side.
+
+    `handrolled_epoch`: the hand-written epoch function (default `sgd_epoch`).
+    """
+    from .gradients import compare_gradients  # imports TensorFlow
+
+    config, spec = prepared.config, prepared.spec
+    grads = compare_gradients(spec, prepared.weights, *first_batch(prepared)) \
+        if gradients else None
+    training = train_side_by_side(spec, prepared.weights, prepared.dataset, config.epochs,
+                                  config.batch, config.lr, shuffle=config.shuffle,
+                                  seed=config.seed, progress=progress,
+                                  handrolled_epoch=handrolled_epoch or sgd_epoch)
+    results = results_dict(prepared, training, grads, config.command(command))
+    return Outcome(prepared, training, grads, results)
+
+
+def results_dict(prepared: Prepared, training: TrainingResult, grads, command: str) -> dict:
+    agree = training.agree and (grads is None or grads.agree)
+    results = {
+        "agree": agree,
+        "command": command,
+        "config": prepared.config.to_dict(),
+        "dataset": _dataset_summary(prepared.dataset),
+        "environment": dict(describe_environment(), dtype=prepared.spec.dtype,
+                            seed=prepared.config.seed),
+    }
+    if grads is not None:
+        results["gradients"] = dict(grads.to_dict(), batch_source="first training batch")
+    results["training"] = training.to_dict()
+    return results
+
+
+def _dataset_summary(dataset) -> dict:
+    summary = {"name": dataset.name, "train_rows": len(dataset.y_train),
+               "test_rows": len(dataset.y_test), "inputs": dataset.inputs,
+               "classes": dataset.classes, "preprocess": getattr(dataset, "preprocess", None),
+               "source": getattr(dataset, "source", None)}
+    if getattr(dataset, "y_validation", None) is not None:
+        summary["validation_rows"] = len(dataset.y_validation)
+    return summary

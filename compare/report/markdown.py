@@ -1,0 +1,86 @@
+"""report.md: the whole comparison as Markdown, with the PNGs beside it."""
+
+from __future__ import annotations
+
+from . import tables
+
+PLOT_TITLES = {"loss.png": "Loss: both curves overlaid, and their difference per step",
+               "accuracy.png": "Accuracy per epoch",
+               "gradients.png": "Gradient differences per parameter tensor",
+               "runtime.png": "Runtime per implementation"}
+
+
+def overall_verdict(results: dict) -> str:
+    if results["agree"]:
+        return "AGREE"
+    return "DIVERGED" if results["training"]["verdict"] == "DIVERGED" else "DISAGREE"
+
+
+def headline(results: dict) -> list[str]:
+    """Verdict and what was compared, as plain lines (shared with the HTML)."""
+    training, dataset, config = results["training"], results["dataset"], results["config"]
+    verdict = overall_verdict(results)
+    parts = []
+    if "gradients" in results:
+        parts.append(f"gradients {'agree' if results['gradients']['agree'] else 'DISAGREE'}")
+    parts.append(f"training: {training['verdict']}")
+    final = [training[side]["test_accuracy"][-1] if training[side]["test_accuracy"] else None
+             for side in tables.SIDES]
+    accuracy = ", ".join(f"{side} {tables._percent(value)} %"
+                         for side, value in zip(tables.SIDES, final))
+    validation = f" / {dataset['validation_rows']} validation" if "validation_rows" in dataset \
+        else ""
+    return [
+        f"Verdict: {verdict} ({'; '.join(parts)})",
+        f"Network {training['network']}, {training['dtype']}, seed {training['seed']}",
+        f"Data {dataset['name']}: {dataset['train_rows']} train / {dataset['test_rows']} test"
+        f"{validation}, preprocessing {dataset['preprocess']}",
+        f"SGD: learning rate {training['lr']:g}, batch {training['batch_size']}, "
+        f"{training['epochs']} epochs, {training['steps_per_epoch']} steps per epoch, "
+        f"order {training['order']}, init {config['init']} (preset {config['preset']})",
+        f"Final test accuracy: {accuracy}",
+        f"Reproduce: {results['command']}",
+    ]
+
+
+def environment_rows(results: dict) -> list[tuple[str, str]]:
+    env = dict(results["environment"])
+    blas = env.pop("blas", [])
+    rows = [(key, str(value)) for key, value in env.items()]
+    for pool in blas:
+        rows.append((f"thread pool ({pool.get('user_api')})",
+                     f"{pool.get('internal_api')} {pool.get('version')}, kernel "
+                     f"{pool.get('architecture')}, {pool.get('num_threads')} threads, "
+                     f"{pool.get('threading_layer')}: {pool.get('filepath')}"))
+    rows.append(("data source", str(results["dataset"].get("source"))))
+    return rows
+
+
+def render_markdown(results: dict, plot_files: list[str]) -> str:
+    training = results["training"]
+    out = ["# handrolled vs Keras", ""]
+    out += [f"- {line}" for line in headline(results)] + [""]
+    if "gradients" in results:
+        g = results["gradients"]
+        out += ["## Gradients on the first training batch", "",
+                f"Batch of {g['batch']} rows; loss handrolled {g['loss']['handrolled']:.17g}, "
+                f"keras {g['loss']['keras']:.17g}.", "",
+                tables.gradient_table(g, "github"), "",
+                f"Tolerance {g['tolerance']['dtype']}: handrolled vs keras relative <= "
+                f"{g['tolerance']['rtol']:g}, vs finite differences <= "
+                f"{g['tolerance']['fd_rtol']:g}. Verdict: "
+                f"{'AGREE' if g['agree'] else 'DISAGREE'}.", ""]
+    out += ["## Training side by side", "",
+            "Loss: mean cross-entropy on the whole training set after each epoch. "
+            "Accuracies in percent, computed the same way for both (argmax of each side's "
+            "logits, in NumPy). h = handrolled, k = keras.", "",
+            tables.training_table(training, "github"), ""]
+    out += [f"- {line}" for line in tables.training_summary(training)] + [""]
+    out += ["## Runtime", "", tables.runtime_table(training, "github"), ""]
+    out += [f"- {line}" for line in tables.runtime_notes(training)] + [""]
+    out += ["## Plots", ""]
+    for name in plot_files:
+        out += [f"### {PLOT_TITLES.get(name, name)}", "", f"![{name}]({name})", ""]
+    out += ["## Environment", "", "| what | value |", "|---|---|"]
+    out += [f"| {key} | {value} |" for key, value in environment_rows(results)]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,130 @@
+"""The report's tables, built from the results dictionary (results.json).
+
+Working from the dictionary, not from live objects, means the terminal, the
+Markdown and the HTML show the same numbers, and a report can be rebuilt from
+a results.json alone.  `tablefmt` is tabulate's: "simple" for the terminal,
+"github" for Markdown, "html" for HTML.
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from ..output import fmt
+
+SIDES = ("handrolled", "keras")
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def _seconds(value, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _loss(value) -> str:
+    return "-" if value is None else f"{value:.10f}"
+
+
+def _cell(values: list, epoch: int):
+    return values[epoch] if epoch < len(values) else None
+
+
+def gradient_table(gradients: dict, tablefmt: str = "simple") -> str:
+    rows = [[row["layer"], row["param"], "x".join(map(str, row["shape"])),
+             fmt(row["max_abs_diff"]), fmt(row["max_rel_diff"]), _fd_cell(row),
+             "yes" if row["agree"] else "NO"] for row in gradients["gradients"]]
+    headers = ["layer", "param", "shape", "max abs diff", "max rel diff", "fd rel diff", "agree"]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _fd_cell(row: dict) -> str:
+    if row["fd_max_rel_diff"] is None:
+        return "kink" if row["fd_kinks"] else "-"
+    cell = fmt(row["fd_max_rel_diff"])
+    return f"{cell} ({row['fd_kinks']} at kinks)" if row["fd_kinks"] else cell
+
+
+def training_table(training: dict, tablefmt: str = "simple") -> str:
+    """One row per epoch: loss and accuracies of both sides, and the loss difference."""
+    h, k = training["handrolled"], training["keras"]
+    accuracies = {"train_accuracy": "train", "test_accuracy": "test"}
+    if "validation_accuracy" in h or "validation_accuracy" in k:
+        accuracies["validation_accuracy"] = "val"
+    headers = ["epoch", "loss handrolled", "loss keras", "abs diff"]
+    headers += [f"{short} acc % {side}" for short in accuracies.values() for side in "hk"]
+    rows = []
+    for epoch in range(max(len(h["loss"]), len(k["loss"]))):
+        lh, lk = _cell(h["loss"], epoch), _cell(k["loss"], epoch)
+        diff = fmt(abs(lh - lk)) if lh is not None and lk is not None else "-"
+        row = [epoch + 1, _loss(lh), _loss(lk), diff]
+        for name in accuracies:
+            row += [_percent(_cell(side.get(name, []), epoch)) for side in (h, k)]
+        rows.append(row)
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def training_summary(training: dict) -> list[str]:
+    """The lines under the training table: differences, tolerance, divergence, verdict."""
+    tol = training["tolerance"]
+    weights = "reported only" if tol["weights"] is None else f"<= {tol['weights']:g}"
+    lines = [
+        f"max loss diff (every step and epoch): {fmt(training['max_loss_diff'])}  "
+        f"(tolerance {tol['loss']:g})",
+        f"max accuracy diff: {100 * _none_inf(training['max_accuracy_diff']):.2f} points "
+        f"(tolerance {100 * tol['accuracy']:g}); final test accuracy diff "
+        f"{100 * _none_inf(training['final_accuracy_diff']):.2f} points",
+        f"max final weight diff: {fmt(training['max_weight_diff'])}  ({weights})",
+    ]
+    for side in SIDES:
+        if training[side]["diverged"]:
+            d = training[side]["diverged"]
+            where = f"epoch {d['epoch']}, step {d['step']}" if d["step"] else \
+                f"end of epoch {d['epoch']}"
+            lines.append(f"DIVERGED: {side} loss became {d['value']} at {where}")
+    lines.append(f"verdict: {training['verdict']}")
+    return lines
+
+
+def _none_inf(value) -> float:
+    return float("inf") if value is None else value
+
+
+def runtime_table(training: dict, tablefmt: str = "simple") -> str:
+    """Per implementation: first epoch, steady epoch, step, samples/s; then the ratio."""
+    headers = ["implementation", "first epoch s", "steady epoch s", "step ms", "samples/s",
+               "total s"]
+    rows = []
+    for side in SIDES:
+        r = training[side]["runtime"]
+        rows.append([side, _seconds(r["first_epoch_seconds"]), _seconds(r["steady_epoch_seconds"]),
+                     _seconds(r["step_seconds"] and 1000 * r["step_seconds"]),
+                     "-" if r["samples_per_second"] is None else f"{r['samples_per_second']:,.0f}",
+                     _seconds(r["total_seconds"])])
+    ratio = training["runtime_ratio"]
+    rows.append(["ratio handrolled/keras", _ratio(ratio["first_epoch_seconds"]),
+                 _ratio(ratio["steady_epoch_seconds"]), _ratio(ratio["step_seconds"]),
+                 _ratio(ratio["steady_epoch_seconds"] and 1 / ratio["steady_epoch_seconds"]),
+                 ""])
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _ratio(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def runtime_notes(training: dict) -> list[str]:
+    """How the times were taken, with the measured cost of each Keras fit call's set-up."""
+    keras = training["keras"]
+    lines = ["epoch time: handrolled = the hand-written epoch; keras = the epoch inside "
+             "model.fit (on_epoch_begin to on_epoch_end) plus gathering the epoch's rows; "
+             "evaluation is not timed; first epoch apart (Keras traces its graph there), "
+             "steady = median of the later epochs"]
+    calls, epochs = keras.get("fit_call_seconds") or [], keras["epoch_seconds"]
+    if calls:
+        overhead = sorted(c - e for c, e in zip(calls, epochs))
+        lines.append(f"keras: each fit call (one per epoch here) spends a further "
+                     f"{overhead[len(overhead) // 2]:.3f} s (median) setting up, not counted "
+                     f"above; a single fit(epochs=N) pays it once")
+    return lines

@@ -1,0 +1,79 @@
+"""Running configurations in parallel, yielding each result row as it finishes.
+
+* local (default): `--workers N` processes started with "spawn" (a fresh
+  interpreter each: forking a process that has TensorFlow loaded can hang),
+  each reused for many configurations; N = 1 runs in this process.
+* Dask: `--scheduler ADDRESS` submits the same function to an existing
+  dask.distributed cluster; its workers need this project installed.
+
+Both are generators: closing one (Ctrl-C, an error) cancels what has not started.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Iterable, Iterator
+
+from handrolled.errors import SpecError
+
+from .plan import Configuration
+from .worker import run_configuration
+
+CONNECT_TIMEOUT_S = 5
+
+
+def run_local(configs: Iterable[Configuration], workers: int) -> Iterator[dict]:
+    configs = list(configs)
+    if workers == 1:
+        for config in configs:
+            yield run_configuration(config)
+        return
+    workers = min(workers, len(configs)) or 1
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=share_cores, initargs=(threads,))
+    try:
+        futures = [pool.submit(run_configuration, config) for config in configs]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def share_cores(threads: int) -> None:
+    """Give each worker process its share of the cores.  Measured: two workers whose
+    BLAS and TensorFlow each start one thread per core made the hand-written epochs
+    tens of times slower (threads spinning against each other).  TensorFlow reads
+    the variables when it is imported, later, inside the worker."""
+    from threadpoolctl import threadpool_limits
+
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    threadpool_limits(threads)
+
+
+def connect(address: str):
+    """A dask.distributed Client for `address`, or a one-line SpecError (exit 2)."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise SpecError(f"cannot reach the Dask scheduler at '{address}' within "
+                        f"{CONNECT_TIMEOUT_S} s ({type(error).__name__}); start one with "
+                        f"`dask scheduler` (and `dask worker ADDRESS`) or leave out "
+                        f"--scheduler to run locally") from None
+
+
+def run_dask(configs: Iterable[Configuration], client) -> Iterator[dict]:
+    from distributed import as_completed as dask_completed
+
+    futures = [client.submit(run_configuration, config, pure=False) for config in configs]
+    try:
+        for future in dask_completed(futures, loop=client.loop):  # not a default client
+            yield future.result()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+        client.close()

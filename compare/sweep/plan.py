@@ -1,0 +1,111 @@
+"""What a sweep runs: one Configuration per (activation, depth, seed)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from handrolled import NetworkSpec
+from handrolled.errors import SpecError
+from handrolled.spec import split_top_level
+
+DEFAULT_LR = 0.1
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Everything one training run depends on; `key` identifies it in the results log."""
+
+    activation: str
+    depth: int
+    seed: int
+    lr: float
+    units: int
+    epochs: int
+    batch: int
+    dataset: str
+    preprocess: str
+    dtype: str
+    train_rows: int | None = None
+    activation_modules: tuple[str, ...] = ()
+
+    @property
+    def hidden(self) -> str:
+        return ",".join([f"{self.units}:{self.activation}"] * self.depth)
+
+    @property
+    def key(self) -> str:
+        settings = asdict(self)
+        settings.pop("activation_modules")  # where a function was defined is not a result
+        return json.dumps(settings, sort_keys=True)
+
+
+@dataclass
+class SweepPlan:
+    activations: list[str]
+    depths: list[int]
+    seeds: int
+    lr: dict[str, float]
+    settings: dict = field(default_factory=dict)  # units, epochs, batch, dataset, ...
+
+    def configurations(self) -> list[Configuration]:
+        return [Configuration(activation, depth, seed, self.lr[activation], **self.settings)
+                for depth in self.depths for activation in self.activations
+                for seed in range(self.seeds)]
+
+    def validate(self, inputs: int = 784, classes: int = 10) -> None:
+        """Parse every network now, so a typo stops the sweep before anything runs."""
+        for config in self.configurations()[::max(self.seeds, 1)]:
+            NetworkSpec.from_text(config.hidden, inputs=inputs, classes=classes,
+                                  dtype=config.dtype)
+
+
+def parse_activations(text: str) -> list[str]:
+    """'relu,"mix(relu,abs)",sin' -> ['relu', 'mix(relu,abs)', 'sin'] (commas in () stay)."""
+    items = [item.strip().strip("'\"") for item in split_top_level(text)]
+    if not all(items):
+        raise SpecError(f"empty activation in --activations '{text}'; expected e.g. "
+                        f"relu,sigmoid,\"mix(relu,abs,sin)\"")
+    if len(set(items)) != len(items):
+        raise SpecError(f"--activations lists an activation twice: '{text}'")
+    return items
+
+
+def parse_depths(text: str) -> list[int]:
+    try:
+        depths = [int(item) for item in text.split(",")]
+    except ValueError:
+        raise SpecError(f"--depths takes hidden-layer counts like 1,2,3, got '{text}'") from None
+    if not depths or min(depths) < 1:
+        raise SpecError(f"--depths must be 1 or more hidden layers each, got '{text}'")
+    return sorted(set(depths))
+
+
+def parse_lr(text: str | None, activations: list[str]) -> dict[str, float]:
+    """'0.5' (all), 'relu=0.1,sigmoid=1.0' or '0.5,relu=0.1' -> {activation: lr}."""
+    default, per = DEFAULT_LR, {}
+    for item in split_top_level(text or ""):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.rpartition("=")
+        name = name.strip().strip("'\"")
+        lr = _positive(value, item)
+        if not sep:
+            default = lr
+        elif name not in activations:
+            raise SpecError(f"--lr names '{name}', which is not in --activations "
+                            f"({', '.join(activations)})")
+        else:
+            per[name] = lr
+    return {activation: per.get(activation, default) for activation in activations}
+
+
+def _positive(text: str, item: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SpecError(f"--lr item '{item}' is not NAME=RATE or RATE, e.g. relu=0.1") from None
+    if not value > 0 or value == float("inf"):
+        raise SpecError(f"learning rate must be a positive number, got '{item}'")
+    return value

@@ -1,0 +1,159 @@
+"""User-defined activations: write the function once, use it on both sides.
+
+    # my_activations.py
+    import numpy as np
+    from handrolled.activations import register_user_activation
+
+    def softsign(z, xp):                 # xp is numpy here, keras.ops in Keras
+        return z / (1 + xp.abs(z))
+
+    def softsign_derivative(z, a):       # hand-written, NumPy only
+        return 1 / (1 + np.abs(z)) ** 2
+
+    register_user_activation("softsign", softsign, softsign_derivative)
+
+`function(z, xp)` must use only what NumPy and keras.ops share (abs, exp,
+where, maximum, sin, tanh, ...).  The hand-written side calls it with
+xp = numpy; keras_impl calls it with xp = keras.ops and lets TensorFlow
+differentiate it, so `nn-compare activations` can hold the hand-written
+derivative against an independent one.  Nothing here imports Keras.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import SpecError
+from .core import Activation, names, register_factory
+
+_NAME_FORM = "a Python identifier such as 'softsign'"
+
+
+class UserActivation(Activation):
+    """An activation registered with `register_user_activation`."""
+
+    user = True
+
+    def __init__(self, name: str, function: Callable, derivative: Callable,
+                 kinks=(), source: str = ""):
+        self.name = name
+        self.function = function
+        self.derivative_function = derivative
+        self.kinks = tuple(float(c) for c in kinks)
+        self.source = source
+
+    def value(self, z):
+        return np.asarray(self.function(z, np), dtype=z.dtype)  # float32 stays float32
+
+    def derivative(self, z, a):
+        return np.asarray(self.derivative_function(z, a), dtype=z.dtype)
+
+
+def register_user_activation(name: str, function: Callable, derivative: Callable,
+                             kinks=(), replace: bool = False) -> UserActivation:
+    """Make `function(z, xp)` with hand-written `derivative(z, a)` usable as `name`.
+
+    Checked at once on a small probe array: both must return arrays of z's
+    shape (a SpecError otherwise).  `kinks`: the z where the derivative jumps.
+    A name already registered is refused unless `replace=True`.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SpecError(f"user activation name {name!r} is not {_NAME_FORM}")
+    existing = _registered_user(name)
+    if name in names() and not (replace or existing):
+        raise SpecError(f"activation '{name}' already exists; pick another name "
+                        f"(or pass replace=True)")
+    activation = UserActivation(name, function, derivative, kinks,
+                                source=getattr(function, "__module__", "") or "")
+    _check_shapes(activation)
+    register_factory(name, _factory(activation))
+    _USER[name] = activation
+    return activation
+
+
+_USER: dict[str, UserActivation] = {}
+
+
+def _registered_user(name: str) -> bool:
+    return name in _USER
+
+
+def user_names() -> list[str]:
+    """Names registered through `register_user_activation`, sorted."""
+    return sorted(n for n in _USER if n in names())
+
+
+def _factory(activation: UserActivation):
+    def factory(args):
+        if args is not None:
+            raise SpecError(f"user activation '{activation.name}' takes no parameters, "
+                            f"got '{activation.name}({args})'")
+        return activation
+
+    return factory
+
+
+def _check_shapes(activation: UserActivation) -> None:
+    """Call value and derivative on a (3, 4) probe; the shapes must come back unchanged."""
+    z = np.linspace(-2.0, 2.0, 12).reshape(3, 4)
+    a = np.asarray(activation.value(z))
+    if a.shape != z.shape:
+        raise SpecError(f"user activation '{activation.name}' returns shape {a.shape} for "
+                        f"input shape {z.shape}; it must work elementwise (same shape out)")
+    d = np.asarray(activation.derivative(z, a))
+    if d.shape != z.shape:
+        raise SpecError(f"the derivative of user activation '{activation.name}' returns shape "
+                        f"{d.shape} for input shape {z.shape}; it must return one value per "
+                        f"element")
+
+
+class ActivationModuleError(SpecError):
+    """A user's activation file raised while loading; `details` holds its traceback."""
+
+    def __init__(self, message: str, details: str):
+        super().__init__(message)
+        self.details = details
+
+
+def load_activation_module(path: str) -> list[str]:
+    """Run the Python file at `path` (which registers activations); return the new names.
+
+    A file that is missing -> SpecError.  A file that raises -> ActivationModuleError,
+    whose `details` is the user's traceback (the command line prints it).
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise SpecError(f"activation module {path} does not exist; expected a Python file "
+                        f"that calls register_user_activation(...)")
+    before = set(names())
+    module_name = f"user_activations_{file.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # lets the file's functions be pickled by name
+    try:
+        spec.loader.exec_module(module)
+    except SpecError:
+        raise  # our own one-line message (e.g. a wrong shape) is already clear
+    except BaseException as error:  # noqa: BLE001 -- any failure in user code
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        sys.modules.pop(module_name, None)
+        details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        raise ActivationModuleError(
+            f"activation module {path} failed to load: {type(error).__name__}: {error}",
+            details) from None
+    return sorted(set(names()) - before)
+
+
+def unregister_user_activation(name: str) -> None:
+    """Forget a user activation (tests clean up with this)."""
+    from .core import unregister
+
+    _USER.pop(name, None)
+    unregister(name)

@@ -1,0 +1,60 @@
+"""Mini-batch stochastic gradient descent, by hand: one epoch at a time.
+
+One epoch walks through the training rows in a given order (the book takes
+them in file order; a shuffled run passes a permutation) in slices of
+`batch_size` rows.  The last slice may be shorter; it is kept and its loss is
+averaged over its own size, exactly as Keras' `fit` does.  Each step:
+
+    cache = forward(X_batch)                       eqs. 1-2 (once per step)
+    loss  = cross_entropy(z_L, Y_batch)            from that same pass
+    grads = backward(cache, Y_batch)               eqs. 3-5
+    W    -= lr * grad_W   for every W_l and b_l    (the SGD update)
+
+This function is the one definition of the hand-written epoch.  A faster
+variant (`handrolled/fast.py`) has the same signature and is tested to give
+the same numbers; the comparison code takes the epoch function as a parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import loss as loss_fns
+from .network import Network
+
+
+def batch_starts(rows: int, batch_size: int) -> range:
+    """First row of every batch: 0, batch_size, 2 * batch_size, ... (< rows)."""
+    return range(0, rows, batch_size)
+
+
+def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, lr: float,
+              order: np.ndarray | None = None, epoch: int = 0, first_step: int = 0
+              ) -> np.ndarray:
+    """One epoch of mini-batch SGD on `network.params`, in place.
+
+    X, Y      the whole training set (inputs, one-hot targets), in spec.dtype
+    order     row indices in the order to visit them (None: 0, 1, 2, ...)
+    epoch, first_step
+              passed to `network.on_step(epoch, first_step + i)` before step i,
+              for activations that change during training
+
+    Returns the training loss of every step (float64), each taken from the
+    forward pass that the step's gradients come from.  A NaN or inf loss does
+    not stop the epoch; the caller looks for it (see compare.training).
+    """
+    rows = X.shape[0]
+    losses = np.empty(len(batch_starts(rows, batch_size)), dtype=np.float64)
+    for i, start in enumerate(batch_starts(rows, batch_size)):
+        if order is None:
+            X_batch, Y_batch = X[start:start + batch_size], Y[start:start + batch_size]
+        else:
+            rows_now = order[start:start + batch_size]
+            X_batch, Y_batch = X[rows_now], Y[rows_now]
+        network.on_step(epoch, first_step + i)
+        cache = network.forward(X_batch)                             # eqs. 1-2
+        losses[i], _ = loss_fns.cross_entropy(cache.z[-1], Y_batch)  # same pass
+        grads = network.backward(cache, Y_batch)                     # eqs. 3-5
+        for name, grad in grads.items():
+            network.params[name] -= lr * grad                        # W <- W - lr dL/dW
+    return losses

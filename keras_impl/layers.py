@@ -1,0 +1,128 @@
+"""Custom Keras layers: per-neuron activations and the callback that drives them.
+
+    keras.layers.Dense(100)                      # no activation: z = x W + b
+    PerUnitActivation("mix(relu,abs,sin)")       # unit j -> its own function
+
+`PerUnitActivation` has no weights of its own, so a model's trainable
+variables stay [kernel_1, bias_1, kernel_2, ...] and `read_weights` keeps the
+keys W1, b1, ...  It computes
+
+    a = sum_k mask_k * f_k(z)          mask_k[j] = 1 where unit j computes f_k, else 0
+
+left to right, with the one-hot mask of the hand-written activation's
+assignment, so column j is unit j on both sides and, with finite f_k, each
+output is exactly f_k(z) for its own k (adding 0 * f_other changes nothing;
+a function that overflows to inf would turn 0 * inf into NaN).  The mask
+lives in a tf.Variable kept outside Keras' weight tracking: for `mix` it never
+changes; for `stochastic` the `ActivationSchedule` callback assigns the next
+draw before every training step.
+
+Serialization: `get_config` holds the activation text and, for stochastic
+layers, the schedule position, so a `.keras` file loads back to the same mask.
+"""
+
+from __future__ import annotations
+
+from handrolled import activations as handrolled_activations
+from handrolled.errors import SpecError
+
+from . import activations as keras_activations
+from .runtime import keras, tf
+
+
+class _Untracked:
+    """A holder Keras does not look into: the mask is state, not a model weight."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+
+@keras.saving.register_keras_serializable(package="handrolled")
+class PerUnitActivation(keras.layers.Layer):
+    """Applies a handrolled per-unit activation (`mix(...)`, `stochastic(...)`)."""
+
+    def __init__(self, activation: str, state: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.schedule = handrolled_activations.get(activation)
+        if not self.schedule.per_unit:
+            raise SpecError(f"PerUnitActivation takes mix(...) or stochastic(...), "
+                            f"got '{activation}'")
+        self.activation = self.schedule.text
+        self.functions = [keras_activations.get(f) for f in self.schedule.functions]
+        self.epochs_begun, self.steps_begun = 0, 0
+        if state:
+            self.schedule.on_step(state["epoch"], state["step"])
+            self.epochs_begun, self.steps_begun = state["epochs_begun"], state["steps_begun"]
+        self._mask = None
+
+    def build(self, input_shape):
+        self.units = int(input_shape[-1])
+        self._mask = _Untracked(tf.Variable(self._current_mask(), trainable=False,
+                                            name="unit_mask"))
+        super().build(input_shape)
+
+    def _current_mask(self):
+        return self.schedule.mask(self.units, self.compute_dtype)
+
+    @property
+    def mask(self):
+        """The (functions, units) one-hot mask now in use, as NumPy."""
+        return self._mask.variable.numpy()
+
+    def call(self, z):
+        mask = self._mask.variable
+        a = mask[0] * self.functions[0](z)
+        for k in range(1, len(self.functions)):
+            a = a + mask[k] * self.functions[k](z)
+        return a
+
+    # -------------------------------------------------- the training schedule
+    def begin_epoch(self) -> None:
+        self.current_epoch = self.epochs_begun
+        self.epochs_begun += 1
+
+    def begin_step(self) -> None:
+        """Before training step `steps_begun`: the same draw as handrolled's on_step."""
+        epoch = getattr(self, "current_epoch", max(self.epochs_begun - 1, 0))
+        self.schedule.on_step(epoch, self.steps_begun)
+        self.steps_begun += 1
+        self._mask.variable.assign(self._current_mask())
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = self.activation
+        if isinstance(self.schedule, handrolled_activations.Stochastic):
+            config["state"] = {"epoch": self.schedule.epoch, "step": self.schedule.step,
+                               "epochs_begun": self.epochs_begun,
+                               "steps_begun": self.steps_begun}
+        return config
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class ActivationSchedule(keras.callbacks.Callback):
+    """Tells stochastic layers the epoch and step, as `Network.on_step` does by hand.
+
+    Counts live on the layers, not here, because a training loop may create
+    new callbacks for every `fit` call (one epoch each) while the step count
+    runs over the whole training.
+    """
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = list(layers)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for layer in self.layers:
+            layer.begin_epoch()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for layer in self.layers:
+            layer.begin_step()
+
+
+def scheduled_layers(model) -> list[PerUnitActivation]:
+    """The model's layers whose function assignment changes during training."""
+    return [layer for layer in model.layers if isinstance(layer, PerUnitActivation)
+            and isinstance(layer.schedule, handrolled_activations.Stochastic)]

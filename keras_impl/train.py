@@ -1,0 +1,138 @@
+"""Training the Keras twin the way a Keras user does: `compile` then `fit`.
+
+    compile_for_sgd(model, spec, lr)
+    losses = fit_epoch(model, spec, X[order], Y[order], batch_size, epoch)
+
+Everything below is a real `model.fit`; what had to be pinned so that it takes
+exactly the steps of `handrolled.train.sgd_epoch`, and why (measured with
+Keras 3.15 / TensorFlow 2.21, read in keras/src/...):
+
+* order -- `shuffle=False`: `fit` shuffles by default.  We pass the rows
+  already in the epoch's order, the same order the hand-written loop uses.
+* partial batch -- nothing to pin: `fit` keeps the last short batch and the
+  loss is averaged over its own size ("sum_over_batch_size"), as by hand.
+* one epoch per call -- `fit(initial_epoch=e, epochs=e + 1)`, so callbacks
+  see the true epoch number while each epoch gets its own ordered arrays.
+* dtype -- `fit` casts float arrays that are not `keras.config.floatx()` to
+  floatx (trainers/data_adapters/array_slicing.py, "Normalize floats to
+  floatx"), so float64 data would silently be rounded to float32 before a
+  float64 model saw it.  SGD also stores its learning rate as a floatx
+  variable (0.1 becomes 0.100000001490116...), and the compiled loss is cast
+  to floatx.  We therefore set floatx to the spec's dtype while compiling and
+  fitting (`floatx`), and restore it afterwards.
+* the update -- `SGD(learning_rate=lr)` with momentum 0 does
+  `variable.assign_sub(gradient * learning_rate)` (optimizers/sgd.py): the
+  same W <- W - lr * grad as by hand, rounded the same way.
+* loss -- `loss_function(spec)`: CategoricalCrossentropy(from_logits=True) in
+  the spec's dtype on the linear output layer (see model.py).
+* the per-step loss -- the "loss" that `fit` logs is a running mean over the
+  epoch, kept by a `Mean` metric; per-step values cannot be recovered from it
+  exactly.  We add a metric, `StepLoss`, that computes the same loss function
+  on the same step's predictions (y_pred of the forward pass the gradients
+  come from) and keeps the last value, not a mean; a callback reads it after
+  every step.
+* compilation -- `jit_compile=False` (XLA fuses ops and may reorder sums;
+  "auto" already means off on a CPU-only machine, we make it explicit) and
+  `steps_per_execution=1` (one step per call, so the callback sees each step).
+* determinism -- `seed_everything(seed)` before building the model: seeds and
+  TensorFlow op determinism.  Nothing in `fit` is random once shuffle is off.
+
+Timing.  Each `fit` call first builds its data pipeline and callback list
+(about 0.05-0.1 s here), which a user calling `fit(..., epochs=N)` once pays
+only once.  So the epoch time we report is measured inside `fit`, from
+`on_epoch_begin` to `on_epoch_end` (the step loop, including tracing in the
+first epoch), and the whole call's time is kept beside it.
+
+Callbacks from `training_callbacks(model)` see one `fit` call per epoch:
+their `on_train_begin`/`on_train_end` run every epoch, and `on_epoch_begin`
+receives the true epoch number.  The step number within the whole run is
+`model.optimizer.iterations` (steps already taken).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from handrolled import NetworkSpec
+
+from .model import loss_function, training_callbacks
+from .runtime import keras
+
+STEP_LOSS = "step_loss"
+
+
+@contextlib.contextmanager
+def floatx(dtype: str):
+    """Temporarily make `dtype` Keras' default float type (see the module notes)."""
+    saved = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(saved)
+
+
+class StepLoss(keras.metrics.Metric):
+    """The loss of the latest training step, computed from that step's y_pred."""
+
+    def __init__(self, spec: NetworkSpec, name: str = STEP_LOSS):
+        super().__init__(name=name, dtype=spec.dtype)
+        self.loss_fn = loss_function(spec)
+        self.value = self.add_variable(shape=(), initializer="zeros", name="value",
+                                       dtype=spec.dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.value.assign(self.loss_fn(y_true, y_pred))
+
+    def result(self):
+        return self.value
+
+
+class StepLossRecorder(keras.callbacks.Callback):
+    """Collects `StepLoss` after every training step, and times the epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses: list[float] = []
+        self.epoch_seconds = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(float(logs[STEP_LOSS]))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds = time.perf_counter() - self._start
+
+
+@dataclass
+class EpochRun:
+    losses: np.ndarray     # the training loss of every step (float64)
+    epoch_seconds: float   # inside fit: on_epoch_begin -> on_epoch_end
+    call_seconds: float    # the whole fit call, with its set-up
+
+
+def compile_for_sgd(model: keras.Model, spec: NetworkSpec, lr: float) -> None:
+    """compile(SGD(lr), mean cross-entropy on logits) with the pins listed above."""
+    with floatx(spec.dtype):
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+                      loss=loss_function(spec), metrics=[StepLoss(spec)],
+                      jit_compile=False, steps_per_execution=1)
+
+
+def fit_epoch(model: keras.Model, spec: NetworkSpec, X_epoch: np.ndarray, Y_epoch: np.ndarray,
+              batch_size: int, epoch: int = 0) -> EpochRun:
+    """One epoch of `model.fit` over rows already in the epoch's order."""
+    recorder = StepLossRecorder()
+    start = time.perf_counter()
+    with floatx(spec.dtype):
+        model.fit(X_epoch, Y_epoch, batch_size=batch_size, initial_epoch=epoch,
+                  epochs=epoch + 1, shuffle=False, verbose=0,
+                  callbacks=training_callbacks(model) + [recorder])
+    return EpochRun(np.asarray(recorder.losses, dtype=np.float64), recorder.epoch_seconds,
+                    time.perf_counter() - start)

@@ -1,0 +1,32 @@
+"""Bug: LAYERS says tanh but the network computes sigmoid (backprop matches its own forward)."""
+import numpy as np
+
+INPUTS = 784
+LAYERS = [(20, "tanh"), (10, "softmax")]
+LAYOUT = "separate"
+
+
+def gradients(X, Y, weights):
+    W1, b1, W2, b2 = weights
+    n = len(X)
+    z1 = X.dot(W1) + b1
+    a1 = 1 / (1 + np.exp(-z1))
+    logits = a1.dot(W2) + b2
+    p = np.exp(logits - logits.max(1)[:, None])
+    p /= p.sum(1)[:, None]
+
+    dlogits = (p - Y) / n
+    gW2 = a1.T.dot(dlogits)
+    gb2 = dlogits.sum(0)
+    dz1 = dlogits.dot(W2.T) * a1 * (1 - a1)
+    gW1 = X.T.dot(dz1)
+    gb1 = dz1.sum(0)
+    return [gW1, gb1, gW2, gb2]
+
+
+def forward(X, weights):
+    W1, b1, W2, b2 = weights
+    a1 = 1 / (1 + np.exp(-(X.dot(W1) + b1)))
+    logits = a1.dot(W2) + b2
+    p = np.exp(logits - logits.max(1)[:, None])
+    return p / p.sum(1)[:, None]

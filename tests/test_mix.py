@@ -1,0 +1,134 @@
+"""Per-neuron activations: assignments, grouped NumPy evaluation, the Keras layer
+(unit order, serialization)."""
+
+import numpy as np
+import pytest
+
+from handrolled import Network, NetworkSpec, SpecError, activations, init_weights
+from handrolled.spec import LayerSpec
+
+
+def test_pattern_repeats_and_random_is_a_seeded_shuffle_of_it():
+    assert activations.get("mix(relu,abs,sin)").assignment(7).tolist() == [0, 1, 2, 0, 1, 2, 0]
+    shuffled = activations.get("mix(relu,abs,sin;random)").assignment(30)
+    assert sorted(shuffled.tolist()) == sorted((np.arange(30) % 3).tolist())  # same shares
+    assert shuffled.tolist() != (np.arange(30) % 3).tolist()
+    again = activations.get("mix(relu,abs,sin;random,seed=0)").assignment(30)
+    other = activations.get("mix(relu,abs,sin;random,seed=1)").assignment(30)
+    assert shuffled.tolist() == again.tolist() and shuffled.tolist() != other.tolist()
+
+
+def test_value_and_derivative_are_each_units_own_function():
+    f = activations.get("mix(relu,abs,sin,leaky_relu(0.1);random,seed=5)")
+    z = np.random.default_rng(0).normal(size=(9, 11))
+    a, d = f.value(z), f.derivative(z, f.value(z))
+    for j, k in enumerate(f.assignment(11)):  # the reference: one unit at a time
+        g = f.functions[k]
+        assert np.array_equal(a[:, j], g.value(z[:, j]))
+        assert np.array_equal(d[:, j], g.derivative(z[:, j], g.value(z[:, j])))
+
+
+def test_explicit_assignment_from_python():
+    f = activations.mix_of(["relu", "abs", "abs", "sin", "relu"])
+    assert f.assignment(5).tolist() == [0, 1, 1, 2, 0]
+    assert f.text == "mix(relu,abs,sin;assign=0/1/1/2/0)"
+    assert activations.get(f.text).assignment(5).tolist() == [0, 1, 1, 2, 0]
+    spec = NetworkSpec(4, (LayerSpec(5, f.text),), classes=2)
+    with pytest.raises(SpecError, match="lists 5 units but the layer has 6"):
+        Network(NetworkSpec(4, (LayerSpec(6, f.text),), classes=2)).forward(np.ones((1, 4)))
+    assert Network(spec).forward(np.ones((2, 4))).p.shape == (2, 2)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("mix(relu,absx)", "unknown activation 'absx'"),
+    ("mix()", "needs a list of functions"),
+    ("mix", "needs a list of functions"),
+    ("mix(relu,,abs)", "empty function name"),
+    ("mix(relu,abs;shuffle)", "unknown option 'shuffle'"),
+    ("mix(relu,abs;seed=2)", "needs 'random'"),
+    ("mix(relu,abs;random,seed=x)", "non-negative integer"),
+    ("mix(relu,mix(abs,sin))", "elementwise functions"),
+    ("mix(relu,abs;assign=0/7)", "function indices 0..1"),
+    ("mix(relu,abs", "unbalanced"),
+    ("stochastic(relu,abs;every=batch)", "every= must be one of step, epoch"),
+    ("stochastic(relu;often)", "unknown option 'often'")])
+def test_typos_are_one_line_errors(text, message):
+    with pytest.raises(SpecError, match=message.replace("(", r"\(")) as error:
+        NetworkSpec.from_text(f"6:{text}", inputs=3, classes=2)
+    assert "\n" not in str(error.value)
+
+
+def keras_and_handrolled_outputs(spec, model_spec=None):
+    import keras_impl
+
+    weights = init_weights(spec)
+    X = np.random.default_rng(2).normal(size=(10, spec.inputs))
+    model = keras_impl.build_model(model_spec or spec, weights)
+    return Network(spec, weights).forward(X).z[-1], keras_impl.predict_logits(model, X)
+
+
+def test_keras_layer_keeps_the_unit_order_of_the_numpy_columns():
+    spec = NetworkSpec.from_text("12:mix(relu,abs,sin,cos;random,seed=9)", inputs=4, classes=3)
+    hand, keras = keras_and_handrolled_outputs(spec)
+    assert np.max(np.abs(hand - keras)) < 1e-14
+
+
+def test_a_different_unit_order_on_the_keras_side_is_seen():
+    """Twin: the same functions in another unit order give different outputs."""
+    spec = NetworkSpec.from_text("12:mix(relu,abs,sin,cos;random,seed=9)", inputs=4, classes=3)
+    other = NetworkSpec.from_text("12:mix(relu,abs,sin,cos;random,seed=8)", inputs=4, classes=3)
+    hand, keras = keras_and_handrolled_outputs(spec, other)
+    assert np.max(np.abs(hand - keras)) > 1e-3
+
+
+def test_weights_keep_their_keys_with_per_unit_layers():
+    import keras_impl
+
+    spec = NetworkSpec.from_text("6:mix(relu,sin),5:stochastic(abs,tanh)", inputs=4, classes=3)
+    weights = init_weights(spec)
+    model = keras_impl.build_model(spec, weights)
+    read = keras_impl.read_weights(model)
+    assert list(read) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert all(np.array_equal(read[k], weights[k]) for k in weights)
+
+
+def save_and_load(model, path):
+    from keras_impl import keras
+
+    model.save(path)
+    return keras.models.load_model(path)
+
+
+def test_keras_file_round_trip_gives_identical_outputs(tmp_path):
+    import keras_impl
+
+    spec = NetworkSpec.from_text("9:mix(relu,abs,sin;random,seed=4),5:mix(sin,gelu)",
+                                 inputs=6, classes=3)
+    model = keras_impl.build_model(spec, init_weights(spec))
+    loaded = save_and_load(model, tmp_path / "mix.keras")
+    X = np.random.default_rng(0).normal(size=(20, 6))
+    assert np.array_equal(keras_impl.predict_logits(model, X), keras_impl.predict_logits(loaded, X))
+    assert [l.get_config().get("activation") for l in loaded.layers[1::2]] == \
+        ["mix(relu,abs,sin;random,seed=4)", "mix(sin,gelu)"]
+
+
+def test_round_trip_check_sees_a_different_assignment(tmp_path):
+    """Twin: if the loaded layer had another assignment, the outputs would differ."""
+    import keras_impl
+    from keras_impl.layers import PerUnitActivation
+
+    spec = NetworkSpec.from_text("9:mix(relu,abs,sin;random,seed=4)", inputs=6, classes=3)
+    model = keras_impl.build_model(spec, init_weights(spec))
+    model.save(tmp_path / "mix.keras")
+    original = PerUnitActivation.get_config
+    PerUnitActivation.get_config = lambda self: dict(
+        original(self), activation="mix(relu,abs,sin;random,seed=5)")
+    try:
+        model.save(tmp_path / "other.keras")
+    finally:
+        PerUnitActivation.get_config = original
+    from keras_impl import keras
+    loaded = keras.models.load_model(tmp_path / "other.keras")
+    X = np.random.default_rng(0).normal(size=(20, 6))
+    assert not np.array_equal(keras_impl.predict_logits(model, X),
+                              keras_impl.predict_logits(loaded, X))

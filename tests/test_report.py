@@ -1,0 +1,101 @@
+"""The report directory: files, self-contained HTML, tables, atomic writing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from training_blobs import blobs
+
+from compare import experiment
+from compare.presets import TrainingConfig
+from compare.report import default_out_dir, markdown, tables, write_report
+from handrolled import NetworkSpec, init_weights
+
+FILES = {"results.json", "report.md", "report.html", "loss.png", "accuracy.png",
+         "gradients.png", "runtime.png"}
+
+
+@pytest.fixture(scope="module")
+def outcome():
+    config = TrainingConfig(hidden="16:sigmoid", dataset="blobs", epochs=2, batch=32, lr=0.5,
+                            preprocess="raw")
+    spec = NetworkSpec.from_text(config.hidden, inputs=12, classes=4)
+    prepared = experiment.Prepared(config, blobs(300, 100).split_validation(), spec,
+                                   init_weights(spec))
+    return experiment.run(prepared, gradients=True)
+
+
+def test_results_have_the_agreed_keys(outcome):
+    results = outcome.results
+    assert results["agree"] is True
+    assert {"agree", "gradients", "training", "environment", "config", "command"} <= set(results)
+    assert results["gradients"]["agree"] and len(results["gradients"]["gradients"]) == 4
+    assert results["gradients"]["batch"] == 32  # the first training batch
+    env = results["environment"]
+    for key in ("python", "numpy", "tensorflow", "keras", "blas", "cpu", "dtype", "seed",
+                "tf_op_determinism"):
+        assert key in env
+    assert env["tf_op_determinism"] is True
+    assert len(results["training"]["handrolled"]["validation_accuracy"]) == 2
+
+
+def test_report_directory_is_complete_and_html_self_contained(outcome, tmp_path):
+    written = write_report(tmp_path / "r", outcome.results)
+    assert set(written) == FILES
+    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES  # no temporary leftovers
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 4
+    assert not re.search(r'src="(?!data:)', html)  # nothing loaded from outside
+    assert (tmp_path / "r" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "![loss.png](loss.png)" in md and "## Runtime" in md
+    assert json.loads((tmp_path / "r" / "results.json").read_text()) == json.loads(
+        json.dumps(outcome.results))
+
+
+def test_an_interrupted_report_leaves_no_results_or_html(outcome, tmp_path, monkeypatch):
+    import compare.report as report
+
+    def interrupted(results, plots):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "render_html", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(tmp_path / "r", outcome.results)
+    names = {p.name for p in (tmp_path / "r").iterdir()}
+    assert "results.json" not in names and "report.html" not in names
+    assert not [name for name in names if name.endswith(".tmp")]
+
+
+def test_training_table_shows_both_sides_per_epoch(outcome):
+    table = tables.training_table(outcome.results["training"])
+    lines = table.splitlines()
+    assert "loss handrolled" in lines[0] and "val acc % k" in lines[0]
+    assert len(lines) == 2 + 2  # header, rule, two epochs
+    summary = "\n".join(tables.training_summary(outcome.results["training"]))
+    assert "verdict: AGREE" in summary and "tolerance 1e-09" in summary
+
+
+def test_twin_a_disagreeing_run_says_so_everywhere(outcome, tmp_path):
+    results = json.loads(json.dumps(outcome.results))
+    results["agree"] = results["training"]["agree"] = False
+    results["training"]["verdict"] = "DISAGREE"
+    results["training"]["handrolled"]["diverged"] = {"epoch": 2, "step": 5, "value": None}
+    summary = "\n".join(tables.training_summary(results["training"]))
+    assert "verdict: DISAGREE" in summary and "DIVERGED: handrolled" in summary
+    assert "Verdict: DISAGREE" in markdown.render_markdown(results, [])
+    write_report(tmp_path, results)
+    assert 'class="disagree"' in (tmp_path / "report.html").read_text()
+
+
+def test_runtime_table_has_the_ratio_row(outcome):
+    table = tables.runtime_table(outcome.results["training"])
+    assert "ratio handrolled/keras" in table and "steady epoch s" in table
+
+
+def test_default_out_dir_never_reuses_a_directory(tmp_path):
+    first = default_out_dir(tmp_path)
+    first.mkdir()
+    assert default_out_dir(tmp_path) != first

@@ -1,0 +1,139 @@
+"""nn-compare sweep: the plan, the table, resuming, and the executors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from compare.sweep import executors, plan
+from handrolled import SpecError
+
+TINY = ["--units", "8", "--epochs", "1", "--batch", "100", "--train-rows", "300", "--quiet",
+        "--no-plot"]
+ACTS = "relu,\"mix(relu,abs,sin)\""
+
+
+def sweep(cli, out, *extra):
+    return cli("sweep", "--activations", ACTS, "--seeds", "2", "--out", str(out), *TINY, *extra)
+
+
+def accuracies(out):
+    rows = json.loads((Path(out) / "sweep.json").read_text())["rows"]
+    return {(r["activation"], r["depth"], r["seed"]): (r["handrolled_accuracy"],
+                                                      r["keras_accuracy"]) for r in rows}
+
+
+def test_parsing_lists_and_learning_rates():
+    assert plan.parse_activations('relu,"mix(relu,abs)",stochastic(sin,cos;every=step)') == \
+        ["relu", "mix(relu,abs)", "stochastic(sin,cos;every=step)"]
+    lr = plan.parse_lr("0.5,relu=0.1,mix(relu,abs)=2", ["relu", "sigmoid", "mix(relu,abs)"])
+    assert lr == {"relu": 0.1, "sigmoid": 0.5, "mix(relu,abs)": 2.0}
+    assert plan.parse_lr(None, ["relu"]) == {"relu": plan.DEFAULT_LR}
+    assert plan.parse_depths("3,1") == [1, 3]
+    for bad, message in [("tanh=0.1", "not in --activations"), ("relu=-1", "positive"),
+                         ("relu=x", "NAME=RATE")]:
+        with pytest.raises(SpecError, match=message):
+            plan.parse_lr(bad, ["relu"])
+
+
+def test_sweep_writes_table_json_csv_and_a_rerun_runs_nothing(cli, tmp_path, monkeypatch):
+    code, out, err = sweep(cli, tmp_path)
+    assert code == 0, err
+    assert "mix(relu,abs,sin)" in out and "±" in out
+    data = json.loads((tmp_path / "sweep.json").read_text())
+    assert len(data["rows"]) == 4
+    for key in ("activation", "depth", "seed", "lr", "handrolled_accuracy", "keras_accuracy",
+                "seconds"):
+        assert all(key in row for row in data["rows"])
+    assert all(r["handrolled_accuracy"] == r["keras_accuracy"] for r in data["rows"])
+    assert (tmp_path / "sweep.csv").read_text().count("\n") == 5
+    # The rerun: every configuration is in the log, so nothing may run.
+    monkeypatch.setattr(executors, "run_configuration", _must_not_run)
+    code, out, err = sweep(cli, tmp_path)
+    assert code == 0 and "(0 run now, 4 from" in out
+
+
+def _must_not_run(config):
+    raise AssertionError(f"ran {config} again")
+
+
+def test_interrupted_sweep_keeps_what_finished_and_resumes(cli, tmp_path, monkeypatch):
+    real, calls = executors.run_configuration, []
+
+    def interrupt_on_second(config):
+        calls.append(config.key)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(config)
+
+    monkeypatch.setattr(executors, "run_configuration", interrupt_on_second)
+    code, out, err = sweep(cli, tmp_path)
+    assert code == 130
+    assert len(json.loads((tmp_path / "sweep.json").read_text())["rows"]) == 1
+    with open(tmp_path / "sweep.jsonl", "a") as log:  # and a line torn by a kill
+        log.write('{"activation": "relu", "dep')
+    monkeypatch.setattr(executors, "run_configuration", real)
+    code, out, err = sweep(cli, tmp_path)
+    assert code == 0 and "(3 run now, 1 from" in out
+    assert len(json.loads((tmp_path / "sweep.json").read_text())["rows"]) == 4
+
+
+def test_unreachable_scheduler_exits_2_before_starting(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)
+    code, out, err = sweep(cli, tmp_path / "never", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and "cannot reach the Dask scheduler" in err
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--activations", "relu,relux"], "unknown activation 'relux'"),
+    (["--activations", "mix(relu,abs;shuffle)"], "unknown option 'shuffle'"),
+    (["--activations", "relu", "--lr", "tanh=0.1"], "not in --activations"),
+    (["--activations", "relu", "--depths", "0"], "1 or more")])
+def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path, args, message):
+    code, out, err = cli("sweep", *args, "--out", str(tmp_path / "never"), "--quiet")
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.slow
+def test_two_local_workers_and_a_dask_cluster_give_the_same_table(cli, tmp_path):
+    from distributed import LocalCluster
+
+    code, _, err = sweep(cli, tmp_path / "local", "--workers", "2")
+    assert code == 0, err
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        code, _, err = sweep(cli, tmp_path / "dask", "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    local, dask = accuracies(tmp_path / "local"), accuracies(tmp_path / "dask")
+    assert len(local) == 4 and local == dask
+    # Twin: the comparison does see a difference where there is one (another seed).
+    assert local[("relu", 1, 0)] != local[("relu", 1, 1)]
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumes(cli, tmp_path):
+    """SIGKILL a real sweep process after its first row; the rerun (here, in-process)
+    runs only the rest."""
+    args = ["--activations", ACTS, "--seeds", "3", "--out", str(tmp_path), *TINY]
+    process = subprocess.Popen([sys.executable, "-m", "compare", "sweep", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=Path(__file__).resolve().parents[1])
+    log, deadline = tmp_path / "sweep.jsonl", time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = log.read_text().count("\n")
+    assert 1 <= finished < 6
+    code, out, err = cli("sweep", *args)
+    assert code == 0, err
+    assert f"({6 - finished} run now, {finished} from" in out

@@ -4,8 +4,10 @@ For each configuration (hidden layers, batch size, dtype) and implementation,
 on synthetic data of MNIST shape, with a seeded permutation of the rows every
 epoch:
 
-* one warm-up epoch (Keras traces its graphs, NumPy's buffers and BLAS
-  threads start), then `repeats` epochs; the figure is their median;
+* one warm-up epoch each (Keras traces its graphs, NumPy's buffers and BLAS
+  threads start), then `repeats` rounds in which every implementation trains
+  one epoch in turn (interleaved, so load from other processes spreads over
+  all of them); the figure is the median of each one's epochs;
 * step seconds = epoch seconds / steps per epoch;
 * GFLOP/s = matmul flops of the epoch (compare/flops.py) / epoch seconds;
 * percent of peak = that / the best GFLOP/s of a large square NumPy product
@@ -67,22 +69,27 @@ def default_configs(shapes=DEFAULT_SHAPES, dtypes=DEFAULT_DTYPES) -> list[Config
 
 
 # ------------------------------------------------------------ the runners
-# Each runner trains `1 + repeats` epochs and returns every epoch's seconds.
+# Each runner sets an implementation up (model, compile, buffers) and returns
+# a function that trains one epoch and returns its seconds.  `bench_config`
+# calls them round-robin, so a burst of load from another process on this
+# shared machine hits every implementation alike instead of one of them.
 
-def _time_handrolled(epoch_fn):
-    def run(spec, weights, X, Y, batch, lr, repeats, seed):
+def _handrolled(epoch_fn):
+    def setup(spec, weights, X, Y, batch, lr, seed):
         from handrolled import Network
-        from handrolled.fast import release_workspace
 
         network, rng = Network(spec, weights), np.random.default_rng(seed)
-        steps, seconds = len(range(0, X.shape[0], batch)), []
-        for epoch in range(1 + repeats):
+        steps, epochs_done = len(range(0, X.shape[0], batch)), 0
+
+        def epoch() -> float:
+            nonlocal epochs_done
+            order = rng.permutation(X.shape[0])
             start = time.perf_counter()
-            epoch_fn(network, X, Y, batch, lr, rng.permutation(X.shape[0]), epoch, epoch * steps)
-            seconds.append(time.perf_counter() - start)
-        release_workspace(network)
-        return seconds
-    return run
+            epoch_fn(network, X, Y, batch, lr, order, epochs_done, epochs_done * steps)
+            epochs_done += 1
+            return time.perf_counter() - start
+        return epoch
+    return setup
 
 
 def _fast_epoch(*args):
@@ -95,8 +102,8 @@ def _textbook_epoch(*args):
     return sgd_epoch(*args)
 
 
-def _time_keras_fit(steps_per_execution: bool):
-    def run(spec, weights, X, Y, batch, lr, repeats, seed):
+def _keras_fit(steps_per_execution: bool):
+    def setup(spec, weights, X, Y, batch, lr, seed):
         from keras_impl import build_model, keras, loss_function
         from keras_impl.compiled import compile_steps_per_execution
         from keras_impl.train import floatx
@@ -110,12 +117,16 @@ def _time_keras_fit(steps_per_execution: bool):
                 model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
                               loss=loss_function(spec))
         timer = _EpochTimer()
-        # floatx = the spec's dtype, or fit would round float64 data to float32
-        with floatx(spec.dtype):
-            model.fit(X, Y, batch_size=batch, epochs=1 + repeats, shuffle=True, verbose=0,
-                      callbacks=[timer])
-        return timer.seconds
-    return run
+
+        def epoch() -> float:
+            # floatx = the spec's dtype, or fit would round float64 data to float32.
+            # One fit call per epoch; the timer sees only the epoch inside it.
+            with floatx(spec.dtype):
+                model.fit(X, Y, batch_size=batch, epochs=1, shuffle=True, verbose=0,
+                          callbacks=[timer])
+            return timer.seconds[-1]
+        return epoch
+    return setup
 
 
 class _EpochTimer:
@@ -138,27 +149,29 @@ class _EpochTimer:
         return EpochTimer()
 
 
-def _time_keras_compiled(spec, weights, X, Y, batch, lr, repeats, seed):
+def _keras_compiled(spec, weights, X, Y, batch, lr, seed):
     from keras_impl import build_model, tf
     from keras_impl.compiled import CompiledEpoch
 
     model = build_model(spec, weights)
     epoch_fn = CompiledEpoch(model, spec, lr, batch)
     X_t, Y_t = tf.constant(X), tf.constant(Y)  # once: the data lives in TF, as in fit
-    rng, seconds = np.random.default_rng(seed), []
-    for _ in range(1 + repeats):
+    rng = np.random.default_rng(seed)
+
+    def epoch() -> float:
+        order = rng.permutation(X.shape[0])
         start = time.perf_counter()
-        epoch_fn(X_t, Y_t, rng.permutation(X.shape[0]))
-        seconds.append(time.perf_counter() - start)
-    return seconds
+        epoch_fn(X_t, Y_t, order)
+        return time.perf_counter() - start
+    return epoch
 
 
 IMPLS = {
-    "handrolled": _time_handrolled(_fast_epoch),
-    "handrolled_textbook": _time_handrolled(_textbook_epoch),
-    "keras_fit": _time_keras_fit(steps_per_execution=False),
-    "keras_compiled": _time_keras_compiled,
-    "keras_spe": _time_keras_fit(steps_per_execution=True),
+    "handrolled": _handrolled(_fast_epoch),
+    "handrolled_textbook": _handrolled(_textbook_epoch),
+    "keras_fit": _keras_fit(steps_per_execution=False),
+    "keras_compiled": _keras_compiled,
+    "keras_spe": _keras_fit(steps_per_execution=True),
 }
 KERAS_IMPLS = ("keras_fit", "keras_compiled", "keras_spe")
 
@@ -176,15 +189,20 @@ def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
     weights = init_weights(spec)
     steps = len(range(0, rows, config.batch))
     flops = epoch_flops(spec.sizes, rows)
+    epochs = {impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
+                                config.batch, lr, seed) for impl in impls}
+    warmup = {impl: epoch() for impl, epoch in epochs.items()}
+    seconds = {impl: [] for impl in impls}
+    for _ in range(repeats):  # round-robin: load bursts hit every implementation alike
+        for impl, epoch in epochs.items():
+            seconds[impl].append(epoch())
     result = []
     for impl in impls:
-        seconds = IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
-                              config.batch, lr, repeats, seed)
-        epoch = statistics.median(seconds[1:])
-        gflops = flops / epoch / 1e9
-        result.append(Row(config.hidden, config.batch, config.dtype, impl, epoch, epoch / steps,
-                          gflops, 0.0, steps, seconds[0],
-                          seconds[1:]))
+        epoch_seconds = statistics.median(seconds[impl])
+        gflops = flops / epoch_seconds / 1e9
+        result.append(Row(config.hidden, config.batch, config.dtype, impl, epoch_seconds,
+                          epoch_seconds / steps, gflops, 0.0, steps, warmup[impl],
+                          seconds[impl]))
     if any(impl in KERAS_IMPLS for impl in impls):
         from keras_impl import keras
         keras.backend.clear_session()  # free the graphs of this configuration

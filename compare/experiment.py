@@ -82,7 +82,7 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
         handrolled_epoch=None, command: str = "report") -> Outcome:
     """Gradients on the first batch (optional), then training side by side.
 
-    `handrolled_epoch`: the hand-written epoch function (default `sgd_epoch`).
+    `handrolled_epoch`: the hand-written epoch function (default: config.loop's).
     """
     from .gradients import compare_gradients  # imports TensorFlow
 
@@ -92,9 +92,17 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
     training = train_side_by_side(spec, prepared.weights, prepared.dataset, config.epochs,
                                   config.batch, config.lr, shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
-                                  handrolled_epoch=handrolled_epoch or sgd_epoch)
+                                  handrolled_epoch=handrolled_epoch or
+                                  handrolled_loop(config.loop))
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
+
+
+def handrolled_loop(name: str):
+    """The hand-written epoch function for a `--loop` name (presets.LOOPS)."""
+    from handrolled.fast import sgd_epoch_fast
+
+    return {"textbook": sgd_epoch, "fast": sgd_epoch_fast}[name]
 
 
 def results_dict(prepared: Prepared, training: TrainingResult, grads, command: str) -> dict:
@@ -109,7 +117,7 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
     }
     if grads is not None:
         results["gradients"] = dict(grads.to_dict(), batch_source="first training batch")
-    results["training"] = training.to_dict()
+    results["training"] = dict(training.to_dict(), handrolled_loop=prepared.config.loop)
     return results
 
 

@@ -25,7 +25,9 @@ import numpy as np
 
 from handrolled import Network, NetworkSpec, Params, cross_entropy
 
-from .tolerances import FLOOR_FRACTION
+from .tolerances import FLOOR_FRACTION, TOLERANCES
+
+FD_RESOLUTION = TOLERANCES["float64"].fd_rtol
 
 STENCIL = ((2.0, -1.0), (1.0, 8.0), (-1.0, -8.0), (-2.0, 1.0))  # (step multiple, weight)
 STEP_DIRECTION = 1e-6  # per element; a +-1 direction moves z by ~sqrt(n_in) times this
@@ -79,12 +81,15 @@ class FiniteDifferences:
                 continue
             analytic = float(np.sum(grad * direction))
             # The stencil's own round-off is about 3 eps |L| / h (its weights
-            # sum to 18/12); a difference within that is no difference.
+            # sum to 18/12).  Flooring the denominator at noise / tolerance
+            # means a difference at round-off level can never read as more
+            # than the float64 tolerance -- e.g. a gradient that is exactly 0
+            # (a dead layer) against a numeric slope of 1e-11.
             noise = 4 * np.finfo(np.float64).eps * max(1.0, abs(self.base_loss)) / step
-            excess = max(0.0, abs(numeric - analytic) - noise)
-            floor = scale if number < self.directions else elem_scale
+            floor = max(scale if number < self.directions else elem_scale,
+                        noise / FD_RESOLUTION)
             denominator = max(abs(numeric), abs(analytic), floor)
-            rel = float(excess / denominator) if denominator > 0 else 0.0
+            rel = float(abs(numeric - analytic) / denominator)
             worst = rel if worst is None else max(worst, rel)
             checks += 1
         return FiniteDifferenceResult(worst, checks, kinks)

@@ -38,6 +38,7 @@ class TrainingConfig:
     init: str = "glorot"
     order: str = "shuffle"           # or "sequential"
     validation_halves: bool = False  # split the test set into validation + test halves
+    loop: str = "fast"               # the hand-written epoch: "fast" or "textbook" (LOOPS)
     preset: str = "default"
 
     @property
@@ -51,7 +52,7 @@ class TrainingConfig:
         """The command line that reproduces this run, every setting spelled out."""
         parts = ["nn-compare", name, "--preset", self.preset]
         for option in ("hidden", "dataset", "preprocess", "epochs", "batch", "lr", "dtype",
-                       "seed", "init", "order"):
+                       "seed", "init", "order", "loop"):
             parts += [f"--{option}", shlex.quote(str(getattr(self, option)))]
         return " ".join(parts)
 
@@ -62,6 +63,9 @@ PRESETS = {
                            lr=1.0, init="book", order="sequential", validation_halves=True),
 }
 ORDERS = ("shuffle", "sequential")
+# handrolled/fast.py computes bit-identical numbers to the textbook loop in
+# handrolled/train.py (tests/test_fast.py), so the report times the fast one.
+LOOPS = ("fast", "textbook")
 
 
 def resolve_config(args) -> TrainingConfig:

@@ -64,12 +64,25 @@ def test_twin_a_broken_hand_written_epoch_exits_1(cli, idx_dir, tmp_path, monkey
     def half_the_step(network, X, Y, batch_size, lr, **kwargs):
         return sgd_epoch(network, X, Y, batch_size, 0.5 * lr, **kwargs)
 
-    monkeypatch.setattr(experiment, "sgd_epoch", half_the_step)
+    monkeypatch.setattr(experiment, "handrolled_loop", lambda name: half_the_step)
     path = tmp_path / "t.json"
     code, stdout, _ = cli("train", *small(idx_dir, "--json", str(path)))
     assert code == 1
     assert stdout.rstrip().endswith("verdict: DISAGREE")
     assert json.loads(path.read_text())["agree"] is False
+
+
+def test_both_hand_written_loops_give_identical_runs(cli, idx_dir, tmp_path):
+    runs = {}
+    for loop in ("fast", "textbook"):
+        path = tmp_path / f"{loop}.json"
+        code, _, stderr = cli("train", *small(idx_dir, "--loop", loop, "--json", str(path)))
+        assert code == 0, stderr
+        runs[loop] = json.loads(path.read_text())
+    assert runs["fast"]["training"]["handrolled_loop"] == "fast"
+    assert runs["textbook"]["config"]["loop"] == "textbook"
+    fast, textbook = (runs[loop]["training"]["handrolled"] for loop in ("fast", "textbook"))
+    assert fast["step_loss"] == textbook["step_loss"] and fast["loss"] == textbook["loss"]
 
 
 def test_book_preset_fills_in_what_is_not_given(cli, idx_dir, tmp_path):

@@ -31,7 +31,7 @@ def positive_float(text: str) -> float:
 def add_training_options(parser: argparse.ArgumentParser) -> None:
     """The options of `train` and `report`.  Those a preset sets default to None
     here, so that a preset fills in only what the user left out."""
-    from ..presets import ORDERS, PRESETS
+    from ..presets import LOOPS, ORDERS, PRESETS
 
     add_network_options(parser)
     add_data_options(parser)
@@ -57,6 +57,10 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--order", choices=ORDERS, help="shuffle: a seeded permutation per "
                         "epoch, the same for both; sequential: the book's slices in order "
                         f"{preset_values('order')}")
+    parser.add_argument("--loop", choices=LOOPS, help="the hand-written epoch: fast "
+                        "(handrolled/fast.py, preallocated buffers) or textbook "
+                        "(handrolled/train.py); both compute the same numbers bit for bit "
+                        f"{preset_values('loop')}")
     parser.add_argument("--weights", metavar="NPZ", help="start from these weights (W1, b1, "
                         "... or the book's w1, w2, ...)")
     parser.add_argument("--out", metavar="DIR", help="write the report directory here")

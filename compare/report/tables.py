@@ -117,7 +117,9 @@ def _ratio(value) -> str:
 def runtime_notes(training: dict) -> list[str]:
     """How the times were taken, with the measured cost of each Keras fit call's set-up."""
     keras = training["keras"]
-    lines = ["epoch time: handrolled = the hand-written epoch; keras = the epoch inside "
+    loop = training.get("handrolled_loop")
+    loop_note = f" ({loop} loop)" if loop else ""
+    lines = [f"epoch time: handrolled = the hand-written epoch{loop_note}; keras = the epoch inside "
              "model.fit (on_epoch_begin to on_epoch_end) plus gathering the epoch's rows; "
              "evaluation is not timed; first epoch apart (Keras traces its graph there), "
              "steady = median of the later epochs"]

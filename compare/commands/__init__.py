@@ -4,6 +4,7 @@ Modules import the heavy parts (TensorFlow) inside `run`, so `--help` and
 bad-input errors answer at once.
 """
 
-from . import bench, check, gradients, activations, report, train, sweep
+from . import activations, bench, check, gradients, report, sweep, train
 
-COMMANDS = [gradients, check, bench, activations, report, train, sweep]
+# In the order a newcomer meets them (and `nn-compare --help` lists them).
+COMMANDS = [gradients, report, train, check, activations, sweep, bench]

@@ -56,7 +56,8 @@ def keras_derivative(text: str, z: np.ndarray, dtype: str) -> np.ndarray:
     with tf.GradientTape() as tape:
         tape.watch(tensor)
         total = tf.reduce_sum(function(tensor))
-    return tape.gradient(total, tensor).numpy()
+    # ZERO, not None, when f(z) does not depend on z through TensorFlow (a step function)
+    return tape.gradient(total, tensor, unconnected_gradients=tf.UnconnectedGradients.ZERO).numpy()
 
 
 def stencil(f, z: np.ndarray, h: float) -> np.ndarray:

@@ -12,7 +12,8 @@ epoch:
 * GFLOP/s = matmul flops of the epoch (compare/flops.py) / epoch seconds;
 * percent of peak = that / the best GFLOP/s of a large square NumPy product
   in the same dtype, measured in the same run, before and after the
-  configurations (compare/peak.py).
+  configurations (compare/peak.py); the machine is described by
+  compare/environment.py.
 
 Implementations (IMPLS):
     handrolled           handrolled.fast.sgd_epoch_fast (the fast loop)
@@ -31,6 +32,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from handrolled import NetworkSpec, init_weights
+from handrolled.train import batch_starts
 
 from .flops import epoch_flops
 
@@ -64,10 +66,6 @@ class Row:
     all_epoch_seconds: list[float]
 
 
-def default_configs(shapes=DEFAULT_SHAPES, dtypes=DEFAULT_DTYPES) -> list[Config]:
-    return [Config(hidden, batch, dtype) for hidden, batch in shapes for dtype in dtypes]
-
-
 # ------------------------------------------------------------ the runners
 # Each runner sets an implementation up (model, compile, buffers) and returns
 # a function that trains one epoch and returns its seconds.  `bench_config`
@@ -79,7 +77,7 @@ def _handrolled(epoch_fn):
         from handrolled import Network
 
         network, rng = Network(spec, weights), np.random.default_rng(seed)
-        steps, epochs_done = len(range(0, X.shape[0], batch)), 0
+        steps, epochs_done = len(batch_starts(X.shape[0], batch)), 0
 
         def epoch() -> float:
             nonlocal epochs_done
@@ -111,7 +109,7 @@ def _keras_fit(steps_per_execution: bool):
         keras.utils.set_random_seed(seed)  # fit's shuffle
         model = build_model(spec, weights)
         if steps_per_execution:
-            compile_steps_per_execution(model, spec, lr, len(range(0, X.shape[0], batch)))
+            compile_steps_per_execution(model, spec, lr, len(batch_starts(X.shape[0], batch)))
         else:  # as a user writes it
             with floatx(spec.dtype):
                 model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
@@ -187,7 +185,7 @@ def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
                                  seed=seed)
     X, Y = synthetic_batch(spec, rows, seed)
     weights = init_weights(spec)
-    steps = len(range(0, rows, config.batch))
+    steps = len(batch_starts(rows, config.batch))
     flops = epoch_flops(spec.sizes, rows)
     epochs = {impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
                                 config.batch, lr, seed) for impl in impls}
@@ -212,7 +210,8 @@ def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
 def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
               lr: float = 0.01, seed: int = 0, peak_size: int = 2048, progress=None) -> dict:
     """The whole benchmark as a JSON-ready dict: peak, rows, environment."""
-    from .peak import environment, matmul_peak, tensorflow_environment
+    from .environment import describe_timing_environment, tensorflow_info
+    from .peak import matmul_peak
 
     started = time.perf_counter()
     dtypes = sorted({config.dtype for config in configs} | set(DEFAULT_DTYPES))
@@ -230,9 +229,9 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
     peak = {dtype: max(peak_before[dtype], peak_after[dtype]) for dtype in dtypes}
     for row in rows_out:
         row.percent_of_peak = 100.0 * row.gflops / peak[row.dtype]
-    env = environment()
+    env = describe_timing_environment()
     if any(impl in KERAS_IMPLS for impl in impls):
-        env.update(tensorflow_environment())
+        env.update(tensorflow_info())
     return {
         "peak_gflops": peak,
         "peak_gflops_before_after": {"before": peak_before, "after": peak_after},

@@ -20,24 +20,14 @@ phases do not see.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from handrolled import Network, NetworkSpec, init_weights
 from handrolled import fast
 
+from .timing import best_seconds
+
 PHASES = ("matmul", "bias", "activation", "softmax", "update", "gather")
-
-
-def _best(fn, repeats: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: int = 50,
@@ -95,13 +85,13 @@ def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: i
 
     steps = len(range(0, rows, batch))
     seconds = {
-        "matmul": _best(matmuls, repeats),
-        "bias": _best(bias, repeats),
-        "activation": max(_best(activation, repeats) - _best(copies, repeats), 0.0),
-        "softmax": _best(lambda: fast._softmax_loss_delta(ws, Y_b), repeats),
-        "update": _best(update, repeats),
-        "gather": _best(_cycling(lambda start: ws.gather(X, Y, order[start:start + batch]),
-                                 rows, batch), min(repeats, steps - 1)),
+        "matmul": best_seconds(matmuls, repeats),
+        "bias": best_seconds(bias, repeats),
+        "activation": max(best_seconds(activation, repeats) - best_seconds(copies, repeats), 0.0),
+        "softmax": best_seconds(lambda: fast._softmax_loss_delta(ws, Y_b), repeats),
+        "update": best_seconds(update, repeats),
+        "gather": best_seconds(_cycling(lambda start: ws.gather(X, Y, order[start:start + batch]),
+                                        rows, batch), min(repeats, steps - 1)),
     }
     step = _best_step(network, X, Y, batch, repeats)
     seconds["step"] = step + seconds["gather"]
@@ -122,6 +112,6 @@ def _cycling(fn, rows, batch):
 def _best_step(network, X, Y, batch, repeats) -> float:
     """One whole fast step without the gather (a one-batch epoch, lr 0) on
     successive batches of rows."""
-    return _best(_cycling(lambda start: fast.sgd_epoch_fast(
+    return best_seconds(_cycling(lambda start: fast.sgd_epoch_fast(
         network, X[start:start + batch], Y[start:start + batch], batch, 0.0), X.shape[0], batch),
         min(repeats, X.shape[0] // batch - 1))

@@ -1,29 +1,33 @@
 """The `nn-compare` command line (also `python -m compare`).
 
 Exit codes: 0 agree / success, 1 disagreement found, 2 bad input or an
-unusable target.  Bad input is reported in one line, never a traceback.
+unusable target.  Bad input is reported in one line, never a traceback; an
+error in the user's own code (a check target, an --activation-module) shows
+their traceback first, then the one line.  Ctrl-C: one line, exit 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from handrolled.errors import SpecError
-
-from .commands import COMMANDS
-
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell says
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse prints a usage block before errors; we print one line."""
 
     def error(self, message):
+        if message.endswith("expected one argument"):  # e.g. --hidden -3:relu
+            message += " (for a value that starts with '-', write OPTION=VALUE)"
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .commands import COMMANDS
+
     parser = _Parser(prog="nn-compare", description="Build a network twice, by hand in NumPy "
                      "and in Keras, from one description and the same weights, and show with "
                      "numbers that the two agree.")
@@ -35,15 +39,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # Everything, imports included, runs inside the try: Ctrl-C at any moment is one line.
     try:
-        return args.run(args)
-    except SpecError as error:
-        print(f"nn-compare: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        from handrolled.errors import SpecError
+
+        args = build_parser().parse_args(argv)
+        try:
+            return args.run(args)
+        except SpecError as error:
+            details = getattr(error, "details", "")
+            if details:  # the user's own code raised: their traceback, then our line
+                sys.stderr.write(details)
+            return _fail(" ".join(str(error).split("\n")))
+        except MemoryError as error:
+            return _fail(f"out of memory: {error or 'an array is too large'}; choose smaller "
+                         f"layers (--hidden), a smaller --batch or fewer rows")
     except KeyboardInterrupt:
         print("nn-compare: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `nn-compare ... | head`: the reader left; say nothing more
+        try:  # point stdout at /dev/null, so Python's flush at exit cannot fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # stdout is not a file (tests capture it): nothing to flush at exit
+        return EXIT_BROKEN_PIPE
+
+
+def _fail(message: str) -> int:
+    print(f"nn-compare: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """What a result was measured on: versions, BLAS, CPU, threads, determinism.
 
-    describe_environment()  -> a JSON-ready dict for results.json and the report
+The one place that describes the machine, for both JSON outputs:
+
+    describe_environment()        -> results.json "environment" (nn-compare report/train)
+    describe_timing_environment() -> bench.json "environment" (nn-compare bench): also the
+                                     load, AVX-512 and the OPENBLAS_*/OMP_*/MKL_*/TF_* settings
+    tensorflow_info()             -> TensorFlow/Keras versions, threads, op determinism
 
 TensorFlow is described only if it is already imported (it is, whenever a
-comparison ran); this module never imports it on its own.
+comparison or a Keras timing ran); this module never imports it on its own.
 """
 
 from __future__ import annotations
@@ -14,43 +19,88 @@ import sys
 
 import numpy as np
 
+# TensorFlow's own settings that change its speed (not every TF_* variable:
+# other tools use that prefix too).
+TF_SETTINGS = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+               "TF_CPP_MIN_LOG_LEVEL")
+
 
 def describe_environment() -> dict:
+    """Versions, CPU and BLAS, plus TensorFlow's settings if it is loaded."""
     env = {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        **_cpu_counts(),
         "numpy": np.__version__,
         "blas": blas_info(),
     }
-    env.update(_tensorflow_info())
+    env.update(tensorflow_info())
     return env
 
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else platform.processor()."""
+def describe_timing_environment() -> dict:
+    """Everything a benchmark figure depends on (TensorFlow's part: add `tensorflow_info()`)."""
+    return {
+        **_cpu_counts(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas_info(),
+        "avx512": has_cpu_flag("avx512f"),
+        "env": {key: value for key, value in sorted(os.environ.items())
+                if key.startswith(("OPENBLAS_", "OMP_", "MKL_")) or key in TF_SETTINGS},
+    }
+
+
+def _cpu_counts() -> dict:
+    return {
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    }
+
+
+def _cpuinfo() -> dict[str, str] | None:
+    """The first processor's fields in /proc/cpuinfo (Linux); None where it cannot be read."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or "unknown"
+        return None
+    return fields
+
+
+def cpu_model() -> str:
+    """The CPU's model name, else platform.processor() or the machine type."""
+    fields = _cpuinfo() or {}
+    if "model name" in fields:  # family/model say which generation a VM's "AMD EPYC" is
+        return (f"{fields['model name']} (family {fields.get('cpu family', '?')}, "
+                f"model {fields.get('model', '?')})")
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def has_cpu_flag(flag: str) -> bool | None:
+    """Whether the CPU advertises `flag` (e.g. avx512f); None where that is unknown."""
+    fields = _cpuinfo()
+    if fields is None or "flags" not in fields:
+        return None
+    return flag in fields["flags"].split()
 
 
 def blas_info() -> list[dict]:
-    """NumPy's BLAS as threadpoolctl sees it: library, version, kernel, threads."""
+    """NumPy's BLAS and the OpenMP pools as threadpoolctl sees them: library, kernel, threads."""
     from threadpoolctl import threadpool_info
 
-    keep = ("user_api", "internal_api", "version", "architecture", "num_threads",
+    keep = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads",
             "threading_layer", "filepath")
     return [{key: pool.get(key) for key in keep} for pool in threadpool_info()]
 
 
-def _tensorflow_info() -> dict:
+def tensorflow_info() -> dict:
+    """TensorFlow/Keras versions and settings; {} if TensorFlow has not been imported."""
     tf = sys.modules.get("tensorflow")
     keras = sys.modules.get("keras")
     if tf is None:

@@ -63,9 +63,14 @@ class GradientComparison:
 
 
 def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
-                           fd: FiniteDifferences | None = None) -> list[GradientRow]:
-    """One row per parameter: the same loop over the same keys for both sides."""
-    tol = tolerance_for(spec.dtype)
+                           fd: FiniteDifferences | None = None,
+                           tolerance: Tolerance | None = None) -> list[GradientRow]:
+    """One row per parameter: the same loop over the same keys for both sides.
+
+    `tolerance` defaults to the dtype's; `nn-compare check` passes its own (a
+    learner's float64 code is not held to 1e-12).  `fd` may be any
+    FiniteDifferences, e.g. check's witness on the user's own forward()."""
+    tol = tolerance if tolerance is not None else tolerance_for(spec.dtype)
     rows = []
     for name in spec.param_shapes():
         abs_diff, rel_diff = max_diffs(handrolled[name], keras[name])

@@ -15,11 +15,48 @@ from pathlib import Path
 from handrolled.errors import SpecError
 
 
+def check_file_target(path, option: str = "--json") -> None:
+    """Before a long run: fail now if `path` cannot become a file later.  Creates nothing
+    (a run stopped by other bad input must leave no trace)."""
+    if not str(path).strip():
+        raise SpecError(f"{option} needs a file path, e.g. {option} result.json")
+    path = Path(path)
+    if path.is_dir():
+        raise SpecError(f"{option} {path} is a directory; expected a file path, "
+                        f"e.g. {path / 'result.json'}")
+    _check_can_create(path.parent, f"{option} {path}")
+
+
+def check_directory_target(path, option: str = "--out") -> None:
+    """Before a long run: fail now if `path` cannot be (or become) a writable directory."""
+    if not str(path).strip():
+        raise SpecError(f"{option} needs a directory path, e.g. {option} reports/run1")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SpecError(f"{option} {path} is a file; expected a directory (it will hold "
+                        f"the results; a new one is created)")
+    _check_can_create(path, f"{option} {path}")
+
+
+def _check_can_create(directory: Path, what: str) -> None:
+    """`directory` exists and is writable, or can be made under its nearest existing parent."""
+    existing = directory.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SpecError(f"{what}: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SpecError(f"{what}: directory {existing} is not writable")
+
+
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     """Write `data` to `path` via a temporary file and os.replace."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SpecError(f"cannot create directory {path.parent}: a file of that name "
+                        f"exists") from None
     except OSError as error:
         raise SpecError(f"cannot create directory {path.parent}: {error.strerror}") from None
     if path.is_dir():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from tabulate import tabulate
 
 from .output import fmt
@@ -9,12 +11,7 @@ from .output import fmt
 
 def gradient_table(result, tablefmt: str = "simple") -> str:
     """The gradient parity table, with the tolerance used and a verdict line."""
-    rows = [[row.layer, row.param, "x".join(map(str, row.shape)), fmt(row.max_abs_diff),
-             fmt(row.max_rel_diff), _fd_cell(row), "yes" if row.agree else "NO"]
-            for row in result.rows]
-    headers = ["layer", "param", "shape", "max abs diff", "max rel diff",
-               "fd rel diff", "agree"]
-    table = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    table = gradient_rows_table(result.rows, tablefmt)
     verdict = "AGREE" if result.agree else "DISAGREE"
     return (f"Gradients: handrolled vs keras, {result.spec.describe()}, {result.spec.dtype}, "
             f"batch {result.batch}, seed {result.spec.seed}\n"
@@ -24,8 +21,23 @@ def gradient_table(result, tablefmt: str = "simple") -> str:
             f"verdict: {verdict}")
 
 
-def _fd_cell(row) -> str:
-    if row.fd_max_rel_diff is None:
-        return "kink" if row.fd_kinks else "-"
-    cell = fmt(row.fd_max_rel_diff)
-    return f"{cell} ({row.fd_kinks} at kinks)" if row.fd_kinks else cell
+def gradient_rows_table(rows, tablefmt: str = "simple", fd_header: str = "fd rel diff") -> str:
+    """One line per parameter tensor, in the order given.  `rows` are GradientRows or
+    their JSON form (results.json "gradients"), so the terminal, the report and
+    `nn-compare check` show the same cells."""
+    body = [_gradient_cells(row if isinstance(row, dict) else asdict(row)) for row in rows]
+    headers = ["layer", "param", "shape", "max abs diff", "max rel diff", fd_header, "agree"]
+    return tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _gradient_cells(row: dict) -> list:
+    return [row["layer"], row["param"], "x".join(map(str, row["shape"])),
+            fmt(row["max_abs_diff"]), fmt(row["max_rel_diff"]), _fd_cell(row),
+            "yes" if row["agree"] else "NO"]
+
+
+def _fd_cell(row: dict) -> str:
+    if row["fd_max_rel_diff"] is None:
+        return "kink" if row["fd_kinks"] else "-"
+    cell = fmt(row["fd_max_rel_diff"])
+    return f"{cell} ({row['fd_kinks']} at kinks)" if row["fd_kinks"] else cell

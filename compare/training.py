@@ -287,10 +287,6 @@ class TrainingResult:
     def steps_per_epoch(self) -> int:
         return len(batch_starts(self.rows, self.batch_size))
 
-    @property
-    def epochs_compared(self) -> int:
-        return min(len(self.handrolled.loss), len(self.keras.loss))
-
     def _pairs(self, name: str):
         h, k = getattr(self.handrolled, name), getattr(self.keras, name)
         return [(a, b) for a, b in zip(h, k)]

@@ -37,6 +37,7 @@ import numpy as np
 from . import activations as act
 from .errors import SpecError
 from .network import Network
+from .train import batch_starts
 
 NO_CAST = {"casting": "no"}  # every ufunc below: same dtype in and out, or an error
 
@@ -246,7 +247,7 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     params = network.params
     weights = [(params[f"W{l}"], params[f"b{l}"]) for l in range(1, network.spec.depth + 1)]
     kernels = [kernel_for(f) for f in network.activations]
-    losses = np.empty(len(range(0, X.shape[0], batch_size)), dtype=np.float64)
+    losses = np.empty(len(batch_starts(X.shape[0], batch_size)), dtype=np.float64)
     for step, (X_b, Y_b) in enumerate(_batches(ws, X, Y, batch_size, order, gather)):
         network.on_step(epoch, first_step + step)
         a = _forward(network, ws, weights, kernels, X_b)
@@ -265,7 +266,7 @@ def _batches(ws, X, Y, batch_size, order, gather):
     if order is not None and gather == "epoch":
         X, Y = ws.gather(X, Y, order)
         order = None
-    for start in range(0, X.shape[0], batch_size):
+    for start in batch_starts(X.shape[0], batch_size):
         if order is None:
             yield X[start:start + batch_size], Y[start:start + batch_size]
         else:

@@ -25,22 +25,17 @@ from .spec import NetworkSpec
 
 Params = dict[str, np.ndarray]
 
-INIT_SCHEMES = ("glorot", "book")
-
-
 def init_weights(spec: NetworkSpec, scheme: str = "glorot", seed: int | None = None) -> Params:
     """Fresh weights for `spec`, drawn from NumPy's seeded generator."""
-    rng = np.random.default_rng(spec.seed if seed is None else seed)
-    if scheme == "glorot":
-        params = _glorot(spec, rng)
-    elif scheme == "book":
-        params = from_bias_row(spec, _book_bias_row(spec, rng))
-    else:
+    initialise = _SCHEMES.get(scheme)
+    if initialise is None:
         raise SpecError(f"unknown init scheme '{scheme}'; accepted: {', '.join(INIT_SCHEMES)}")
+    params = initialise(spec, np.random.default_rng(spec.seed if seed is None else seed))
     return {name: value.astype(spec.dtype) for name, value in params.items()}
 
 
 def _glorot(spec: NetworkSpec, rng: np.random.Generator) -> Params:
+    """W ~ U(-r, r), r = sqrt(6 / (n_in + n_out)); b = 0 (Keras' Dense default)."""
     params = {}
     for l in range(1, spec.depth + 1):
         n_in, n_out = spec.sizes[l - 1], spec.sizes[l]
@@ -50,12 +45,17 @@ def _glorot(spec: NetworkSpec, rng: np.random.Generator) -> Params:
     return params
 
 
-def _book_bias_row(spec: NetworkSpec, rng: np.random.Generator) -> list[np.ndarray]:
+def _book(spec: NetworkSpec, rng: np.random.Generator) -> Params:
+    """[b; W] ~ N(0, 1 / (n_in + 1)) per layer, in the book's bias-row layout."""
     matrices = []
     for l in range(1, spec.depth + 1):
         rows = spec.sizes[l - 1] + 1
         matrices.append(rng.standard_normal((rows, spec.sizes[l])) * np.sqrt(1.0 / rows))
-    return matrices
+    return from_bias_row(spec, matrices)
+
+
+_SCHEMES = {"glorot": _glorot, "book": _book}
+INIT_SCHEMES = tuple(_SCHEMES)
 
 
 def validate(spec: NetworkSpec, params: Params) -> Params:
@@ -72,9 +72,16 @@ def validate(spec: NetworkSpec, params: Params) -> Params:
         if value.shape != shape:
             raise SpecError(f"weight {name} has shape {value.shape}; expected {shape} "
                             f"for a {spec.describe()} network")
+        if value.dtype.kind not in "fiu":  # complex would lose its imaginary part silently
+            raise SpecError(f"weight {name} has dtype {value.dtype}; expected real numbers "
+                            f"(float or int)")
         if not np.all(np.isfinite(value)):
             raise SpecError(f"weight {name} contains NaN or inf; weights must be finite")
-        checked[name] = np.ascontiguousarray(value, dtype=spec.dtype)
+        with np.errstate(over="ignore"):  # checked just below, in one line
+            checked[name] = np.ascontiguousarray(value, dtype=spec.dtype)
+        if not np.all(np.isfinite(checked[name])):
+            raise SpecError(f"weight {name} has values beyond the range of {spec.dtype} "
+                            f"(max {np.finfo(spec.dtype).max:.3g}); weights must fit the dtype")
     return checked
 
 

@@ -137,11 +137,25 @@ register("stochastic")(_per_unit)
 
 
 def _user_function(act) -> Callable:
-    """`function(z, keras.ops)`, checked once on a probe to return z's shape."""
+    """`function(z, keras.ops)`, checked once on a probe to return z's shape as a tensor.
+    Errors in the user's code come out as ActivationModuleError (their traceback)."""
     probe = ops.reshape(ops.linspace(-2.0, 2.0, 12), (3, 4))
-    out = act.function(probe, ops)
+    out = act.call_user("function (given keras.ops)", act.function, probe, ops)
+    if isinstance(out, np.ndarray):  # works eagerly, but fit's graph cannot run NumPy
+        raise SpecError(f"user activation '{act.name}' returns a NumPy array when given "
+                        f"keras.ops; write it with xp.* (xp.abs, xp.where, ...), not np.*")
     shape = tuple(getattr(out, "shape", ()))
     if shape != (3, 4):
         raise SpecError(f"user activation '{act.name}' returns shape {shape} for input shape "
                         f"(3, 4) when given keras.ops; it must work elementwise")
-    return lambda z: act.function(z, ops)
+    def function(z):
+        try:
+            return act.call_user("function (given keras.ops)", act.function, z, ops)
+        except SpecError as error:
+            # Keras re-raises errors inside a layer's call as a new exception with the
+            # arguments appended (keras/src/utils/traceback_utils.py), which would lose the
+            # user's traceback and the one-line message; this marker makes it re-raise ours.
+            error._keras_call_info_injected = True
+            raise
+
+    return function

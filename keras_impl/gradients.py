@@ -26,4 +26,7 @@ def loss_and_gradients(model: keras.Model, spec, X: np.ndarray,
     variables = model.trainable_variables
     grads = tape.gradient(loss, variables)
     names = [f"{kind}{l}" for l in range(1, len(variables) // 2 + 1) for kind in ("W", "b")]
-    return float(loss), {name: g.numpy() for name, g in zip(names, grads)}
+    # None for a weight the loss does not reach (behind a step activation, derivative 0
+    # everywhere) means zero, as the hand-written gradient says
+    return float(loss), {name: np.zeros(v.shape, spec.dtype) if g is None else g.numpy()
+                         for name, g, v in zip(names, grads, variables)}

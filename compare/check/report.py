@@ -8,7 +8,7 @@ import textwrap
 from tabulate import tabulate
 
 from ..output import fmt
-from ..tables import _fd_cell
+from ..tables import gradient_rows_table
 from .runner import CheckResult
 
 WIDTH = 100  # sentences are wrapped to this many characters
@@ -58,12 +58,7 @@ def _forward_line(result: CheckResult) -> str:
 
 def _gradient_table(result: CheckResult) -> str:
     rows = sorted(result.rows, key=lambda r: (-r.layer, r.param != "W"))
-    table = [[row.layer, row.param, "x".join(map(str, row.shape)), fmt(row.max_abs_diff),
-              fmt(row.max_rel_diff), _fd_cell(row), "yes" if row.agree else "NO"]
-             for row in rows]
-    headers = ["layer", "param", "shape", "max abs diff", "max rel diff",
-               "fd rel diff (your forward)", "agree"]
-    return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
+    return gradient_rows_table(rows, fd_header="fd rel diff (your forward)")
 
 
 def _localisation(result: CheckResult) -> str:

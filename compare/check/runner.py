@@ -18,7 +18,7 @@ import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights
 
-from ..gradients import GradientRow
+from ..gradients import GradientRow, compare_gradient_dicts
 from ..synthetic import synthetic_batch
 from ..tolerances import Tolerance, max_diffs, tolerance_for
 from .backprop import Backprop
@@ -127,7 +127,7 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
         forward = ForwardRow(user_p.shape, abs_diff, rel_diff, rel_diff <= tolerance.rtol)
     witness = (UserForwardDifferences(target, spec, params, X, Y, seed=seed)
                if user_p is not None and finite_differences else None)
-    rows = _rows(spec, user, keras_grads, witness, tolerance)
+    rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance)
 
     bp = Backprop(spec, params, X, Y, target.layout)
     disagreeing = {row.layer for row in rows if row.max_rel_diff > tolerance.rtol}
@@ -146,18 +146,6 @@ def _keras_side(spec: NetworkSpec, params: Params, X, Y):
     model = keras_impl.build_model(spec, params)
     loss, grads = keras_impl.loss_and_gradients(model, spec, X, Y)
     return loss, grads, keras_impl.predict_proba(model, X)
-
-
-def _rows(spec, user, keras_grads, witness, tolerance) -> list[GradientRow]:
-    rows = []
-    for name, shape in spec.param_shapes().items():
-        abs_diff, rel_diff = max_diffs(user[name], keras_grads[name])
-        fd = witness.check(name, user[name]) if witness is not None else None
-        fd_rel = fd.max_rel_diff if fd else None
-        agree = rel_diff <= tolerance.rtol and (fd_rel is None or fd_rel <= tolerance.fd_rtol)
-        rows.append(GradientRow(int(name[1:]), name[0], shape, abs_diff, rel_diff, fd_rel,
-                                fd.checks if fd else 0, fd.kinks if fd else 0, bool(agree)))
-    return rows
 
 
 def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from handrolled.errors import SpecError
 
-from .common import add_activation_module_option, add_json_option, load_activation_modules
+from .common import (add_activation_module_option, add_json_option, check_output_options,
+                     load_activation_modules)
 
 NAME = "activations"
 HELP = "check hand-written activation derivatives (zoo and your own) against autodiff"
@@ -26,6 +27,7 @@ def add_parser(subparsers):
 def run(args) -> int:
     from handrolled import activations
 
+    check_output_options(args)
     added = load_activation_modules(args)
     names = args.names or added or None
     if args.activation_module and not names:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handrolled.errors import SpecError
 
-from .common import add_json_option, non_negative_int, positive_int
+from .common import add_json_option, check_output_options, positive_int, seed
 
 NAME = "bench"
 HELP = "time training epochs of handrolled and Keras, and compare with the matmul peak"
@@ -38,7 +38,7 @@ def add_parser(subparsers):
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="timed epochs after the warm-up (default: 3)")
     parser.add_argument("--lr", type=float, default=0.01, help="learning rate (default: 0.01)")
-    parser.add_argument("--seed", type=non_negative_int, default=0,
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
     parser.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
                         help="side of the square product that measures the peak (default: 2048)")
@@ -57,13 +57,13 @@ def configs_from_args(args):
     from ..bench import DEFAULT_SHAPES, Config
 
     dtypes = _names(args.dtype, DTYPE_CHOICES, "dtype")
-    batches = _batches(args.batch) if args.batch else None
+    batches = _batches(args.batch) if args.batch is not None else None
     if args.config:
-        if args.hidden or args.batch:
+        if args.hidden is not None or args.batch is not None:
             raise SpecError("--config cannot be combined with --hidden/--batch; "
                             "use one or the other")
         shapes = [_parse_config(text) for text in args.config]
-    elif args.hidden:
+    elif args.hidden is not None:  # '' is a network too: no hidden layer
         shapes = [(args.hidden, batch) for batch in (batches or (32, 128, 1000))]
     else:
         shapes = [(hidden, batch) for hidden, batch in DEFAULT_SHAPES
@@ -82,7 +82,11 @@ def _parse_config(text: str):
     hidden, sep, batch = text.rpartition("@")
     if not sep or not hidden:
         raise SpecError(f"--config '{text}' is not HIDDEN@BATCH, e.g. '100:sigmoid@1000'")
-    return hidden, _batches(batch)[0]
+    batches = _batches(batch)
+    if len(batches) > 1:  # silently timing only the first would be worse
+        raise SpecError(f"--config '{text}' has {len(batches)} batch sizes; give one per "
+                        f"--config (repeat the option), or use --hidden {hidden} --batch {batch}")
+    return hidden, batches[0]
 
 
 def _batches(text: str) -> list[int]:
@@ -111,10 +115,11 @@ def run(args) -> int:
     from ..bench import IMPLS, run_bench
     from ..bench_table import bench_table, breakdown_table
 
+    check_output_options(args)
     configs = configs_from_args(args)
     impls = _names(args.impls, tuple(IMPLS), "implementation")
-    if not (args.lr > 0):
-        raise SpecError(f"--lr must be positive, got {args.lr}")
+    if not 0 < args.lr < float("inf"):  # inf passed `> 0` and timed NaN arithmetic
+        raise SpecError(f"--lr must be positive and finite, got {args.lr}")
 
     def progress(config):
         if not args.quiet:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from .common import add_json_option, non_negative_int, positive_int
+from .common import add_json_option, check_output_options, positive_int, seed
 
 NAME = "check"
 HELP = "check your own hand-written network (a Python file) against Keras"
@@ -23,7 +21,7 @@ def add_parser(subparsers):
                              "when the dataset's shape is not the target's")
     parser.add_argument("--batch", type=positive_int, default=32,
                         help="rows in the check batch (default: 32)")
-    parser.add_argument("--seed", type=non_negative_int, default=0,
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed for the weights and the batch (default: 0)")
     parser.add_argument("--no-fd", action="store_true",
                         help="skip the finite differences of your forward()")
@@ -32,18 +30,15 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..check import TargetError, load_target
+    from ..check import load_target
 
-    try:
-        target = load_target(args.file)
-        from ..check import format_report, run_check  # imports TensorFlow
+    check_output_options(args)
+    target = load_target(args.file)  # their code raising: nn-compare shows their traceback
 
-        result = run_check(target, dataset=args.dataset, batch=args.batch, seed=args.seed,
-                           finite_differences=not args.no_fd)
-    except TargetError as error:
-        if error.details:  # their code raised: show their traceback, then the one line
-            sys.stderr.write(error.details)
-        raise
+    from ..check import format_report, run_check  # imports TensorFlow
+
+    result = run_check(target, dataset=args.dataset, batch=args.batch, seed=args.seed,
+                       finite_differences=not args.no_fd)
     print(format_report(result))
     if args.json:
         from ..output import write_json

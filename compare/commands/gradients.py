@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .common import add_json_option, add_network_options, load_weights_file, positive_int, \
-    spec_from_args
+from .common import add_json_option, add_network_options, check_output_options, \
+    load_weights_file, positive_int, spec_from_args
 
 NAME = "gradients"
 HELP = "compare per-parameter gradients of handrolled, Keras and finite differences"
@@ -30,6 +30,7 @@ def run(args) -> int:
 
     from ..synthetic import synthetic_batch
 
+    check_output_options(args)
     spec = spec_from_args(args)
     weights = (load_weights_file(args.weights, spec) if args.weights
                else init_weights(spec, args.init))

@@ -25,4 +25,5 @@ def add_parser(subparsers):
 def run(args) -> int:
     from ..report import default_out_dir
 
-    return run_comparison(args, NAME, gradients=True, out_dir=args.out or default_out_dir())
+    out_dir = default_out_dir() if args.out is None else args.out  # --out '' is refused
+    return run_comparison(args, NAME, gradients=True, out_dir=out_dir)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import (add_activation_module_option, add_data_options, load_activation_modules,
-                     positive_int)
+from .common import (add_activation_module_option, add_data_options, check_output_options,
+                     load_activation_modules, positive_int)
 
 NAME = "sweep"
 HELP = "train both implementations over activations x depths x seeds and tabulate accuracy"
@@ -56,6 +56,7 @@ def run(args) -> int:
     from ..sweep.store import ResultsLog, write_outputs
     from ..sweep.summary import plot, summarize, table
 
+    check_output_options(args, args.out)
     load_activation_modules(args)
     activations = sweep_plan.parse_activations(args.activations)
     depths = sweep_plan.parse_depths(args.depths)
@@ -112,6 +113,6 @@ def _runner(args, pending):
 
     if not pending:
         return iter(())
-    if args.scheduler:
+    if args.scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
         return run_dask(pending, connect(args.scheduler))
     return run_local(pending, args.workers)

@@ -10,22 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (add_data_options, add_json_option, add_network_options, positive_int,
-                     spec_from_args)
+from .common import (add_data_options, add_json_option, add_network_options,
+                     check_output_options, positive_float, positive_int, spec_from_args)
 
 NAME = "train"
 HELP = "train handrolled and Keras side by side on the same batches and compare them"
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +74,7 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     from ..experiment import prepare
     from ..presets import resolve_config
 
+    check_output_options(args, out_dir)
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
                        spec_from=lambda inputs, classes: spec_from_args(args, inputs, classes))

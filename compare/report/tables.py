@@ -11,6 +11,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from ..output import fmt
+from ..tables import gradient_rows_table
 
 SIDES = ("handrolled", "keras")
 
@@ -32,18 +33,7 @@ def _cell(values: list, epoch: int):
 
 
 def gradient_table(gradients: dict, tablefmt: str = "simple") -> str:
-    rows = [[row["layer"], row["param"], "x".join(map(str, row["shape"])),
-             fmt(row["max_abs_diff"]), fmt(row["max_rel_diff"]), _fd_cell(row),
-             "yes" if row["agree"] else "NO"] for row in gradients["gradients"]]
-    headers = ["layer", "param", "shape", "max abs diff", "max rel diff", "fd rel diff", "agree"]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
-
-
-def _fd_cell(row: dict) -> str:
-    if row["fd_max_rel_diff"] is None:
-        return "kink" if row["fd_kinks"] else "-"
-    cell = fmt(row["fd_max_rel_diff"])
-    return f"{cell} ({row['fd_kinks']} at kinks)" if row["fd_kinks"] else cell
+    return gradient_rows_table(gradients["gradients"], tablefmt)
 
 
 def training_table(training: dict, tablefmt: str = "simple") -> str:

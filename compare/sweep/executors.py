@@ -58,6 +58,7 @@ def connect(address: str):
     """A dask.distributed Client for `address`, or a one-line SpecError (exit 2)."""
     from distributed import Client
 
+    _check_address(address)  # a malformed one would leave a half-made Client hanging at exit
     try:
         return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
@@ -65,6 +66,24 @@ def connect(address: str):
                         f"{CONNECT_TIMEOUT_S} s ({type(error).__name__}); start one with "
                         f"`dask scheduler` (and `dask worker ADDRESS`) or leave out "
                         f"--scheduler to run locally") from None
+
+
+def _check_address(address: str) -> None:
+    """A scheme Dask speaks and, for the network ones, HOST:PORT, e.g. tcp://10.0.0.5:8786."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)  # ValueError naming the known schemes
+        if scheme != "inproc":  # in-process clusters (tests) have no port
+            _, port = parse_host_port(location)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is not 1..65535")
+    except (ValueError, TypeError) as error:
+        raise SpecError(f"--scheduler '{address}' is not a scheduler address ({error}); "
+                        f"expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from None
 
 
 def run_dask(configs: Iterable[Configuration], client) -> Iterator[dict]:

@@ -83,7 +83,7 @@ def parse_depths(text: str) -> list[int]:
 
 def parse_lr(text: str | None, activations: list[str]) -> dict[str, float]:
     """'0.5' (all), 'relu=0.1,sigmoid=1.0' or '0.5,relu=0.1' -> {activation: lr}."""
-    default, per = DEFAULT_LR, {}
+    default, per, seen = DEFAULT_LR, {}, set()
     for item in split_top_level(text or ""):
         item = item.strip()
         if not item:
@@ -91,6 +91,11 @@ def parse_lr(text: str | None, activations: list[str]) -> dict[str, float]:
         name, sep, value = item.rpartition("=")
         name = name.strip().strip("'\"")
         lr = _positive(value, item)
+        what = f"the rate of {name}" if sep else "the rate for all activations"
+        if what in seen:  # two rates for one thing: silently taking the last would hide it
+            raise SpecError(f"--lr '{text}' gives {what} twice; give each once, "
+                            f"e.g. 0.5,relu=0.1")
+        seen.add(what)
         if not sep:
             default = lr
         elif name not in activations:

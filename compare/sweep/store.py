@@ -31,6 +31,8 @@ class ResultsLog:
         self.path = self.directory / "sweep.jsonl"
         if self.directory.exists() and not self.directory.is_dir():
             raise SpecError(f"--out {directory} is a file; expected a directory")
+        if self.path.exists() and not self.path.is_file():
+            raise SpecError(f"{self.path} is not a file; it must be the sweep's log (or absent)")
 
     def rows(self) -> dict[str, dict]:
         """Finished rows by key (the last one wins); a truncated last line is skipped."""
@@ -48,7 +50,11 @@ class ResultsLog:
         return done
 
     def append(self, row: dict) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # checked before the run, but a disk can change its mind
+            raise SpecError(f"cannot create --out directory {self.directory}: "
+                            f"{error.strerror}") from None
         line = json.dumps(row) + "\n"
         with open(self.path, "a", encoding="utf-8") as handle:
             if handle.tell() and not self._ends_with_newline():

@@ -49,10 +49,27 @@ class UserActivation(Activation):
         self.source = source
 
     def value(self, z):
-        return np.asarray(self.function(z, np), dtype=z.dtype)  # float32 stays float32
+        a = self.call_user("function", self.function, z, np)
+        return np.asarray(a, dtype=z.dtype)  # float32 stays float32
 
     def derivative(self, z, a):
-        return np.asarray(self.derivative_function(z, a), dtype=z.dtype)
+        return np.asarray(self.call_user("derivative", self.derivative_function, z, a),
+                          dtype=z.dtype)
+
+    def call_user(self, role: str, function: Callable, *args):
+        """Call the user's code; if it raises, an ActivationModuleError carrying their
+        traceback (the command line shows it, then one line, exit 2)."""
+        try:
+            return function(*args)
+        except SpecError:
+            raise
+        except Exception as error:  # noqa: BLE001 -- any failure in user code
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            details = "".join(traceback.format_exception(  # from their frame on, not ours
+                type(error), error, error.__traceback__.tb_next))
+            raise ActivationModuleError(
+                f"user activation '{self.name}': its {role} raised "
+                f"{type(error).__name__}: {first_line}", details) from None
 
 
 def register_user_activation(name: str, function: Callable, derivative: Callable,
@@ -114,11 +131,15 @@ def _check_shapes(activation: UserActivation) -> None:
 
 
 class ActivationModuleError(SpecError):
-    """A user's activation file raised while loading; `details` holds its traceback."""
+    """A user's activation file raised, while loading or when called; `details` holds
+    their traceback."""
 
-    def __init__(self, message: str, details: str):
+    def __init__(self, message: str, details: str = ""):
         super().__init__(message)
         self.details = details
+
+    def __reduce__(self):  # keep `details` across processes (sweep workers)
+        return type(self), (str(self), self.details)
 
 
 def load_activation_module(path: str) -> list[str]:
@@ -128,9 +149,11 @@ def load_activation_module(path: str) -> list[str]:
     whose `details` is the user's traceback (the command line prints it).
     """
     file = Path(path)
-    if not file.is_file():
-        raise SpecError(f"activation module {path} does not exist; expected a Python file "
-                        f"that calls register_user_activation(...)")
+    form = "expected a Python file (.py) that calls register_user_activation(...)"
+    if not file.exists():
+        raise SpecError(f"activation module {path} does not exist; {form}")
+    if not file.is_file() or file.suffix != ".py":  # importlib finds no loader for others
+        raise SpecError(f"activation module {path} is not a .py file; {form}")
     before = set(names())
     module_name = f"user_activations_{file.stem}"
     spec = importlib.util.spec_from_file_location(module_name, file)

@@ -38,7 +38,8 @@ from .flops import epoch_flops
 
 BOOK = "100:sigmoid"
 DEEP = "256:relu,256:relu,256:relu,256:relu"
-DEFAULT_SHAPES = ((BOOK, 32), (BOOK, 128), (BOOK, 1000), (DEEP, 128))
+BOOK_BATCHES = (32, 128, 1000)
+DEFAULT_SHAPES = (*((BOOK, batch) for batch in BOOK_BATCHES), (DEEP, 128))
 DEFAULT_DTYPES = ("float32", "float64")
 DEFAULT_IMPLS = ("handrolled", "keras_fit", "keras_compiled")
 BASELINE = "handrolled"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, init_weights
+from handrolled import NetworkSpec, Params, init_weights, load_weights
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
 
@@ -59,8 +59,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed))
     spec = spec_from(dataset.inputs, dataset.classes)
     if weights_file:
-        from .commands.common import load_weights_file
-        weights = load_weights_file(weights_file, spec)
+        weights = load_weights(weights_file, spec)
     else:
         weights = init_weights(spec, config.init)
     rows = len(dataset.y_train)

@@ -14,11 +14,11 @@ from .loss import cross_entropy, one_hot, softmax
 from .network import ForwardCache, Network, check_batch
 from .spec import DTYPES, LayerSpec, NetworkSpec, parse_hidden
 from .weights import (INIT_SCHEMES, Params, as_list, from_bias_row, from_list, init_weights,
-                      to_bias_row, validate)
+                      load_weights, to_bias_row, validate)
 
 __all__ = [
     "activations", "SpecError", "cross_entropy", "one_hot", "softmax", "ForwardCache",
     "Network", "check_batch", "DTYPES", "LayerSpec", "NetworkSpec", "parse_hidden",
-    "INIT_SCHEMES", "Params", "as_list", "from_bias_row", "from_list", "init_weights",
+    "INIT_SCHEMES", "Params", "as_list", "from_bias_row", "from_list", "init_weights", "load_weights",
     "to_bias_row", "validate",
 ]

@@ -18,6 +18,8 @@ The book stores each layer as one matrix with the bias in row 0;
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 
 from .errors import SpecError
@@ -121,3 +123,42 @@ def from_bias_row(spec: NetworkSpec, matrices: list[np.ndarray]) -> Params:
         params[f"W{l}"] = matrix[1:]
         params[f"b{l}"] = matrix[0]
     return validate(spec, params)
+
+
+def load_weights(path, spec: NetworkSpec) -> Params:
+    """Weights from an .npz: keys W1, b1, ... (Keras layout) or w1, w2, ... (the book's
+    bias-row matrices, as `np.savez("w.npz", w1=w1, w2=w2)` writes them), validated."""
+    arrays = _read_npz(path)
+    if arrays and all(key.startswith("w") and key[1:].isdigit() for key in arrays):
+        return from_bias_row(spec, [arrays[f"w{l}"] for l in range(1, len(arrays) + 1)
+                                    if f"w{l}" in arrays])
+    return validate(spec, arrays)
+
+
+_NPZ_FORM = "expected an .npz (np.savez) with W1, b1, ... or the book's w1, w2, ..."
+
+
+def _read_npz(path: str) -> dict:
+    """The named arrays of an .npz; a SpecError for anything else, read or not."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(6)
+    except FileNotFoundError:
+        raise SpecError(f"weights file {path} does not exist") from None
+    except IsADirectoryError:
+        raise SpecError(f"weights file {path} is a directory; {_NPZ_FORM}") from None
+    except OSError as error:
+        raise SpecError(f"cannot read weights file {path}: {error.strerror}") from None
+    if magic == b"\x93NUMPY":  # np.save: one bare array
+        raise SpecError(f"weights file {path} is an .npy holding one unnamed array; "
+                        f"{_NPZ_FORM}")
+    if not magic.startswith(b"PK"):  # an .npz is a zip archive
+        raise SpecError(f"weights file {path} is not an .npz archive; {_NPZ_FORM}")
+    try:
+        with np.load(path) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        reason = "it holds Python objects, which are not loaded" if "pickle" in str(error) \
+            else f"{type(error).__name__}: {error}"
+        raise SpecError(f"weights file {path} is a damaged or unsupported .npz ({reason}); "
+                        f"{_NPZ_FORM}") from None

@@ -13,20 +13,23 @@ DTYPE_CHOICES = ("float32", "float64")
 
 
 def add_parser(subparsers):
-    from ..bench import BOOK, DEEP, DEFAULT_IMPLS, IMPLS
+    from ..bench import BOOK, BOOK_BATCHES, DEEP, DEFAULT_IMPLS, IMPLS
+
+    batches = ", ".join(map(str, BOOK_BATCHES))
 
     parser = subparsers.add_parser(
         NAME, help=HELP,
-        description=HELP + f". Default configurations: {BOOK} at batch 32, 128, 1000 and {DEEP} "
+        description=HELP + f". Default configurations: {BOOK} at batch {batches} and {DEEP} "
         "at batch 128, in float32 and float64, on synthetic data of MNIST shape. Timings are "
-        "the median of --repeats epochs after one warm-up epoch.")
+        "the median of --repeats epochs after one warm-up epoch, the implementations taking "
+        "turns epoch by epoch.")
     parser.add_argument("--config", action="append", metavar="HIDDEN@BATCH",
                         help="a configuration to time instead of the defaults, e.g. "
                              "'100:sigmoid@1000' (repeatable)")
     parser.add_argument("--hidden", metavar="SPEC",
                         help="time this network instead of the defaults, at each --batch")
     parser.add_argument("--batch", metavar="N[,N...]",
-                        help="batch sizes for --hidden (default: 32,128,1000), or a filter "
+                        help=f"batch sizes for --hidden (default: {batches}), or a filter "
                              "on the default configurations")
     parser.add_argument("--dtype", default="float32,float64", metavar="DTYPE[,DTYPE]",
                         help="float32, float64 or both (default: float32,float64)")
@@ -54,7 +57,7 @@ def configs_from_args(args):
     """The configurations to time, validated (SpecError on bad input)."""
     from handrolled import NetworkSpec
 
-    from ..bench import DEFAULT_SHAPES, Config
+    from ..bench import BOOK_BATCHES, DEFAULT_SHAPES, Config
 
     dtypes = _names(args.dtype, DTYPE_CHOICES, "dtype")
     batches = _batches(args.batch) if args.batch is not None else None
@@ -64,13 +67,14 @@ def configs_from_args(args):
                             "use one or the other")
         shapes = [_parse_config(text) for text in args.config]
     elif args.hidden is not None:  # '' is a network too: no hidden layer
-        shapes = [(args.hidden, batch) for batch in (batches or (32, 128, 1000))]
+        shapes = [(args.hidden, batch) for batch in (batches or BOOK_BATCHES)]
     else:
         shapes = [(hidden, batch) for hidden, batch in DEFAULT_SHAPES
                   if batches is None or batch in batches]
         if not shapes:
             raise SpecError(f"no default configuration has batch {args.batch}; default "
-                            f"batches: 32, 128, 1000 (use --hidden to choose a network)")
+                            f"batches: {', '.join(map(str, BOOK_BATCHES))}, and 128 for the "
+                            f"deep network (use --hidden to choose a network)")
     for hidden, batch in shapes:
         NetworkSpec.from_text(hidden)  # fails now, in one line, on a bad network
         if batch > args.rows:

@@ -10,24 +10,21 @@ from handrolled.errors import SpecError
 BOOK_HIDDEN = "100:sigmoid"
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def int_at_least(minimum: int):
+    """An argparse type: an integer >= minimum."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 SEED_MAX = 2**32 - 1  # NumPy's legacy seeding (which Keras' set_random_seed calls) stops here
@@ -113,47 +110,3 @@ def spec_from_args(args, inputs: int = 784, classes: int = 10) -> NetworkSpec:
     load_activation_modules(args)  # user activations must exist before the spec names them
     return NetworkSpec.from_text(args.hidden, inputs=inputs, classes=classes,
                                  dtype=args.dtype, seed=args.seed)
-
-
-def load_weights_file(path: str, spec: NetworkSpec):
-    """Weights from an .npz: keys W1, b1, ... (Keras layout) or w1, w2, ... (the book's)."""
-    from handrolled import from_bias_row, validate
-
-    arrays = _read_npz(path)
-    if arrays and all(key.startswith("w") and key[1:].isdigit() for key in arrays):
-        return from_bias_row(spec, [arrays[f"w{l}"] for l in range(1, len(arrays) + 1)
-                                    if f"w{l}" in arrays])
-    return validate(spec, arrays)
-
-
-_NPZ_FORM = "expected an .npz (np.savez) with W1, b1, ... or the book's w1, w2, ..."
-
-
-def _read_npz(path: str) -> dict:
-    """The named arrays of an .npz; a SpecError for anything else, read or not."""
-    import zipfile
-
-    import numpy as np
-
-    try:
-        with open(path, "rb") as handle:
-            magic = handle.read(6)
-    except FileNotFoundError:
-        raise SpecError(f"weights file {path} does not exist") from None
-    except IsADirectoryError:
-        raise SpecError(f"weights file {path} is a directory; {_NPZ_FORM}") from None
-    except OSError as error:
-        raise SpecError(f"cannot read weights file {path}: {error.strerror}") from None
-    if magic == b"\x93NUMPY":  # np.save: one bare array
-        raise SpecError(f"weights file {path} is an .npy holding one unnamed array; "
-                        f"{_NPZ_FORM}")
-    if not magic.startswith(b"PK"):  # an .npz is a zip archive
-        raise SpecError(f"weights file {path} is not an .npz archive; {_NPZ_FORM}")
-    try:
-        with np.load(path) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        reason = "it holds Python objects, which are not loaded" if "pickle" in str(error) \
-            else f"{type(error).__name__}: {error}"
-        raise SpecError(f"weights file {path} is a damaged or unsupported .npz ({reason}); "
-                        f"{_NPZ_FORM}") from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from handrolled import INIT_SCHEMES
+
 from .common import add_json_option, add_network_options, check_output_options, \
-    load_weights_file, positive_int, spec_from_args
+    positive_int, spec_from_args
 
 NAME = "gradients"
 HELP = "compare per-parameter gradients of handrolled, Keras and finite differences"
@@ -15,7 +17,7 @@ def add_parser(subparsers):
     add_network_options(parser)
     parser.add_argument("--batch", type=positive_int, default=32,
                         help="rows in the batch (default: 32)")
-    parser.add_argument("--init", default="glorot", choices=("glorot", "book"),
+    parser.add_argument("--init", default="glorot", choices=INIT_SCHEMES,
                         help="weight initialisation (default: glorot, as Keras' Dense)")
     parser.add_argument("--weights", metavar="NPZ",
                         help="use these weights instead: an .npz with W1, b1, ... "
@@ -26,13 +28,13 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from handrolled import init_weights
+    from handrolled import init_weights, load_weights
 
     from ..synthetic import synthetic_batch
 
     check_output_options(args)
     spec = spec_from_args(args)
-    weights = (load_weights_file(args.weights, spec) if args.weights
+    weights = (load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
     X, Y = synthetic_batch(spec, args.batch, args.seed)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from handrolled import INIT_SCHEMES
+
 from .common import (add_data_options, add_json_option, add_network_options,
                      check_output_options, positive_float, positive_int, spec_from_args)
 
@@ -42,7 +44,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                         f"may be shorter {preset_values('batch')}")
     parser.add_argument("--lr", type=positive_float,
                         help=f"SGD learning rate {preset_values('lr')}")
-    parser.add_argument("--init", choices=("glorot", "book"),
+    parser.add_argument("--init", choices=INIT_SCHEMES,
                         help=f"weight initialisation {preset_values('init')}")
     parser.add_argument("--order", choices=ORDERS, help="shuffle: a seeded permutation per "
                         "epoch, the same for both; sequential: the book's slices in order "

@@ -43,6 +43,7 @@ BUGGY = [
     (TARGETS / "bug_relu_ge_every_layer.py", 2, "W", "derivative_of_output", {1, 2}),
     (TARGETS / "bug_derivative_missing.py", 1, "W", "derivative_missing", {1}),
     (TARGETS / "bug_wrong_derivative.py", 1, "W", "wrong_derivative", {1}),
+    (TARGETS / "book_tanh_kept_sigmoid_gradient.py", 1, "W", "wrong_derivative", {1}),
     (TARGETS / "book_sum_not_mean_w1.py", 1, "W", "sum_not_mean", {1}),
     (TARGETS / "bug_sum_not_mean_output.py", 3, "W", "sum_not_mean", {3}),
     (TARGETS / "book_sign_flipped.py", 2, "W", "sign_flipped", {2}),
@@ -76,6 +77,14 @@ def test_only_the_matching_bug_is_named():
     assert bugs == {"wrong_derivative"}
     message = check(TARGETS / "bug_wrong_derivative.py").diagnosis.findings[0].message
     assert "derivative of sigmoid instead of tanh" in message
+
+
+def test_book_sigmoid_gradient_kept_for_tanh_is_named():
+    """sigmoid_gradient(h) = h (1 - h) fed the tanh layer's output: sigmoid's formula."""
+    findings = check(TARGETS / "book_tanh_kept_sigmoid_gradient.py").diagnosis.findings
+    assert {f.bug for f in findings} == {"wrong_derivative"}
+    assert "matches sigmoid's derivative formula, written in terms of the output" in \
+        findings[0].message
 
 
 def test_relu_ge_bug_flags_the_layer_as_linear():

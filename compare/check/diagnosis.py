@@ -109,33 +109,51 @@ def derivative_missing(bp: Backprop, l: int, above) -> list[Prediction]:
 
 @hypothesis("wrong_derivative")
 def wrong_derivative(bp: Backprop, l: int, above) -> list[Prediction]:
-    """g'(z_l) for another registered activation g."""
+    """Another registered activation g's derivative: g'(z_l), or g's derivative
+    formula fed this layer's output a_l (the book's `sigmoid_gradient(h)` kept
+    after switching the layer to tanh: h * (1 - h) with h = tanh(z))."""
     if l == bp.depth:
         return []
-    f, z, right = bp.activation(l), bp.z(l), bp.derivative(l)
-    out = []
+    f, z, a, right = bp.activation(l), bp.z(l), bp.a(l), bp.derivative(l)
+    out, seen = [], []
     for name in activations.names():
-        values = _other_derivative(name, f.name, z)
-        # All ones is derivative_missing; equal to f' here cannot be told apart.
-        if values is None or np.all(values == 1) or np.allclose(values, right, rtol=1e-12,
-                                                                   atol=0):
-            continue
-        message = (f"layer {l}'s gradient matches the derivative of {name} instead of "
-                   f"{f.text}: the {f.text} layer used {name}'s derivative.")
-        out.append(bp.with_derivative(l, above, values, "wrong_derivative", message))
+        for values, how in _other_derivatives(name, f.name, z, a):
+            # All ones is derivative_missing; equal to f' here cannot be told apart.
+            if np.all(values == 1) or np.allclose(values, right, rtol=1e-12, atol=0) or any(
+                    np.array_equal(values, earlier) for earlier in seen):
+                continue
+            seen.append(values)
+            message = how.format(l=l, name=name, f=f.text)
+            out.append(bp.with_derivative(l, above, values, "wrong_derivative", message))
     return out
 
 
-def _other_derivative(name: str, own: str, z: np.ndarray) -> np.ndarray | None:
+_AT_Z = ("layer {l}'s gradient matches the derivative of {name} instead of {f}: the {f} "
+         "layer used {name}'s derivative.")
+_ON_OUTPUT = ("layer {l}'s gradient matches {name}'s derivative formula, written in terms of "
+              "the output (like the book's sigmoid_gradient(h) = h * (1 - h)), applied to "
+              "this {f} layer's output: the {f} layer still uses {name}'s derivative.")
+
+
+def _other_derivatives(name: str, own: str, z: np.ndarray,
+                       a: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """g'(z), and g's derivative formula evaluated with this layer's output a in
+    place of g(z) (it differs from g'(z) only for formulas written in terms of
+    the output, like sigmoid's a (1 - a) and tanh's 1 - a^2)."""
     if name == own:
-        return None
+        return []
     try:  # user-registered and parameterised activations may refuse default arguments
         g = activations.get(name)
         with np.errstate(all="ignore"):  # overflow in some other function's tails is no news
-            values = np.asarray(g.derivative(z, g.value(z)), dtype=np.float64)
+            candidates = [(g.derivative(z, g.value(z)), _AT_Z), (g.derivative(z, a), _ON_OUTPUT)]
     except Exception:
-        return None
-    return values if values.shape == z.shape and np.all(np.isfinite(values)) else None
+        return []
+    found = []
+    for values, how in candidates:
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape == z.shape and np.all(np.isfinite(values)):
+            found.append((values, how))
+    return found
 
 
 @hypothesis("output_formula_on_input")

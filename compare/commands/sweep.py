@@ -21,7 +21,8 @@ def add_parser(subparsers):
         "every configuration, 1 when any disagrees, 2 on bad input.")
     parser.add_argument("--activations", default=DEFAULT_ACTIVATIONS, metavar="LIST",
                         help="comma-separated activations; quote ones with parameters, e.g. "
-                             "sigmoid,relu,\"mix(relu,abs,sin)\" (default: the issue's nine)")
+                             "sigmoid,relu,\"mix(relu,abs,sin)\" (default: "
+                             f"{DEFAULT_ACTIVATIONS})")
     parser.add_argument("--depths", default="1", metavar="LIST",
                         help="numbers of hidden layers, e.g. 1,2,3 (default: 1)")
     parser.add_argument("--seeds", type=positive_int, default=3,

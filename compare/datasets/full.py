@@ -11,7 +11,10 @@ Offline with neither, the error says the three ways to get the data.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +45,14 @@ def keras_load_data(name: str):
     import keras
 
     loaders = {"mnist": keras.datasets.mnist, "fashion-mnist": keras.datasets.fashion_mnist}
-    return loaders[name].load_data()
+    # Keras prints "Downloading data from URL" to stdout before it tries; offline
+    # that line would stand before our one-line error, so it is held back and
+    # passed on (to stderr, with the other progress output) only if the load works.
+    held = io.StringIO()
+    with contextlib.redirect_stdout(held):
+        data = loaders[name].load_data()
+    sys.stderr.write(held.getvalue())
+    return data
 
 
 def how_to_get(name: str) -> str:

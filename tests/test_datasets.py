@@ -394,6 +394,34 @@ def test_offline_without_data_says_how_to_get_it(monkeypatch, name):
     assert ("apt-get install dataset-fashion-mnist" in message) == (name == "fashion-mnist")
 
 
+def test_keras_download_line_is_held_back_when_offline(monkeypatch, capsys):
+    """Keras prints 'Downloading data from ...' before failing; the user sees only our line."""
+    import keras_impl.runtime  # noqa: F401
+    import keras
+
+    def prints_then_fails():
+        print("Downloading data from https://storage.googleapis.com/x/mnist.npz")
+        raise Exception("URL fetch failure on https://storage.googleapis.com/x: None")
+
+    _no_debian(monkeypatch)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", prints_then_fails)
+    with pytest.raises(SpecError, match="dataset mnist is not available here"):
+        load_dataset("mnist")
+    out, err = capsys.readouterr()
+    assert "Downloading" not in out + err
+
+    data = small_set(rows=28, cols=28)  # twin: a load that works passes the line on
+
+    def prints_then_works():
+        print("Downloading data from https://storage.googleapis.com/x/mnist.npz")
+        return data["train"], data["test"]
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", prints_then_works)
+    load_dataset("mnist", preprocess="raw")
+    out, err = capsys.readouterr()
+    assert out == "" and "Downloading data from" in err
+
+
 def test_keras_loader_arrays_become_a_dataset(monkeypatch):
     """The fallback reshapes Keras' (n, 28, 28) uint8 arrays like the IDX reader does."""
     data = small_set(rows=28, cols=28)

@@ -43,6 +43,7 @@ class GradientComparison:
     loss_keras: float
     batch: int
     rows: list[GradientRow] = field(default_factory=list)
+    data: str = ""  # where the batch came from, e.g. "32 rows of mnist-sample"
 
     @property
     def agree(self) -> bool:
@@ -56,6 +57,7 @@ class GradientComparison:
             "hidden": self.spec.hidden_text,
             "seed": self.spec.seed,
             "batch": self.batch,
+            "data": self.data,
             "tolerance": asdict(self.tolerance),
             "loss": {"handrolled": self.loss_handrolled, "keras": self.loss_keras},
             "gradients": [dict(asdict(row), shape=list(row.shape)) for row in self.rows],
@@ -86,8 +88,8 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
 
 
 def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.ndarray,
-                      finite_differences: bool = True, network: Network | None = None
-                      ) -> GradientComparison:
+                      finite_differences: bool = True, network: Network | None = None,
+                      data: str = "") -> GradientComparison:
     """Gradients of the mean cross-entropy on (X, Y) from both implementations.
 
     `network` lets a caller substitute its own hand-written network (for
@@ -102,4 +104,5 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
     loss_k, grads_k = keras_impl.loss_and_gradients(model, spec, X, Y)
     fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed) if finite_differences else None
     rows = compare_gradient_dicts(spec, grads_h, grads_k, fd)
-    return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows)
+    return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows,
+                              data)

@@ -14,7 +14,7 @@ def gradient_table(result, tablefmt: str = "simple") -> str:
     table = gradient_rows_table(result.rows, tablefmt)
     verdict = "AGREE" if result.agree else "DISAGREE"
     return (f"Gradients: handrolled vs keras, {result.spec.describe()}, {result.spec.dtype}, "
-            f"batch {result.batch}, seed {result.spec.seed}\n"
+            f"{result.data or f'batch {result.batch}'}, seed {result.spec.seed}\n"
             f"loss: handrolled {result.loss_handrolled:.17g}  keras {result.loss_keras:.17g}\n"
             f"{table}\n"
             f"tolerance {result.tolerance.describe()}\n"

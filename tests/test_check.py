@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from compare.check import load_target, run_check
-from compare.check.runner import check_batch
+from compare.batch import sample_batch
 from handrolled import init_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +101,7 @@ def test_relu_ge_bug_flags_the_layer_as_linear():
 def test_stats_of_a_correct_relu_network_are_the_true_derivative():
     result = check(TARGETS / "correct_separate_deep.py")
     target = load_target(TARGETS / "correct_separate_deep.py")
-    X, _, _, _ = check_batch(target.spec, "mnist-sample", 32, 0)
+    X, _, _, _ = sample_batch(target.spec, "mnist-sample", 32, 0)
     params = init_weights(target.spec, "book", 0)
     z1 = X @ params["W1"] + params["b1"]  # computed here, independently of the checker
     first = result.stats[0]
@@ -154,7 +154,7 @@ def test_effective_derivative_is_recovered_when_no_bug_matches(tmp_path):
     result = check(path)
     assert result.diagnosis.unexplained == 1
     target = load_target(path)
-    X, _, _, _ = check_batch(target.spec, "mnist-sample", 32, 0)
+    X, _, _, _ = sample_batch(target.spec, "mnist-sample", 32, 0)
     params = init_weights(target.spec, "book", 0)
     z1 = X @ params["W1"] + params["b1"]
     (stats,) = result.stats

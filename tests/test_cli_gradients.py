@@ -24,6 +24,24 @@ def test_gradients_command_agrees_and_writes_json(cli, tmp_path):
         assert row["max_rel_diff"] <= 1e-12
 
 
+def test_batch_comes_from_real_digits_by_default(cli, tmp_path):
+    out = tmp_path / "g.json"
+    code, stdout, _ = cli("gradients", "--hidden", "20:tanh", "--batch", "8", "--json", str(out))
+    assert code == 0
+    assert "8 rows of mnist-sample, seed 0" in stdout.splitlines()[0]
+    assert json.loads(out.read_text())["data"] == "8 rows of mnist-sample"
+    code, stdout, _ = cli("gradients", "--hidden", "20:tanh", "--batch", "8",
+                          "--dataset", "synthetic")
+    assert code == 0 and "a seeded synthetic batch of 8 rows" in stdout
+
+
+def test_unknown_dataset_lists_synthetic_too(cli):
+    code, _, stderr = cli("gradients", "--dataset", "mnist-smaple")
+    assert code == 2
+    assert stderr.strip() == ("nn-compare: error: unknown dataset 'mnist-smaple'; accepted: "
+                              "mnist-sample, mnist, fashion-mnist, idx:DIR or synthetic")
+
+
 def test_float32_table_names_its_tolerance(cli):
     code, stdout, _ = cli("gradients", "--hidden", "30:sigmoid", "--dtype", "float32",
                           "--batch", "8")

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights
 
 from ..gradients import GradientRow, compare_gradient_dicts
-from ..synthetic import synthetic_batch
+from ..batch import sample_batch
 from ..tolerances import Tolerance, max_diffs, tolerance_for
 from .backprop import Backprop
 from .diagnosis import HYPOTHESES, Diagnosis, diagnose
@@ -110,7 +109,7 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
               finite_differences: bool = True) -> CheckResult:
     """Compare the target's forward and gradients with Keras; diagnose what differs."""
     spec = dataclasses.replace(target.spec, seed=seed)
-    X, Y, data, notes = check_batch(spec, dataset, batch, seed)
+    X, Y, data, notes = sample_batch(spec, dataset, batch, seed)
     params = init_weights(spec, "book", seed)
 
     user = target.call_gradients(X, Y, params)  # the user's code first: their errors are exit 2
@@ -189,31 +188,3 @@ def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
     elif not result.forward.agree:
         result.unexplained.append("the forward pass already disagrees with Keras: fix it "
                                   "first, the gradients cannot match while the outputs differ.")
-
-
-# ---------------------------------------------------------------- data
-
-def check_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
-    """(X, Y, description, notes): `rows` seeded rows of the dataset, or a synthetic
-    batch when the dataset's shape is not the target's."""
-    if dataset == "synthetic":
-        X, Y = synthetic_batch(spec, rows, seed)
-        return X, Y, f"a seeded synthetic batch of {rows} rows", []
-    X_all, Y_all = _training_set(dataset, seed)
-    if X_all.shape[1] != spec.inputs or Y_all.shape[1] != spec.classes:
-        X, Y = synthetic_batch(spec, rows, seed)
-        note = (f"{dataset} has {X_all.shape[1]} inputs and {Y_all.shape[1]} classes but the "
-                f"target declares {spec.inputs} and {spec.classes}, so a seeded synthetic "
-                f"batch is used.")
-        return X, Y, f"a seeded synthetic batch of {rows} rows", [note]
-    rng = np.random.default_rng(seed)
-    take = rng.choice(X_all.shape[0], size=min(rows, X_all.shape[0]), replace=False)
-    return X_all[take], Y_all[take], f"{len(take)} rows of {dataset}", []
-
-
-@lru_cache(maxsize=4)
-def _training_set(dataset: str, seed: int):
-    from ..datasets import load_dataset
-
-    ds = load_dataset(dataset, preprocess="scale", seed=seed, dtype="float64")
-    return ds.X_train, ds.Y_train

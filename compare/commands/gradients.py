@@ -17,6 +17,11 @@ def add_parser(subparsers):
     add_network_options(parser)
     parser.add_argument("--batch", type=positive_int, default=32,
                         help="rows in the batch (default: 32)")
+    parser.add_argument("--dataset", default="mnist-sample", metavar="NAME",
+                        help="where the batch comes from: seeded rows of a data set's training "
+                             "set (mnist-sample, idx:DIR, mnist, fashion-mnist; pixels scaled "
+                             "to [0, 1]) or 'synthetic', a seeded batch of MNIST shape "
+                             "(default: mnist-sample)")
     parser.add_argument("--init", default="glorot", choices=INIT_SCHEMES,
                         help="weight initialisation (default: glorot, as Keras' Dense)")
     parser.add_argument("--weights", metavar="NPZ",
@@ -30,18 +35,23 @@ def add_parser(subparsers):
 def run(args) -> int:
     from handrolled import init_weights, load_weights
 
-    from ..synthetic import synthetic_batch
+    from ..batch import SYNTHETIC, sample_batch, training_set
 
     check_output_options(args)
-    spec = spec_from_args(args)
+    if args.dataset == SYNTHETIC:
+        spec = spec_from_args(args)  # MNIST's shape: 784 inputs, 10 classes
+    else:  # the network's input and output sizes come from the data
+        X_all, Y_all = training_set(args.dataset, args.seed)
+        spec = spec_from_args(args, inputs=X_all.shape[1], classes=Y_all.shape[1])
     weights = (load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
-    X, Y = synthetic_batch(spec, args.batch, args.seed)
+    X, Y, data, _ = sample_batch(spec, args.dataset, args.batch, args.seed)
 
     from ..gradients import compare_gradients  # imports TensorFlow
     from ..tables import gradient_table
 
-    result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd)
+    result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd,
+                               data=data)
     print(gradient_table(result))
     if args.json:
         from ..output import write_json

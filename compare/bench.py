@@ -73,10 +73,14 @@ class Row:
 # calls them round-robin, so a burst of load from another process on this
 # shared machine hits every implementation alike instead of one of them.
 
-def _handrolled(epoch_fn):
+def _handrolled(loop: str):
+    """`loop`: "fast" or "textbook", the hand-written epochs of `nn-compare train --loop`."""
     def setup(spec, weights, X, Y, batch, lr, seed):
         from handrolled import Network
 
+        from .experiment import handrolled_loop
+
+        epoch_fn = handrolled_loop(loop)
         network, rng = Network(spec, weights), np.random.default_rng(seed)
         steps, epochs_done = len(batch_starts(X.shape[0], batch)), 0
 
@@ -91,21 +95,11 @@ def _handrolled(epoch_fn):
     return setup
 
 
-def _fast_epoch(*args):
-    from handrolled.fast import sgd_epoch_fast
-    return sgd_epoch_fast(*args)
-
-
-def _textbook_epoch(*args):
-    from handrolled.train import sgd_epoch
-    return sgd_epoch(*args)
-
-
 def _keras_fit(steps_per_execution: bool):
     def setup(spec, weights, X, Y, batch, lr, seed):
         from keras_impl import build_model, keras, loss_function
         from keras_impl.compiled import compile_steps_per_execution
-        from keras_impl.train import floatx
+        from keras_impl.train import EpochTimer, floatx
 
         keras.utils.set_random_seed(seed)  # fit's shuffle
         model = build_model(spec, weights)
@@ -115,7 +109,7 @@ def _keras_fit(steps_per_execution: bool):
             with floatx(spec.dtype):
                 model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
                               loss=loss_function(spec))
-        timer = _EpochTimer()
+        timer = EpochTimer()
 
         def epoch() -> float:
             # floatx = the spec's dtype, or fit would round float64 data to float32.
@@ -126,26 +120,6 @@ def _keras_fit(steps_per_execution: bool):
             return timer.seconds[-1]
         return epoch
     return setup
-
-
-class _EpochTimer:
-    """A Keras callback (made lazily: keras is imported only when needed)."""
-
-    def __new__(cls):
-        from keras_impl import keras
-
-        class EpochTimer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.seconds: list[float] = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self._start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self._start)
-
-        return EpochTimer()
 
 
 def _keras_compiled(spec, weights, X, Y, batch, lr, seed):
@@ -166,8 +140,8 @@ def _keras_compiled(spec, weights, X, Y, batch, lr, seed):
 
 
 IMPLS = {
-    "handrolled": _handrolled(_fast_epoch),
-    "handrolled_textbook": _handrolled(_textbook_epoch),
+    "handrolled": _handrolled("fast"),
+    "handrolled_textbook": _handrolled("textbook"),
     "keras_fit": _keras_fit(steps_per_execution=False),
     "keras_compiled": _keras_compiled,
     "keras_spe": _keras_fit(steps_per_execution=True),

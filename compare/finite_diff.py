@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handrolled import Network, NetworkSpec, Params, cross_entropy
+from handrolled import Network, NetworkSpec, Params
+from handrolled.loss import mean_cross_entropy
 
 from .tolerances import FLOOR_FRACTION, TOLERANCES
 
@@ -109,7 +110,7 @@ class FiniteDifferences:
     def _loss(self, params: Params):
         self.net.params = params
         cache = self.net.forward(self.X)
-        return cross_entropy(cache.z[-1], self.Y)[0], cache
+        return mean_cross_entropy(cache.log_p, self.Y), cache
 
     def _kink_signs(self, cache) -> list[bytes]:
         """For every hidden z and kink c, the sign pattern of z - c (as bytes to compare)."""

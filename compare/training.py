@@ -288,8 +288,7 @@ class TrainingResult:
         return len(batch_starts(self.rows, self.batch_size))
 
     def _pairs(self, name: str):
-        h, k = getattr(self.handrolled, name), getattr(self.keras, name)
-        return [(a, b) for a, b in zip(h, k)]
+        return list(zip(getattr(self.handrolled, name), getattr(self.keras, name)))
 
     @property
     def max_step_loss_diff(self) -> float:

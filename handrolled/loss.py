@@ -29,8 +29,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def cross_entropy(logits: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against one-hot Y, and p = softmax(logits)."""
     log_p = log_softmax(logits)
-    loss = -float(np.sum(Y * log_p)) / logits.shape[0]
-    return loss, np.exp(log_p)
+    return mean_cross_entropy(log_p, Y), np.exp(log_p)
+
+
+def mean_cross_entropy(log_p: np.ndarray, Y: np.ndarray) -> float:
+    """L = -(1/n) sum Y log p, from log p = log_softmax(logits) already computed."""
+    return -float(np.sum(Y * log_p)) / log_p.shape[0]
 
 
 def grad_logits(p: np.ndarray, Y: np.ndarray) -> np.ndarray:

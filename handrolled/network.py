@@ -33,12 +33,14 @@ from .weights import Params, init_weights, validate
 class ForwardCache:
     """What backward needs: a[0] = X, then z[l-1] and a[l] for each layer l.
 
-    `z[-1]` is the logits z_L; `p` is softmax(z_L).
+    `z[-1]` is the logits z_L; `p` is softmax(z_L) = exp(log_p), and `log_p`
+    is kept so that the loss of this pass needs no second log-softmax.
     """
 
     a: list[np.ndarray]
     z: list[np.ndarray]
     p: np.ndarray
+    log_p: np.ndarray
 
 
 class Network:
@@ -71,7 +73,8 @@ class Network:
             if l < self.spec.depth:
                 a = self.activations[l - 1].value(z)  # eq. 2
                 cache_a.append(a)
-        return ForwardCache(a=cache_a, z=cache_z, p=loss_fns.softmax(cache_z[-1]))
+        log_p = loss_fns.log_softmax(cache_z[-1])
+        return ForwardCache(a=cache_a, z=cache_z, p=np.exp(log_p), log_p=log_p)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X).p
@@ -81,7 +84,7 @@ class Network:
         return self.forward(X).z[-1].argmax(axis=1)
 
     def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
-        return loss_fns.cross_entropy(self.forward(X).z[-1], Y)[0]
+        return loss_fns.mean_cross_entropy(self.forward(X).log_p, Y)
 
     # ------------------------------------------------------------ backward
     def backward(self, cache: ForwardCache, Y: np.ndarray) -> Params:
@@ -100,8 +103,7 @@ class Network:
     def loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, Params]:
         """One forward pass, the loss from it, and the gradients from the same cache."""
         cache = self.forward(X)
-        loss, _ = loss_fns.cross_entropy(cache.z[-1], Y)
-        return loss, self.backward(cache, Y)
+        return loss_fns.mean_cross_entropy(cache.log_p, Y), self.backward(cache, Y)
 
 
 def check_batch(spec: NetworkSpec, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

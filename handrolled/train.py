@@ -6,7 +6,7 @@ them in file order; a shuffled run passes a permutation) in slices of
 averaged over its own size, exactly as Keras' `fit` does.  Each step:
 
     cache = forward(X_batch)                       eqs. 1-2 (once per step)
-    loss  = cross_entropy(z_L, Y_batch)            from that same pass
+    loss  = mean_cross_entropy(log_p, Y_batch)     from that same pass
     grads = backward(cache, Y_batch)               eqs. 3-5
     W    -= lr * grad_W   for every W_l and b_l    (the SGD update)
 
@@ -53,7 +53,7 @@ def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, l
             X_batch, Y_batch = X[rows_now], Y[rows_now]
         network.on_step(epoch, first_step + i)
         cache = network.forward(X_batch)                             # eqs. 1-2
-        losses[i], _ = loss_fns.cross_entropy(cache.z[-1], Y_batch)  # same pass
+        losses[i] = loss_fns.mean_cross_entropy(cache.log_p, Y_batch)  # same pass
         grads = network.backward(cache, Y_batch)                     # eqs. 3-5
         for name, grad in grads.items():
             network.params[name] -= lr * grad                        # W <- W - lr dL/dW

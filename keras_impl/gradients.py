@@ -25,7 +25,7 @@ def loss_and_gradients(model: keras.Model, spec, X: np.ndarray,
         loss = loss_fn(Y, logits)
     variables = model.trainable_variables
     grads = tape.gradient(loss, variables)
-    names = [f"{kind}{l}" for l in range(1, len(variables) // 2 + 1) for kind in ("W", "b")]
+    names = list(spec.param_shapes())  # W1, b1, W2, ...: the order of trainable_variables
     # None for a weight the loss does not reach (behind a step activation, derivative 0
     # everywhere) means zero, as the hand-written gradient says
     return float(loss), {name: np.zeros(v.shape, spec.dtype) if g is None else g.numpy()

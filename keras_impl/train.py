@@ -92,22 +92,34 @@ class StepLoss(keras.metrics.Metric):
         return self.value
 
 
-class StepLossRecorder(keras.callbacks.Callback):
+class EpochTimer(keras.callbacks.Callback):
+    """Times each epoch inside `fit`: on_epoch_begin -> on_epoch_end, so the
+    per-call set-up of `fit` is not counted."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    @property
+    def epoch_seconds(self) -> float:
+        return self.seconds[-1] if self.seconds else 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+class StepLossRecorder(EpochTimer):
     """Collects `StepLoss` after every training step, and times the epoch."""
 
     def __init__(self):
         super().__init__()
         self.losses: list[float] = []
-        self.epoch_seconds = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         self.losses.append(float(logs[STEP_LOSS]))
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_seconds = time.perf_counter() - self._start
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handrolled import DTYPES
 from handrolled.errors import SpecError
 
 from .common import (add_activation_module_option, add_json_option, check_output_options,
@@ -18,7 +19,7 @@ def add_parser(subparsers):
                         help="activations to check, e.g. relu 'leaky_relu(0.1)' softsign "
                              "(default: every registered elementwise one; with "
                              "--activation-module: the ones that file registers)")
-    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--dtype", default="float64", choices=DTYPES)
     add_activation_module_option(parser)
     add_json_option(parser)
     return parser

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from handrolled import DTYPES
+
 from .common import (add_activation_module_option, add_data_options, check_output_options,
                      load_activation_modules, positive_int)
 
@@ -35,7 +37,7 @@ def add_parser(subparsers):
                         help="units per hidden layer (default: 100)")
     parser.add_argument("--epochs", type=positive_int, default=10, help="(default: 10)")
     parser.add_argument("--batch", type=positive_int, default=100, help="(default: 100)")
-    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--train-rows", type=positive_int, metavar="N",
                         help="train on the first N training rows only (quick looks)")
     add_data_options(parser)

@@ -76,14 +76,21 @@ def floatx(dtype: str):
         keras.config.set_floatx(saved)
 
 
+@keras.saving.register_keras_serializable(package="handrolled")
 class StepLoss(keras.metrics.Metric):
-    """The loss of the latest training step, computed from that step's y_pred."""
+    """The loss of the latest training step, computed from that step's y_pred.
 
-    def __init__(self, spec: NetworkSpec, name: str = STEP_LOSS):
-        super().__init__(name=name, dtype=spec.dtype)
-        self.loss_fn = loss_function(spec)
-        self.value = self.add_variable(shape=(), initializer="zeros", name="value",
-                                       dtype=spec.dtype)
+    Registered and configured by its dtype alone, so a model compiled here
+    saves to and loads from a `.keras` file with its metrics."""
+
+    def __init__(self, dtype: str = "float64", name: str = STEP_LOSS):
+        super().__init__(name=name, dtype=dtype)
+        # loss_function(spec) needs only the dtype: the same loss as training's
+        self.loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True, dtype=dtype)
+        self.value = self.add_variable(shape=(), initializer="zeros", name="value", dtype=dtype)
+
+    def get_config(self):
+        return {"dtype": self.dtype, "name": self.name}
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         self.value.assign(self.loss_fn(y_true, y_pred))
@@ -133,7 +140,7 @@ def compile_for_sgd(model: keras.Model, spec: NetworkSpec, lr: float) -> None:
     """compile(SGD(lr), mean cross-entropy on logits) with the pins listed above."""
     with floatx(spec.dtype):
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
-                      loss=loss_function(spec), metrics=[StepLoss(spec)],
+                      loss=loss_function(spec), metrics=[StepLoss(spec.dtype)],
                       jit_compile=False, steps_per_execution=1)
 
 

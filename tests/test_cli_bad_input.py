@@ -232,6 +232,18 @@ def test_sweep_lr_given_twice(cli, idx_dir, tmp_path, lr, message):
     assert not (tmp_path / "never").exists()
 
 
+def test_sweep_train_rows_beyond_the_data_is_one_line(cli, idx_dir, tmp_path):
+    code, out, err = cli(*command_args("sweep", idx_dir), "--train-rows", "500",
+                         "--out", str(tmp_path / "s"))
+    assert code == 2 and out == ""
+    assert one_line(err) == ("nn-compare: error: --train-rows 500 is more than the 30 "
+                             "training rows of idx:" + str(idx_dir) + "; accepted: 1 to 30")
+    assert not (tmp_path / "s").exists()
+    code, _, err = cli(*command_args("sweep", idx_dir), "--train-rows", "20",  # the twin
+                       "--out", str(tmp_path / "s"))
+    assert code == 0, err
+
+
 def test_sweep_lr_parsing_still_takes_one_of_each():  # the twin
     from compare.sweep.plan import parse_lr
 

@@ -85,3 +85,20 @@ def test_floatx_is_restored_even_after_an_error(dtype):
             assert keras.config.floatx() == dtype
             raise RuntimeError("boom")
     assert keras.config.floatx() == "float32"
+
+
+def test_a_model_compiled_for_training_saves_and_loads_with_its_metric(tmp_path):
+    """load_model(compile=True) restores StepLoss, so the loaded model trains on with
+    per-step losses that are again the loss of each step's own forward pass."""
+    spec, data = spec_for(), blobs(100, 10)
+    X, Y = data.X_train[:32], data.Y_train[:32]
+    model = compiled(spec)
+    keras_train.fit_epoch(model, spec, X, Y, 16)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    back = keras.models.load_model(path)
+    np.testing.assert_array_equal(keras_impl.predict_logits(back, X),
+                                  keras_impl.predict_logits(model, X))
+    first_loss, _ = keras_impl.loss_and_gradients(back, spec, X[:16], Y[:16])
+    run = keras_train.fit_epoch(back, spec, X, Y, 16)
+    assert len(run.losses) == 2 and run.losses[0] == first_loss

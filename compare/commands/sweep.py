@@ -71,6 +71,7 @@ def run(args) -> int:
                                      dtype=args.dtype, train_rows=args.train_rows,
                                      activation_modules=modules))
     plan.validate()
+    _check_train_rows(args)
     configs = plan.configurations()
     log = ResultsLog(args.out)
     done = log.rows()
@@ -119,3 +120,17 @@ def _runner(args, pending):
     if args.scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
         return run_dask(pending, connect(args.scheduler))
     return run_local(pending, args.workers)
+
+
+def _check_train_rows(args) -> None:
+    """--train-rows must fit the data set (loaded here once, so a missing data set
+    also stops the sweep before any configuration runs)."""
+    from handrolled.errors import SpecError
+
+    from ..datasets import load_dataset
+
+    data = load_dataset(args.dataset, preprocess=args.preprocess, seed=0, dtype=args.dtype)
+    rows = len(data.y_train)
+    if args.train_rows is not None and args.train_rows > rows:
+        raise SpecError(f"--train-rows {args.train_rows} is more than the {rows} training rows "
+                        f"of {args.dataset}; accepted: 1 to {rows}")

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from handrolled import Network, NetworkSpec, Params, check_batch, cross_entropy, one_hot, validate
+from handrolled import Network, NetworkSpec, Params, check_batch, one_hot, validate
+from handrolled.loss import log_softmax, mean_cross_entropy
 from handrolled.errors import SpecError
 from handrolled.train import batch_starts, sgd_epoch
 
@@ -197,7 +198,8 @@ def evaluate(logits_of, sets: dict[str, tuple[np.ndarray, np.ndarray]], spec: Ne
     for part, (X, y) in sets.items():
         logits = np.asarray(logits_of(X))
         out[f"{part}_accuracy"] = float(np.mean(logits.argmax(axis=1) == y))
-        out[f"{part}_loss"] = cross_entropy(logits, one_hot(y, spec.classes, logits.dtype))[0]
+        out[f"{part}_loss"] = mean_cross_entropy(log_softmax(logits),
+                                                 one_hot(y, spec.classes, logits.dtype))
     return out
 
 

@@ -85,11 +85,9 @@ class NetworkSpec:
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """{'W1': (n_0, n_1), 'b1': (n_1,), ...} in the order Keras stores them."""
-        shapes = {}
-        for l in range(1, self.depth + 1):
-            shapes[f"W{l}"] = (self.sizes[l - 1], self.sizes[l])
-            shapes[f"b{l}"] = (self.sizes[l],)
-        return shapes
+        shapes = [shape for l in range(1, self.depth + 1)
+                  for shape in ((self.sizes[l - 1], self.sizes[l]), (self.sizes[l],))]
+        return dict(zip(param_names(self.depth), shapes))
 
     def describe(self) -> str:
         """'784-100 sigmoid-10' style summary."""
@@ -97,6 +95,12 @@ class NetworkSpec:
         parts += [f"{layer.units} {layer.activation}" for layer in self.hidden]
         parts.append(str(self.classes))
         return "-".join(parts)
+
+
+def param_names(depth: int) -> list[str]:
+    """['W1', 'b1', 'W2', 'b2', ...] for `depth` weight layers: the order of
+    `keras.Model.get_weights()` and of the keys in both implementations."""
+    return [f"{kind}{l}" for l in range(1, depth + 1) for kind in ("W", "b")]
 
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:

@@ -23,7 +23,7 @@ import zipfile
 import numpy as np
 
 from .errors import SpecError
-from .spec import NetworkSpec
+from .spec import NetworkSpec, param_names
 
 Params = dict[str, np.ndarray]
 
@@ -89,8 +89,7 @@ def validate(spec: NetworkSpec, params: Params) -> Params:
 
 def as_list(params: Params) -> list[np.ndarray]:
     """[W1, b1, W2, b2, ...]: the order of `keras.Model.get_weights()`."""
-    depth = len(params) // 2
-    return [params[f"{kind}{l}"] for l in range(1, depth + 1) for kind in ("W", "b")]
+    return [params[name] for name in param_names(len(params) // 2)]
 
 
 def from_list(spec: NetworkSpec, arrays: list[np.ndarray]) -> Params:

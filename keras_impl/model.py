@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from handrolled import NetworkSpec, Params, as_list, init_weights, validate
+from handrolled.spec import param_names
 from handrolled.errors import SpecError
 
 from . import activations
@@ -60,11 +61,8 @@ def loss_function(spec: NetworkSpec) -> keras.losses.Loss:
 def read_weights(model: keras.Model) -> Params:
     """The model's weights as {'W1', 'b1', ...}, the keys `handrolled` uses."""
     arrays = model.get_weights()
-    params = {}
-    for l in range(1, len(arrays) // 2 + 1):
-        params[f"W{l}"] = np.asarray(arrays[2 * l - 2])
-        params[f"b{l}"] = np.asarray(arrays[2 * l - 1])
-    return params
+    return {name: np.asarray(array)
+            for name, array in zip(param_names(len(arrays) // 2), arrays)}
 
 
 def check_dtype(model: keras.Model, spec: NetworkSpec) -> None:

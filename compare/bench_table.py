@@ -5,7 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from .bench import ratios_to_baseline
-from .breakdown import PHASES
+from .breakdown import PHASES, ceilings
 
 
 def bench_table(result: dict, tablefmt: str = "simple") -> str:
@@ -39,15 +39,20 @@ def _openblas(env: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in settings.items()) or "none"
 
 
-def breakdown_table(breakdowns: list[dict], tablefmt: str = "simple") -> str:
-    """Milliseconds per step in each phase, and its share of the step."""
+def breakdown_table(breakdowns: list[dict], peak_gflops: dict, tablefmt: str = "simple") -> str:
+    """Milliseconds per step in each phase and its share of the step; then the
+    step's % of the matmul peak and the ceilings above it (breakdown.ceilings)."""
     columns = [*PHASES, "other", "step"]
     body = []
     for b in breakdowns:
         seconds = b["seconds_per_step"]
         cells = [f"{1e3 * seconds[c]:.3f} ({100 * seconds[c] / seconds['step']:.0f}%)"
                  for c in columns[:-1]]
-        body.append([b["hidden"], b["batch"], b["dtype"], *cells, f"{1e3 * seconds['step']:.3f}"])
-    headers = ["network", "batch", "dtype", *(f"{c} ms" for c in columns)]
-    return ("Where a handrolled step goes (best of many isolated runs per phase)\n"
+        limits = ceilings(b, peak_gflops[b["dtype"]])
+        body.append([b["hidden"], b["batch"], b["dtype"], *cells, f"{1e3 * seconds['step']:.3f}",
+                     *(f"{limits[k]:.0f}" for k in ("step", "phases", "matmul"))])
+    headers = ["network", "batch", "dtype", *(f"{c} ms" for c in columns),
+               "% peak", "phases only", "matmul only"]
+    return ("Where a handrolled step goes (best of many isolated runs per phase); % of the "
+            "matmul peak for the step, and if only the phases, or only the products, took time\n"
             + tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True))

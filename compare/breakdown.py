@@ -16,6 +16,12 @@ phases:
 without the gather) plus the gather; `other` is step minus the phases:
 Python dispatch between the NumPy calls and cache effects that the isolated
 phases do not see.
+
+`ceilings` turns these into the limit a loop of these NumPy calls can reach,
+as a percentage of the matmul peak: if only the products took time
+("matmul"), and if every phase ran at its isolated best with nothing between
+them ("phases").  A step cannot beat the second without fewer or cheaper
+phases -- no rearrangement of the Python around them gets past it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 from handrolled import Network, NetworkSpec, init_weights
 from handrolled import fast
 
+from .flops import flops_per_row
 from .timing import best_seconds
 
 PHASES = ("matmul", "bias", "activation", "softmax", "update", "gather")
@@ -98,7 +105,17 @@ def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: i
     seconds["other"] = seconds["step"] - sum(seconds[phase] for phase in PHASES)
     fast.release_workspace(network)
     return {"hidden": hidden, "batch": batch, "dtype": dtype, "rows": rows,
-            "seconds_per_step": seconds}
+            "flops_per_step": batch * flops_per_row(spec.sizes), "seconds_per_step": seconds}
+
+
+def ceilings(result: dict, peak_gflops: float) -> dict:
+    """% of `peak_gflops` for a breakdown's whole step, and the two ceilings above it."""
+    seconds = result["seconds_per_step"]
+    times = {"step": seconds["step"],
+             "phases": sum(seconds[phase] for phase in PHASES),
+             "matmul": seconds["matmul"]}
+    return {name: 100 * result["flops_per_step"] / t / 1e9 / peak_gflops
+            for name, t in times.items()}
 
 
 def _cycling(fn, rows, batch):

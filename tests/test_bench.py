@@ -14,7 +14,8 @@ import pytest
 from handrolled import Network, NetworkSpec
 from handrolled.fast import sgd_epoch_fast
 from compare.bench import ratios_to_baseline
-from compare.breakdown import PHASES, breakdown
+from compare.bench_table import breakdown_table
+from compare.breakdown import PHASES, breakdown, ceilings
 from compare.flops import epoch_flops, flops_per_row
 
 from test_fast import make_data
@@ -68,6 +69,31 @@ def test_breakdown_has_every_phase():
     assert set(seconds) == {*PHASES, "step", "other"}
     assert all(math.isfinite(v) for v in seconds.values())
     assert all(seconds[p] >= 0 for p in PHASES) and seconds["step"] > 0
+    assert result["flops_per_step"] == 32 * flops_per_row((784, 20, 20, 10))
+
+
+def test_ceilings_are_the_step_the_phases_and_the_products_against_the_peak():
+    # 2 GFLOP per step, peak 100 GFLOP/s: a step of 40 ms is 50 % of peak; the
+    # phases (matmul 25 ms + five others of 1 ms) would allow 66.7 %; the products 80 %.
+    seconds = dict.fromkeys(PHASES, 1e-3)
+    seconds.update(matmul=25e-3, step=40e-3, other=10e-3)
+    result = {"dtype": "float32", "flops_per_step": 2e9, "seconds_per_step": seconds}
+    limits = ceilings(result, peak_gflops=100.0)
+    assert limits["step"] == pytest.approx(50.0)
+    assert limits["phases"] == pytest.approx(200 / 3)
+    assert limits["matmul"] == pytest.approx(80.0)
+    twin = ceilings(dict(result, seconds_per_step=dict(seconds, other=0.0, step=30e-3)), 100.0)
+    assert twin["step"] != limits["step"]  # the step's own time, not the phases', counts
+
+
+def test_breakdown_table_prints_the_ceilings():
+    seconds = dict.fromkeys([*PHASES, "other"], 1e-3)
+    seconds.update(matmul=25e-3, step=40e-3)
+    table = breakdown_table([{"hidden": "20:relu", "batch": 8, "dtype": "float64",
+                              "flops_per_step": 2e9, "seconds_per_step": seconds}],
+                            {"float32": 1.0, "float64": 100.0})
+    assert "phases only" in table and "matmul only" in table
+    assert table.splitlines()[-1].split()[-3:] == ["50", "67", "80"]
 
 
 REQUIRED = {"hidden", "batch", "dtype", "impl", "epoch_seconds", "step_seconds", "gflops",

@@ -140,7 +140,7 @@ def run(args) -> int:
     print(bench_table(result))
     if args.breakdown:
         print()
-        print(breakdown_table(result["breakdown"]))
+        print(breakdown_table(result["breakdown"], result["peak_gflops"]))
     if args.json:
         from ..output import write_json
         write_json(args.json, result)

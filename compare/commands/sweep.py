@@ -113,13 +113,24 @@ def run(args) -> int:
 
 
 def _runner(args, pending):
-    from ..sweep.executors import connect, run_dask, run_local
+    from ..sweep.executors import connect, profiler_hang_risk, run_dask, run_local
 
     if not pending:
         return iter(())
     if args.scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
-        return run_dask(pending, connect(args.scheduler))
+        client = connect(args.scheduler)
+        _warn_profiler_hang(profiler_hang_risk(client))
+        return run_dask(pending, client)
     return run_local(pending, args.workers)
+
+
+def _warn_profiler_hang(workers: list[str]) -> None:
+    """A warning, not an error: the sweep may well finish, but if it hangs, this says why."""
+    if workers:
+        print(f"warning: Dask worker(s) {', '.join(workers)} run a Python whose stack "
+              f"profiler can deadlock with TensorFlow (CPython gh-106883, fixed in 3.11.9 "
+              f"and 3.12.3); start them with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False "
+              f"or on a newer Python", file=sys.stderr)
 
 
 def _check_train_rows(args) -> None:

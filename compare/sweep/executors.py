@@ -86,6 +86,30 @@ def _check_address(address: str) -> None:
                         f"expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from None
 
 
+def profiler_hang_risk(client) -> list[str]:
+    """The workers of `client` whose stack-sampling profiler can deadlock them.
+
+    Dask's worker profiler calls sys._current_frames() every 10 ms.  On CPython
+    before 3.11.9 (and 3.12.0-3.12.2) that call can trigger a garbage collection
+    that frees a TensorFlow graph holding a threading.local, which waits for a lock
+    the call already holds: the worker hangs for good (CPython gh-106883; seen here
+    on 3.11.7 as a sweep that never finished).
+    """
+    return sorted(address for address, risky in client.run(_profiler_at_risk).items() if risky)
+
+
+def _profiler_at_risk(dask_worker) -> bool:
+    import sys
+
+    return "profile" in dask_worker.periodic_callbacks and has_gh106883(sys.version_info)
+
+
+def has_gh106883(version) -> bool:
+    """Whether this CPython version can deadlock in sys._current_frames() during GC."""
+    version = tuple(version[:3])
+    return not (version >= (3, 12, 3) or (3, 11, 9) <= version < (3, 12))
+
+
 def run_dask(configs: Iterable[Configuration], client) -> Iterator[dict]:
     from distributed import as_completed as dask_completed
 

@@ -33,9 +33,12 @@ def sample_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
                 f"network has {spec.inputs} and {spec.classes}, so a seeded synthetic "
                 f"batch is used.")
         return X, Y, f"a seeded synthetic batch of {rows} rows", [note]
-    rng = np.random.default_rng(seed)
-    take = rng.choice(X_all.shape[0], size=min(rows, X_all.shape[0]), replace=False)
-    return X_all[take], Y_all[take], f"{len(take)} rows of {dataset}", []
+    available = X_all.shape[0]
+    notes = [] if rows <= available else [
+        f"a batch of {rows} rows was asked for, but {dataset} has {available} training rows: "
+        f"all {available} are used."]
+    take = np.random.default_rng(seed).choice(available, size=min(rows, available), replace=False)
+    return X_all[take], Y_all[take], f"{len(take)} rows of {dataset}", notes
 
 
 @lru_cache(maxsize=4)

@@ -7,15 +7,17 @@
 variables stay [kernel_1, bias_1, kernel_2, ...] and `read_weights` keeps the
 keys W1, b1, ...  It computes
 
-    a = sum_k mask_k * f_k(z)          mask_k[j] = 1 where unit j computes f_k, else 0
+    a[:, cols_k] = f_k(z[:, cols_k])    cols_k = the units that compute f_k
 
-left to right, with the one-hot mask of the hand-written activation's
-assignment, so column j is unit j on both sides and, with finite f_k, each
-output is exactly f_k(z) for its own k (adding 0 * f_other changes nothing;
-a function that overflows to inf would turn 0 * inf into NaN).  The mask
-lives in a tf.Variable kept outside Keras' weight tracking: for `mix` it never
-changes; for `stochastic` the `ActivationSchedule` callback assigns the next
-draw before every training step.
+as the hand-written `Mix.value` does: the columns of each function are
+gathered, transformed and stitched back in place, so column j is unit j on
+both sides, each unit evaluates only its own function (one that overflows
+to inf on another unit's z cannot reach it, as 0 * inf = NaN would with a
+masked sum over all functions), and each column's gradient is its own f'.
+The assignment lives in a one-hot (functions, units) tf.Variable kept
+outside Keras' weight tracking: for `mix` it never changes; for `stochastic`
+the `ActivationSchedule` callback assigns the next draw before every
+training step.
 
 Serialization: `get_config` holds the activation text and, for stochastic
 layers, the schedule position, so a `.keras` file loads back to the same mask.
@@ -70,11 +72,13 @@ class PerUnitActivation(keras.layers.Layer):
         return self._mask.variable.numpy()
 
     def call(self, z):
-        mask = self._mask.variable
-        a = mask[0] * self.functions[0](z)
-        for k in range(1, len(self.functions)):
-            a = a + mask[k] * self.functions[k](z)
-        return a
+        owner = tf.argmax(self._mask.variable, axis=0, output_type=tf.int32)  # f_k per unit
+        positions, parts = [], []
+        for k, f in enumerate(self.functions):
+            cols = tf.reshape(tf.where(tf.equal(owner, k)), [-1])  # may be empty
+            positions.append(tf.cast(cols, tf.int32))
+            parts.append(tf.transpose(f(tf.gather(z, cols, axis=1))))  # units first:
+        return tf.transpose(tf.dynamic_stitch(positions, parts))       # stitch is on axis 0
 
     # -------------------------------------------------- the training schedule
     def begin_epoch(self) -> None:

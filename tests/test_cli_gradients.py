@@ -35,6 +35,18 @@ def test_batch_comes_from_real_digits_by_default(cli, tmp_path):
     assert code == 0 and "a seeded synthetic batch of 8 rows" in stdout
 
 
+def test_a_batch_larger_than_the_data_says_so(cli, tmp_path):
+    from idx_files import write_idx_dir
+
+    data = f"idx:{write_idx_dir(tmp_path / 'idx')}"  # 30 training rows
+    code, stdout, _ = cli("gradients", "--hidden", "4:tanh", "--dataset", data, "--batch", "50")
+    assert code == 0 and "30 rows of idx:" in stdout.splitlines()[0]
+    assert stdout.splitlines()[-1] == (f"note: a batch of 50 rows was asked for, but {data} has "
+                                       "30 training rows: all 30 are used.")
+    code, stdout, _ = cli("gradients", "--hidden", "4:tanh", "--dataset", data, "--batch", "30")
+    assert code == 0 and "note:" not in stdout  # exactly the rows there are: nothing to say
+
+
 def test_unknown_dataset_lists_synthetic_too(cli):
     code, _, stderr = cli("gradients", "--dataset", "mnist-smaple")
     assert code == 2

@@ -132,3 +132,54 @@ def test_round_trip_check_sees_a_different_assignment(tmp_path):
     X = np.random.default_rng(0).normal(size=(20, 6))
     assert not np.array_equal(keras_impl.predict_logits(model, X),
                               keras_impl.predict_logits(loaded, X))
+
+
+# ------------------------------------------- a function that overflows elsewhere
+@pytest.fixture
+def exp_activation():
+    from handrolled.activations import register_user_activation, unregister_user_activation
+
+    register_user_activation("exp_test", lambda z, xp: xp.exp(z), lambda z, a: a)
+    yield "exp_test"
+    unregister_user_activation("exp_test")
+
+
+def mix_layer_outputs(text, z):
+    """(handrolled value, handrolled derivative, Keras output, Keras gradient of sum(a))."""
+    from keras_impl import tf
+    from keras_impl.layers import PerUnitActivation
+
+    hand = activations.get(text)
+    value = hand.value(z)
+    layer = PerUnitActivation(text, dtype="float64")
+    z_tf = tf.constant(z)
+    with tf.GradientTape() as tape:
+        tape.watch(z_tf)
+        a = layer(z_tf)
+    return value, hand.derivative(z, value), a.numpy(), tape.gradient(a, z_tf).numpy()
+
+
+OVERFLOWING_Z = np.array([[1000.0, 1.0, -1000.0, 2.0]])  # exp(1000) = inf; exp's units get 1, 2
+
+
+def test_an_overflowing_function_does_not_reach_other_units(exp_activation):
+    value, derivative, keras_a, keras_grad = mix_layer_outputs("mix(relu,exp_test)",
+                                                               OVERFLOWING_Z)
+    assert np.array_equal(value, [[1000.0, np.e, 0.0, np.exp(2.0)]])
+    assert np.array_equal(keras_a, value)  # finite, and the same on both sides
+    assert np.array_equal(keras_grad, derivative)  # [[1, e, 0, e^2]]: each unit's own f'
+
+
+def test_twin_a_masked_sum_over_all_functions_gives_nan(exp_activation, monkeypatch):
+    """The layer as it was: a = sum_k mask_k * f_k(z) puts 0 * exp(1000) = 0 * inf
+    = NaN into the relu units, and the same comparison catches it."""
+    from keras_impl.layers import PerUnitActivation
+
+    def masked_sum(self, z):
+        mask = self._mask.variable
+        return sum(mask[k] * f(z) for k, f in enumerate(self.functions))
+
+    monkeypatch.setattr(PerUnitActivation, "call", masked_sum)
+    value, _, keras_a, _ = mix_layer_outputs("mix(relu,exp_test)", OVERFLOWING_Z)
+    assert np.isnan(keras_a[0, 0]) and np.isfinite(keras_a[0, 1:]).all()
+    assert not np.array_equal(keras_a, value)

@@ -56,6 +56,9 @@ def test_sweep_writes_table_json_csv_and_a_rerun_runs_nothing(cli, tmp_path, mon
     monkeypatch.setattr(executors, "run_configuration", _must_not_run)
     code, out, err = sweep(cli, tmp_path)
     assert code == 0 and "(0 run now, 4 from" in out
+    # A malformed --scheduler is bad input even when there is nothing left to run.
+    code, out, err = sweep(cli, tmp_path, "--scheduler", "tcp://nowhere")
+    assert code == 2 and "is not a scheduler address" in err and out == ""
 
 
 def _must_not_run(config):

@@ -45,7 +45,7 @@ def run(args) -> int:
         spec = spec_from_args(args, inputs=X_all.shape[1], classes=Y_all.shape[1])
     weights = (load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
-    X, Y, data, _ = sample_batch(spec, args.dataset, args.batch, args.seed)
+    X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)
 
     from ..gradients import compare_gradients  # imports TensorFlow
     from ..tables import gradient_table
@@ -53,6 +53,8 @@ def run(args) -> int:
     result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd,
                                data=data)
     print(gradient_table(result))
+    for note in notes:
+        print(f"note: {note}")
     if args.json:
         from ..output import write_json
         write_json(args.json, result.to_dict())

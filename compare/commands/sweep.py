@@ -113,11 +113,14 @@ def run(args) -> int:
 
 
 def _runner(args, pending):
-    from ..sweep.executors import connect, profiler_hang_risk, run_dask, run_local
+    from ..sweep.executors import (check_address, connect, profiler_hang_risk, run_dask,
+                                   run_local)
 
+    if args.scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
+        check_address(args.scheduler)  # even when nothing is left to run: a typo is a typo
     if not pending:
         return iter(())
-    if args.scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
+    if args.scheduler is not None:
         client = connect(args.scheduler)
         _warn_profiler_hang(profiler_hang_risk(client))
         return run_dask(pending, client)

@@ -58,7 +58,7 @@ def connect(address: str):
     """A dask.distributed Client for `address`, or a one-line SpecError (exit 2)."""
     from distributed import Client
 
-    _check_address(address)  # a malformed one would leave a half-made Client hanging at exit
+    check_address(address)  # a malformed one would leave a half-made Client hanging at exit
     try:
         return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
@@ -68,7 +68,7 @@ def connect(address: str):
                         f"--scheduler to run locally") from None
 
 
-def _check_address(address: str) -> None:
+def check_address(address: str) -> None:
     """A scheme Dask speaks and, for the network ones, HOST:PORT, e.g. tcp://10.0.0.5:8786."""
     from distributed.comm import parse_address
     from distributed.comm.addressing import parse_host_port

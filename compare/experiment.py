@@ -97,6 +97,14 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
     return Outcome(prepared, training, grads, results)
 
 
+def overall_verdict(agree: bool, training_verdict: str) -> str:
+    """AGREE (gradients and training), DIVERGED (both sides at the same step: the
+    settings, not the code) or DISAGREE: the one verdict every output prints."""
+    if agree:
+        return "AGREE"
+    return "DIVERGED" if training_verdict == "DIVERGED" else "DISAGREE"
+
+
 def handrolled_loop(name: str):
     """The hand-written epoch function for a `--loop` name (presets.LOOPS)."""
     from handrolled.fast import sgd_epoch_fast
@@ -108,6 +116,7 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
     agree = training.agree and (grads is None or grads.agree)
     results = {
         "agree": agree,
+        "verdict": overall_verdict(agree, training.verdict),
         "command": command,
         "config": prepared.config.to_dict(),
         "dataset": _dataset_summary(prepared.dataset),

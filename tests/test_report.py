@@ -78,10 +78,20 @@ def test_training_table_shows_both_sides_per_epoch(outcome):
     assert "verdict: AGREE" in summary and "tolerance 1e-09" in summary
 
 
+def test_one_verdict_for_gradients_and_training(outcome):
+    from compare.experiment import overall_verdict
+
+    assert outcome.results["verdict"] == "AGREE" and outcome.results["agree"] is True
+    assert overall_verdict(True, "AGREE") == "AGREE"
+    assert overall_verdict(False, "AGREE") == "DISAGREE"  # training agrees, gradients don't
+    assert overall_verdict(False, "DISAGREE") == "DISAGREE"
+    assert overall_verdict(False, "DIVERGED") == "DIVERGED"
+
+
 def test_twin_a_disagreeing_run_says_so_everywhere(outcome, tmp_path):
     results = json.loads(json.dumps(outcome.results))
     results["agree"] = results["training"]["agree"] = False
-    results["training"]["verdict"] = "DISAGREE"
+    results["verdict"] = results["training"]["verdict"] = "DISAGREE"
     results["training"]["handrolled"]["diverged"] = {"epoch": 2, "step": 5, "value": None}
     summary = "\n".join(tables.training_summary(results["training"]))
     assert "verdict: DISAGREE" in summary and "DIVERGED: handrolled" in summary

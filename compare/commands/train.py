@@ -130,9 +130,7 @@ def print_tables(outcome) -> None:
     print("Runtime")
     print(tables.runtime_table(training))
     print("\n".join(tables.runtime_notes(training)))
-    verdict = "DIVERGED" if outcome.training.diverged_together else \
-        "AGREE" if outcome.agree else "DISAGREE"
-    print(f"\nverdict: {verdict}", flush=True)
+    print(f"\nverdict: {outcome.results['verdict']}", flush=True)
 
 
 def write_outputs(results: dict, out_dir, json_path) -> None:

@@ -6,7 +6,7 @@ import base64
 from html import escape
 
 from . import tables
-from .markdown import PLOT_TITLES, environment_rows, headline, overall_verdict
+from .markdown import PLOT_TITLES, environment_rows, headline
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; }
@@ -34,7 +34,7 @@ def render_html(results: dict, plots: dict[str, bytes]) -> str:
     verdict_class = "agree" if results["agree"] else "disagree"
     lines = headline(results)
     body = [f'<h1>handrolled vs Keras: <span class="{verdict_class}">'
-            f'{overall_verdict(results)}</span></h1>', _list(lines)]
+            f'{results["verdict"]}</span></h1>', _list(lines)]
     if "gradients" in results:
         g = results["gradients"]
         body += ["<h2>Gradients on the first training batch</h2>",

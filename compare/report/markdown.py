@@ -10,16 +10,10 @@ PLOT_TITLES = {"loss.png": "Loss: both curves overlaid, and their difference per
                "runtime.png": "Runtime per implementation"}
 
 
-def overall_verdict(results: dict) -> str:
-    if results["agree"]:
-        return "AGREE"
-    return "DIVERGED" if results["training"]["verdict"] == "DIVERGED" else "DISAGREE"
-
-
 def headline(results: dict) -> list[str]:
     """Verdict and what was compared, as plain lines (shared with the HTML)."""
     training, dataset, config = results["training"], results["dataset"], results["config"]
-    verdict = overall_verdict(results)
+    verdict = results["verdict"]
     parts = []
     if "gradients" in results:
         parts.append(f"gradients {'agree' if results['gradients']['agree'] else 'DISAGREE'}")

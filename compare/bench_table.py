@@ -31,12 +31,24 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
             f"machine: {env['cpu']}, {env['cpus_usable']} usable cores, AVX-512 "
             f"{'yes' if env.get('avx512') else 'no'}; BLAS: {blas}; "
             f"OPENBLAS settings: {_openblas(env)}\n"
-            f"load average at the end: {', '.join(f'{x:.2f}' for x in env['load_average'] or [])}")
+            f"load average at the end: {', '.join(f'{x:.2f}' for x in env['load_average'] or [])}"
+            + "".join(f"\n{note}" for note in kernel_notes(env)))
 
 
 def _openblas(env: dict) -> str:
     settings = {k: v for k, v in env["env"].items() if k.startswith("OPENBLAS_")}
     return ", ".join(f"{k}={v}" for k, v in settings.items()) or "none"
+
+
+def kernel_notes(env: dict) -> list[str]:
+    """What a pinned OpenBLAS kernel means for the figures (TensorFlow does not use it)."""
+    coretype = env["env"].get("OPENBLAS_CORETYPE")
+    if not coretype:
+        return []
+    return [f"note: OPENBLAS_CORETYPE={coretype} pins NumPy's OpenBLAS to its {coretype} "
+            f"kernel on any CPU (TensorFlow does not use OpenBLAS), so the handrolled figures "
+            f"and the peak may be held back; with a current NumPy, `env -u OPENBLAS_CORETYPE "
+            f"-u OPENBLAS_L2_SIZE nn-compare bench` lets OpenBLAS pick (docs/PERFORMANCE.md)"]
 
 
 def breakdown_table(breakdowns: list[dict], peak_gflops: dict, tablefmt: str = "simple") -> str:

@@ -96,6 +96,15 @@ def test_breakdown_table_prints_the_ceilings():
     assert table.splitlines()[-1].split()[-3:] == ["50", "67", "80"]
 
 
+def test_a_pinned_openblas_kernel_is_explained():
+    from compare.bench_table import kernel_notes
+
+    (note,) = kernel_notes({"env": {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512"}})
+    assert note.startswith("note: OPENBLAS_CORETYPE=Haswell pins") and "env -u" in note
+    assert kernel_notes({"env": {"OPENBLAS_L2_SIZE": "512"}}) == []  # no kernel pinned
+    assert kernel_notes({"env": {}}) == []
+
+
 REQUIRED = {"hidden", "batch", "dtype", "impl", "epoch_seconds", "step_seconds", "gflops",
             "percent_of_peak"}
 

@@ -307,6 +307,31 @@ def test_idx_classes_come_from_the_training_labels(tmp_path):
     assert load_dataset(f"idx:{tmp_path}").classes == 4
 
 
+def test_idx_a_stray_training_label_is_named_not_made_into_classes(tmp_path):
+    data = small_set()  # 30 rows, labels cycling 0..9
+    labels = data["train"][1].copy()
+    labels[17] = 200
+    write_idx_dir(tmp_path, {"train": (data["train"][0], labels), "test": data["test"]})
+    one_line_error(lambda: load_dataset(f"idx:{tmp_path}"),
+                   "labels run 0..200 but classes 10..199 never occur",
+                   "label 200 is on 1 row(s) (first: 17)")
+
+
+def test_idx_one_based_labels_get_a_hint(tmp_path):
+    data = small_set()
+    write_idx_dir(tmp_path, {"train": (data["train"][0], data["train"][1] + 1),
+                             "test": (data["test"][0], data["test"][1] + 1)})
+    one_line_error(lambda: load_dataset(f"idx:{tmp_path}"),
+                   "but class 0 never occurs (1-based labels? subtract 1)")
+
+
+def test_idx_ranges_of_missing_classes():
+    from compare.datasets.idx import _ranges
+
+    assert _ranges(np.array([0, 10, 11, 12, 40])) == "classes 0, 10..12, 40"
+    assert _ranges(np.array([5])) == "class 5"
+
+
 def _write_files(directory: Path, replace: dict) -> Path:
     """A valid IDX directory, with some files' bytes replaced (None: file left out)."""
     write_idx_dir(directory)

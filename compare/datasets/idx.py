@@ -96,11 +96,37 @@ def read_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def _check_every_class_occurs(directory: Path, labels: np.ndarray, classes: int) -> None:
+    counts = np.bincount(labels, minlength=classes)
+    missing = np.flatnonzero(counts == 0)
+    if missing.size == 0:
+        return
+    hint = " (1-based labels? subtract 1)" if missing.tolist() == [0] else ""
+    rows = np.flatnonzero(labels == classes - 1)
+    verb = "occurs" if missing.size == 1 else "occur"
+    raise SpecError(f"{directory}: training labels run 0..{classes - 1} but {_ranges(missing)} "
+                    f"never {verb}{hint}; label {classes - 1} is on {rows.size} row(s) "
+                    f"(first: {rows[0]}); labels must be 0..C-1 with every class in the "
+                    f"training set")
+
+
+def _ranges(values: np.ndarray) -> str:
+    """[0, 10, 11, 12, 40] -> 'class 0, 10..12, 40'."""
+    parts, start = [], values[0]
+    for prev, value in zip(values, [*values[1:], None]):
+        if value is None or value != prev + 1:
+            parts.append(str(start) if start == prev else f"{start}..{prev}")
+            start = value
+    return ("class " if values.size == 1 else "classes ") + ", ".join(parts)
+
+
 def load_idx_dir(directory: str | Path, source: str | None = None) -> Raw:
     """The four MNIST IDX files of `directory` as flattened uint8 pixels and labels.
 
     The number of classes is 1 + the largest training label (10 for MNIST and
-    Fashion-MNIST); a test label beyond it is an error.
+    Fashion-MNIST); every class below it must occur in the training labels (a
+    stray label 200 would otherwise make 201 classes, 1-based labels a class 0
+    that never occurs), and a test label beyond it is an error.
     """
     if not str(directory).strip():
         raise SpecError(f"idx: needs a directory, e.g. idx:~/mnist; it must hold the four MNIST "
@@ -118,6 +144,7 @@ def load_idx_dir(directory: str | Path, source: str | None = None) -> Raw:
     if classes < 2:
         raise SpecError(f"{directory}: every training label is 0; a classifier needs labels "
                         f"of at least two classes")
+    _check_every_class_occurs(directory, train_labels, classes)
     if test_labels.max() >= classes:
         raise SpecError(f"{directory}: test label {int(test_labels.max())} is outside the "
                         f"classes 0..{classes - 1} seen in the training labels")

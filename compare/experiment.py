@@ -97,12 +97,11 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
     return Outcome(prepared, training, grads, results)
 
 
-def overall_verdict(agree: bool, training_verdict: str) -> str:
-    """AGREE (gradients and training), DIVERGED (both sides at the same step: the
-    settings, not the code) or DISAGREE: the one verdict every output prints."""
-    if agree:
-        return "AGREE"
-    return "DIVERGED" if training_verdict == "DIVERGED" else "DISAGREE"
+def overall_verdict(gradients_agree: bool | None, training_verdict: str) -> str:
+    """The one verdict every output prints: DISAGREE if the gradients disagree
+    (None: not compared), else the training's AGREE, DISAGREE or DIVERGED (both
+    sides at the same step: the settings, not the code)."""
+    return "DISAGREE" if gradients_agree is False else training_verdict
 
 
 def handrolled_loop(name: str):
@@ -116,7 +115,7 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
     agree = training.agree and (grads is None or grads.agree)
     results = {
         "agree": agree,
-        "verdict": overall_verdict(agree, training.verdict),
+        "verdict": overall_verdict(None if grads is None else grads.agree, training.verdict),
         "command": command,
         "config": prepared.config.to_dict(),
         "dataset": _dataset_summary(prepared.dataset),

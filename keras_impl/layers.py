@@ -5,19 +5,24 @@
 
 `PerUnitActivation` has no weights of its own, so a model's trainable
 variables stay [kernel_1, bias_1, kernel_2, ...] and `read_weights` keeps the
-keys W1, b1, ...  It computes
+keys W1, b1, ...  It computes what the hand-written `Mix.value` does,
 
-    a[:, cols_k] = f_k(z[:, cols_k])    cols_k = the units that compute f_k
+    a[:, j] = f_k(z[:, j])              k = the function of unit j,
 
-as the hand-written `Mix.value` does: the columns of each function are
-gathered, transformed and stitched back in place, so column j is unit j on
-both sides, each unit evaluates only its own function (one that overflows
-to inf on another unit's z cannot reach it, as 0 * inf = NaN would with a
-masked sum over all functions), and each column's gradient is its own f'.
-The assignment lives in a one-hot (functions, units) tf.Variable kept
-outside Keras' weight tracking: for `mix` it never changes; for `stochastic`
-the `ActivationSchedule` callback assigns the next draw before every
-training step.
+by selection, never by arithmetic:
+
+    a = where(own_0, f_0(where(own_0, z, 0)), where(own_1, f_1(...), ...))
+
+own_k[j] is true where unit j computes f_k.  The outer `where` keeps each
+unit's own f_k(z) exactly (a masked sum, sum_k mask_k * f_k(z), would turn
+0 * inf into NaN wherever another unit's function overflows); the inner one
+feeds every other unit 0, and routes the gradient of those positions to
+that constant, so an f' that is infinite or NaN there (0 * inf) is dropped
+instead of reaching z.  Shapes are static (XLA can compile it) and the cost
+is that of the masked sum.  The assignment lives in a one-hot (functions,
+units) tf.Variable kept outside Keras' weight tracking: for `mix` it never
+changes; for `stochastic` the `ActivationSchedule` callback assigns the next
+draw before every training step.
 
 Serialization: `get_config` holds the activation text and, for stochastic
 layers, the schedule position, so a `.keras` file loads back to the same mask.
@@ -72,13 +77,13 @@ class PerUnitActivation(keras.layers.Layer):
         return self._mask.variable.numpy()
 
     def call(self, z):
-        owner = tf.argmax(self._mask.variable, axis=0, output_type=tf.int32)  # f_k per unit
-        positions, parts = [], []
-        for k, f in enumerate(self.functions):
-            cols = tf.reshape(tf.where(tf.equal(owner, k)), [-1])  # may be empty
-            positions.append(tf.cast(cols, tf.int32))
-            parts.append(tf.transpose(f(tf.gather(z, cols, axis=1))))  # units first:
-        return tf.transpose(tf.dynamic_stitch(positions, parts))       # stitch is on axis 0
+        own = tf.greater(self._mask.variable, 0)  # (functions, units): own[k, j]
+        zero = tf.zeros_like(z)
+        a = None
+        for k in reversed(range(len(self.functions))):  # a = where(own_0, a_0, where(own_1, ...
+            a_k = self.functions[k](tf.where(own[k], z, zero))  # other units see 0
+            a = a_k if a is None else tf.where(own[k], a_k, a)
+        return a
 
     # -------------------------------------------------- the training schedule
     def begin_epoch(self) -> None:

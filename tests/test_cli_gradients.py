@@ -39,10 +39,13 @@ def test_a_batch_larger_than_the_data_says_so(cli, tmp_path):
     from idx_files import write_idx_dir
 
     data = f"idx:{write_idx_dir(tmp_path / 'idx')}"  # 30 training rows
-    code, stdout, _ = cli("gradients", "--hidden", "4:tanh", "--dataset", data, "--batch", "50")
+    out = tmp_path / "g.json"
+    code, stdout, _ = cli("gradients", "--hidden", "4:tanh", "--dataset", data, "--batch", "50",
+                          "--json", str(out))
     assert code == 0 and "30 rows of idx:" in stdout.splitlines()[0]
-    assert stdout.splitlines()[-1] == (f"note: a batch of 50 rows was asked for, but {data} has "
-                                       "30 training rows: all 30 are used.")
+    note = f"a batch of 50 rows was asked for, but {data} has 30 training rows: all 30 are used."
+    assert stdout.splitlines()[-1] == f"note: {note}"
+    assert json.loads(out.read_text())["notes"] == [note]
     code, stdout, _ = cli("gradients", "--hidden", "4:tanh", "--dataset", data, "--batch", "30")
     assert code == 0 and "note:" not in stdout  # exactly the rows there are: nothing to say
 

@@ -313,7 +313,7 @@ def test_idx_a_stray_training_label_is_named_not_made_into_classes(tmp_path):
     labels[17] = 200
     write_idx_dir(tmp_path, {"train": (data["train"][0], labels), "test": data["test"]})
     one_line_error(lambda: load_dataset(f"idx:{tmp_path}"),
-                   "labels run 0..200 but classes 10..199 never occur",
+                   "labels run 0..200, so 201 classes, but classes 10..199 never occur; "
                    "label 200 is on 1 row(s) (first: 17)")
 
 
@@ -322,7 +322,18 @@ def test_idx_one_based_labels_get_a_hint(tmp_path):
     write_idx_dir(tmp_path, {"train": (data["train"][0], data["train"][1] + 1),
                              "test": (data["test"][0], data["test"][1] + 1)})
     one_line_error(lambda: load_dataset(f"idx:{tmp_path}"),
-                   "but class 0 never occurs (1-based labels? subtract 1)")
+                   "labels run 1..10, so 11 classes, but class 0 never occurs (1-based labels? "
+                   "subtract 1); labels must be")
+
+
+def test_idx_a_class_missing_in_the_middle_is_named_alone(tmp_path):
+    data = small_set()
+    labels = data["train"][1].copy()
+    labels[labels == 5] = 4
+    write_idx_dir(tmp_path, {"train": (data["train"][0], labels), "test": data["test"]})
+    message = one_line_error(lambda: load_dataset(f"idx:{tmp_path}"),
+                             "labels run 0..9, so 10 classes, but class 5 never occurs; labels")
+    assert "label 9 is on" not in message  # the top label is not the problem here
 
 
 def test_idx_ranges_of_missing_classes():

@@ -166,8 +166,33 @@ def test_an_overflowing_function_does_not_reach_other_units(exp_activation):
     value, derivative, keras_a, keras_grad = mix_layer_outputs("mix(relu,exp_test)",
                                                                OVERFLOWING_Z)
     assert np.array_equal(value, [[1000.0, np.e, 0.0, np.exp(2.0)]])
-    assert np.array_equal(keras_a, value)  # finite, and the same on both sides
-    assert np.array_equal(keras_grad, derivative)  # [[1, e, 0, e^2]]: each unit's own f'
+    assert np.isfinite(keras_a).all() and np.isfinite(keras_grad).all()
+    # relu's units exactly; exp's within one ulp (TensorFlow's exp is not NumPy's)
+    assert np.array_equal(keras_a[:, ::2], value[:, ::2])
+    np.testing.assert_allclose(keras_a, value, rtol=3e-16, atol=0)
+    np.testing.assert_allclose(keras_grad, derivative, rtol=3e-16, atol=0)  # [[1, e, 0, e^2]]
+
+
+@pytest.fixture
+def log_abs_activation():
+    from handrolled.activations import register_user_activation, unregister_user_activation
+
+    register_user_activation("log_abs_test", lambda z, xp: xp.log(xp.abs(z)),
+                             lambda z, a: 1.0 / z)
+    yield "log_abs_test"
+    unregister_user_activation("log_abs_test")
+
+
+Z_NO_ZEROS = np.array([[3.0, 4.0, -2.0, 0.25]])  # relu, log_abs, relu, log_abs
+
+
+def test_an_infinite_value_elsewhere_does_not_reach_the_gradient(log_abs_activation):
+    """log|z| is -inf at 0 and its gradient there is 0 * inf = NaN: the units that are
+    not its own see z = 0 inside the layer, and none of that may come back to them."""
+    value, derivative, keras_a, keras_grad = mix_layer_outputs("mix(relu,log_abs_test)",
+                                                               Z_NO_ZEROS)
+    np.testing.assert_allclose(keras_a, value, rtol=3e-16, atol=0)  # [[3, log 4, 0, -log 4]]
+    assert np.array_equal(keras_grad, derivative)  # [[1, 0.25, 0, 4]]
 
 
 def test_twin_a_masked_sum_over_all_functions_gives_nan(exp_activation, monkeypatch):
@@ -183,3 +208,42 @@ def test_twin_a_masked_sum_over_all_functions_gives_nan(exp_activation, monkeypa
     value, _, keras_a, _ = mix_layer_outputs("mix(relu,exp_test)", OVERFLOWING_Z)
     assert np.isnan(keras_a[0, 0]) and np.isfinite(keras_a[0, 1:]).all()
     assert not np.array_equal(keras_a, value)
+
+
+def test_twin_zeroing_other_units_by_multiplication_gives_nan_gradients(log_abs_activation,
+                                                                         monkeypatch):
+    """Feeding the other units 0 as z * mask_k instead of where(own_k, z, 0): the
+    forward pass is the same, but the NaN of log|z|'s gradient at 0 flows back into z
+    (NaN * 0 is NaN; `where` drops it instead)."""
+    from keras_impl import tf
+    from keras_impl.layers import PerUnitActivation
+
+    def multiplied(self, z):
+        mask = self._mask.variable
+        own = tf.greater(mask, 0)
+        a = None
+        for k in reversed(range(len(self.functions))):
+            a_k = self.functions[k](z * mask[k])
+            a = a_k if a is None else tf.where(own[k], a_k, a)
+        return a
+
+    monkeypatch.setattr(PerUnitActivation, "call", multiplied)
+    value, derivative, keras_a, keras_grad = mix_layer_outputs("mix(relu,log_abs_test)",
+                                                               Z_NO_ZEROS)
+    np.testing.assert_allclose(keras_a, value, rtol=3e-16, atol=0)  # the forward pass is fine
+    assert np.isnan(keras_grad[0, 0]) and not np.array_equal(keras_grad, derivative)
+
+
+@pytest.mark.parametrize("text", ["mix(relu,abs,sin)", "stochastic(relu,abs,sin;every=step)"])
+def test_the_layer_compiles_with_xla(text):
+    """Static shapes only: XLA (jit_compile, Keras' "auto" on a GPU) can compile it."""
+    from keras_impl import tf
+    from keras_impl.layers import PerUnitActivation
+
+    layer = PerUnitActivation(text, dtype="float64")
+    z = tf.constant(np.random.default_rng(0).normal(size=(5, 9)))
+    compiled = tf.function(lambda z: layer(z), jit_compile=True)(z).numpy()
+    # XLA's own sin may differ from TensorFlow's by an ulp
+    np.testing.assert_allclose(compiled, layer(z).numpy(), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(compiled, activations.get(text).value(z.numpy()), rtol=1e-15,
+                               atol=0)

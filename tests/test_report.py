@@ -83,9 +83,11 @@ def test_one_verdict_for_gradients_and_training(outcome):
 
     assert outcome.results["verdict"] == "AGREE" and outcome.results["agree"] is True
     assert overall_verdict(True, "AGREE") == "AGREE"
+    assert overall_verdict(None, "AGREE") == "AGREE"  # no gradients compared (`train`)
     assert overall_verdict(False, "AGREE") == "DISAGREE"  # training agrees, gradients don't
-    assert overall_verdict(False, "DISAGREE") == "DISAGREE"
-    assert overall_verdict(False, "DIVERGED") == "DIVERGED"
+    assert overall_verdict(True, "DISAGREE") == "DISAGREE"
+    assert overall_verdict(True, "DIVERGED") == "DIVERGED"
+    assert overall_verdict(False, "DIVERGED") == "DISAGREE"  # a gradient bug is not settings"
 
 
 def test_twin_a_disagreeing_run_says_so_everywhere(outcome, tmp_path):

@@ -57,5 +57,5 @@ def run(args) -> int:
         print(f"note: {note}")
     if args.json:
         from ..output import write_json
-        write_json(args.json, result.to_dict())
+        write_json(args.json, dict(result.to_dict(), notes=notes))
     return 0 if result.agree else 1

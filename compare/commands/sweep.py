@@ -130,10 +130,11 @@ def _runner(args, pending):
 def _warn_profiler_hang(workers: list[str]) -> None:
     """A warning, not an error: the sweep may well finish, but if it hangs, this says why."""
     if workers:
-        print(f"warning: Dask worker(s) {', '.join(workers)} run a Python whose stack "
-              f"profiler can deadlock with TensorFlow (CPython gh-106883, fixed in 3.11.9 "
-              f"and 3.12.3); start them with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False "
-              f"or on a newer Python", file=sys.stderr)
+        print(f"warning: Dask worker(s) {', '.join(workers)} may hang: their stack profiler "
+              f"can deadlock with TensorFlow on Python 3.11 before 3.11.12 (CPython "
+              f"gh-106883), or they could not be checked; start them with "
+              f"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False or on a newer Python",
+              file=sys.stderr)
 
 
 def _check_train_rows(args) -> None:

@@ -101,13 +101,17 @@ def _check_every_class_occurs(directory: Path, labels: np.ndarray, classes: int)
     missing = np.flatnonzero(counts == 0)
     if missing.size == 0:
         return
-    hint = " (1-based labels? subtract 1)" if missing.tolist() == [0] else ""
-    rows = np.flatnonzero(labels == classes - 1)
+    top = classes - 1
     verb = "occurs" if missing.size == 1 else "occur"
-    raise SpecError(f"{directory}: training labels run 0..{classes - 1} but {_ranges(missing)} "
-                    f"never {verb}{hint}; label {classes - 1} is on {rows.size} row(s) "
-                    f"(first: {rows[0]}); labels must be 0..C-1 with every class in the "
-                    f"training set")
+    detail = ""
+    if missing.tolist() == [0]:
+        detail = " (1-based labels? subtract 1)"
+    elif missing[-1] == top - 1:  # the gap ends just below the largest label: a stray one?
+        rows = np.flatnonzero(labels == top)
+        detail = f"; label {top} is on {rows.size} row(s) (first: {rows[0]})"
+    raise SpecError(f"{directory}: training labels run {labels.min()}..{top}, so {classes} "
+                    f"classes, but {_ranges(missing)} never {verb}{detail}; labels must be "
+                    f"0..C-1 with every class in the training set")
 
 
 def _ranges(values: np.ndarray) -> str:

@@ -90,12 +90,15 @@ def profiler_hang_risk(client) -> list[str]:
     """The workers of `client` whose stack-sampling profiler can deadlock them.
 
     Dask's worker profiler calls sys._current_frames() every 10 ms.  On CPython
-    before 3.11.9 (and 3.12.0-3.12.2) that call can trigger a garbage collection
-    that frees a TensorFlow graph holding a threading.local, which waits for a lock
-    the call already holds: the worker hangs for good (CPython gh-106883; seen here
-    on 3.11.7 as a sweep that never finished).
+    3.11 before 3.11.12 that call can trigger a garbage collection that frees a
+    TensorFlow graph holding a threading.local, which waits for a lock the call
+    already holds: the worker hangs for good (CPython gh-106883; seen here on
+    3.11.7 as a sweep that never finished).  Dask itself keeps its event-loop
+    profiler off on 3.11 for the same reason, but not the workers' one.
+    A worker that cannot answer (an old install of this project) counts as at risk.
     """
-    return sorted(address for address, risky in client.run(_profiler_at_risk).items() if risky)
+    answers = client.run(_profiler_at_risk, on_error="return")
+    return sorted(address for address, risky in answers.items() if risky is not False)
 
 
 def _profiler_at_risk(dask_worker) -> bool:
@@ -105,9 +108,9 @@ def _profiler_at_risk(dask_worker) -> bool:
 
 
 def has_gh106883(version) -> bool:
-    """Whether this CPython version can deadlock in sys._current_frames() during GC."""
-    version = tuple(version[:3])
-    return not (version >= (3, 12, 3) or (3, 11, 9) <= version < (3, 12))
+    """Whether this CPython version can deadlock in sys._current_frames() during GC:
+    3.11.0 to 3.11.11 (3.10 did not lock there; 3.11.12 and 3.12 do not deadlock)."""
+    return (3, 11, 0) <= tuple(version[:3]) < (3, 11, 12)
 
 
 def run_dask(configs: Iterable[Configuration], client) -> Iterator[dict]:

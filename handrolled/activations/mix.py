@@ -11,9 +11,9 @@ vectorised call per function, never a Python loop over units:
 
     a[:, cols_k] = f_k(z[:, cols_k])        f'[:, cols_k] = f_k'(z[:, cols_k])
 
-The Keras twin (keras_impl.layers.PerUnitActivation) computes
-sum_k mask_k * f_k(z) with the one-hot mask of the same assignment, so unit j
-is column j on both sides.
+The Keras twin (keras_impl.layers.PerUnitActivation) selects the same thing
+with the one-hot mask of the same assignment (nested `where`s, so no unit
+sees another unit's f_k), and unit j is column j on both sides.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ phases do not see.
 `ceilings` turns these into the limit a loop of these NumPy calls can reach,
 as a percentage of the matmul peak: if only the products took time
 ("matmul"), and if every phase ran at its isolated best with nothing between
-them ("phases").  A step cannot beat the second without fewer or cheaper
-phases -- no rearrangement of the Python around them gets past it.
+them ("phases").  A loop of these calls, one after another, does not get past
+the second without fewer or cheaper phases, however little Python sits
+between them.
 """
 
 from __future__ import annotations

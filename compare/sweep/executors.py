@@ -93,8 +93,8 @@ def profiler_hang_risk(client) -> list[str]:
     3.11 before 3.11.12 that call can trigger a garbage collection that frees a
     TensorFlow graph holding a threading.local, which waits for a lock the call
     already holds: the worker hangs for good (CPython gh-106883; seen here on
-    3.11.7 as a sweep that never finished).  Dask itself keeps its event-loop
-    profiler off on 3.11 for the same reason, but not the workers' one.
+    3.11.7 as a sweep that never finished).  Dask keeps its own event-loop
+    profiler off on every 3.11, but not the workers' task profiler.
     A worker that cannot answer (an old install of this project) counts as at risk.
     """
     answers = client.run(_profiler_at_risk, on_error="return")

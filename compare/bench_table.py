@@ -24,7 +24,8 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
     blas = "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
                      f"kernel, {b.get('num_threads')} threads" for b in env["blas"])
     return (f"Training epochs on {result['rows_per_epoch']} synthetic rows of MNIST shape: "
-            f"median of {result['repeats']} epochs after a warm-up\n"
+            f"median of {result['repeats']} epoch{'s' if result['repeats'] != 1 else ''} "
+            f"after a warm-up\n"
             f"{table}\n"
             f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after): "
             f"float32 {peak['float32']:.1f} GFLOP/s, float64 {peak['float64']:.1f} GFLOP/s\n"

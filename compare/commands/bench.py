@@ -46,8 +46,9 @@ def add_parser(subparsers):
     parser.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
                         help="side of the square product that measures the peak (default: 2048)")
     parser.add_argument("--breakdown", action="store_true",
-                        help="also time each phase of a handrolled step (matmul, activation, "
-                             "softmax, gather, update)")
+                        help="also time each phase of a handrolled step (matmul, bias, "
+                             "activation, softmax, update, gather, and the rest), with the % "
+                             "of peak those phases allow")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)
     return parser
@@ -78,7 +79,8 @@ def configs_from_args(args):
     for hidden, batch in shapes:
         NetworkSpec.from_text(hidden)  # fails now, in one line, on a bad network
         if batch > args.rows:
-            raise SpecError(f"batch {batch} is larger than --rows {args.rows}")
+            raise SpecError(f"batch {batch} is larger than --rows {args.rows}; accepted: "
+                            f"batches of 1 to {args.rows} (or a larger --rows)")
     return [Config(hidden, batch, dtype) for hidden, batch in shapes for dtype in dtypes]
 
 

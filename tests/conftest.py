@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handrolled import NetworkSpec, one_hot
+from handrolled import NetworkSpec, activations, one_hot
 
 
 def make_batch(spec: NetworkSpec, rows: int = 16, seed: int = 1):
@@ -22,6 +22,15 @@ def _private_data_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HANDROLLED_CACHE_DIR", str(tmp_path_factory.mktemp("data-cache")))
         yield
+
+
+@pytest.fixture
+def clean_registry():
+    """Unregisters every activation a test registered (user activations are global)."""
+    before = set(activations.names())
+    yield
+    for name in set(activations.names()) - before:
+        activations.unregister_user_activation(name)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Each case here was a bug found by trying the command line as a new user would.
 
 from __future__ import annotations
 
-import os
 import pickle
 import signal
 import subprocess
@@ -27,14 +26,6 @@ TARGET = str(ROOT / "tests" / "targets" / "correct_small_inputs.py")
 @pytest.fixture(scope="module")
 def idx_dir(tmp_path_factory):
     return write_idx_dir(tmp_path_factory.mktemp("idx"))  # 30 train / 10 test, 12 inputs
-
-
-@pytest.fixture
-def clean_registry():
-    before = set(activations.names())
-    yield
-    for name in set(activations.names()) - before:
-        activations.unregister_user_activation(name)
 
 
 def one_line(err: str) -> str:

@@ -15,7 +15,6 @@ import pytest
 
 from compare.datasets import (DATASET_NAMES, PREPROCESSING, Dataset, load_dataset, load_raw)
 from compare.datasets import cache, full, mnist_sample
-from compare.datasets.idx import load_idx_dir
 from handrolled.errors import SpecError
 from idx_files import NAMES, images_bytes, labels_bytes, small_set, write_idx_dir
 

@@ -10,7 +10,6 @@ tolerance, not equality).  The twin uses another learning rate and must fail.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from handrolled import Network, NetworkSpec, init_weights
 from handrolled.train import sgd_epoch

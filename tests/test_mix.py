@@ -136,12 +136,9 @@ def test_round_trip_check_sees_a_different_assignment(tmp_path):
 
 # ------------------------------------------- a function that overflows elsewhere
 @pytest.fixture
-def exp_activation():
-    from handrolled.activations import register_user_activation, unregister_user_activation
-
-    register_user_activation("exp_test", lambda z, xp: xp.exp(z), lambda z, a: a)
-    yield "exp_test"
-    unregister_user_activation("exp_test")
+def exp_activation(clean_registry):
+    activations.register_user_activation("exp_test", lambda z, xp: xp.exp(z), lambda z, a: a)
+    return "exp_test"
 
 
 def mix_layer_outputs(text, z):
@@ -174,13 +171,10 @@ def test_an_overflowing_function_does_not_reach_other_units(exp_activation):
 
 
 @pytest.fixture
-def log_abs_activation():
-    from handrolled.activations import register_user_activation, unregister_user_activation
-
-    register_user_activation("log_abs_test", lambda z, xp: xp.log(xp.abs(z)),
-                             lambda z, a: 1.0 / z)
-    yield "log_abs_test"
-    unregister_user_activation("log_abs_test")
+def log_abs_activation(clean_registry):
+    activations.register_user_activation("log_abs_test", lambda z, xp: xp.log(xp.abs(z)),
+                                         lambda z, a: 1.0 / z)
+    return "log_abs_test"
 
 
 Z_NO_ZEROS = np.array([[3.0, 4.0, -2.0, 0.25]])  # relu, log_abs, relu, log_abs

@@ -11,14 +11,6 @@ from handrolled import NetworkSpec, SpecError, activations, init_weights
 EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "my_activations.py")
 
 
-@pytest.fixture
-def clean_registry():
-    before = set(activations.names())
-    yield
-    for name in set(activations.names()) - before:
-        activations.unregister_user_activation(name)
-
-
 def square_plus(z, xp):
     return (z + xp.sqrt(z * z + 4)) / 2
 

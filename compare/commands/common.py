@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from handrolled import DTYPES, NetworkSpec
-from handrolled.errors import SpecError
 
 BOOK_HIDDEN = "100:sigmoid"
 

@@ -241,3 +241,27 @@ def test_the_layer_compiles_with_xla(text):
     np.testing.assert_allclose(compiled, layer(z).numpy(), rtol=1e-15, atol=0)
     np.testing.assert_allclose(compiled, activations.get(text).value(z.numpy()), rtol=1e-15,
                                atol=0)
+
+
+def test_twin_a_layer_with_data_dependent_shapes_does_not_compile_with_xla(monkeypatch):
+    """The check above can fail: gathering each function's columns and stitching them
+    back (group sizes read from the mask at run time) is refused by XLA."""
+    from keras_impl import tf
+    from keras_impl.layers import PerUnitActivation
+
+    def gather_and_stitch(self, z):
+        owner = tf.argmax(self._mask.variable, axis=0, output_type=tf.int32)
+        positions, parts = [], []
+        for k, f in enumerate(self.functions):
+            cols = tf.reshape(tf.where(tf.equal(owner, k)), [-1])
+            positions.append(tf.cast(cols, tf.int32))
+            parts.append(tf.transpose(f(tf.gather(z, cols, axis=1))))
+        return tf.transpose(tf.dynamic_stitch(positions, parts))
+
+    monkeypatch.setattr(PerUnitActivation, "call", gather_and_stitch)
+    layer = PerUnitActivation("mix(relu,abs,sin)", dtype="float64")
+    z = tf.constant(np.random.default_rng(0).normal(size=(5, 9)))
+    np.testing.assert_allclose(layer(z).numpy(), activations.get("mix(relu,abs,sin)").value(
+        z.numpy()), rtol=1e-15, atol=0)  # right numbers eagerly ...
+    with pytest.raises(Exception, match="compile-time constant"):  # ... but not under XLA
+        tf.function(lambda z: layer(z), jit_compile=True)(z)

@@ -12,10 +12,14 @@ operations in the same order* -- so the results are bit-identical, which
 * preallocated buffers, `out=` everywhere: z_l, a_l, delta_l, grad_W_l and the
   softmax scratch live in a `Workspace` kept per network and reused by every
   step and every epoch; the last partial batch uses leading rows of them;
-* fused, in-place activations for the built-in ones (sigmoid, tanh, relu,
-  linear): a_l overwrites z_l, because their derivatives need only a_l;
-  any other registered activation runs through its own `value` and
-  `derivative` (the generic path), exactly as the textbook loop calls them;
+* fused, in-place activations where the activation's own class defines them
+  (sigmoid, tanh, relu, linear: `value_inplace` / `times_derivative_inplace`,
+  written beside `value` / `derivative` in activations/zoo.py): a_l
+  overwrites z_l, because their derivatives need only a_l; any other
+  activation runs through its own `value` and `derivative` (the generic
+  path), exactly as the textbook loop calls them;
+* the softmax, the loss and delta_L in place by `loss.cross_entropy_and_delta_inplace`,
+  the twin written beside loss.py's textbook functions;
 * each layer is updated as soon as its delta has been passed down, while its
   gradient is still in cache;
 * one dtype throughout: every ufunc runs with casting="no", so an operand of
@@ -24,6 +28,8 @@ operations in the same order* -- so the results are bit-identical, which
   under NumPy's NEP 50 they take the array's dtype.
 
 The equations are those of `network.py` (eqs. 1-5); the comments name them.
+This module holds no activation or loss formula of its own: those live, once,
+in activations/zoo.py and loss.py.
 """
 
 from __future__ import annotations
@@ -35,62 +41,14 @@ from typing import Callable
 import numpy as np
 
 from . import activations as act
+from .activations.core import NO_CAST  # every ufunc: same dtype in and out, or an error
 from .errors import SpecError
+from .loss import cross_entropy_and_delta_inplace
 from .network import Network
 from .train import batch_starts
 
-NO_CAST = {"casting": "no"}  # every ufunc below: same dtype in and out, or an error
-
 
 # ----------------------------------------------------- in-place activations
-# Each kernel: forward(z) turns z into a = f(z) in place;  backward(g, a, scratch)
-# multiplies g = delta @ W^T in place by f'(z), read from a.  The operations are
-# those of activations.py, in the same order, so the numbers are identical.
-
-def _sigmoid_forward(z):
-    with np.errstate(over="ignore"):  # e^-z -> inf gives sigma = 0, the right limit
-        np.negative(z, out=z, **NO_CAST)
-        np.exp(z, out=z, **NO_CAST)
-    np.add(z, 1.0, out=z, **NO_CAST)
-    np.divide(1.0, z, out=z, **NO_CAST)  # sigma(z) = 1 / (1 + e^-z)
-
-
-def _sigmoid_backward(g, a, scratch):
-    np.subtract(1.0, a, out=scratch, **NO_CAST)
-    np.multiply(scratch, a, out=scratch, **NO_CAST)  # sigma' = a (1 - a)
-    np.multiply(g, scratch, out=g, **NO_CAST)
-
-
-def _tanh_forward(z):
-    np.tanh(z, out=z, **NO_CAST)
-
-
-def _tanh_backward(g, a, scratch):
-    np.multiply(a, a, out=scratch, **NO_CAST)
-    np.subtract(1.0, scratch, out=scratch, **NO_CAST)  # tanh' = 1 - a^2
-    np.multiply(g, scratch, out=g, **NO_CAST)
-
-
-def _relu_forward(z):
-    np.maximum(z, 0, out=z, **NO_CAST)
-
-
-def _relu_backward(g, a, scratch):
-    # relu'(z) = [z > 0] as 0/1 in the dtype, and a > 0 exactly where z > 0
-    # (NaN: false in both).  Multiplying by the mask, rather than assigning
-    # zeros, keeps the textbook's signed zeros and NaN propagation.
-    np.greater(a, 0, out=scratch)  # bool -> 0.0/1.0, exactly (z > 0).astype(dtype)
-    np.multiply(g, scratch, out=g, **NO_CAST)
-
-
-def _linear_forward(z):
-    pass  # a = z
-
-
-def _linear_backward(g, a, scratch):
-    pass  # f' = 1 and g * 1 == g exactly
-
-
 @dataclass(frozen=True)
 class Kernel:
     """A fused activation: forward(z) in place, backward(g, a, scratch) in place."""
@@ -99,19 +57,21 @@ class Kernel:
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 
 
-# Exact classes only: a subclass may override value/derivative, so it takes
-# the generic path.
-KERNELS: dict[type, Kernel] = {
-    act.Sigmoid: Kernel(_sigmoid_forward, _sigmoid_backward),
-    act.Tanh: Kernel(_tanh_forward, _tanh_backward),
-    act.ReLU: Kernel(_relu_forward, _relu_backward),
-    act.Linear: Kernel(_linear_forward, _linear_backward),
-}
+INPLACE_METHODS = ("value_inplace", "times_derivative_inplace")
 
 
 def kernel_for(f: act.Activation) -> Kernel | None:
-    """The fused in-place kernel for activation `f`, or None for the generic path."""
-    return KERNELS.get(type(f))
+    """f's own in-place kernel (`value_inplace`, `times_derivative_inplace`), or
+    None for the generic path.
+
+    Only when f's own class defines both methods: a subclass that merely
+    inherits them (relu_ge from relu) may have overridden `value` or
+    `derivative`, so it takes the generic path.
+    """
+    own = vars(type(f))
+    if not all(name in own for name in INPLACE_METHODS):
+        return None
+    return Kernel(f.value_inplace, f.times_derivative_inplace)
 
 
 # ------------------------------------------------------------- the buffers
@@ -299,23 +259,10 @@ def _activate(f, kernel, z):
 
 def _softmax_loss_delta(ws, Y_b) -> float:
     """log-softmax, the mean cross-entropy, and delta_L = (p - Y) / m (eq. 3),
-    as loss.py computes them."""
+    by loss.py's in-place twin, into the leading m rows of the workspace."""
     m = Y_b.shape[0]
-    z_L = ws.z[-1][:m]
-    row, log_p = ws.row[:m], ws.log_p[:m]
-    p, delta = ws.p[:m], ws.delta[:m]
-    np.max(z_L, axis=1, keepdims=True, out=row)
-    np.subtract(z_L, row, out=log_p, **NO_CAST)   # shifted = s - max(s)
-    np.exp(log_p, out=p, **NO_CAST)
-    np.sum(p, axis=1, keepdims=True, out=row)
-    np.log(row, out=row, **NO_CAST)
-    np.subtract(log_p, row, out=log_p, **NO_CAST)  # log p = shifted - log sum exp
-    np.multiply(Y_b, log_p, out=p, **NO_CAST)
-    loss = -float(np.sum(p)) / m                   # L = -(1/m) sum Y log p
-    np.exp(log_p, out=p, **NO_CAST)
-    np.subtract(p, Y_b, out=delta, **NO_CAST)
-    np.divide(delta, m, out=delta, **NO_CAST)      # eq. 3
-    return loss
+    return cross_entropy_and_delta_inplace(ws.z[-1][:m], Y_b, ws.row[:m], ws.log_p[:m],
+                                           ws.p[:m], ws.delta[:m])
 
 
 def _backward_update(network, ws, weights, kernels, a, lr) -> None:

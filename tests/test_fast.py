@@ -78,13 +78,12 @@ def test_fast_epoch_in_file_order_is_identical():
 # ----------------------------------------------------------- failing twins
 def test_twin_reordered_derivative_is_caught(monkeypatch):
     """sigma' as a - a*a equals a(1 - a) on paper but rounds differently: caught."""
-    def reordered(g, a, scratch):
+    def reordered(self, g, a, scratch):
         np.multiply(a, a, out=scratch)
         np.subtract(a, scratch, out=scratch)
         np.multiply(g, scratch, out=g)
 
-    monkeypatch.setitem(fast.KERNELS, activations.Sigmoid,
-                        fast.Kernel(fast.KERNELS[activations.Sigmoid].forward, reordered))
+    monkeypatch.setattr(activations.Sigmoid, "times_derivative_inplace", reordered)
     spec = NetworkSpec.from_text("100:sigmoid", inputs=40, dtype="float32")
     assert not identical(spec, sgd_epoch, sgd_epoch_fast)
 
@@ -214,3 +213,54 @@ def test_builtin_activations_get_a_fused_kernel(name):
     # Guards the speed, not the numbers: if the registry's classes change, the
     # fast loop would quietly fall back to the generic path.
     assert fast.kernel_for(activations.get(name)) is not None
+
+
+# ------------------------------------------------- each formula has one home
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "linear"])
+def test_the_fused_kernel_is_the_activations_own_method(name):
+    """fast.py keeps no formulas: its kernel is the in-place pair written beside
+    value/derivative in the activation's class (activations/zoo.py)."""
+    f = activations.get(name)
+    kernel = fast.kernel_for(f)
+    assert kernel.forward.__func__ is type(f).value_inplace
+    assert kernel.backward.__func__ is type(f).times_derivative_inplace
+
+
+def test_a_subclass_inheriting_the_inplace_pair_takes_the_generic_path():
+    # relu_ge overrides derivative; ReLU's in-place derivative would be wrong at z = 0.
+    f = activations.get("relu_ge")
+    assert isinstance(f, activations.ReLU) and fast.kernel_for(f) is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "linear"])
+def test_inplace_pair_is_bit_identical_to_value_and_derivative(name, dtype):
+    f = activations.get(name)
+    rng = np.random.default_rng(5)
+    z = (rng.normal(size=(17, 9)) * 6).astype(dtype)
+    z[0, :4] = [0.0, -0.0, 200.0, -200.0]       # relu's kink, signed zero, sigmoid's tails
+    g = rng.normal(size=z.shape).astype(dtype)
+    a = f.value(z)
+    expected = g * f.derivative(z, a)
+    a_inplace = z.copy()
+    f.value_inplace(a_inplace)
+    g_inplace = g.copy()
+    f.times_derivative_inplace(g_inplace, a_inplace, np.empty_like(z))
+    assert a_inplace.dtype == g_inplace.dtype == np.dtype(dtype)
+    assert np.array_equal(a_inplace, a) and np.array_equal(g_inplace, expected)
+    assert np.array_equal(np.signbit(g_inplace), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_inplace_cross_entropy_is_bit_identical_to_loss_py(dtype):
+    from handrolled import loss
+
+    rng = np.random.default_rng(6)
+    logits = (rng.normal(size=(13, 10)) * 20).astype(dtype)
+    Y = one_hot(rng.integers(0, 10, size=13), 10, dtype)
+    row, log_p, p, delta = (np.empty((13, k), dtype) for k in (1, 10, 10, 10))
+    value = loss.cross_entropy_and_delta_inplace(logits, Y, row, log_p, p, delta)
+    expected, p_expected = loss.cross_entropy(logits, Y)
+    assert value == expected
+    assert np.array_equal(log_p, loss.log_softmax(logits)) and np.array_equal(p, p_expected)
+    assert np.array_equal(delta, loss.grad_logits(p_expected, Y))

@@ -10,6 +10,12 @@ For layer l = 1..L (a_0 = X, z_l = a_{l-1} W_l + b_l, a_l = f_l(z_l), p = softma
 A bug hypothesis swaps one piece (the derivative, the matrix the error goes back
 through, a factor on the gradient) and keeps the rest; `Prediction` is what the
 user's code would then return for layer l, and the delta it would pass down.
+
+The right formulas are handrolled's, not written again here: the forward values
+(z_l, a_l, p) come from `Network.forward`, f_l' from the activation's
+`derivative`, delta_L from `loss.grad_logits`.  Only the matrix products of
+eqs. 4-5 are spelled out here, one piece each, because hypotheses swap their
+operands; the wrong variants themselves live in diagnosis.py.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import Network, NetworkSpec, Params
+from handrolled.loss import grad_logits
 
 
 @dataclass
@@ -68,7 +75,7 @@ class Backprop:
 
     # ------------------------------------------------------------ pieces
     def output_delta(self) -> np.ndarray:
-        return (self.cache.p - self.Y) / self.n  # eq. 3
+        return grad_logits(self.cache.p, self.Y)  # eq. 3: (p - Y) / n
 
     def derivative(self, l: int) -> np.ndarray:
         f = self.activation(l)

@@ -13,6 +13,20 @@ Every activation is an object with
                        hooks training loops call; activations that change over
                        time (stochastic ones) update themselves there
 
+and, optionally, an in-place twin of the pair for the fast epoch
+(`handrolled/fast.py`), written right beside `value` and `derivative`:
+
+    value_inplace(z)                          z <- f(z): a overwrites z
+    times_derivative_inplace(g, a, scratch)   g <- g * f'(z), f' read from a alone
+                                              (z is gone); scratch: a buffer of g's
+                                              shape and dtype
+
+They perform the textbook methods' floating-point operations in the same order,
+only into existing arrays with `out=` and `**NO_CAST`, so the numbers are
+bit-identical.  The fast loop uses them only when the activation's own class
+defines both (a subclass that inherits them may have overridden `value` or
+`derivative`); any other activation runs through `value` and `derivative`.
+
 The registry works like `keras.activations.get`:
 
     get("relu")              -> the ReLU object
@@ -29,6 +43,11 @@ from typing import Callable
 import numpy as np
 
 from ..errors import SpecError
+
+# For every in-place ufunc: same dtype in and out, or an error (an operand of
+# another dtype raises instead of silently computing in, say, float64).  Python
+# scalars are fine: under NumPy's NEP 50 they take the array's dtype.
+NO_CAST = {"casting": "no"}
 
 
 class Activation:

@@ -5,6 +5,12 @@ or round in a particular way (see `leaky_relu`, `elu`), the hand-written side
 does the same, so the two implementations compute the same function and
 their gradients agree to round-off.  The Keras twins live in
 `keras_impl/activations.py` under the same names.
+
+Sigmoid, tanh, relu and linear also carry the in-place twin of the pair that
+the fast epoch (`handrolled/fast.py`) uses: `value_inplace(z)` and
+`times_derivative_inplace(g, a, scratch)` (the contract: `core.py`), written
+right below `value` and `derivative` with the same operations in the same
+order, so the fast loop's numbers are bit-identical to the textbook loop's.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import math
 import numpy as np
 
 from ..errors import SpecError
-from .core import Activation, format_number, one_number, parse_number, register
+from .core import NO_CAST, Activation, format_number, one_number, parse_number, register
 
 
 @register("sigmoid")
@@ -28,6 +34,19 @@ class Sigmoid(Activation):
     def derivative(self, z, a):
         return a * (1.0 - a)  # sigma'(z) = sigma(z) (1 - sigma(z))
 
+    # In place (fast.py): the same operations, in the same order.
+    def value_inplace(self, z):
+        with np.errstate(over="ignore"):
+            np.negative(z, out=z, **NO_CAST)
+            np.exp(z, out=z, **NO_CAST)
+        np.add(1.0, z, out=z, **NO_CAST)
+        np.divide(1.0, z, out=z, **NO_CAST)               # sigma = 1 / (1 + e^-z)
+
+    def times_derivative_inplace(self, g, a, scratch):
+        np.subtract(1.0, a, out=scratch, **NO_CAST)
+        np.multiply(a, scratch, out=scratch, **NO_CAST)   # sigma' = a (1 - a)
+        np.multiply(g, scratch, out=g, **NO_CAST)
+
 
 @register("tanh")
 class Tanh(Activation):
@@ -36,6 +55,15 @@ class Tanh(Activation):
 
     def derivative(self, z, a):
         return 1.0 - a * a  # tanh'(z) = 1 - tanh(z)^2
+
+    # In place (fast.py): the same operations, in the same order.
+    def value_inplace(self, z):
+        np.tanh(z, out=z, **NO_CAST)
+
+    def times_derivative_inplace(self, g, a, scratch):
+        np.multiply(a, a, out=scratch, **NO_CAST)
+        np.subtract(1.0, scratch, out=scratch, **NO_CAST)  # tanh' = 1 - a^2
+        np.multiply(g, scratch, out=g, **NO_CAST)
 
 
 @register("relu")
@@ -47,6 +75,18 @@ class ReLU(Activation):
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)  # 0 at z = 0, as TensorFlow
+
+    # In place (fast.py): the same operations, in the same order.
+    def value_inplace(self, z):
+        np.maximum(z, 0, out=z, **NO_CAST)
+
+    def times_derivative_inplace(self, g, a, scratch):
+        # [z > 0] read from a: a > 0 exactly where z > 0 (NaN: false in both).
+        # Writing the bool mask into scratch gives 0.0/1.0, exactly
+        # (z > 0).astype(dtype); multiplying by it, rather than assigning zeros,
+        # keeps the textbook's signed zeros and NaN propagation.
+        np.greater(a, 0, out=scratch)
+        np.multiply(g, scratch, out=g, **NO_CAST)
 
 
 @register("relu_ge")
@@ -143,8 +183,7 @@ class Softplus(Activation):
         return np.where(z > -threshold, z, np.where(z < threshold, e, np.log1p(e))).astype(z.dtype)
 
     def derivative(self, z, a):
-        with np.errstate(over="ignore"):
-            return 1.0 / (1.0 + np.exp(-z))
+        return Sigmoid().value(z)  # softplus'(z) = sigmoid(z), the one sigmoid
 
 
 @register("swish")
@@ -214,6 +253,13 @@ class Linear(Activation):
 
     def derivative(self, z, a):
         return np.ones_like(z)
+
+    # In place (fast.py): nothing to do.
+    def value_inplace(self, z):
+        pass  # a = z
+
+    def times_derivative_inplace(self, g, a, scratch):
+        pass  # f' = 1, and g * 1 == g exactly
 
 
 @register("sin")

@@ -11,9 +11,12 @@ Two modes per parameter tensor, both with the fourth-order central stencil
   random +-1 vector over the whole tensor; compare with sum(grad * d);
 * elements (sampled): d is one unit vector e_i for a few random i; compare with grad_i.
 
-A check whose perturbation moves any pre-activation across a kink of its
-activation (relu at 0) measures the average of two slopes, not the
-derivative; it is counted as a kink and left out of the comparison.
+The loss is a function of the parameters alone (any layers: the witness only
+calls the network's forward pass).  A check whose perturbation moves any
+pre-activation across a kink of its activation (relu at 0), or changes the
+winner of a max-pooling window, measures the average of two slopes, not the
+derivative; it is counted as a kink and left out of the comparison (each
+layer says what its kinks are: `Layer.kink_pattern`).
 """
 
 from __future__ import annotations
@@ -57,9 +60,8 @@ class FiniteDifferences:
         self.directions = directions
         self.elements = elements
         self.rng = np.random.default_rng(seed)
-        self.kinks = [np.asarray(f.kinks) for f in self.net.activations]
         self.base_loss, cache = self._loss(self.base)
-        self.base_signs = self._kink_signs(cache)
+        self.base_kinks = self.net.kink_pattern(cache)
 
     def check(self, name: str, grad: np.ndarray) -> FiniteDifferenceResult:
         """Compare `grad` (the gradient of parameter `name`) with finite differences."""
@@ -103,16 +105,11 @@ class FiniteDifferences:
             params[name] = self.base[name] + (multiple * step) * direction
             loss, cache = self._loss(params)
             total += weight * loss
-            crossed = crossed or self._kink_signs(cache) != self.base_signs
+            crossed = crossed or self.net.kink_pattern(cache) != self.base_kinks
         self.net.params = self.base
         return float(total / (12.0 * step)), crossed
 
     def _loss(self, params: Params):
         self.net.params = params
-        cache = self.net.forward(self.X)
+        cache = self.net.forward(self.X, training=True)
         return mean_cross_entropy(cache.log_p, self.Y), cache
-
-    def _kink_signs(self, cache) -> list[bytes]:
-        """For every hidden z and kink c, the sign pattern of z - c (as bytes to compare)."""
-        return [np.sign(z[..., None] - kinks).astype(np.int8).tobytes()
-                for z, kinks in zip(cache.z, self.kinks) if kinks.size]

@@ -2,7 +2,7 @@
 
     result = compare_gradients(spec, weights, X, Y)
     result.agree          # every row within the dtype's tolerance
-    result.rows[0]        # GradientRow(layer=1, param='W', ...)
+    result.rows[0]        # GradientRow(layer='dense1', param='kernel', ...)
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from .tolerances import Tolerance, max_diffs, tolerance_for
 
 @dataclass
 class GradientRow:
-    layer: int                       # 1-based, counting from the input
-    param: str                       # "W" or "b"
+    layer: str                       # the layer's name: "conv1", "dense3", ...
+    param: str                       # the variable: "kernel" or "bias"
     shape: tuple[int, ...]
     max_abs_diff: float              # handrolled vs keras
     max_rel_diff: float
@@ -32,7 +32,7 @@ class GradientRow:
 
     @property
     def name(self) -> str:
-        return f"{self.param}{self.layer}"
+        return f"{self.layer}/{self.param}"
 
 
 @dataclass
@@ -79,8 +79,9 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
         witness = fd.check(name, handrolled[name]) if fd is not None else None
         fd_rel = witness.max_rel_diff if witness else None
         agree = bool(rel_diff <= tol.rtol and (fd_rel is None or fd_rel <= tol.fd_rtol))
+        layer, param = name.split("/")
         rows.append(GradientRow(
-            layer=int(name[1:]), param=name[0], shape=tuple(handrolled[name].shape),
+            layer=layer, param=param, shape=tuple(handrolled[name].shape),
             max_abs_diff=abs_diff, max_rel_diff=rel_diff, fd_max_rel_diff=fd_rel,
             fd_checks=witness.checks if witness else 0, fd_kinks=witness.kinks if witness else 0,
             agree=agree))

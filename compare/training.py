@@ -258,7 +258,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
         history.diverged = find_divergence(epoch, losses, evaluation)
         if history.diverged:
             break
-    history.weights = keras_impl.read_weights(model)
+    history.weights = keras_impl.read_weights(model, spec)
     return history
 
 

@@ -1,19 +1,24 @@
-"""A fully connected network of any depth, forward and backward by hand.
+"""A network of any layers, forward and backward by hand: a loop over layers.
 
-Notation (layer l = 1..L, a_0 = X):
+Each layer computes its own piece (handrolled/layers/, one file per kind);
+the network only chains them.  For the dense network of the textbook
+(layer l = 1..L, a_0 = X):
 
     z_l = a_{l-1} W_l + b_l          pre-activation   (forward, eq. 1)
     a_l = f_l(z_l)                   activation       (forward, eq. 2)
-    p   = softmax(z_L)               output           (the last layer has no f)
+    p   = softmax(z_L)               output           (the last layer is linear)
 
 Backward, for the mean cross-entropy loss L:
 
-    delta_L = (p - Y) / n                              (eq. 3)
-    grad_W_l = a_{l-1}^T delta_l,  grad_b_l = sum_rows delta_l   (eq. 4)
-    delta_{l-1} = (delta_l W_l^T) * f'_{l-1}(z_{l-1})  (eq. 5)
+    delta_L = (p - Y) / n                              (eq. 3, from the loss)
+    grad_W_l = a_{l-1}^T delta_l,  grad_b_l = sum_rows delta_l   (eq. 4, in Dense)
+    delta_{l-1} = (delta_l W_l^T) * f'_{l-1}(z_{l-1})  (eq. 5: Dense sends delta_l W_l^T
+                                                        down, the layer below multiplies
+                                                        by its own f')
 
-`forward` returns a cache holding every z_l and a_l, and `backward` reads
+`forward` returns a cache holding what every layer kept, and `backward` reads
 that cache, so a training step never computes the forward pass twice.
+Parameters live in one dict, `params`, under "<layer>/<variable>" names.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import activations as activation_registry
 from . import loss as loss_fns
 from .errors import SpecError
 from .spec import NetworkSpec
@@ -31,14 +35,12 @@ from .weights import Params, init_weights, validate
 
 @dataclass
 class ForwardCache:
-    """What backward needs: a[0] = X, then z[l-1] and a[l] for each layer l.
+    """What backward needs: each layer's own cache, the logits z_L, and p = softmax(z_L).
 
-    `z[-1]` is the logits z_L; `p` is softmax(z_L) = exp(log_p), and `log_p`
-    is kept so that the loss of this pass needs no second log-softmax.
-    """
+    `log_p` is kept so that the loss of this pass needs no second log-softmax."""
 
-    a: list[np.ndarray]
-    z: list[np.ndarray]
+    layers: list
+    logits: np.ndarray
     p: np.ndarray
     log_p: np.ndarray
 
@@ -48,69 +50,83 @@ class Network:
 
     def __init__(self, spec: NetworkSpec, params: Params | None = None):
         self.spec = spec
-        self.activations = [activation_registry.get(layer.activation) for layer in spec.hidden]
+        self.layers = spec.build_layers()
         self.params = validate(spec, params) if params is not None else init_weights(spec)
+
+    @property
+    def activations(self) -> list:
+        """The activation object of every layer that applies one (the output's excluded)."""
+        return [layer.activation for layer in self.layers[:-1] if layer.activation is not None]
+
+    def layer_params(self, layer) -> dict[str, np.ndarray]:
+        """{'kernel': ..., 'bias': ...}: this layer's arrays, the very ones in `params`."""
+        return {variable: self.params[f"{layer.name}/{variable}"]
+                for variable in layer.param_shapes}
 
     # ------------------------------------------------------------ schedule
     def on_step(self, epoch: int, step: int) -> None:
         """Tell time-dependent activations that training step `step` (counted
         from 0 over the whole run) of epoch `epoch` (from 0) is about to run."""
-        for f in self.activations:
-            f.on_step(epoch, step)
+        for layer in self.layers:
+            layer.on_step(epoch, step)
 
     def on_train_end(self) -> None:
-        for f in self.activations:
-            f.on_train_end()
+        for layer in self.layers:
+            layer.on_train_end()
 
     # ------------------------------------------------------------- forward
-    def forward(self, X: np.ndarray) -> ForwardCache:
-        """Eqs. 1-2 for every layer, then softmax at the output."""
-        a = X
-        cache_a, cache_z = [X], []
-        for l in range(1, self.spec.depth + 1):
-            z = a @ self.params[f"W{l}"] + self.params[f"b{l}"]  # eq. 1
-            cache_z.append(z)
-            if l < self.spec.depth:
-                a = self.activations[l - 1].value(z)  # eq. 2
-                cache_a.append(a)
-        log_p = loss_fns.log_softmax(cache_z[-1])
-        return ForwardCache(a=cache_a, z=cache_z, p=np.exp(log_p), log_p=log_p)
+    def forward(self, X: np.ndarray, training: bool = False) -> ForwardCache:
+        """Every layer's forward (eqs. 1-2 for Dense), then softmax at the output."""
+        a, caches = X, []
+        for layer in self.layers:
+            a, cache = layer.forward(self.layer_params(layer), a, training)
+            caches.append(cache)
+        log_p = loss_fns.log_softmax(a)
+        return ForwardCache(layers=caches, logits=a, p=np.exp(log_p), log_p=log_p)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X).p
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted class per row (argmax of the output probabilities)."""
-        return self.forward(X).z[-1].argmax(axis=1)
+        return self.forward(X).logits.argmax(axis=1)
 
     def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
         return loss_fns.mean_cross_entropy(self.forward(X).log_p, Y)
 
     # ------------------------------------------------------------ backward
     def backward(self, cache: ForwardCache, Y: np.ndarray) -> Params:
-        """Eqs. 3-5: the gradient of the mean cross-entropy for every W_l, b_l."""
+        """Eq. 3 at the output, then every layer's backward from the top down."""
         grads: Params = {}
-        delta = loss_fns.grad_logits(cache.p, Y)  # eq. 3
-        for l in range(self.spec.depth, 0, -1):
-            grads[f"W{l}"] = cache.a[l - 1].T @ delta  # eq. 4
-            grads[f"b{l}"] = delta.sum(axis=0)
-            if l > 1:
-                f = self.activations[l - 2]
-                z, a = cache.z[l - 2], cache.a[l - 1]
-                delta = (delta @ self.params[f"W{l}"].T) * f.derivative(z, a)  # eq. 5
+        dy = loss_fns.grad_logits(cache.p, Y)  # eq. 3
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            dy, layer_grads = layer.backward(self.layer_params(layer), dy, cache.layers[index],
+                                             input_gradient=index > 0)
+            for variable, grad in layer_grads.items():
+                grads[f"{layer.name}/{variable}"] = grad
         return {name: grads[name] for name in self.spec.param_shapes()}
 
     def loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, Params]:
         """One forward pass, the loss from it, and the gradients from the same cache."""
-        cache = self.forward(X)
+        cache = self.forward(X, training=True)
         return loss_fns.mean_cross_entropy(cache.log_p, Y), self.backward(cache, Y)
+
+    def kink_pattern(self, cache: ForwardCache) -> list[bytes]:
+        """Per layer, what changes when a perturbation crosses a kink (see Layer)."""
+        return [layer.kink_pattern(c) for layer, c in zip(self.layers, cache.layers)]
 
 
 def check_batch(spec: NetworkSpec, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a batch against `spec` and cast it to spec.dtype."""
+    """Validate a batch against `spec`; cast it to spec.dtype and shape the rows as the
+    network's input (flat rows of an image become (H, W, C) for a convolution)."""
     X, Y = np.asarray(X), np.asarray(Y)
-    if X.ndim != 2 or X.shape[1] != spec.inputs:
-        raise SpecError(f"inputs have shape {X.shape}; expected (n, {spec.inputs}) "
+    shape = spec.input_shape
+    if X.ndim >= 2 and X.shape[1:] != shape and int(np.prod(X.shape[1:])) == spec.inputs:
+        X = X.reshape((X.shape[0], *shape))  # row-major, as Keras' Flatten undoes it
+    if X.ndim != len(shape) + 1 or X.shape[1:] != shape:
+        expected = ", ".join(map(str, shape))
+        raise SpecError(f"inputs have shape {X.shape}; expected (n, {expected}) "
                         f"for a {spec.describe()} network")
     if Y.shape != (X.shape[0], spec.classes):
         raise SpecError(f"targets have shape {Y.shape}; expected one-hot ({X.shape[0]}, "

@@ -1,144 +1,317 @@
 """One immutable description of a network, shared by both implementations.
 
-    inputs -> hidden layers (units, activation each) -> classes (softmax)
+    input -> layers (dense, conv, pooling, flatten, activation) -> classes (softmax)
 
-The loss is always softmax cross-entropy averaged over the batch.  The text
-form used on the command line lists the hidden layers only:
+The last layer is always Dense(classes) with linear outputs (the logits), and
+the loss is softmax cross-entropy averaged over the batch.  The text form
+lists the layers before it:
 
-    "100:sigmoid"                      the book's network (with 784 inputs, 10 classes)
-    "256:relu,256:relu,256:tanh"       three hidden layers
-    "100:leaky_relu(0.1)"              parameters inside parentheses
+    "conv(8,3,relu),maxpool(2),flatten,dense(100,relu)"   a small CNN
+    "conv(16,3,relu,strides=2,padding=same),avgpool(2)"   options by keyword, Keras' names
+    "100:sigmoid"                 the book's network: the same as "dense(100,sigmoid)"
+    "256:relu,256:relu,256:tanh"  three hidden layers
+    "100:leaky_relu(0.1)"         activation parameters inside parentheses
 
-Parameters are named W1, b1, W2, b2, ... in both implementations, with
-W_l of shape (n_{l-1}, n_l) and b_l of shape (n_l,): Keras' layout, so weights
-copy between the two without transposes.
+A JSON file holds the same as {"layers": ["conv(8,3,relu)", {"type": "maxpool"}, ...]}
+(`network_from_json`).  The input shape comes from the data: an image
+(height, width, channels) when the first shaped layer is a convolution or a
+pooling, flat rows otherwise.
+
+Layers are named by kind and position, counting from 1 over all layers
+("conv1", "maxpool2", "flatten3", "dense4"), and parameters by layer and
+variable ("conv1/kernel", "conv1/bias"): the names Keras gives the same
+variables in the twin, so weights and gradients are matched by name on both
+sides.  The book's W1, b1, W2, ... (the l-th layer with parameters) are
+accepted where users pass weights (`legacy_names`).
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass, field
 
-from . import activations
+from . import layers as layer_registry
 from .errors import SpecError
+from .text import split_call, split_top_level
 
 DTYPES = ("float64", "float32")
+MNIST_SHAPE = (28, 28, 1)
+MAX_PARAMETERS = 200_000_000  # a larger network is a typo here, not a network (1.6 GB in float64)
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A hidden layer: `units` neurons, each computing activation(x @ W + b)."""
+    """One layer's kind and its options, canonical (as the layer's get_config gives them)."""
 
-    units: int
-    activation: str
+    kind: str
+    options: tuple[tuple[str, object], ...] = ()
 
-    def __post_init__(self):
-        if not isinstance(self.units, int) or isinstance(self.units, bool) or self.units < 1:
-            raise SpecError(f"layer size must be a positive integer, got {self.units!r}")
-        activations.get(self.activation)  # fail now on an unknown name, not mid-training
+    @classmethod
+    def of(cls, layer: layer_registry.Layer) -> "LayerSpec":
+        return cls(layer.kind, tuple(layer.get_config().items()))
+
+    def build(self) -> layer_registry.Layer:
+        """A fresh layer object (its own activation state), not yet built for a shape."""
+        return layer_registry.get(self.kind)(**dict(self.options))
+
+    @property
+    def config(self) -> dict:
+        return dict(self.options)
 
     @property
     def text(self) -> str:
-        return f"{self.units}:{self.activation}"
+        return self.build().text
+
+    @property
+    def legacy_text(self) -> str | None:
+        """'100:sigmoid' for a Dense layer (the original text form), else None."""
+        if self.kind != "dense":
+            return None
+        return f"{self.config['units']}:{self.config['activation']}"
+
+
+def dense_layer(units: int, activation: str = "linear") -> LayerSpec:
+    """LayerSpec of Dense(units, activation): what '100:sigmoid' means."""
+    return LayerSpec.of(layer_registry.get("dense").from_options([units, activation], {}))
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """The whole network.  Build with `NetworkSpec.from_text(...)` or directly."""
+    """The whole network.  Build with `NetworkSpec.from_text(...)` or directly.
 
-    inputs: int
+    input_shape: one row's shape, (inputs,) or (height, width, channels); an int
+    means flat rows.  `hidden`: the layers before the output layer."""
+
+    input_shape: tuple[int, ...] | int
     hidden: tuple[LayerSpec, ...] = field(default_factory=tuple)
     classes: int = 10
     dtype: str = "float64"
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("inputs", "classes", "seed"):
+        for name in ("classes", "seed"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise SpecError(f"{name} must be an integer, got {value!r}")
-        if self.inputs < 1:
-            raise SpecError(f"inputs must be at least 1, got {self.inputs}")
         if self.classes < 2:
             raise SpecError(f"classes must be at least 2 (softmax output), got {self.classes}")
         if self.dtype not in DTYPES:
             raise SpecError(f"unknown dtype '{self.dtype}'; accepted: {', '.join(DTYPES)}")
-        object.__setattr__(self, "hidden", tuple(self.hidden))
+        hidden = tuple(self.hidden)
+        for layer in hidden:
+            if not isinstance(layer, LayerSpec):
+                raise SpecError(f"hidden layers must be LayerSpec objects, got {layer!r}")
+        object.__setattr__(self, "hidden", hidden)
+        shape = _normalise_shape(self.input_shape)
+        if _wants_flat_input(hidden) and len(shape) > 1:
+            shape = (math.prod(shape),)  # a dense network sees flattened rows
+        object.__setattr__(self, "input_shape", shape)
+        built = self.build_layers()  # checks every layer against its input, now
+        object.__setattr__(self, "_shapes", {layer.name: dict(layer.param_shapes)
+                                             for layer in built})
+        object.__setattr__(self, "_names", tuple(layer.name for layer in built))
+        total = sum(math.prod(s) for shapes in self._shapes.values() for s in shapes.values())
+        if total > MAX_PARAMETERS:
+            raise SpecError(f"the network has {total:,} parameters; at most "
+                            f"{MAX_PARAMETERS:,} are accepted")
 
+    # ------------------------------------------------------------ building
     @classmethod
-    def from_text(cls, hidden: str, inputs: int = 784, classes: int = 10,
+    def from_text(cls, text: str, inputs: int | tuple = MNIST_SHAPE, classes: int = 10,
                   dtype: str = "float64", seed: int = 0) -> "NetworkSpec":
-        return cls(inputs, parse_hidden(hidden), classes, dtype, seed)
+        """From the text form; `inputs` is the data's shape (flattened for dense networks)."""
+        return cls(inputs, parse_layers(text), classes, dtype, seed)
 
     @property
-    def hidden_text(self) -> str:
-        return ",".join(layer.text for layer in self.hidden)
+    def layers(self) -> tuple[LayerSpec, ...]:
+        """Every layer, the output layer Dense(classes) included."""
+        return (*self.hidden, dense_layer(self.classes))
+
+    def build_layers(self) -> list[layer_registry.Layer]:
+        """Fresh layer objects, named and built for their input shapes."""
+        built, shape = [], self.input_shape
+        for index, spec in enumerate(self.layers, start=1):
+            layer = spec.build()
+            name = f"{layer.kind}{index}"
+            if index == len(self.layers) and len(shape) != 1:
+                raise SpecError(f"the output layer {name} (dense, {self.classes} classes) gets "
+                                f"inputs of shape {shape}; end the layers with 'flatten' (or "
+                                f"a dense layer after it)")
+            layer.built(name, shape)
+            shape = layer.output_shape
+            if any(size < 1 for size in shape):
+                raise layer.fail(f"gives an empty output of shape {shape}")
+            built.append(layer)
+        return built
+
+    # ------------------------------------------------------------- naming
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return self._names
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{'conv1/kernel': (3, 3, 1, 8), 'conv1/bias': (8,), ...}: layer order, then the
+        layer's own variable order (kernel before bias, as Keras creates them)."""
+        return {f"{layer}/{variable}": shape for layer, shapes in self._shapes.items()
+                for variable, shape in shapes.items()}
+
+    def legacy_names(self) -> dict[str, str]:
+        """{'W1': 'dense1/kernel', 'b1': 'dense1/bias', 'W2': ...}: the l-th layer with
+        parameters as the book numbers it."""
+        out = {}
+        for l, layer in enumerate((name for name, s in self._shapes.items() if s), start=1):
+            out[f"W{l}"], out[f"b{l}"] = f"{layer}/kernel", f"{layer}/bias"
+        return out
+
+    # ------------------------------------------------------------ describing
+    @property
+    def inputs(self) -> int:
+        """Numbers per input row (784 for 28x28x1)."""
+        return math.prod(self.input_shape)
+
+    @property
+    def is_dense(self) -> bool:
+        """Only Dense layers: the network of eqs. 1-5, which `handrolled.fast` speeds up."""
+        return all(layer.kind == "dense" for layer in self.hidden)
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        """(n_0, n_1, ..., n_L): inputs, each hidden layer, classes."""
-        return (self.inputs, *(layer.units for layer in self.hidden), self.classes)
+        """(n_0, n_1, ..., n_L) of a dense network: inputs, each hidden layer, classes."""
+        if not self.is_dense:
+            raise SpecError(f"sizes are defined for dense networks only; {self.describe()} "
+                            f"has other layers")
+        return (self.inputs, *(layer.config["units"] for layer in self.hidden), self.classes)
 
     @property
     def depth(self) -> int:
-        """Number of weight layers L (hidden layers + the output layer)."""
-        return len(self.hidden) + 1
+        """Number of layers with parameters (hidden + the output layer for a dense net)."""
+        return sum(1 for shapes in self._shapes.values() if shapes)
 
-    def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        """{'W1': (n_0, n_1), 'b1': (n_1,), ...} in the order Keras stores them."""
-        shapes = [shape for l in range(1, self.depth + 1)
-                  for shape in ((self.sizes[l - 1], self.sizes[l]), (self.sizes[l],))]
-        return dict(zip(param_names(self.depth), shapes))
+    @property
+    def hidden_text(self) -> str:
+        """The text form of the hidden layers ('100:sigmoid' form for dense networks)."""
+        if self.is_dense:
+            return ",".join(layer.legacy_text for layer in self.hidden)
+        return ",".join(layer.text for layer in self.hidden)
 
     def describe(self) -> str:
-        """'784-100 sigmoid-10' style summary."""
-        parts = [str(self.inputs)]
-        parts += [f"{layer.units} {layer.activation}" for layer in self.hidden]
+        """'784-100 sigmoid-10' for a dense network; '28x28x1-conv(8,3,relu)-flatten-10'."""
+        if self.is_dense:
+            parts = [str(self.inputs)]
+            parts += [f"{layer.config['units']} {layer.config['activation']}"
+                      for layer in self.hidden]
+        else:
+            parts = ["x".join(map(str, self.input_shape))] + [l.text for l in self.hidden]
         parts.append(str(self.classes))
         return "-".join(parts)
 
+    def to_json(self) -> dict:
+        """The JSON form (`network_from_json` reads it back)."""
+        return {"input_shape": list(self.input_shape), "classes": self.classes,
+                "layers": [dict(type=layer.kind, **_jsonable(layer.config))
+                           for layer in self.hidden]}
+
 
 def param_names(depth: int) -> list[str]:
-    """['W1', 'b1', 'W2', 'b2', ...] for `depth` weight layers: the order of
-    `keras.Model.get_weights()` and of the keys in both implementations."""
+    """['W1', 'b1', 'W2', 'b2', ...]: the book's names for `depth` layers with parameters."""
     return [f"{kind}{l}" for l in range(1, depth + 1) for kind in ("W", "b")]
 
 
-def split_top_level(text: str, separator: str = ",") -> list[str]:
-    """Split on `separator` outside parentheses: 'a(1,2),b' -> ['a(1,2)', 'b']."""
-    pieces, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                raise SpecError(f"unbalanced ')' in '{text}'")
-        elif char == separator and depth == 0:
-            pieces.append(text[start:i])
-            start = i + 1
-    if depth != 0:
-        raise SpecError(f"unbalanced '(' in '{text}'")
-    pieces.append(text[start:])
-    return pieces
+# ----------------------------------------------------------------- parsing
+_DENSE_SHORT = re.compile(r"^\s*[+-]?\d")
+_HIDDEN_FORM = ("layers such as 'conv(8,3,relu),maxpool(2),flatten,dense(100,relu)' or "
+                "UNITS:ACTIVATION such as '100:sigmoid'")
 
 
-_HIDDEN_FORM = "UNITS:ACTIVATION[,UNITS:ACTIVATION...], e.g. '100:sigmoid' or '256:relu,256:tanh'"
-
-
-def parse_hidden(text: str) -> tuple[LayerSpec, ...]:
-    """Parse the command-line form of the hidden layers.  '' means none."""
+def parse_layers(text: str) -> tuple[LayerSpec, ...]:
+    """Parse the text form of the layers before the output layer.  '' means none."""
     text = text.strip()
     if not text:
         return ()
-    layers = []
-    for item in split_top_level(text):
-        units, sep, activation = item.strip().partition(":")
-        if not sep or not units.strip() or not activation.strip():
-            raise SpecError(f"malformed hidden layer '{item.strip()}'; expected {_HIDDEN_FORM}")
+    return tuple(parse_layer(item) for item in split_top_level(text))
+
+
+def parse_layer(item: str) -> LayerSpec:
+    """'conv(8,3,relu)', 'flatten' or the short dense form '100:relu'."""
+    item = item.strip()
+    if _DENSE_SHORT.match(item) or item.startswith(":"):
+        return _parse_dense_short(item)
+    name, args = split_call(item, "layer", "'dense(100,relu)' or 'conv(8,3,relu)'")
+    layer = layer_registry.get(name).from_text(args)
+    return LayerSpec.of(layer)
+
+
+def _parse_dense_short(item: str) -> LayerSpec:
+    units, sep, activation = item.partition(":")
+    if not sep or not units.strip() or not activation.strip():
+        raise SpecError(f"malformed hidden layer '{item}'; expected {_HIDDEN_FORM}")
+    try:
+        size = int(units)
+    except ValueError:
+        raise SpecError(f"layer size '{units.strip()}' is not an integer; "
+                        f"expected {_HIDDEN_FORM}") from None
+    if size < 1:
+        raise SpecError(f"layer size must be a positive integer, got {size}")
+    return dense_layer(size, activation.strip())
+
+
+parse_hidden = parse_layers  # the name of the dense-only days
+
+
+def network_from_json(source, path: str = "network") -> tuple[LayerSpec, ...]:
+    """The layers of a JSON network: {"layers": [item, ...]} (or the bare list), each
+    item a text ('conv(8,3,relu)') or an object {"type": "conv", "filters": 8, ...}."""
+    if isinstance(source, (str, bytes)):
         try:
-            size = int(units)
-        except ValueError:
-            raise SpecError(f"layer size '{units.strip()}' is not an integer; "
-                            f"expected {_HIDDEN_FORM}") from None
-        layers.append(LayerSpec(size, activation.strip()))
-    return tuple(layers)
+            source = json.loads(source)
+        except (ValueError, RecursionError) as error:
+            raise SpecError(f"{path} is not valid JSON ({error}); expected "
+                            f'{{"layers": ["conv(8,3,relu)", ...]}}') from None
+    items = source.get("layers") if isinstance(source, dict) else source
+    if not isinstance(items, list):
+        raise SpecError(f'{path} must hold a list of layers, e.g. {{"layers": '
+                        f'["conv(8,3,relu)", {{"type": "flatten"}}]}}')
+    return tuple(_json_layer(item, path, i) for i, item in enumerate(items, start=1))
+
+
+def _json_layer(item, path: str, index: int) -> LayerSpec:
+    if isinstance(item, str):
+        return parse_layer(item)
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        raise SpecError(f"{path}: layer {index} must be a text such as 'flatten' or an object "
+                        f"with a \"type\", got {json.dumps(item)[:80]}")
+    options = {key: value for key, value in item.items() if key not in ("type", "name")}
+    cls = layer_registry.get(item["type"])
+    return LayerSpec.of(cls.from_options([], options))
+
+
+def _normalise_shape(shape) -> tuple[int, ...]:
+    dims = (shape,) if isinstance(shape, int) and not isinstance(shape, bool) else shape
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        raise SpecError(f"inputs must be an integer or a shape, got {shape!r}") from None
+    if not dims or len(dims) not in (1, 3) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        raise SpecError(f"inputs must be a number of features or a shape (height, width, "
+                        f"channels), got {shape!r}")
+    if any(d < 1 for d in dims):
+        raise SpecError(f"inputs must be at least 1, got {shape!r}")
+    return dims
+
+
+def _wants_flat_input(hidden) -> bool:
+    """True when the first layer that cares about shape is Dense (or there is none)."""
+    for layer in hidden:
+        if layer.kind == "dense":
+            return True
+        if layer.kind in ("conv", "maxpool", "avgpool", "flatten"):
+            return False
+    return True
+
+
+def _jsonable(config: dict) -> dict:
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in config.items()}

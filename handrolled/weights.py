@@ -1,73 +1,70 @@
 """Weights: seeded initialisation, validation, and the book's layout.
 
-Weights are a dict {'W1': array, 'b1': array, 'W2': ..., ...} whose keys and
-shapes come from `NetworkSpec.param_shapes()`.  Both implementations use the
-same keys, so comparing them is one loop.
+Weights are a dict {'dense1/kernel': array, 'dense1/bias': array, ...} whose
+keys and shapes come from `NetworkSpec.param_shapes()`: layer name and
+variable name, as Keras names the same variables.  Both implementations use
+the same keys, so comparing them is one loop.  The book's names W1, b1, W2,
+... (the l-th layer with parameters) are accepted wherever weights come in.
 
-Two initialisation schemes:
-
-* "glorot" (default): W ~ U(-r, r), r = sqrt(6 / (n_in + n_out)), b = 0 --
-  the rule of Keras' Dense default (GlorotUniform + Zeros).
-* "book": the scheme of "Programming Machine Learning": one matrix per layer
-  with the bias as row 0, shape (n_in + 1, n_out), all of it ~ N(0, 1 / (n_in + 1)),
-  so the biases start random too.
+Two initialisation schemes (`handrolled.layers.initializers`): "glorot"
+(Keras' default) and "book" (the scheme of "Programming Machine Learning",
+biases random too).
 
 The book stores each layer as one matrix with the bias in row 0;
-`to_bias_row` and `from_bias_row` convert between the two layouts.
+`to_bias_row` and `from_bias_row` convert between the two layouts (a
+convolution kernel is flattened to (kh kw C_in, filters) below its bias row).
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import numpy as np
 
 from .errors import SpecError
-from .spec import NetworkSpec, param_names
+from .layers.initializers import SCHEMES
+from .spec import NetworkSpec
 
 Params = dict[str, np.ndarray]
+INIT_SCHEMES = tuple(SCHEMES)
+
 
 def init_weights(spec: NetworkSpec, scheme: str = "glorot", seed: int | None = None) -> Params:
-    """Fresh weights for `spec`, drawn from NumPy's seeded generator."""
-    initialise = _SCHEMES.get(scheme)
-    if initialise is None:
+    """Fresh weights for `spec`, drawn layer by layer from NumPy's seeded generator."""
+    if scheme not in SCHEMES:
         raise SpecError(f"unknown init scheme '{scheme}'; accepted: {', '.join(INIT_SCHEMES)}")
-    params = initialise(spec, np.random.default_rng(spec.seed if seed is None else seed))
-    return {name: value.astype(spec.dtype) for name, value in params.items()}
-
-
-def _glorot(spec: NetworkSpec, rng: np.random.Generator) -> Params:
-    """W ~ U(-r, r), r = sqrt(6 / (n_in + n_out)); b = 0 (Keras' Dense default)."""
+    rng = np.random.default_rng(spec.seed if seed is None else seed)
     params = {}
-    for l in range(1, spec.depth + 1):
-        n_in, n_out = spec.sizes[l - 1], spec.sizes[l]
-        limit = np.sqrt(6.0 / (n_in + n_out))
-        params[f"W{l}"] = rng.uniform(-limit, limit, size=(n_in, n_out))
-        params[f"b{l}"] = np.zeros(n_out)
+    for layer in spec.build_layers():
+        for variable, value in layer.init_params(rng, scheme).items():
+            params[f"{layer.name}/{variable}"] = value.astype(spec.dtype)
     return params
 
 
-def _book(spec: NetworkSpec, rng: np.random.Generator) -> Params:
-    """[b; W] ~ N(0, 1 / (n_in + 1)) per layer, in the book's bias-row layout."""
-    matrices = []
-    for l in range(1, spec.depth + 1):
-        rows = spec.sizes[l - 1] + 1
-        matrices.append(rng.standard_normal((rows, spec.sizes[l])) * np.sqrt(1.0 / rows))
-    return from_bias_row(spec, matrices)
+_LEGACY = re.compile(r"^[Wb][1-9][0-9]*$")
 
 
-_SCHEMES = {"glorot": _glorot, "book": _book}
-INIT_SCHEMES = tuple(_SCHEMES)
+def rename_legacy(spec: NetworkSpec, params: Params) -> Params:
+    """W1, b1, ... -> the spec's names, when every key is a book-style name."""
+    if params and all(isinstance(k, str) and _LEGACY.match(k) for k in params):
+        legacy = spec.legacy_names()
+        if set(params) == set(legacy):
+            return {legacy[key]: value for key, value in params.items()}
+        raise SpecError(f"weights have keys {sorted(params)}; expected {list(legacy)} "
+                        f"(or {list(spec.param_shapes())}) for a {spec.describe()} network")
+    return params
 
 
 def validate(spec: NetworkSpec, params: Params) -> Params:
     """Check names, shapes and finiteness; return the weights cast to spec.dtype."""
+    params = rename_legacy(spec, params)
     expected = spec.param_shapes()
     missing = [name for name in expected if name not in params]
     extra = [name for name in params if name not in expected]
     if missing or extra:
-        raise SpecError(f"weights have keys {sorted(params)}; expected {list(expected)} "
-                        f"for a {spec.describe()} network")
+        raise SpecError(f"weights have keys {sorted(map(str, params))}; expected "
+                        f"{list(expected)} for a {spec.describe()} network")
     checked = {}
     for name, shape in expected.items():
         value = np.asarray(params[name])
@@ -88,8 +85,8 @@ def validate(spec: NetworkSpec, params: Params) -> Params:
 
 
 def as_list(params: Params) -> list[np.ndarray]:
-    """[W1, b1, W2, b2, ...]: the order of `keras.Model.get_weights()`."""
-    return [params[name] for name in param_names(len(params) // 2)]
+    """The arrays in the order of the dict (param_shapes' order)."""
+    return list(params.values())
 
 
 def from_list(spec: NetworkSpec, arrays: list[np.ndarray]) -> Params:
@@ -101,32 +98,44 @@ def from_list(spec: NetworkSpec, arrays: list[np.ndarray]) -> Params:
     return validate(spec, dict(zip(names, arrays)))
 
 
+def _kernel_layers(spec: NetworkSpec) -> list[str]:
+    """Names of the layers with a kernel and a bias, in order."""
+    return [name[:-len("/kernel")] for name in spec.param_shapes() if name.endswith("/kernel")]
+
+
 def to_bias_row(params: Params) -> list[np.ndarray]:
-    """Keras layout -> the book's: [[b_l; W_l] of shape (n_in + 1, n_out) per layer]."""
-    depth = len(params) // 2
-    return [np.vstack([params[f"b{l}"][None, :], params[f"W{l}"]]) for l in range(1, depth + 1)]
+    """Keras layout -> the book's: [[b; W] of shape (fan_in + 1, units) per layer]."""
+    layers = [name[:-len("/kernel")] for name in params if name.endswith("/kernel")]
+    out = []
+    for layer in layers:
+        kernel, bias = params[f"{layer}/kernel"], params[f"{layer}/bias"]
+        out.append(np.vstack([bias[None, :], kernel.reshape(-1, bias.shape[0])]))
+    return out
 
 
 def from_bias_row(spec: NetworkSpec, matrices: list[np.ndarray]) -> Params:
-    """The book's layout -> Keras': row 0 of each matrix is b_l, the rest is W_l."""
-    if len(matrices) != spec.depth:
-        raise SpecError(f"got {len(matrices)} bias-row matrices; expected {spec.depth} "
+    """The book's layout -> Keras': row 0 of each matrix is the bias, the rest the kernel."""
+    layers, shapes = _kernel_layers(spec), spec.param_shapes()
+    if len(matrices) != len(layers):
+        raise SpecError(f"got {len(matrices)} bias-row matrices; expected {len(layers)} "
                         f"(one per layer) for a {spec.describe()} network")
     params = {}
-    for l, matrix in enumerate(matrices, start=1):
+    for l, (layer, matrix) in enumerate(zip(layers, matrices), start=1):
         matrix = np.asarray(matrix)
-        expected = (spec.sizes[l - 1] + 1, spec.sizes[l])
+        kernel_shape = shapes[f"{layer}/kernel"]
+        expected = (int(np.prod(kernel_shape[:-1])) + 1, kernel_shape[-1])
         if matrix.shape != expected:
             raise SpecError(f"bias-row matrix {l} has shape {matrix.shape}; expected {expected} "
                             f"(n_in + 1, n_out) for a {spec.describe()} network")
-        params[f"W{l}"] = matrix[1:]
-        params[f"b{l}"] = matrix[0]
+        params[f"{layer}/kernel"] = matrix[1:].reshape(kernel_shape)
+        params[f"{layer}/bias"] = matrix[0]
     return validate(spec, params)
 
 
 def load_weights(path, spec: NetworkSpec) -> Params:
-    """Weights from an .npz: keys W1, b1, ... (Keras layout) or w1, w2, ... (the book's
-    bias-row matrices, as `np.savez("w.npz", w1=w1, w2=w2)` writes them), validated."""
+    """Weights from an .npz: the parameter names (dense1/kernel, ...), W1, b1, ... (Keras
+    layout) or w1, w2, ... (the book's bias-row matrices, as `np.savez("w.npz", w1=w1,
+    w2=w2)` writes them), validated."""
     arrays = _read_npz(path)
     if arrays and all(key.startswith("w") and key[1:].isdigit() for key in arrays):
         return from_bias_row(spec, [arrays[f"w{l}"] for l in range(1, len(arrays) + 1)
@@ -134,7 +143,8 @@ def load_weights(path, spec: NetworkSpec) -> Params:
     return validate(spec, arrays)
 
 
-_NPZ_FORM = "expected an .npz (np.savez) with W1, b1, ... or the book's w1, w2, ..."
+_NPZ_FORM = ("expected an .npz (np.savez) with the parameter names (dense1/kernel, ...), "
+             "W1, b1, ... or the book's w1, w2, ...")
 
 
 def _read_npz(path: str) -> dict:

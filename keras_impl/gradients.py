@@ -6,7 +6,7 @@ import numpy as np
 
 from handrolled import Params
 
-from .model import loss_function
+from .model import matched_variables, loss_function
 from .runtime import keras, tf
 
 
@@ -14,8 +14,8 @@ def loss_and_gradients(model: keras.Model, spec, X: np.ndarray,
                        Y: np.ndarray) -> tuple[float, Params]:
     """Mean cross-entropy on (X, Y) and dL/dtheta for every trainable variable.
 
-    Returned under the handrolled keys: trainable_variables are ordered
-    [kernel_1, bias_1, kernel_2, bias_2, ...], i.e. W1, b1, W2, b2, ...
+    Returned under the handrolled keys ('conv1/kernel', ...), matched by the
+    variables' layer and own names, never by position.
     """
     loss_fn = loss_function(spec)
     X = tf.convert_to_tensor(X, dtype=spec.dtype)
@@ -23,10 +23,9 @@ def loss_and_gradients(model: keras.Model, spec, X: np.ndarray,
     with tf.GradientTape() as tape:
         logits = model(X, training=True)
         loss = loss_fn(Y, logits)
-    variables = model.trainable_variables
-    grads = tape.gradient(loss, variables)
-    names = list(spec.param_shapes())  # W1, b1, W2, ...: the order of trainable_variables
+    named = matched_variables(model, spec.param_shapes())
+    grads = tape.gradient(loss, list(named.values()))
     # None for a weight the loss does not reach (behind a step activation, derivative 0
     # everywhere) means zero, as the hand-written gradient says
     return float(loss), {name: np.zeros(v.shape, spec.dtype) if g is None else g.numpy()
-                         for name, g, v in zip(names, grads, variables)}
+                         for (name, v), g in zip(named.items(), grads)}

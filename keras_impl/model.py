@@ -1,7 +1,14 @@
 """The Keras twin of a `handrolled.NetworkSpec`, holding the same weights.
 
-    model = build_model(spec, weights)      # a real keras.Sequential of Dense layers
-    read_weights(model)                     # {'W1': ..., 'b1': ..., ...} back out
+    model = build_model(spec, weights)      # a real keras.Sequential of Keras layers
+    read_weights(model)                     # {'conv1/kernel': ..., ...} back out
+
+Layers.  Every handrolled layer kind has its Keras class here (`TWINS`):
+dense -> keras.layers.Dense, conv -> Conv2D, maxpool -> MaxPooling2D, avgpool
+-> AveragePooling2D, flatten -> Flatten, activation -> Activation, built with
+the same options and the same name ("conv1", "dense4", ...).  Weights go in
+and come out by name -- layer name / variable name, e.g. "conv1/kernel" --
+never by position, and a missing or extra variable is an error.
 
 Output layer and loss.  The last Dense layer is linear and its outputs are
 logits; the loss is CategoricalCrossentropy(from_logits=True), which computes
@@ -22,35 +29,125 @@ model in float32.  `check_dtype` verifies the result.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from handrolled import NetworkSpec, Params, as_list, init_weights, validate
-from handrolled.spec import param_names
+from handrolled import NetworkSpec, Params, init_weights, validate
 from handrolled.errors import SpecError
 
 from . import activations
 from .runtime import keras
 
+# kind -> builder(handrolled layer, dtype) -> [Keras layers]
+TWINS: dict[str, Callable] = {}
+
+
+def twin(kind: str):
+    def decorate(builder):
+        TWINS[kind] = builder
+        return builder
+
+    return decorate
+
+
+def _with_activation(layer, dtype, make):
+    """`make(activation=...)`, or make() followed by a per-unit activation layer."""
+    function = activations.get(layer.activation.text, dtype=dtype, name=f"{layer.name}_activation")
+    if isinstance(function, keras.layers.Layer):  # per-unit (mix, stochastic): a layer
+        return [make(activation=None), function]
+    return [make(activation=function)]
+
+
+@twin("dense")
+def _dense(layer, dtype):
+    return _with_activation(layer, dtype, lambda activation: keras.layers.Dense(
+        layer.units, activation=activation, dtype=dtype, name=layer.name))
+
+
+@twin("conv")
+def _conv(layer, dtype):
+    return _with_activation(layer, dtype, lambda activation: keras.layers.Conv2D(
+        layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
+        activation=activation, dtype=dtype, name=layer.name))
+
+
+@twin("maxpool")
+def _maxpool(layer, dtype):
+    return [keras.layers.MaxPooling2D(layer.pool_size, strides=layer.strides,
+                                      padding=layer.padding, dtype=dtype, name=layer.name)]
+
+
+@twin("avgpool")
+def _avgpool(layer, dtype):
+    return [keras.layers.AveragePooling2D(layer.pool_size, strides=layer.strides,
+                                          padding=layer.padding, dtype=dtype, name=layer.name)]
+
+
+@twin("flatten")
+def _flatten(layer, dtype):
+    return [keras.layers.Flatten(dtype=dtype, name=layer.name)]
+
+
+@twin("activation")
+def _activation(layer, dtype):
+    function = activations.get(layer.activation.text, dtype=dtype, name=layer.name)
+    if isinstance(function, keras.layers.Layer):
+        return [function]
+    return [keras.layers.Activation(function, dtype=dtype, name=layer.name)]
+
+
+def keras_layers(spec: NetworkSpec) -> list:
+    """The Keras layers of `spec`, in order, named as the handrolled layers."""
+    out = []
+    for layer in spec.build_layers():
+        builder = TWINS.get(layer.kind)
+        if builder is None:
+            raise SpecError(f"layer {layer.name} ({layer.kind}) has no Keras twin; accepted: "
+                            f"{', '.join(TWINS)}")
+        out += builder(layer, spec.dtype)
+    return out
+
 
 def build_model(spec: NetworkSpec, weights: Params | None = None) -> keras.Sequential:
     """A keras.Sequential mirroring `spec`, loaded with `weights` (or fresh seeded ones)."""
     params = validate(spec, weights) if weights is not None else init_weights(spec)
-    layers = [keras.Input(shape=(spec.inputs,), dtype=spec.dtype, name="inputs")]
-    for l, layer in enumerate(spec.hidden, start=1):
-        activation = activations.get(layer.activation, dtype=spec.dtype,
-                                     name=f"hidden_{l}_activation")
-        if isinstance(activation, keras.layers.Layer):  # per-unit (mix, stochastic): a layer
-            layers += [keras.layers.Dense(layer.units, dtype=spec.dtype, name=f"hidden_{l}"),
-                       activation]
-        else:
-            layers.append(keras.layers.Dense(layer.units, activation=activation,
-                                             dtype=spec.dtype, name=f"hidden_{l}"))
-    layers.append(keras.layers.Dense(spec.classes, activation=None, dtype=spec.dtype,
-                                     name="logits"))
-    model = keras.Sequential(layers, name="handrolled_twin")
-    model.set_weights(as_list(params))  # (n_in, n_out) kernels: no transposes needed
+    inputs = keras.Input(shape=spec.input_shape, dtype=spec.dtype, name="inputs")
+    model = keras.Sequential([inputs, *keras_layers(spec)], name="handrolled_twin")
+    set_weights(model, params)
     check_dtype(model, spec)
     return model
+
+
+def named_variables(model: keras.Model, trainable_only: bool = True) -> dict:
+    """{'conv1/kernel': variable, ...}: every variable under its layer and own name."""
+    out = {}
+    for layer in model.layers:
+        for variable in (layer.trainable_weights if trainable_only else layer.weights):
+            out[f"{layer.name}/{variable.name}"] = variable
+    return out
+
+
+def matched_variables(model: keras.Model, names) -> dict:
+    """The model's trainable variables for exactly `names`, or a SpecError saying which
+    names are missing on one side."""
+    variables = named_variables(model)
+    if set(variables) != set(names):
+        missing = sorted(set(names) - set(variables))
+        extra = sorted(set(variables) - set(names))
+        raise SpecError(f"the Keras model's variables do not match the network's parameters "
+                        f"(missing in Keras: {missing or 'none'}; only in Keras: "
+                        f"{extra or 'none'})")
+    return {name: variables[name] for name in names}
+
+
+def set_weights(model: keras.Model, params: Params) -> None:
+    """Assign every parameter to the Keras variable of the same name (shapes checked)."""
+    for name, variable in matched_variables(model, params).items():
+        if tuple(variable.shape) != params[name].shape:
+            raise SpecError(f"weight {name} has shape {params[name].shape}; the Keras variable "
+                            f"has {tuple(variable.shape)}")
+        variable.assign(params[name])
 
 
 def loss_function(spec: NetworkSpec) -> keras.losses.Loss:
@@ -58,11 +155,12 @@ def loss_function(spec: NetworkSpec) -> keras.losses.Loss:
     return keras.losses.CategoricalCrossentropy(from_logits=True, dtype=spec.dtype)
 
 
-def read_weights(model: keras.Model) -> Params:
-    """The model's weights as {'W1', 'b1', ...}, the keys `handrolled` uses."""
-    arrays = model.get_weights()
-    return {name: np.asarray(array)
-            for name, array in zip(param_names(len(arrays) // 2), arrays)}
+def read_weights(model: keras.Model, spec: NetworkSpec | None = None) -> Params:
+    """The model's trainable weights under the keys `handrolled` uses ('conv1/kernel', ...);
+    with `spec`, exactly the spec's parameters, in its order."""
+    variables = (matched_variables(model, spec.param_shapes()) if spec is not None
+                 else named_variables(model))
+    return {name: np.asarray(variable.numpy()) for name, variable in variables.items()}
 
 
 def check_dtype(model: keras.Model, spec: NetworkSpec) -> None:

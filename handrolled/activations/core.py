@@ -37,11 +37,11 @@ The registry works like `keras.activations.get`:
 from __future__ import annotations
 
 import math
-import re
 from typing import Callable
 
 import numpy as np
 
+from .. import text as text_grammar
 from ..errors import SpecError
 
 # For every in-place ufunc: same dtype in and out, or an error (an operand of
@@ -83,9 +83,6 @@ class Activation:
 _REGISTRY: dict[str, Callable[[str | None], Activation]] = {}
 # name -> a text that builds a typical instance (for listings and tests)
 _EXAMPLES: dict[str, str] = {}
-
-_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
-
 
 def register(name: str, example: str | None = None):
     """Class decorator: make an `Activation` subclass available as `name`.
@@ -139,11 +136,8 @@ def examples() -> dict[str, str]:
 
 def split_call(text: str) -> tuple[str, str | None]:
     """'leaky_relu(0.1)' -> ('leaky_relu', '0.1');  'relu' -> ('relu', None)."""
-    match = _CALL.match(text)
-    if not match:
-        raise SpecError(f"malformed activation '{text}'; expected a name such as 'relu' "
-                        f"or a name with parameters such as 'leaky_relu(0.1)'")
-    return match.group(1), match.group(2)
+    return text_grammar.split_call(text, "activation",
+                                   "'relu' or a name with parameters such as 'leaky_relu(0.1)'")
 
 
 def get(text: str | Activation) -> Activation:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpecError
+from ..text import split_top_level
 from .core import Activation, get, register
 
 _MIX_FORM = ("mix(F1,F2,...) or mix(F1,F2,...;random[,seed=N]) with elementwise functions, "
@@ -85,8 +86,6 @@ class PerUnitActivation(Activation):
 
 def parse_body(name: str, args: str | None, form: str) -> tuple[list[str], dict[str, str]]:
     """'relu,abs;random,seed=3' -> (['relu', 'abs'], {'random': '', 'seed': '3'})."""
-    from ..spec import split_top_level  # spec imports this package: import late
-
     if args is None or not args.strip():
         raise SpecError(f"{name} needs a list of functions; expected {form}")
     parts = split_top_level(args, ";")

@@ -1,0 +1,40 @@
+"""Activation: a = f(z) on its own, after any layer (per unit, any shape).
+
+    a = f(z)                 dL/dz = dL/da * f'(z)
+
+Keras twin: keras.layers.Activation(f).
+"""
+
+from __future__ import annotations
+
+from .. import activations
+from .base import Layer, activation_text, kink_signs, register
+
+
+@register("activation")
+class Activation(Layer):
+    keras_name = "Activation"
+    ARGUMENTS = (("activation", activation_text),)
+    POSITIONAL = 1
+    REQUIRED = 1
+
+    def __init__(self, activation: str):
+        super().__init__()
+        self.activation = activations.get(activation)
+
+    def get_config(self) -> dict:
+        return {"activation": self.activation.text}
+
+    def build(self, input_shape):
+        return tuple(input_shape)
+
+    def forward(self, params, z, training=False):
+        a = self.activation.value(z)
+        return a, (z, a)
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        z, a = cache
+        return (dy * self.activation.derivative(z, a) if input_gradient else None), {}
+
+    def kink_pattern(self, cache):
+        return kink_signs(self.activation, cache[0])

@@ -1,0 +1,269 @@
+"""The layer contract and the one registry of layer kinds.
+
+Every kind of layer lives in its own file as a `Layer` subclass, written the
+way Keras writes layers:
+
+    config in __init__      Dense(units=100, activation="relu")
+    build(input_shape)      checks the input shape, sets `param_shapes`,
+                            returns the output shape (one row's, no batch axis)
+    forward(params, x, training)        -> (y, cache)
+    backward(params, dy, cache, input_gradient)  -> (dx, grads)
+    get_config(), text      what `get`/`LayerSpec` parse back
+
+A layer does not keep its parameters: the network holds every array in one
+dict under "<layer name>/<variable>" (e.g. "conv1/kernel", the name Keras
+gives the same variable) and hands each layer its own {"kernel": ..,
+"bias": ..} at every call.  So the same keys exist on both sides and a
+comparison is one loop over names, never a match by position.
+
+`backward` receives dy = dL/dy for its output and returns dx = dL/dx for its
+input (skipped with input_gradient=False: the first layer's dx is never
+needed) and {"kernel": dL/dkernel, ...}, the same keys as `params`.
+
+The registry works like `keras.layers.deserialize` by name:
+
+    get("conv")         -> the Conv2D class (also "conv2d", "Conv2D")
+    get("convolution")  -> SpecError naming the accepted kinds
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .. import activations
+from ..errors import SpecError
+from ..text import split_arguments
+
+Shape = tuple[int, ...]
+
+
+class Layer:
+    """Base class: subclasses set `kind` (via `register`) and `ARGUMENTS`."""
+
+    kind: str = ""
+    keras_name: str = ""           # the keras.layers class of the twin, for messages and docs
+    # (name, parser) in positional order; parsers turn text or JSON values into
+    # the canonical value and raise SpecError naming what is accepted
+    ARGUMENTS: tuple[tuple[str, Callable], ...] = ()
+    REQUIRED: int = 0              # how many leading ARGUMENTS have no default
+    POSITIONAL: int = 0            # how many leading ARGUMENTS the text writes by position
+    activation = None              # an activation object for layers that apply one
+
+    def __init__(self, **config):
+        self.name = ""
+        self.param_shapes: dict[str, Shape] = {}
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+
+    # ------------------------------------------------------------- building
+    def build(self, input_shape: Shape) -> Shape:
+        """Check the input shape, set param_shapes, return the output shape."""
+        raise NotImplementedError
+
+    def built(self, name: str, input_shape: Shape) -> "Layer":
+        """Name the layer and build it for `input_shape` (one row's shape)."""
+        self.name = name
+        self.input_shape = tuple(input_shape)
+        self.output_shape = tuple(self.build(self.input_shape))
+        return self
+
+    def fail(self, message: str) -> SpecError:
+        """A SpecError naming this layer: 'conv1 (conv(8,3)): <message>'."""
+        return SpecError(f"layer {self.name or self.kind} ({self.text}): {message}")
+
+    def init_params(self, rng: np.random.Generator, scheme: str) -> dict[str, np.ndarray]:
+        """Fresh parameters (float64); layers without parameters return {}."""
+        return {}
+
+    # ------------------------------------------------------------ computing
+    def forward(self, params: dict, x: np.ndarray, training: bool = False):
+        raise NotImplementedError
+
+    def backward(self, params: dict, dy: np.ndarray, cache, input_gradient: bool = True):
+        raise NotImplementedError
+
+    def kink_pattern(self, cache) -> bytes:
+        """Bytes that change when a perturbation moves the layer across a point where
+        its derivative jumps (relu at 0, a new max-pool winner): the finite-difference
+        witness counts such checks as kinks instead of failures."""
+        return b""
+
+    # ------------------------------------------------------ on the schedule
+    def on_step(self, epoch: int, step: int) -> None:
+        if self.activation is not None:
+            self.activation.on_step(epoch, step)
+
+    def on_train_end(self) -> None:
+        if self.activation is not None:
+            self.activation.on_train_end()
+
+    # --------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        return {name: getattr(self, name) for name, _ in self.ARGUMENTS}
+
+    @property
+    def text(self) -> str:
+        """conv(8,3,relu,strides=2): the leading arguments by position, the others by
+        keyword, each only where it differs from its default."""
+        config = self.get_config()
+        names = [name for name, _ in self.ARGUMENTS]
+        differs = [name for name in names if not self.is_default(name, config)]
+        leading = names[:max(self.REQUIRED, self.POSITIONAL)]
+        last = max((leading.index(n) + 1 for n in differs if n in leading), default=0)
+        parts = [_format(config[name]) for name in leading[:last]]
+        parts += [f"{name}={_format(config[name])}" for name in names[len(leading):]
+                  if name in differs]
+        return f"{self.kind}({','.join(parts)})" if parts else self.kind
+
+    def is_default(self, name: str, config: dict) -> bool:
+        """Whether option `name` has its default value (and so is left out of the text)."""
+        defaults = type(self)._defaults()
+        return name in defaults and config[name] == defaults[name]
+
+    @classmethod
+    def _defaults(cls) -> dict:
+        import inspect
+
+        signature = inspect.signature(cls.__init__)
+        return {name: p.default for name, p in signature.parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
+    @classmethod
+    def from_options(cls, positional: list, keywords: dict) -> "Layer":
+        """Build from positional and keyword values (text or JSON), checking each."""
+        names = [name for name, _ in cls.ARGUMENTS]
+        form = cls.form()
+        if len(positional) > len(names):
+            raise SpecError(f"{cls.kind} takes at most {len(names)} positional arguments, "
+                            f"got {len(positional)}; expected {form}")
+        given = dict(zip(names, positional))
+        for key, value in keywords.items():
+            if key not in names:
+                raise SpecError(f"{cls.kind} has no option '{key}'; accepted: "
+                                f"{', '.join(names)} (expected {form})")
+            if key in given:
+                raise SpecError(f"{cls.kind}: '{key}' is given twice; expected {form}")
+            given[key] = value
+        missing = [name for name in names[:cls.REQUIRED] if name not in given]
+        if missing:
+            raise SpecError(f"{cls.kind} needs {', '.join(missing)}; expected {form}")
+        parsers = dict(cls.ARGUMENTS)
+        return cls(**{key: parsers[key](value, f"{cls.kind} {key}")
+                      for key, value in given.items()})
+
+    @classmethod
+    def from_text(cls, args: str | None) -> "Layer":
+        positional, keywords = split_arguments(args)
+        return cls.from_options(positional, keywords)
+
+    @classmethod
+    def form(cls) -> str:
+        names = [name for name, _ in cls.ARGUMENTS]
+        leading = max(cls.REQUIRED, cls.POSITIONAL)
+        parts = names[:cls.REQUIRED] + [f"[{name}]" for name in names[cls.REQUIRED:leading]]
+        parts += [f"{name}=..." for name in names[leading:]]
+        return f"{cls.kind}({','.join(parts)})" if names else cls.kind
+
+    def __repr__(self) -> str:
+        return f"<layer {self.name or '?'} {self.text}>"
+
+
+def _format(value) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+        return str(value[0])
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+# ------------------------------------------------------------------ registry
+_REGISTRY: dict[str, type[Layer]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(kind: str, *aliases: str):
+    """Class decorator: make a Layer subclass available as `kind` (and aliases,
+    matched without case: Keras' class name is always one)."""
+
+    def decorate(cls):
+        cls.kind = kind
+        _REGISTRY[kind] = cls
+        for alias in (kind, *aliases, cls.keras_name):
+            if alias:
+                _ALIASES[alias.lower()] = kind
+        return cls
+
+    return decorate
+
+
+def names() -> list[str]:
+    """The registered kinds, in the order they were registered."""
+    return list(_REGISTRY)
+
+
+def get(kind: str) -> type[Layer]:
+    """The Layer class for a kind, an alias or a Keras class name."""
+    canonical = _ALIASES.get(str(kind).strip().lower())
+    if canonical is None:
+        raise SpecError(f"unknown layer '{kind}'; accepted: {', '.join(names())}")
+    return _REGISTRY[canonical]
+
+
+# ------------------------------------------------------ shared option parsers
+def positive_int(value, what: str) -> int:
+    """An integer >= 1 from text or JSON."""
+    if isinstance(value, bool):
+        raise SpecError(f"{what} must be a positive integer, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        number = int(value)
+    else:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise SpecError(f"{what} must be a positive integer, got '{value}'") from None
+    if number < 1:
+        raise SpecError(f"{what} must be a positive integer, got {number}")
+    if number > MAX_SIZE:
+        raise SpecError(f"{what} must be at most {MAX_SIZE:,}, got {number:,}")
+    return number
+
+
+MAX_SIZE = 1_000_000  # one axis of a layer; larger is a typo, not a network
+
+
+def size_pair(value, what: str) -> tuple[int, int]:
+    """3 -> (3, 3); '3x5', [3, 5] or (3, 5) -> (3, 5): Keras' int-or-tuple sizes."""
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+    elif isinstance(value, str) and "x" in value.lower():
+        items = value.lower().split("x")
+    else:
+        items = [value, value]
+    if len(items) != 2:
+        raise SpecError(f"{what} must be one size or two (HxW), got '{value}'")
+    return tuple(positive_int(item, what) for item in items)  # type: ignore[return-value]
+
+
+PADDINGS = ("valid", "same")
+
+
+def padding(value, what: str) -> str:
+    text = str(value).strip().lower()
+    if text not in PADDINGS:
+        raise SpecError(f"{what} must be one of {', '.join(PADDINGS)}, got '{value}'")
+    return text
+
+
+def activation_text(value, what: str) -> str:
+    """An activation's text, checked against the activation registry now."""
+    return activations.get(str(value).strip()).text
+
+
+def kink_signs(f, z: np.ndarray) -> bytes:
+    """The sign pattern of z - c for every kink c of activation f (as bytes to compare)."""
+    kinks = np.asarray(f.kinks)
+    if not kinks.size:
+        return b""
+    return np.sign(z[..., None] - kinks).astype(np.int8).tobytes()

@@ -1,0 +1,105 @@
+"""Conv2D: a 2-D convolution (cross-correlation, as Keras computes it: no kernel flip).
+
+Shapes are NHWC and the kernel is (kh, kw, C_in, F), Keras' layout.  With
+every window of the padded input laid out as one row (im2col):
+
+    cols[(n, i, j), (u, v, c)] = x_pad[n, i sh + u, j sw + v, c]
+    z = cols K + b            K = kernel reshaped to (kh kw C_in, F): one product
+    a = f(z)                  reshaped to (n, out_h, out_w, F)
+
+Backward, from dy = dL/da:
+
+    delta   = dy * f'(z)
+    dL/dK   = cols^T delta              (then reshaped to (kh, kw, C_in, F))
+    dL/db   = sum of delta over n, i, j
+    dL/dx   = scatter(delta K^T)        each window's share added back onto its
+                                        pixels (windows.Windows.scatter)
+
+Dense is the special case of a 1x1 image: the same three lines with cols = x.
+
+Keras twin: keras.layers.Conv2D(filters, kernel_size, strides, padding, activation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations
+from .base import (Layer, activation_text, kink_signs, padding, positive_int, register,
+                   size_pair)
+from .initializers import init_kernel_and_bias
+from .windows import Windows
+
+
+@register("conv", "conv2d")
+class Conv2D(Layer):
+    keras_name = "Conv2D"
+    ARGUMENTS = (("filters", positive_int), ("kernel_size", size_pair),
+                 ("activation", activation_text), ("strides", size_pair), ("padding", padding))
+    POSITIONAL = 3
+    REQUIRED = 2
+
+    def __init__(self, filters: int, kernel_size, activation: str = "linear",
+                 strides=(1, 1), padding: str = "valid"):
+        super().__init__()
+        self.filters = filters
+        self.kernel_size = size_pair(kernel_size, "conv kernel_size")
+        self.activation = activations.get(activation)
+        self.strides = size_pair(strides, "conv strides")
+        self.padding = padding
+
+    def get_config(self) -> dict:
+        return {"filters": self.filters, "kernel_size": self.kernel_size,
+                "activation": self.activation.text, "strides": self.strides,
+                "padding": self.padding}
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise self.fail(f"gets inputs of shape {input_shape}; Conv2D takes images "
+                            f"(height, width, channels)")
+        self.windows = Windows(input_shape, self.kernel_size, self.strides, self.padding)
+        if not self.windows.fits():
+            raise self.fail(f"kernel {self.kernel_size[0]}x{self.kernel_size[1]} is larger "
+                            f"than its {input_shape[0]}x{input_shape[1]} input; use a smaller "
+                            f"kernel or padding=same")
+        channels = input_shape[2]
+        self.param_shapes = {"kernel": (*self.kernel_size, channels, self.filters),
+                             "bias": (self.filters,)}
+        return (self.windows.out_h, self.windows.out_w, self.filters)
+
+    def init_params(self, rng, scheme):
+        kh, kw, channels, filters = self.param_shapes["kernel"]
+        return init_kernel_and_bias(rng, scheme, self.param_shapes["kernel"],
+                                    fan_in=kh * kw * channels, fan_out=kh * kw * filters)
+
+    def forward(self, params, x, training=False):
+        n = x.shape[0]
+        windows = self.windows.view(self.windows.pad(x))        # (n, oh, ow, C, kh, kw)
+        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, _rows(params["kernel"]))
+        K = params["kernel"].reshape(-1, self.filters)
+        z = (cols @ K + params["bias"]).reshape(n, *self.output_shape)
+        a = self.activation.value(z)
+        return a, (cols, z, a)
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        cols, z, a = cache
+        delta = dy * self.activation.derivative(z, a)
+        delta_rows = delta.reshape(-1, self.filters)
+        kernel = params["kernel"]
+        grads = {"kernel": (cols.T @ delta_rows).reshape(kernel.shape),
+                 "bias": delta_rows.sum(axis=0)}
+        if not input_gradient:
+            return None, grads
+        d_cols = delta_rows @ kernel.reshape(-1, self.filters).T   # (n oh ow, kh kw C)
+        kh, kw, channels, _ = kernel.shape
+        d_windows = d_cols.reshape(delta.shape[0], self.windows.out_h, self.windows.out_w,
+                                   kh, kw, channels)
+        return self.windows.scatter(d_windows), grads
+
+    def kink_pattern(self, cache):
+        return kink_signs(self.activation, cache[1])
+
+
+def _rows(kernel: np.ndarray) -> int:
+    kh, kw, channels, _ = kernel.shape
+    return kh * kw * channels

@@ -1,0 +1,72 @@
+"""Dense: the fully connected layer of the textbook, eqs. 1, 2, 4 and 5.
+
+    z = x W + b            eq. 1    W: (n_in, units), Keras' kernel layout
+    a = f(z)               eq. 2
+
+Backward, from dy = dL/da (what the layer above sent down):
+
+    delta  = dy * f'(z)               eq. 5, second half
+    dL/dW  = x^T delta                eq. 4
+    dL/db  = sum over rows of delta
+    dL/dx  = delta W^T                eq. 5, first half: what goes to the layer below
+
+The output layer is a Dense layer with the linear activation: its z are the
+logits, and delta there is eq. 3, (p - Y) / n, from the loss.
+
+Keras twin: keras.layers.Dense(units, activation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations
+from .base import Layer, activation_text, kink_signs, positive_int, register
+from .initializers import init_kernel_and_bias
+
+
+@register("dense")
+class Dense(Layer):
+    keras_name = "Dense"
+    ARGUMENTS = (("units", positive_int), ("activation", activation_text))
+    POSITIONAL = 2
+    REQUIRED = 1
+
+    def __init__(self, units: int, activation: str = "linear"):
+        super().__init__()
+        self.units = units
+        self.activation = activations.get(activation)
+
+    def get_config(self) -> dict:
+        return {"units": self.units, "activation": self.activation.text}
+
+    def build(self, input_shape):
+        if len(input_shape) != 1:
+            raise self.fail(f"gets inputs of shape {input_shape}; Dense takes flat rows, "
+                            f"so put 'flatten' before it")
+        self.param_shapes = {"kernel": (input_shape[0], self.units), "bias": (self.units,)}
+        return (self.units,)
+
+    def init_params(self, rng, scheme):
+        return init_kernel_and_bias(rng, scheme, self.param_shapes["kernel"],
+                                    fan_in=self.input_shape[0], fan_out=self.units)
+
+    def forward(self, params, x, training=False):
+        z = x @ params["kernel"] + params["bias"]   # eq. 1
+        a = self.activation.value(z)                # eq. 2
+        return a, (x, z, a)
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        x, z, a = cache
+        delta = dy if self.is_linear else dy * self.activation.derivative(z, a)  # eq. 5
+        grads = {"kernel": x.T @ delta, "bias": delta.sum(axis=0)}             # eq. 4
+        dx = delta @ params["kernel"].T if input_gradient else None            # eq. 5
+        return dx, grads
+
+    @property
+    def is_linear(self) -> bool:
+        """f' = 1: delta = dy exactly, no multiplication needed (the logits layer)."""
+        return type(self.activation) is activations.Linear
+
+    def kink_pattern(self, cache):
+        return kink_signs(self.activation, cache[1])

@@ -1,0 +1,29 @@
+"""Flatten: (n, H, W, C) -> (n, H W C), row-major over (H, W, C) as Keras' Flatten.
+
+Backward is the inverse reshape: dL/dx = dy reshaped to the input's shape.
+
+Keras twin: keras.layers.Flatten().
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import Layer, register
+
+
+@register("flatten")
+class Flatten(Layer):
+    keras_name = "Flatten"
+
+    def __init__(self):
+        super().__init__()
+
+    def build(self, input_shape):
+        return (math.prod(input_shape),)
+
+    def forward(self, params, x, training=False):
+        return x.reshape(x.shape[0], -1), x.shape
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        return (dy.reshape(cache) if input_gradient else None), {}

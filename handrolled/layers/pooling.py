@@ -1,0 +1,54 @@
+"""What MaxPooling2D and AveragePooling2D share: configuration and shapes.
+
+Both take pool_size (default 2), strides (default: the pool size, so the
+windows tile the image) and padding ('valid' or 'same'), per channel, as
+keras.layers.MaxPooling2D / AveragePooling2D do.  They have no parameters.
+"""
+
+from __future__ import annotations
+
+from .base import Layer, padding, size_pair
+from .windows import Windows
+
+
+class Pooling2D(Layer):
+    ARGUMENTS = (("pool_size", size_pair), ("strides", size_pair), ("padding", padding))
+    REQUIRED = 0
+    POSITIONAL = 1
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid"):
+        super().__init__()
+        self.pool_size = size_pair(pool_size, f"{self.kind} pool_size")
+        self.strides = self.pool_size if strides is None else size_pair(strides, "strides")
+        self.padding = padding
+
+    def get_config(self) -> dict:
+        return {"pool_size": self.pool_size, "strides": self.strides, "padding": self.padding}
+
+    def is_default(self, name, config):
+        if name == "strides":  # default: the pool size, so windows tile the image
+            return config["strides"] == config["pool_size"]
+        return super().is_default(name, config)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise self.fail(f"gets inputs of shape {input_shape}; pooling takes images "
+                            f"(height, width, channels)")
+        self.windows = Windows(input_shape, self.pool_size, self.strides, self.padding)
+        if not self.windows.fits():
+            raise self.fail(f"pool {self.pool_size[0]}x{self.pool_size[1]} is larger than its "
+                            f"{input_shape[0]}x{input_shape[1]} input; use a smaller pool "
+                            f"or padding=same")
+        return (self.windows.out_h, self.windows.out_w, input_shape[2])
+
+    def window_values(self, x, pad_value: float):
+        """Every window's values, (n, out_h, out_w, C, kh * kw), row-major inside a window."""
+        windows = self.windows.view(self.windows.pad(x, pad_value))
+        return windows.reshape(*windows.shape[:4], -1)
+
+    def scatter(self, d_values):
+        """(n, out_h, out_w, C, kh * kw) gradients of window values -> dx (n, H, W, C)."""
+        kh, kw = self.pool_size
+        d_windows = d_values.reshape(*d_values.shape[:4], kh, kw).transpose(0, 1, 2, 4, 5, 3)
+        return self.windows.scatter(d_windows)
+

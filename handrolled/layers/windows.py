@@ -1,0 +1,77 @@
+"""Sliding windows over images (NHWC): the geometry Conv2D and pooling share.
+
+For one spatial axis of size `n`, window `k`, stride `s`:
+
+    valid:  out = floor((n - k) / s) + 1                 no padding
+    same:   out = ceil(n / s),  pad = max((out - 1) s + k - n, 0)
+            pad // 2 before, the rest after: the odd extra pixel goes at the
+            bottom/right, as TensorFlow (and so Keras) puts it
+
+`view` gives every window as a strided view of the padded input, shape
+(n, out_h, out_w, channels, k_h, k_w), without copying; `scatter` is its
+adjoint, adding each window's gradient back onto the pixels it came from.
+It loops over the k_h x k_w offsets inside a window (9 for a 3x3 kernel),
+never over pixels, and each iteration is one vectorised add.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def output_size(size: int, window: int, stride: int, padding: str) -> int:
+    if padding == "valid":
+        return (size - window) // stride + 1
+    return -(-size // stride)
+
+
+def pad_amounts(size: int, window: int, stride: int, padding: str) -> tuple[int, int]:
+    """(before, after) padding of one axis."""
+    if padding == "valid":
+        return 0, 0
+    total = max((output_size(size, window, stride, padding) - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2
+
+
+class Windows:
+    """The windows of one layer: input (H, W, C), window (kh, kw), strides, padding."""
+
+    def __init__(self, input_shape, window, strides, padding):
+        self.height, self.width, self.channels = input_shape
+        self.window, self.strides, self.padding = tuple(window), tuple(strides), padding
+        (kh, kw), (sh, sw) = self.window, self.strides
+        self.out_h = output_size(self.height, kh, sh, padding)
+        self.out_w = output_size(self.width, kw, sw, padding)
+        self.pad_h = pad_amounts(self.height, kh, sh, padding)
+        self.pad_w = pad_amounts(self.width, kw, sw, padding)
+
+    def fits(self) -> bool:
+        """Whether at least one window fits (always true with 'same')."""
+        return self.out_h >= 1 and self.out_w >= 1
+
+    def pad(self, x: np.ndarray, value: float = 0.0) -> np.ndarray:
+        if self.pad_h == (0, 0) and self.pad_w == (0, 0):
+            return x
+        return np.pad(x, ((0, 0), self.pad_h, self.pad_w, (0, 0)), constant_values=value)
+
+    def view(self, x_padded: np.ndarray) -> np.ndarray:
+        """(n, out_h, out_w, C, kh, kw): window (i, j) starts at pixel (i sh, j sw)."""
+        (sh, sw) = self.strides
+        windows = sliding_window_view(x_padded, self.window, axis=(1, 2))
+        return windows[:, ::sh, ::sw][:, :self.out_h, :self.out_w]
+
+    def scatter(self, d_windows: np.ndarray) -> np.ndarray:
+        """The adjoint of `view`: d_windows (n, out_h, out_w, kh, kw, C) -> dx (n, H, W, C),
+        each window's gradient added onto the pixels it covers, padding cut off."""
+        n = d_windows.shape[0]
+        (kh, kw), (sh, sw) = self.window, self.strides
+        rows = self.height + sum(self.pad_h)
+        cols = self.width + sum(self.pad_w)
+        dx = np.zeros((n, rows, cols, self.channels), dtype=d_windows.dtype)
+        last_h, last_w = sh * (self.out_h - 1) + 1, sw * (self.out_w - 1) + 1
+        for i in range(kh):
+            for j in range(kw):
+                dx[:, i:i + last_h:sh, j:j + last_w:sw, :] += d_windows[:, :, :, i, j, :]
+        top, left = self.pad_h[0], self.pad_w[0]
+        return dx[:, top:top + self.height, left:left + self.width, :]

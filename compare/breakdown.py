@@ -48,8 +48,8 @@ def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: i
     X, Y = synthetic_batch(spec, rows, seed)
     order = np.random.default_rng(seed).permutation(rows)
     ws = fast.workspace(network, batch)
-    weights = [(network.params[f"W{l}"], network.params[f"b{l}"])
-               for l in range(1, spec.depth + 1)]
+    weights = [(network.params[f"{layer.name}/kernel"], network.params[f"{layer.name}/bias"])
+               for layer in network.layers]
     kernels = [fast.kernel_for(f) for f in network.activations]
     X_b, Y_b = X[:batch], Y[:batch]
     a = fast._forward(network, ws, weights, kernels, X_b)  # fills every buffer once

@@ -55,6 +55,7 @@ class FiniteDifferences:
         spec64 = dataclasses.replace(spec, dtype="float64")
         self.net = Network(spec64, {k: np.asarray(v, np.float64) for k, v in params.items()})
         self.base = dict(self.net.params)
+        self.legacy = spec.legacy_names()
         self.X = np.asarray(X, np.float64)
         self.Y = np.asarray(Y, np.float64)
         self.directions = directions
@@ -66,6 +67,7 @@ class FiniteDifferences:
     def check(self, name: str, grad: np.ndarray) -> FiniteDifferenceResult:
         """Compare `grad` (the gradient of parameter `name`) with finite differences."""
         grad = np.asarray(grad, np.float64)
+        name = self.legacy.get(name, name)  # W1, b1, ... as the book names them
         shape = self.base[name].shape
         worst, checks, kinks = None, 0, 0
         probes = [(self.rng.choice([-1.0, 1.0], size=shape), STEP_DIRECTION)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 import keras_impl
-from handrolled import Network, NetworkSpec, Params, check_batch, validate
+from handrolled import SpecError, Network, NetworkSpec, Params, check_batch, validate
 
 from .finite_diff import FiniteDifferences
 from .tolerances import Tolerance, max_diffs, tolerance_for
@@ -20,8 +20,8 @@ from .tolerances import Tolerance, max_diffs, tolerance_for
 
 @dataclass
 class GradientRow:
-    layer: str                       # the layer's name: "conv1", "dense3", ...
-    param: str                       # the variable: "kernel" or "bias"
+    layer: str | int                 # the layer's name: "conv1", "dense3", ... (check: 1, 2, ...)
+    param: str                       # the variable: "kernel" or "bias" (check: "W" or "b")
     shape: tuple[int, ...]
     max_abs_diff: float              # handrolled vs keras
     max_rel_diff: float
@@ -32,7 +32,8 @@ class GradientRow:
 
     @property
     def name(self) -> str:
-        return f"{self.layer}/{self.param}"
+        return f"{self.layer}/{self.param}" if isinstance(self.layer, str) \
+            else f"{self.param}{self.layer}"
 
 
 @dataclass
@@ -64,6 +65,14 @@ class GradientComparison:
         }
 
 
+def split_param_name(name: str) -> tuple[str | int, str]:
+    """'conv1/kernel' -> ('conv1', 'kernel');  the book's 'W2' -> (2, 'W')."""
+    if "/" in name:
+        layer, param = name.split("/", 1)
+        return layer, param
+    return int(name[1:]), name[0]
+
+
 def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
                            fd: FiniteDifferences | None = None,
                            tolerance: Tolerance | None = None) -> list[GradientRow]:
@@ -73,13 +82,16 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
     learner's float64 code is not held to 1e-12).  `fd` may be any
     FiniteDifferences, e.g. check's witness on the user's own forward()."""
     tol = tolerance if tolerance is not None else tolerance_for(spec.dtype)
+    if set(handrolled) != set(keras):
+        raise SpecError(f"the two sides have different parameters: {sorted(handrolled)} vs "
+                        f"{sorted(keras)}")
     rows = []
-    for name in spec.param_shapes():
+    for name in handrolled:  # the spec's names, or W1, b1, ... from `check`
         abs_diff, rel_diff = max_diffs(handrolled[name], keras[name])
         witness = fd.check(name, handrolled[name]) if fd is not None else None
         fd_rel = witness.max_rel_diff if witness else None
         agree = bool(rel_diff <= tol.rtol and (fd_rel is None or fd_rel <= tol.fd_rtol))
-        layer, param = name.split("/")
+        layer, param = split_param_name(name)
         rows.append(GradientRow(
             layer=layer, param=param, shape=tuple(handrolled[name].shape),
             max_abs_diff=abs_diff, max_rel_diff=rel_diff, fd_max_rel_diff=fd_rel,

@@ -223,7 +223,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
             losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, lr,
                                       order=order, epoch=epoch, first_step=step)
         with np.errstate(all="ignore"):
-            evaluation = evaluate(lambda X: network.forward(X).z[-1], sets, spec)
+            evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
         history.record(evaluation, clock.seconds, losses)
         step += len(losses)
         _report(progress, "handrolled", epoch, history)

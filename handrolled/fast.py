@@ -45,7 +45,7 @@ from .activations.core import NO_CAST  # every ufunc: same dtype in and out, or 
 from .errors import SpecError
 from .loss import cross_entropy_and_delta_inplace
 from .network import Network
-from .train import batch_starts
+from .train import batch_starts, sgd_epoch
 
 
 # ----------------------------------------------------- in-place activations
@@ -199,13 +199,20 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     so they are still in cache for the step's products; "epoch" copies the
     whole permuted set once (a second full-size array, written to memory and
     read back).  Same numbers either way; docs/PERFORMANCE.md has the timings.
+
+    The fused loop is written for dense networks (eqs. 1-5); a network with
+    other layers (convolutions, pooling, ...) runs the textbook epoch,
+    `train.sgd_epoch`, whose numbers these are by definition.
     """
+    if not network.spec.is_dense:
+        return sgd_epoch(network, X, Y, batch_size, lr, order, epoch, first_step)
     order = _check_inputs(network, X, Y, batch_size, lr, order)
     if gather not in GATHERS:
         raise SpecError(f"unknown gather '{gather}'; accepted: {', '.join(GATHERS)}")
     ws = workspace(network, batch_size)
     params = network.params
-    weights = [(params[f"W{l}"], params[f"b{l}"]) for l in range(1, network.spec.depth + 1)]
+    weights = [(params[f"{layer.name}/kernel"], params[f"{layer.name}/bias"])
+               for layer in network.layers]
     kernels = [kernel_for(f) for f in network.activations]
     losses = np.empty(len(batch_starts(X.shape[0], batch_size)), dtype=np.float64)
     for step, (X_b, Y_b) in enumerate(_batches(ws, X, Y, batch_size, order, gather)):

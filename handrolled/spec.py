@@ -236,7 +236,7 @@ def parse_layers(text: str) -> tuple[LayerSpec, ...]:
 def parse_layer(item: str) -> LayerSpec:
     """'conv(8,3,relu)', 'flatten' or the short dense form '100:relu'."""
     item = item.strip()
-    if _DENSE_SHORT.match(item) or item.startswith(":"):
+    if _DENSE_SHORT.match(item) or ":" in item.split("(")[0]:
         return _parse_dense_short(item)
     name, args = split_call(item, "layer", "'dense(100,relu)' or 'conv(8,3,relu)'")
     layer = layer_registry.get(name).from_text(args)

@@ -56,6 +56,12 @@ def rename_legacy(spec: NetworkSpec, params: Params) -> Params:
     return params
 
 
+def to_legacy(spec: NetworkSpec, params: Params) -> Params:
+    """The spec's names -> W1, b1, ... (the book's numbering of layers with parameters)."""
+    params = rename_legacy(spec, params)
+    return {legacy: params[name] for legacy, name in spec.legacy_names().items()}
+
+
 def validate(spec: NetworkSpec, params: Params) -> Params:
     """Check names, shapes and finiteness; return the weights cast to spec.dtype."""
     params = rename_legacy(spec, params)

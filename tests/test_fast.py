@@ -131,7 +131,7 @@ class ScheduledSoftsign(activations.Activation):
 
 
 def _with_softsign(network):
-    network.activations[0] = ScheduledSoftsign()
+    network.layers[0].activation = ScheduledSoftsign()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -180,7 +180,7 @@ def test_upcasting_activation_is_refused():
 
     spec = NetworkSpec.from_text("20:sigmoid", inputs=40, dtype="float32")
     network = Network(spec)
-    network.activations[0] = Upcasting()
+    network.layers[0].activation = Upcasting()
     X, Y = make_data(spec)
     with pytest.raises(SpecError, match="returned float64 for float32"):
         sgd_epoch_fast(network, X, Y, BATCH, LR)

@@ -84,9 +84,9 @@ def test_wrong_derivative_is_reported_as_disagreement(activation):
     result = compare_gradients(spec, weights, X, Y, network=DerivativeAtOutput(spec, weights))
     assert not result.agree
     by_name = {row.name: row for row in result.rows}
-    assert by_name["W2"].agree and by_name["b2"].agree  # the output layer has no f'
-    assert not by_name["W1"].agree and by_name["W1"].max_rel_diff > 1e-2
-    assert by_name["W1"].fd_max_rel_diff > 1e-2  # finite differences see it too
+    assert by_name["dense2/kernel"].agree and by_name["dense2/bias"].agree  # the output layer has no f'
+    assert not by_name["dense1/kernel"].agree and by_name["dense1/kernel"].max_rel_diff > 1e-2
+    assert by_name["dense1/kernel"].fd_max_rel_diff > 1e-2  # finite differences see it too
 
 
 def test_transposed_gradient_would_not_fit():
@@ -94,14 +94,14 @@ def test_transposed_gradient_would_not_fit():
     X, Y = make_batch(spec)
     _, grads = Network(spec, init_weights(spec)).loss_and_gradients(X, Y)
     with pytest.raises(ValueError, match="shapes differ"):
-        max_diffs(grads["W1"].T, grads["W1"])
+        max_diffs(grads["dense1/kernel"].T, grads["dense1/kernel"])
 
 
 def test_relu_kinks_are_reported_not_failed():
     """Weights that put pre-activations exactly at 0 (zero weights into a relu layer)."""
     spec = NetworkSpec.from_text("13:relu", inputs=20, classes=7)
     weights = init_weights(spec)
-    weights["W1"][:] = 0.0  # every z is exactly 0: TF and we say relu'(0) = 0
+    weights["dense1/kernel"][:] = 0.0  # every z is exactly 0: TF and we say relu'(0) = 0
     X, Y = make_batch(spec)
     result = compare_gradients(spec, weights, X, Y)
     w1 = result.rows[0]

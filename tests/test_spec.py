@@ -1,20 +1,27 @@
 import pytest
 
-from handrolled import LayerSpec, NetworkSpec, SpecError, parse_hidden
+from handrolled import NetworkSpec, SpecError, dense_layer, parse_hidden, parse_layers
 
 
 def test_parse_hidden_text_form():
-    assert parse_hidden("100:sigmoid") == (LayerSpec(100, "sigmoid"),)
+    assert parse_hidden("100:sigmoid") == (dense_layer(100, "sigmoid"),)
     assert parse_hidden("256:relu, 256:relu,256:tanh") == (
-        LayerSpec(256, "relu"), LayerSpec(256, "relu"), LayerSpec(256, "tanh"))
+        dense_layer(256, "relu"), dense_layer(256, "relu"), dense_layer(256, "tanh"))
     assert parse_hidden("") == ()
+
+
+def test_short_dense_form_means_dense():
+    assert parse_layers("100:relu") == parse_layers("dense(100,relu)") \
+        == parse_layers("dense(units=100, activation=relu)")
 
 
 def test_spec_shapes_follow_keras_layout():
     spec = NetworkSpec.from_text("100:sigmoid,50:relu", inputs=784, classes=10)
     assert spec.sizes == (784, 100, 50, 10)
-    assert spec.param_shapes() == {"W1": (784, 100), "b1": (100,), "W2": (100, 50),
-                                   "b2": (50,), "W3": (50, 10), "b3": (10,)}
+    assert spec.param_shapes() == {"dense1/kernel": (784, 100), "dense1/bias": (100,),
+                                   "dense2/kernel": (100, 50), "dense2/bias": (50,),
+                                   "dense3/kernel": (50, 10), "dense3/bias": (10,)}
+    assert spec.legacy_names()["W3"] == "dense3/kernel"
     assert spec.describe() == "784-100 sigmoid-50 relu-10"
     assert spec.hidden_text == "100:sigmoid,50:relu"
 

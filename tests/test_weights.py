@@ -15,18 +15,18 @@ def test_glorot_uniform_matches_keras_rule(spec):
     for l in range(1, spec.depth + 1):
         n_in, n_out = spec.sizes[l - 1], spec.sizes[l]
         limit = np.sqrt(6 / (n_in + n_out))
-        W = params[f"W{l}"]
+        W = params[f"dense{l}/kernel"]
         assert W.shape == (n_in, n_out)
         assert np.abs(W).max() <= limit
         assert np.abs(W).max() > 0.9 * limit  # really spread over the range
-        assert not params[f"b{l}"].any()
+        assert not params[f"dense{l}/bias"].any()
 
 
 def test_init_is_seeded(spec):
     a, b = init_weights(spec), init_weights(spec)
     assert all(np.array_equal(a[k], b[k]) for k in a)
     c = init_weights(spec, seed=4)
-    assert not np.array_equal(a["W1"], c["W1"])
+    assert not np.array_equal(a["dense1/kernel"], c["dense1/kernel"])
 
 
 def test_book_scheme_has_random_bias_and_book_std():
@@ -34,7 +34,7 @@ def test_book_scheme_has_random_bias_and_book_std():
     params = init_weights(spec, "book")
     first = to_bias_row(params)[0]
     assert first.shape == (785, 400)
-    assert params["b1"].std() > 0
+    assert params["dense1/bias"].std() > 0
     assert abs(first.std() - np.sqrt(1 / 785)) < 0.05 * np.sqrt(1 / 785)
 
 
@@ -42,8 +42,8 @@ def test_bias_row_round_trip(spec):
     params = init_weights(spec, "book")
     matrices = to_bias_row(params)
     assert [m.shape for m in matrices] == [(51, 30), (31, 20), (21, 7)]
-    np.testing.assert_array_equal(matrices[0][0], params["b1"])
-    np.testing.assert_array_equal(matrices[0][1:], params["W1"])
+    np.testing.assert_array_equal(matrices[0][0], params["dense1/bias"])
+    np.testing.assert_array_equal(matrices[0][1:], params["dense1/kernel"])
     back = from_bias_row(spec, matrices)
     assert all(np.array_equal(back[k], params[k]) for k in params)
 
@@ -58,8 +58,8 @@ def test_list_order_is_keras_order(spec):
 
 def test_transposed_weights_are_rejected(spec):
     params = init_weights(spec)
-    params["W1"] = params["W1"].T
-    with pytest.raises(SpecError, match=r"W1 has shape \(30, 50\); expected \(50, 30\)"):
+    params["dense1/kernel"] = params["dense1/kernel"].T
+    with pytest.raises(SpecError, match=r"dense1/kernel has shape \(30, 50\); expected \(50, 30\)"):
         validate(spec, params)
 
 
@@ -67,9 +67,9 @@ def test_wrong_count_and_nan_are_rejected(spec):
     params = init_weights(spec)
     with pytest.raises(SpecError, match="got 5 weight arrays; expected 6"):
         from_list(spec, as_list(params)[:-1])
-    params["b2"] = params["b2"].copy()
-    params["b2"][0] = np.nan
-    with pytest.raises(SpecError, match="b2 contains NaN or inf"):
+    params["dense2/bias"] = params["dense2/bias"].copy()
+    params["dense2/bias"][0] = np.nan
+    with pytest.raises(SpecError, match="dense2/bias contains NaN or inf"):
         validate(spec, params)
     with pytest.raises(SpecError, match=r"expected 3 \(one per layer\)"):
         from_bias_row(spec, to_bias_row(init_weights(spec))[:2])

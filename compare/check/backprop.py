@@ -57,11 +57,11 @@ class Backprop:
         return self.spec.depth
 
     def z(self, l: int) -> np.ndarray:
-        return self.cache.z[l - 1]
+        return self.cache.layers[l - 1][1]  # Dense's cache: (x, z, a)
 
     def a(self, l: int) -> np.ndarray:
-        """a_l; a(0) is X."""
-        return self.cache.a[l]
+        """a_l; a(0) is X (the input that layer l + 1 received)."""
+        return self.cache.layers[l][0]
 
     def activation(self, l: int):
         return self.activations[l - 1]

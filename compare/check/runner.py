@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights
+from handrolled.weights import to_legacy
 
 from ..gradients import GradientRow, compare_gradient_dicts
 from ..batch import sample_batch
@@ -110,7 +111,7 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
     """Compare the target's forward and gradients with Keras; diagnose what differs."""
     spec = dataclasses.replace(target.spec, seed=seed)
     X, Y, data, notes = sample_batch(spec, dataset, batch, seed)
-    params = init_weights(spec, "book", seed)
+    params = to_legacy(spec, init_weights(spec, "book", seed))  # W1, b1, ...: the book's names
 
     user = target.call_gradients(X, Y, params)  # the user's code first: their errors are exit 2
     user_p = target.call_forward(X, params) if target.forward_fn else None
@@ -144,7 +145,7 @@ def _keras_side(spec: NetworkSpec, params: Params, X, Y):
     # activation with no Keras twin is a clear SpecError, not a failure inside Keras.
     model = keras_impl.build_model(spec, params)
     loss, grads = keras_impl.loss_and_gradients(model, spec, X, Y)
-    return loss, grads, keras_impl.predict_proba(model, X)
+    return loss, to_legacy(spec, grads), keras_impl.predict_proba(model, X)
 
 
 def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:

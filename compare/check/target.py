@@ -26,7 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from handrolled import LayerSpec, NetworkSpec, Params, as_list, to_bias_row
+from handrolled import NetworkSpec, Params, as_list, dense_layer, to_bias_row
+from handrolled.weights import rename_legacy
 from handrolled.errors import SpecError
 
 LAYOUTS = ("bias_row", "separate")
@@ -70,13 +71,15 @@ class Target:
 
     def user_weights(self, params: Params) -> list[np.ndarray]:
         """W/b dict -> the user's layout; fresh copies, so their code cannot change ours."""
+        params = rename_legacy(self.spec, params)  # W1, b1, ... or dense1/kernel, ...
         arrays = to_bias_row(params) if self.layout == "bias_row" else as_list(params)
         return [np.array(array, dtype=np.float64, copy=True) for array in arrays]
 
     def to_params(self, arrays: list[np.ndarray]) -> Params:
-        """The user's layout -> {'W1', 'b1', ...} (arrays already shape-checked)."""
+        """The user's layout -> {'W1', 'b1', ...}, the book's names (arrays already
+        shape-checked)."""
         if self.layout == "separate":
-            return {name: arrays[i] for i, name in enumerate(self.spec.param_shapes())}
+            return {name: arrays[i] for i, name in enumerate(self.spec.legacy_names())}
         params = {}
         for l, matrix in enumerate(arrays, start=1):
             params[f"W{l}"], params[f"b{l}"] = matrix[1:], matrix[0]
@@ -250,8 +253,8 @@ def _spec(inputs, layers) -> NetworkSpec:
             raise TargetError(f"LAYERS[{i}] is {layers[i]!r}; softmax is only accepted as the "
                               f"last layer")
         try:
-            hidden.append(LayerSpec(int(units) if isinstance(units, np.integer) else units,
-                                    activation))
+            hidden.append(dense_layer(int(units) if isinstance(units, np.integer) else units,
+                                      activation))
         except SpecError as error:
             raise TargetError(f"LAYERS[{i}] = {layers[i]!r}: {error}") from None
     try:

@@ -8,11 +8,11 @@ Importing this package imports TensorFlow quietly (see `runtime`).
 """
 
 from .runtime import keras, seed_everything, tf  # noqa: F401  (import TF first, quietly)
-from . import activations  # noqa: E402
+from . import activations, layers  # noqa: E402  (layers registers mix and stochastic)
 from .gradients import loss_and_gradients  # noqa: E402
 from .model import (build_model, check_dtype, loss_function, predict_logits,  # noqa: E402
                     predict_proba, read_weights, training_callbacks)
 
-__all__ = ["keras", "tf", "seed_everything", "activations", "loss_and_gradients", "build_model",
-           "check_dtype", "loss_function", "predict_logits", "predict_proba", "read_weights",
-           "training_callbacks"]
+__all__ = ["keras", "tf", "seed_everything", "activations", "layers", "loss_and_gradients",
+           "build_model", "check_dtype", "loss_function", "predict_logits", "predict_proba",
+           "read_weights", "training_callbacks"]

@@ -9,11 +9,19 @@ automatically; the one derivative written here is relu_ge's, whose whole
 point is a different f'(0) than TensorFlow's relu.
 
 A factory receives the handrolled activation object, so parameterised ones
-(`leaky_relu(0.1)`) read their parameters from it.  Per-unit activations
-(`mix`, `stochastic`) come back as a layer (`keras_impl.layers.PerUnitActivation`)
-that follows a Dense layer without activation; layers are callables on
-tensors too.  User activations (`register_user_activation`) need no entry
-here: their `function(z, xp)` is called with xp = keras.ops.
+(`leaky_relu(0.1)`) read their parameters from it.  User activations
+(`register_user_activation`) need no entry here: their `function(z, xp)` is
+called with xp = keras.ops.  Per-unit activations (`mix`, `stochastic`) are
+layers; `keras_impl.layers` defines `PerUnitActivation` and registers their
+factories here (that module imports this one, never the other way round).
+
+Saving.  `get` wraps every elementwise function in a `HandrolledActivation`,
+a callable registered with `keras.saving.register_keras_serializable` whose
+config is the handrolled text ("leaky_relu(0.1)", "piecewise(-1:-1,0:0,1:2)").
+A Dense layer saves it as that text and `keras.saving.load_model` rebuilds it
+through this registry, in safe mode: no lambda and no Python code is stored.
+The per-unit layer saves its text the same way.  A user activation is saved
+by name, so it loads only where the same name has been registered again.
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from .runtime import keras
 
 ops = keras.ops
 
-# name -> factory(handrolled activation, layer options) -> function of a tensor (or a layer)
+# name -> factory(handrolled activation) -> function of a tensor, for elementwise ones;
+# name -> factory(handrolled activation, dtype=, name=) -> layer, for per-unit ones
 _REGISTRY: dict[str, Callable] = {}
 
 
@@ -47,21 +56,75 @@ def names() -> list[str]:
 
 
 def get(text, dtype: str | None = None, name: str | None = None) -> Callable:
-    """The Keras function for an activation given by name/text or handrolled object.
+    """The Keras activation for a name/text or handrolled object.
 
-    For per-unit activations the result is a layer, built with `dtype` and `name`
-    (both ignored for elementwise functions).
+    Elementwise ones come back as a `HandrolledActivation` (a serializable
+    function of a tensor).  For per-unit activations the result is a layer,
+    built with `dtype` and `name` (both ignored for elementwise functions).
     """
     activation = handrolled_activations.get(text)
-    if isinstance(activation, handrolled_activations.UserActivation):
-        return _user_function(activation)
+    if activation.per_unit:
+        return _factory(activation)(activation, dtype=dtype, name=name)
+    return HandrolledActivation(activation)
+
+
+def check_saved(text: str) -> None:
+    """Before rebuilding a saved activation: one that this process does not know (a
+    user activation not registered again) is a SpecError that says so."""
+    try:
+        handrolled_activations.get(text)
+    except SpecError as error:
+        raise SpecError(f"cannot load the saved activation '{text}': {error}; a user "
+                        f"activation loads only in a process where it is registered again "
+                        f"(register_user_activation, or --activation-module)") from error
+
+
+def _factory(activation) -> Callable:
     factory = _REGISTRY.get(activation.name)
     if factory is None:
         raise SpecError(f"activation '{activation.name}' has no Keras twin; "
                         f"accepted: {', '.join(names())}")
-    if activation.per_unit:
-        return factory(activation, dtype=dtype, name=name)
-    return factory(activation)
+    return factory
+
+
+@keras.saving.register_keras_serializable(package="handrolled")
+class HandrolledActivation:
+    """f(z) for one elementwise handrolled activation, saved as its text.
+
+        f = HandrolledActivation("leaky_relu(0.1)")
+        keras.layers.Dense(5, activation=f)
+        f.get_config()                          # {"activation": "leaky_relu(0.1)"}
+
+    Calling it calls the Keras function from this module's registry (or the
+    user's function with xp = keras.ops), nothing else: the numbers are those
+    of that function.
+    """
+
+    def __init__(self, activation):
+        act = handrolled_activations.get(activation)
+        if act.per_unit:
+            raise SpecError(f"HandrolledActivation takes an elementwise activation, got "
+                            f"'{act.text}' (per-unit ones are keras_impl.layers."
+                            f"PerUnitActivation)")
+        self.activation = act.text
+        if isinstance(act, handrolled_activations.UserActivation):
+            self.function = _user_function(act)
+        else:
+            self.function = _factory(act)(act)
+
+    def __call__(self, z):
+        return self.function(z)
+
+    def get_config(self) -> dict:
+        return {"activation": self.activation}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "HandrolledActivation":
+        check_saved(config["activation"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<HandrolledActivation {self.activation}>"
 
 
 def _simple(name: str, function: Callable) -> None:
@@ -124,16 +187,6 @@ def _piecewise(act):
         return take(act.intercepts) + take(act.slopes) * (z - take(act.zs[:-1]))
 
     return piecewise
-
-
-def _per_unit(act, dtype=None, name=None):
-    from .layers import PerUnitActivation  # the layer imports this module
-
-    return PerUnitActivation(act.text, dtype=dtype, name=name)
-
-
-register("mix")(_per_unit)
-register("stochastic")(_per_unit)
 
 
 def _user_function(act) -> Callable:

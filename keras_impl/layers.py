@@ -27,6 +27,11 @@ draw before every training step.
 
 Serialization: `get_config` holds the activation text and, for stochastic
 layers, the schedule position, so a `.keras` file loads back to the same mask.
+
+This module imports `keras_impl.activations` (each unit's function comes from
+its `get`) and registers the `mix` and `stochastic` factories there, so that
+`keras_impl.activations.get("mix(...)")` returns this layer; the dependency
+points one way.
 """
 
 from __future__ import annotations
@@ -62,6 +67,11 @@ class PerUnitActivation(keras.layers.Layer):
             self.schedule.on_step(state["epoch"], state["step"])
             self.epochs_begun, self.steps_begun = state["epochs_begun"], state["steps_begun"]
         self._mask = None
+
+    @classmethod
+    def from_config(cls, config):
+        keras_activations.check_saved(config["activation"])  # a clear error, not Keras' wrapper
+        return super().from_config(config)
 
     def build(self, input_shape):
         self.units = int(input_shape[-1])
@@ -109,6 +119,14 @@ class PerUnitActivation(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+def _per_unit_layer(act, dtype=None, name=None) -> PerUnitActivation:
+    return PerUnitActivation(act.text, dtype=dtype, name=name)
+
+
+keras_activations.register("mix")(_per_unit_layer)
+keras_activations.register("stochastic")(_per_unit_layer)
 
 
 class ActivationSchedule(keras.callbacks.Callback):

@@ -37,6 +37,7 @@ from handrolled import NetworkSpec, Params, init_weights, validate
 from handrolled.errors import SpecError
 
 from . import activations
+from .layers import ActivationSchedule, scheduled_layers
 from .runtime import keras
 
 # kind -> builder(handrolled layer, dtype) -> [Keras layers]
@@ -188,7 +189,5 @@ def training_callbacks(model: keras.Model) -> list:
     """Callbacks that `fit` must run for this model's layers to behave like the
     handrolled network during training (e.g. activations that change per step).
     Every Keras training loop here passes them.  None for plain Dense models."""
-    from .layers import ActivationSchedule, scheduled_layers
-
     layers = scheduled_layers(model)
     return [ActivationSchedule(layers)] if layers else []

@@ -64,6 +64,7 @@ def to_legacy(spec: NetworkSpec, params: Params) -> Params:
 
 def validate(spec: NetworkSpec, params: Params) -> Params:
     """Check names, shapes and finiteness; return the weights cast to spec.dtype."""
+    given = {new: old for new, old in zip(rename_legacy(spec, params), params)}
     params = rename_legacy(spec, params)
     expected = spec.param_shapes()
     missing = [name for name in expected if name not in params]
@@ -74,18 +75,19 @@ def validate(spec: NetworkSpec, params: Params) -> Params:
     checked = {}
     for name, shape in expected.items():
         value = np.asarray(params[name])
+        label = name if given.get(name, name) == name else f"{given[name]} ({name})"
         if value.shape != shape:
-            raise SpecError(f"weight {name} has shape {value.shape}; expected {shape} "
+            raise SpecError(f"weight {label} has shape {value.shape}; expected {shape} "
                             f"for a {spec.describe()} network")
         if value.dtype.kind not in "fiu":  # complex would lose its imaginary part silently
-            raise SpecError(f"weight {name} has dtype {value.dtype}; expected real numbers "
+            raise SpecError(f"weight {label} has dtype {value.dtype}; expected real numbers "
                             f"(float or int)")
         if not np.all(np.isfinite(value)):
-            raise SpecError(f"weight {name} contains NaN or inf; weights must be finite")
+            raise SpecError(f"weight {label} contains NaN or inf; weights must be finite")
         with np.errstate(over="ignore"):  # checked just below, in one line
             checked[name] = np.ascontiguousarray(value, dtype=spec.dtype)
         if not np.all(np.isfinite(checked[name])):
-            raise SpecError(f"weight {name} has values beyond the range of {spec.dtype} "
+            raise SpecError(f"weight {label} has values beyond the range of {spec.dtype} "
                             f"(max {np.finfo(spec.dtype).max:.3g}); weights must fit the dtype")
     return checked
 

@@ -72,8 +72,8 @@ def weights_cases(tmp_path: Path) -> dict[str, str]:
     ("npy", "is an .npy holding one unnamed array; expected an .npz"),
     ("text", "is not an .npz archive; expected an .npz"),
     ("objects", "it holds Python objects"),
-    ("complex", "weight W1 has dtype complex128; expected real numbers"),
-    ("strings", "weight W1 has dtype <U1; expected real numbers"),
+    ("complex", "weight W1 (dense1/kernel) has dtype complex128; expected real numbers"),
+    ("strings", "weight W1 (dense1/kernel) has dtype <U1; expected real numbers"),
     ("float32 overflow", "beyond the range of float32"),
 ])
 def test_unusable_weights_file_is_one_line(cli, tmp_path, case, message):

@@ -48,7 +48,7 @@ def add_parser(subparsers):
                         help="side of the square product that measures the peak (default: 2048)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each phase of a handrolled step (matmul, bias, "
-                             "activation, softmax, update, gather, and the rest), with the % "
+                             "activation, softmax, update, gather, and the rest), with the %% "
                              "of peak those phases allow")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)

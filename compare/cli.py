@@ -1,9 +1,10 @@
 """The `nn-compare` command line (also `python -m compare`).
 
-Exit codes: 0 agree / success, 1 disagreement found, 2 bad input or an
-unusable target.  Bad input is reported in one line, never a traceback; an
-error in the user's own code (a check target, an --activation-module) shows
-their traceback first, then the one line.  Ctrl-C: one line, exit 130.
+Exit codes (compare/exit_codes.py): 0 agree / success, 1 disagreement found,
+2 bad input or an unusable target.  Bad input is reported in one line, never a
+traceback; an error in the user's own code (a check target, an
+--activation-module) shows their traceback first, then the one line.  Ctrl-C:
+one line, exit 130.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import argparse
 import os
 import sys
 
-EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
-EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell says
+from .exit_codes import BAD_INPUT, BROKEN_PIPE, INTERRUPTED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         if message.endswith("expected one argument"):  # e.g. --hidden -3:relu
             message += " (for a value that starts with '-', write OPTION=VALUE)"
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        self.exit(BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,18 +56,18 @@ def main(argv: list[str] | None = None) -> int:
                          f"layers (--hidden), a smaller --batch or fewer rows")
     except KeyboardInterrupt:
         print("nn-compare: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return INTERRUPTED
     except BrokenPipeError:  # `nn-compare ... | head`: the reader left; say nothing more
         try:  # point stdout at /dev/null, so Python's flush at exit cannot fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass  # stdout is not a file (tests capture it): nothing to flush at exit
-        return EXIT_BROKEN_PIPE
+        return BROKEN_PIPE
 
 
 def _fail(message: str) -> int:
     print(f"nn-compare: error: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ import pytest
 
 from handrolled import Network, NetworkSpec
 from handrolled.fast import sgd_epoch_fast
-from compare.bench import ratios_to_baseline
-from compare.bench_table import breakdown_table
-from compare.breakdown import PHASES, breakdown, ceilings
-from compare.flops import epoch_flops, flops_per_row
+from compare.bench.runner import ratios_to_baseline
+from compare.bench.table import breakdown_table
+from compare.bench.breakdown import PHASES, breakdown, ceilings
+from compare.bench.flops import epoch_flops, flops_per_row
 
 from test_fast import make_data
 
@@ -97,7 +97,7 @@ def test_breakdown_table_prints_the_ceilings():
 
 
 def test_a_pinned_openblas_kernel_is_explained():
-    from compare.bench_table import kernel_notes
+    from compare.bench.table import kernel_notes
 
     (note,) = kernel_notes({"env": {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512"}})
     assert note.startswith("note: OPENBLAS_CORETYPE=Haswell pins") and "env -u" in note

@@ -431,3 +431,11 @@ def test_closed_pipe_is_silent(idx_dir):
     err = process.stderr.read()
     assert process.wait(timeout=60) == 141 and err == ""
     process.stderr.close()
+
+
+@pytest.mark.parametrize("command", ["report", "train", "gradients", "check", "activations",
+                                     "sweep", "bench"])
+def test_every_command_prints_its_help(cli, command):
+    """argparse formats help strings with %: a bare '%' crashed `bench --help`."""
+    code, out, err = cli(command, "--help")
+    assert code == 0 and out.startswith(f"usage: nn-compare {command}") and err == ""

@@ -149,12 +149,12 @@ def test_weights_that_do_not_fit_the_data_exit_2(cli, idx_dir, tmp_path):
 
 
 def test_an_interrupted_run_writes_no_results(cli, idx_dir, tmp_path, monkeypatch):
-    import compare.training as training
+    import compare.training.side_by_side as side_by_side
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(training, "run_keras", interrupt)
+    monkeypatch.setattr(side_by_side, "run_keras", interrupt)
     out = tmp_path / "rep"
     code, _, stderr = cli("report", *small(idx_dir, "--out", str(out)))
     assert code == 130 and "interrupted" in stderr

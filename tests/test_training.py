@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from training_blobs import blobs
 
-from compare.timing import runtime_ratios, runtime_summary
+from compare.training.runtime import runtime_ratios, runtime_summary
 from compare.training import (TRAINING_TOLERANCES, TrainingData, epoch_orders, run_handrolled,
                               train_side_by_side)
 from handrolled import NetworkSpec, init_weights

@@ -8,7 +8,7 @@ import textwrap
 from tabulate import tabulate
 
 from ..output import fmt
-from ..tables import gradient_rows_table
+from ..gradient_table import gradient_rows_table
 from .runner import CheckResult
 
 WIDTH = 100  # sentences are wrapped to this many characters

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handrolled import DTYPES
 from handrolled.errors import SpecError
 
+from ..exit_codes import AGREE, DISAGREE
 from .common import (add_activation_module_option, add_json_option, check_output_options,
                      load_activation_modules)
 
@@ -48,4 +49,4 @@ def run(args) -> int:
         from ..output import write_json
         write_json(args.json, {"agree": all(r.agree for r in rows), "dtype": args.dtype,
                                "activations": rows_to_dicts(rows)})
-    return 0 if all(r.agree for r in rows) else 1
+    return AGREE if all(r.agree for r in rows) else DISAGREE

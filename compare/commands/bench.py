@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handrolled.errors import SpecError
 
+from ..exit_codes import SUCCESS
 from .common import add_json_option, check_output_options, positive_int, seed
 
 NAME = "bench"
@@ -13,7 +14,7 @@ DTYPE_CHOICES = ("float32", "float64")
 
 
 def add_parser(subparsers):
-    from ..bench import BOOK, BOOK_BATCHES, DEEP, DEFAULT_IMPLS, IMPLS
+    from ..bench.runner import BOOK, BOOK_BATCHES, DEEP, DEFAULT_IMPLS, IMPLS
 
     batches = ", ".join(map(str, BOOK_BATCHES))
 
@@ -47,7 +48,7 @@ def add_parser(subparsers):
                         help="side of the square product that measures the peak (default: 2048)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each phase of a handrolled step (matmul, bias, "
-                             "activation, softmax, update, gather, and the rest), with the % "
+                             "activation, softmax, update, gather, and the rest), with the %% "
                              "of peak those phases allow")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)
@@ -58,7 +59,7 @@ def configs_from_args(args):
     """The configurations to time, validated (SpecError on bad input)."""
     from handrolled import NetworkSpec
 
-    from ..bench import BOOK_BATCHES, DEFAULT_SHAPES, Config
+    from ..bench.runner import BOOK_BATCHES, DEFAULT_SHAPES, Config
 
     dtypes = _names(args.dtype, DTYPE_CHOICES, "dtype")
     batches = _batches(args.batch) if args.batch is not None else None
@@ -118,8 +119,8 @@ def _names(text: str, accepted, what: str) -> list[str]:
 def run(args) -> int:
     import sys
 
-    from ..bench import IMPLS, run_bench
-    from ..bench_table import bench_table, breakdown_table
+    from ..bench.runner import IMPLS, run_bench
+    from ..bench.table import bench_table, breakdown_table
 
     check_output_options(args)
     configs = configs_from_args(args)
@@ -135,7 +136,7 @@ def run(args) -> int:
     result = run_bench(configs, impls, rows=args.rows, repeats=args.repeats, lr=args.lr,
                        seed=args.seed, peak_size=args.peak_size, progress=progress)
     if args.breakdown:
-        from ..breakdown import breakdown
+        from ..bench.breakdown import breakdown
 
         result["breakdown"] = [breakdown(c.hidden, c.batch, c.dtype, rows=args.rows,
                                          seed=args.seed) for c in configs]
@@ -146,4 +147,4 @@ def run(args) -> int:
     if args.json:
         from ..output import write_json
         write_json(args.json, result)
-    return 0
+    return SUCCESS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..exit_codes import AGREE, DISAGREE
 from .common import add_json_option, check_output_options, positive_int, seed
 
 NAME = "check"
@@ -43,4 +44,4 @@ def run(args) -> int:
     if args.json:
         from ..output import write_json
         write_json(args.json, result.to_dict())
-    return 0 if result.agree else 1
+    return AGREE if result.agree else DISAGREE

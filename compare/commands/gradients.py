@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handrolled import INIT_SCHEMES
 
+from ..exit_codes import AGREE, DISAGREE
 from .common import add_json_option, add_network_options, check_output_options, \
     positive_int, spec_from_args
 
@@ -48,7 +49,7 @@ def run(args) -> int:
     X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)
 
     from ..gradients import compare_gradients  # imports TensorFlow
-    from ..tables import gradient_table
+    from ..gradient_table import gradient_table
 
     result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd,
                                data=data)
@@ -58,4 +59,4 @@ def run(args) -> int:
     if args.json:
         from ..output import write_json
         write_json(args.json, dict(result.to_dict(), notes=notes))
-    return 0 if result.agree else 1
+    return AGREE if result.agree else DISAGREE

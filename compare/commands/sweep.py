@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from handrolled import DTYPES
 
+from ..exit_codes import AGREE, DISAGREE
 from .common import (add_activation_module_option, add_data_options, check_output_options,
                      load_activation_modules, positive_int)
 
@@ -56,8 +56,8 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from ..sweep import plan as sweep_plan
-    from ..sweep.store import ResultsLog, write_outputs
-    from ..sweep.summary import plot, summarize, table
+    from ..sweep.run import run_sweep
+    from ..sweep.summary import plot, table
 
     check_output_options(args, args.out)
     load_activation_modules(args)
@@ -72,69 +72,16 @@ def run(args) -> int:
                                      activation_modules=modules))
     plan.validate()
     _check_train_rows(args)
-    configs = plan.configurations()
-    log = ResultsLog(args.out)
-    done = log.rows()
-    pending = [c for c in configs if c.key not in done]
-    rows = {c.key: done[c.key] for c in configs if c.key in done}
-    runner = _runner(args, pending)  # connects to the scheduler: exit 2 before anything runs
-
-    def save():
-        ordered = [rows[c.key] for c in configs if c.key in rows]
-        summary = summarize(ordered, activations, depths)
-        write_outputs(log.directory, ordered, summary, {
-            "activations": activations, "depths": depths, "seeds": args.seeds, "lr": plan.lr,
-            "settings": dict(plan.settings, activation_modules=list(modules)),
-            "configurations": len(configs), "finished": len(ordered)})
-        return ordered, summary
-
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(configs), initial=len(configs) - len(pending), unit="config",
-               desc="sweep", disable=args.quiet, file=sys.stderr)
-    try:
-        for row in runner:
-            log.append(row)  # on disk before anything else: a kill now loses nothing
-            rows[row["key"]] = row
-            save()
-            bar.update(1)
-    finally:
-        bar.close()
-        if hasattr(runner, "close"):
-            runner.close()
-    ordered, summary = save()
-    print(f"Sweep: {len(ordered)} configurations ({len(pending)} run now, "
-          f"{len(configs) - len(pending)} from {log.path})")
-    print(table(summary))
-    if not args.no_plot and summary:
-        print(f"plot: {plot(summary, log.directory / 'sweep.png')}")
+    sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
+                      quiet=args.quiet)
+    log = sweep.log
+    print(f"Sweep: {len(sweep.rows)} configurations ({sweep.run_now} run now, "
+          f"{sweep.from_log} from {log.path})")
+    print(table(sweep.summary))
+    if not args.no_plot and sweep.summary:
+        print(f"plot: {plot(sweep.summary, log.directory / 'sweep.png')}")
     print(f"results: {log.directory / 'sweep.json'}, {log.directory / 'sweep.csv'}")
-    return 0 if all(r["agree"] for r in ordered) else 1
-
-
-def _runner(args, pending):
-    from ..sweep.executors import (check_address, connect, profiler_hang_risk, run_dask,
-                                   run_local)
-
-    if args.scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
-        check_address(args.scheduler)  # even when nothing is left to run: a typo is a typo
-    if not pending:
-        return iter(())
-    if args.scheduler is not None:
-        client = connect(args.scheduler)
-        _warn_profiler_hang(profiler_hang_risk(client))
-        return run_dask(pending, client)
-    return run_local(pending, args.workers)
-
-
-def _warn_profiler_hang(workers: list[str]) -> None:
-    """A warning, not an error: the sweep may well finish, but if it hangs, this says why."""
-    if workers:
-        print(f"warning: Dask worker(s) {', '.join(workers)} may hang: their stack profiler "
-              f"can deadlock with TensorFlow on Python 3.11 before 3.11.12 (CPython "
-              f"gh-106883), or they could not be checked; start them with "
-              f"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False or on a newer Python",
-              file=sys.stderr)
+    return AGREE if sweep.agree else DISAGREE
 
 
 def _check_train_rows(args) -> None:

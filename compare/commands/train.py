@@ -12,12 +12,12 @@ import sys
 
 from handrolled import INIT_SCHEMES
 
+from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
 from .common import (add_data_options, add_json_option, add_network_options,
                      check_output_options, positive_float, positive_int, spec_from_args)
 
 NAME = "train"
 HELP = "train handrolled and Keras side by side on the same batches and compare them"
-EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
@@ -119,7 +119,7 @@ class ProgressBar:
 
 def print_tables(outcome) -> None:
     from ..report import tables
-    from ..tables import gradient_table
+    from ..gradient_table import gradient_table
 
     training = outcome.results["training"]
     if outcome.gradients is not None:
@@ -154,5 +154,5 @@ def exit_code(outcome) -> int:
             divergence = getattr(training, side).diverged
             if divergence:
                 print(f"nn-compare: {divergence.message(side, training.lr)}", file=sys.stderr)
-        return EXIT_BAD_INPUT if training.diverged_together else EXIT_DISAGREE
-    return EXIT_AGREE if outcome.agree else EXIT_DISAGREE
+        return BAD_INPUT if training.diverged_together else DISAGREE
+    return AGREE if outcome.agree else DISAGREE

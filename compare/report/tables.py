@@ -11,7 +11,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from ..output import fmt
-from ..tables import gradient_rows_table
+from ..gradient_table import gradient_rows_table
 
 SIDES = ("handrolled", "keras")
 

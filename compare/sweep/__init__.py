@@ -5,6 +5,7 @@
     executors.py local processes or a Dask cluster, yielding rows as they finish
     store.py     the append-only results log (resumable) and sweep.json / sweep.csv
     summary.py   the table (mean +- std per implementation) and the plot
+    run.py       the resumable loop: skip what the log holds, run the rest, append each row
 """
 
 from .plan import Configuration, SweepPlan, parse_lr  # noqa: F401

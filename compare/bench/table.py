@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from .bench import ratios_to_baseline
+from .runner import ratios_to_baseline
 from .breakdown import PHASES, ceilings
 
 

@@ -9,10 +9,10 @@ epoch:
   one epoch in turn (interleaved, so load from other processes spreads over
   all of them); the figure is the median of each one's epochs;
 * step seconds = epoch seconds / steps per epoch;
-* GFLOP/s = matmul flops of the epoch (compare/flops.py) / epoch seconds;
+* GFLOP/s = matmul flops of the epoch (compare/bench/flops.py) / epoch seconds;
 * percent of peak = that / the best GFLOP/s of a large square NumPy product
   in the same dtype, measured in the same run, before and after the
-  configurations (compare/peak.py); the machine is described by
+  configurations (compare/bench/peak.py); the machine is described by
   compare/environment.py.
 
 Implementations (IMPLS):
@@ -78,7 +78,7 @@ def _handrolled(loop: str):
     def setup(spec, weights, X, Y, batch, lr, seed):
         from handrolled import Network
 
-        from .experiment import handrolled_loop
+        from ..experiment import handrolled_loop
 
         epoch_fn = handrolled_loop(loop)
         network, rng = Network(spec, weights), np.random.default_rng(seed)
@@ -154,7 +154,7 @@ def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
                  seed: int) -> list[Row]:
     """Time every implementation on one configuration, from the same weights and data.
     (percent_of_peak is left at 0 here: run_bench fills it in.)"""
-    from .synthetic import synthetic_batch
+    from ..synthetic import synthetic_batch
 
     spec = NetworkSpec.from_text(config.hidden, inputs=784, classes=10, dtype=config.dtype,
                                  seed=seed)
@@ -185,7 +185,7 @@ def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
 def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
               lr: float = 0.01, seed: int = 0, peak_size: int = 2048, progress=None) -> dict:
     """The whole benchmark as a JSON-ready dict: peak, rows, environment."""
-    from .environment import describe_timing_environment, tensorflow_info
+    from ..environment import describe_timing_environment, tensorflow_info
     from .peak import matmul_peak
 
     started = time.perf_counter()

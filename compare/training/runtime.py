@@ -31,21 +31,6 @@ class Stopwatch:
         self.seconds = time.perf_counter() - self._start
 
 
-def best_seconds(fn, repeats: int) -> float:
-    """The fastest of `repeats` timed calls of fn(), after one untimed warm-up call.
-
-    The minimum, not the mean: it is the cost of the work itself, since
-    interference from other processes can only add to it (for the matmul peak
-    and the per-phase breakdown of a step)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @dataclass
 class Runtime:
     epochs: int

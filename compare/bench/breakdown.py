@@ -41,7 +41,7 @@ PHASES = ("matmul", "bias", "activation", "softmax", "update", "gather")
 def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: int = 50,
               seed: int = 0) -> dict:
     """Seconds per full step for each phase, the whole step, and the rest."""
-    from .synthetic import synthetic_batch
+    from ..synthetic import synthetic_batch
 
     spec = NetworkSpec.from_text(hidden, inputs=784, classes=10, dtype=dtype, seed=seed)
     network = Network(spec, init_weights(spec))

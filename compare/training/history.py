@@ -1,0 +1,87 @@
+"""One side's run, epoch by epoch: `History`, its evaluation in NumPy, and `Divergence`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from handrolled import NetworkSpec, Params, one_hot
+from handrolled.loss import log_softmax, mean_cross_entropy
+
+from .runtime import Runtime
+
+
+@dataclass
+class Divergence:
+    """Where a loss first became NaN or inf (epoch and step counted from 1)."""
+
+    epoch: int
+    step: int | None  # within the epoch; None: after the epoch's last step
+    value: float
+
+    def message(self, side: str, lr: float) -> str:
+        where = f"epoch {self.epoch}, step {self.step}" if self.step else \
+            f"the end of epoch {self.epoch}"
+        return (f"{side}: the loss became {self.value} at {where}; training stopped there. "
+                f"The learning rate {lr:g} is probably too large; try a smaller --lr")
+
+
+@dataclass
+class History:
+    """One implementation's run: per-epoch lists (one entry per epoch that ran)."""
+
+    loss: list[float] = field(default_factory=list)           # training set, after the epoch
+    train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    validation_accuracy: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    call_seconds: list[float] = field(default_factory=list)    # Keras: each whole fit call
+    step_losses: list[np.ndarray] = field(default_factory=list)  # per epoch, per step
+    diverged: Divergence | None = None
+    weights: Params = field(default_factory=dict)              # after the last epoch
+    runtime: Runtime | None = None
+
+    def record(self, evaluation: dict[str, float], seconds: float, losses: np.ndarray) -> None:
+        self.loss.append(evaluation["train_loss"])
+        self.train_accuracy.append(evaluation["train_accuracy"])
+        self.test_accuracy.append(evaluation["test_accuracy"])
+        self.test_loss.append(evaluation["test_loss"])
+        if "validation_accuracy" in evaluation:
+            self.validation_accuracy.append(evaluation["validation_accuracy"])
+        self.epoch_seconds.append(seconds)
+        self.step_losses.append(losses)
+
+    def to_dict(self) -> dict:
+        out = {name: list(getattr(self, name)) for name in
+               ("loss", "train_accuracy", "test_accuracy", "test_loss", "epoch_seconds")}
+        if self.validation_accuracy:
+            out["validation_accuracy"] = list(self.validation_accuracy)
+        if self.call_seconds:
+            out["fit_call_seconds"] = list(self.call_seconds)
+        out["step_loss"] = [losses.tolist() for losses in self.step_losses]
+        out["diverged"] = asdict(self.diverged) if self.diverged else None
+        out["runtime"] = self.runtime.to_dict() if self.runtime else None
+        return out
+
+
+def evaluate(logits_of, sets: dict[str, tuple[np.ndarray, np.ndarray]], spec: NetworkSpec
+             ) -> dict[str, float]:
+    """Loss and accuracy on every set, in NumPy, from `logits_of(X)` -- the same for both."""
+    out = {}
+    for part, (X, y) in sets.items():
+        logits = np.asarray(logits_of(X))
+        out[f"{part}_accuracy"] = float(np.mean(logits.argmax(axis=1) == y))
+        out[f"{part}_loss"] = mean_cross_entropy(log_softmax(logits),
+                                                 one_hot(y, spec.classes, logits.dtype))
+    return out
+
+
+def find_divergence(epoch: int, losses: np.ndarray, evaluation: dict) -> Divergence | None:
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        return Divergence(epoch + 1, int(bad[0]) + 1, float(losses[bad[0]]))
+    if not np.isfinite(evaluation["train_loss"]):
+        return Divergence(epoch + 1, None, evaluation["train_loss"])
+    return None

@@ -1,0 +1,139 @@
+"""The verdict: `TrainingResult` (the differences, `agree`, `verdict`, results.json "training")."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from handrolled import NetworkSpec
+from handrolled.train import batch_starts
+
+from ..tolerances import max_diffs
+from .history import History
+from .runtime import runtime_ratios
+from .tolerances import TRAINING_TOLERANCES, TrainingTolerance
+
+
+@dataclass
+class TrainingResult:
+    spec: NetworkSpec
+    dataset: str
+    rows: int
+    epochs: int
+    batch_size: int
+    lr: float
+    shuffle: bool
+    seed: int
+    handrolled: History
+    keras: History
+
+    @property
+    def tolerance(self) -> TrainingTolerance:
+        return TRAINING_TOLERANCES[self.spec.dtype]
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(batch_starts(self.rows, self.batch_size))
+
+    def _pairs(self, name: str):
+        return list(zip(getattr(self.handrolled, name), getattr(self.keras, name)))
+
+    @property
+    def max_step_loss_diff(self) -> float:
+        """Largest |loss_h - loss_k| over the training steps (inf if the steps differ)."""
+        pairs = self._pairs("step_losses")
+        if not pairs or any(h.shape != k.shape for h, k in pairs):
+            return float("inf")
+        return _finite_or_inf(max(np.max(np.abs(h - k)) for h, k in pairs))
+
+    @property
+    def max_loss_diff(self) -> float:
+        """Largest loss difference: every step's training loss and every epoch's loss."""
+        epoch_diffs = [abs(h - k) for h, k in self._pairs("loss")] or [float("inf")]
+        return _finite_or_inf(max(max(epoch_diffs), self.max_step_loss_diff))
+
+    @property
+    def max_accuracy_diff(self) -> float:
+        diffs = [abs(h - k) for name in ("train_accuracy", "test_accuracy", "validation_accuracy")
+                 for h, k in self._pairs(name)]
+        return _finite_or_inf(max(diffs, default=float("inf")))
+
+    @property
+    def final_accuracy_diff(self) -> float:
+        """|test accuracy handrolled - Keras| after the last epoch (a fraction)."""
+        if not (self.handrolled.test_accuracy and self.keras.test_accuracy):
+            return float("inf")
+        return abs(self.handrolled.test_accuracy[-1] - self.keras.test_accuracy[-1])
+
+    @property
+    def weight_diffs(self) -> dict[str, float]:
+        """Max absolute difference of every final weight tensor."""
+        return {name: _finite_or_inf(max_diffs(self.handrolled.weights[name],
+                                               self.keras.weights[name])[0])
+                for name in self.spec.param_shapes()}
+
+    @property
+    def max_weight_diff(self) -> float:
+        return max(self.weight_diffs.values())
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.handrolled.diverged or self.keras.diverged)
+
+    @property
+    def diverged_together(self) -> bool:
+        """Both sides diverged, at the same epoch and step: the settings, not the code."""
+        h, k = self.handrolled.diverged, self.keras.diverged
+        return bool(h and k and (h.epoch, h.step) == (k.epoch, k.step))
+
+    @property
+    def verdict(self) -> str:
+        if self.diverged_together:
+            return "DIVERGED"
+        return "AGREE" if self.agree else "DISAGREE"
+
+    @property
+    def agree(self) -> bool:
+        tol = self.tolerance
+        return (not self.diverged
+                and len(self.handrolled.loss) == len(self.keras.loss) == self.epochs
+                and self.max_loss_diff <= tol.loss
+                and self.max_accuracy_diff <= tol.accuracy
+                and (tol.weights is None or self.max_weight_diff <= tol.weights))
+
+    def runtime_ratios(self) -> dict:
+        return runtime_ratios(self.handrolled.runtime, self.keras.runtime)
+
+    def to_dict(self) -> dict:
+        """The "training" section of results.json."""
+        return {
+            "agree": self.agree,
+            "verdict": self.verdict,
+            "dataset": self.dataset,
+            "network": self.spec.describe(),
+            "hidden": self.spec.hidden_text,
+            "dtype": self.spec.dtype,
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "order": "shuffled per epoch (seeded)" if self.shuffle else "sequential",
+            "rows": self.rows,
+            "steps_per_epoch": self.steps_per_epoch,
+            "tolerance": asdict(self.tolerance),
+            "handrolled": self.handrolled.to_dict(),
+            "keras": self.keras.to_dict(),
+            "max_loss_diff": self.max_loss_diff,
+            "max_step_loss_diff": self.max_step_loss_diff,
+            "max_accuracy_diff": self.max_accuracy_diff,
+            "final_accuracy_diff": self.final_accuracy_diff,
+            "max_weight_diff": self.max_weight_diff,
+            "weight_diffs": self.weight_diffs,
+            "runtime_ratio": self.runtime_ratios(),
+        }
+
+
+def _finite_or_inf(value) -> float:
+    value = float(value)
+    return value if np.isfinite(value) else float("inf")

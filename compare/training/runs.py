@@ -1,0 +1,66 @@
+"""The two runs: every epoch by hand (`run_handrolled`), every epoch of `model.fit` (`run_keras`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from handrolled import Network, NetworkSpec, Params
+from handrolled.train import sgd_epoch
+
+from .data import TrainingData
+from .history import History, evaluate, find_divergence
+from .runtime import Stopwatch
+
+
+def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
+                   lr: float, progress=None, handrolled_epoch=sgd_epoch) -> History:
+    """All epochs of the hand-written loop, from a private copy of `weights`."""
+    network = Network(spec, {name: value.copy() for name, value in weights.items()})
+    history, step, sets = History(), 0, data.evaluation_sets()
+    for epoch, order in enumerate(orders):
+        with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: see find_divergence
+            losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, lr,
+                                      order=order, epoch=epoch, first_step=step)
+        with np.errstate(all="ignore"):
+            evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
+        history.record(evaluation, clock.seconds, losses)
+        step += len(losses)
+        _report(progress, "handrolled", epoch, history)
+        history.diverged = find_divergence(epoch, losses, evaluation)
+        if history.diverged:
+            break
+    network.on_train_end()
+    history.weights = {name: value.copy() for name, value in network.params.items()}
+    return history
+
+
+def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
+              lr: float, seed: int, progress=None) -> History:
+    """All epochs of `model.fit`, one call per epoch, on rows in the same order."""
+    import keras_impl
+    from keras_impl.train import compile_for_sgd, fit_epoch
+
+    keras_impl.seed_everything(seed)
+    model = keras_impl.build_model(spec, weights)
+    compile_for_sgd(model, spec, lr)
+    history, sets = History(), data.evaluation_sets()
+    for epoch, order in enumerate(orders):
+        with Stopwatch() as gather:  # timed too: the hand-written epoch gathers its batches
+            X_epoch, Y_epoch = ((data.X_train, data.Y_train) if order is None
+                                else (data.X_train[order], data.Y_train[order]))
+        run = fit_epoch(model, spec, X_epoch, Y_epoch, batch_size, epoch)
+        losses = run.losses
+        evaluation = evaluate(lambda X: keras_impl.predict_logits(model, X), sets, spec)
+        history.record(evaluation, gather.seconds + run.epoch_seconds, losses)
+        history.call_seconds.append(gather.seconds + run.call_seconds)
+        _report(progress, "keras", epoch, history)
+        history.diverged = find_divergence(epoch, losses, evaluation)
+        if history.diverged:
+            break
+    history.weights = keras_impl.read_weights(model, spec)
+    return history
+
+
+def _report(progress, side: str, epoch: int, history: History) -> None:
+    if progress is not None:
+        progress(side, epoch, history)

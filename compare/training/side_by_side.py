@@ -1,0 +1,37 @@
+"""`train_side_by_side`: both runs from the same weights on the same batches, then the verdict."""
+
+from __future__ import annotations
+
+from handrolled import NetworkSpec, Params, validate
+from handrolled.train import batch_starts, sgd_epoch
+
+from .data import TrainingData, check_settings, epoch_orders
+from .result import TrainingResult
+from .runs import run_handrolled, run_keras
+from .runtime import runtime_summary
+
+
+def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
+                       batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
+                       progress=None, handrolled_epoch=sgd_epoch) -> TrainingResult:
+    """Train handrolled and Keras from `weights` on the same batches; compare them.
+
+    `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
+    optionally X_validation, y_validation, and a name (see compare.datasets).
+    `progress(side, epoch, history)` is called after every epoch of each side.
+    `handrolled_epoch` is the hand-written epoch function (same signature as
+    `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
+    """
+    data = TrainingData.from_dataset(dataset, spec)
+    rows = data.X_train.shape[0]
+    check_settings(rows, epochs, batch_size, lr)
+    weights = validate(spec, weights)
+    orders = epoch_orders(rows, epochs, seed, shuffle)
+    handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
+                                handrolled_epoch)
+    keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+    steps = len(batch_starts(rows, batch_size))
+    for history in (handrolled, keras):
+        history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
+    return TrainingResult(spec, data.name, rows, epochs, batch_size, float(lr), shuffle, seed,
+                          handrolled, keras)

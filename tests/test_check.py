@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from handrolled.weights import to_legacy
+
 from compare.check import load_target, run_check
 from compare.batch import sample_batch
 from handrolled import init_weights
@@ -102,7 +104,7 @@ def test_stats_of_a_correct_relu_network_are_the_true_derivative():
     result = check(TARGETS / "correct_separate_deep.py")
     target = load_target(TARGETS / "correct_separate_deep.py")
     X, _, _, _ = sample_batch(target.spec, "mnist-sample", 32, 0)
-    params = init_weights(target.spec, "book", 0)
+    params = to_legacy(target.spec, init_weights(target.spec, "book", 0))
     z1 = X @ params["W1"] + params["b1"]  # computed here, independently of the checker
     first = result.stats[0]
     assert first.derivative_zero == pytest.approx(np.mean(z1 <= 0))
@@ -155,7 +157,7 @@ def test_effective_derivative_is_recovered_when_no_bug_matches(tmp_path):
     assert result.diagnosis.unexplained == 1
     target = load_target(path)
     X, _, _, _ = sample_batch(target.spec, "mnist-sample", 32, 0)
-    params = init_weights(target.spec, "book", 0)
+    params = to_legacy(target.spec, init_weights(target.spec, "book", 0))
     z1 = X @ params["W1"] + params["b1"]
     (stats,) = result.stats
     assert stats.derivative_source == "recovered"

@@ -18,7 +18,8 @@ def test_gradients_command_agrees_and_writes_json(cli, tmp_path):
     data = json.loads(out.read_text())
     assert data["agree"] is True and data["dtype"] == "float64"
     assert [(row["layer"], row["param"]) for row in data["gradients"]] == [
-        (1, "W"), (1, "b"), (2, "W"), (2, "b"), (3, "W"), (3, "b")]
+        ("dense1", "kernel"), ("dense1", "bias"), ("dense2", "kernel"), ("dense2", "bias"),
+        ("dense3", "kernel"), ("dense3", "bias")]
     for row in data["gradients"]:
         assert {"max_abs_diff", "max_rel_diff", "fd_max_rel_diff", "agree"} <= set(row)
         assert row["max_rel_diff"] <= 1e-12
@@ -133,7 +134,7 @@ def test_wrong_weight_shapes_exit_2(cli, tmp_path):
              b2=np.zeros(10))
     code, _, stderr = cli("gradients", "--weights", str(path))
     assert code == 2
-    assert "W1 has shape (100, 784); expected (784, 100)" in stderr
+    assert "W1 (dense1/kernel) has shape (100, 784); expected (784, 100)" in stderr
 
 
 def test_nan_weights_exit_2(cli, tmp_path):
@@ -142,7 +143,7 @@ def test_nan_weights_exit_2(cli, tmp_path):
     W1[3, 4] = np.inf
     np.savez(path, W1=W1, b1=np.zeros(100), W2=np.zeros((100, 10)), b2=np.zeros(10))
     code, _, stderr = cli("gradients", "--weights", str(path))
-    assert code == 2 and "W1 contains NaN or inf" in stderr
+    assert code == 2 and "W1 (dense1/kernel) contains NaN or inf" in stderr
 
 
 def test_console_script_bad_input_has_no_traceback():

@@ -145,7 +145,7 @@ def test_weights_that_do_not_fit_the_data_exit_2(cli, idx_dir, tmp_path):
     path = tmp_path / "w.npz"
     np.savez(path, W1=np.zeros((784, 8)), b1=np.zeros(8), W2=np.zeros((8, 10)), b2=np.zeros(10))
     code, _, stderr = cli("train", *small(idx_dir, "--weights", str(path)))
-    assert code == 2 and "W1 has shape (784, 8); expected (12, 8)" in stderr
+    assert code == 2 and "W1 (dense1/kernel) has shape (784, 8); expected (12, 8)" in stderr
 
 
 def test_an_interrupted_run_writes_no_results(cli, idx_dir, tmp_path, monkeypatch):

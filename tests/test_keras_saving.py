@@ -57,7 +57,7 @@ def assert_same_model(model, loaded):
         return ["/".join(v.path.split("/")[-2:]) for v in m.trainable_variables]
 
     assert variables(loaded) == variables(model) == \
-        ["hidden_1/kernel", "hidden_1/bias", "logits/kernel", "logits/bias"]
+        ["dense1/kernel", "dense1/bias", "dense2/kernel", "dense2/bias"]
     assert [layer.dtype_policy.name for layer in loaded.layers] == \
         [layer.dtype_policy.name for layer in model.layers]
     assert loaded.outputs[0].dtype == model.outputs[0].dtype == "float64"

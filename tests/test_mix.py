@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from handrolled import Network, NetworkSpec, SpecError, activations, init_weights
-from handrolled.spec import LayerSpec
+from handrolled.spec import dense_layer
 
 
 def test_pattern_repeats_and_random_is_a_seeded_shuffle_of_it():
@@ -33,9 +33,9 @@ def test_explicit_assignment_from_python():
     assert f.assignment(5).tolist() == [0, 1, 1, 2, 0]
     assert f.text == "mix(relu,abs,sin;assign=0/1/1/2/0)"
     assert activations.get(f.text).assignment(5).tolist() == [0, 1, 1, 2, 0]
-    spec = NetworkSpec(4, (LayerSpec(5, f.text),), classes=2)
+    spec = NetworkSpec(4, (dense_layer(5, f.text),), classes=2)
     with pytest.raises(SpecError, match="lists 5 units but the layer has 6"):
-        Network(NetworkSpec(4, (LayerSpec(6, f.text),), classes=2)).forward(np.ones((1, 4)))
+        Network(NetworkSpec(4, (dense_layer(6, f.text),), classes=2)).forward(np.ones((1, 4)))
     assert Network(spec).forward(np.ones((2, 4))).p.shape == (2, 2)
 
 
@@ -64,7 +64,7 @@ def keras_and_handrolled_outputs(spec, model_spec=None):
     weights = init_weights(spec)
     X = np.random.default_rng(2).normal(size=(10, spec.inputs))
     model = keras_impl.build_model(model_spec or spec, weights)
-    return Network(spec, weights).forward(X).z[-1], keras_impl.predict_logits(model, X)
+    return Network(spec, weights).forward(X).logits, keras_impl.predict_logits(model, X)
 
 
 def test_keras_layer_keeps_the_unit_order_of_the_numpy_columns():
@@ -88,7 +88,8 @@ def test_weights_keep_their_keys_with_per_unit_layers():
     weights = init_weights(spec)
     model = keras_impl.build_model(spec, weights)
     read = keras_impl.read_weights(model)
-    assert list(read) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert list(read) == ["dense1/kernel", "dense1/bias", "dense2/kernel", "dense2/bias",
+                          "dense3/kernel", "dense3/bias"]
     assert all(np.array_equal(read[k], weights[k]) for k in weights)
 
 

@@ -41,7 +41,7 @@ def run_configuration(config) -> dict:
     result = train_side_by_side(spec, init_weights(spec), data, config.epochs, config.batch,
                                 config.lr, shuffle=True, seed=config.seed)
     h, k = result.handrolled, result.keras
-    stochastic = any(activations.get(layer.activation).name == "stochastic"
+    stochastic = any(activations.get(layer.config["activation"]).name == "stochastic"
                      for layer in spec.hidden)
     return {
         "activation": config.activation, "depth": config.depth, "seed": config.seed,

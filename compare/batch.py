@@ -26,7 +26,7 @@ def sample_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
     if dataset == SYNTHETIC:
         X, Y = synthetic_batch(spec, rows, seed)
         return X, Y, f"a seeded synthetic batch of {rows} rows", []
-    X_all, Y_all = training_set(dataset, seed)
+    X_all, Y_all, _ = training_set(dataset, seed)
     if X_all.shape[1] != spec.inputs or Y_all.shape[1] != spec.classes:
         X, Y = synthetic_batch(spec, rows, seed)
         note = (f"{dataset} has {X_all.shape[1]} inputs and {Y_all.shape[1]} classes but the "
@@ -43,11 +43,12 @@ def sample_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
 
 @lru_cache(maxsize=4)
 def training_set(dataset: str, seed: int):
-    """The scaled float64 training set (X, one-hot Y) of a data set, loaded once."""
+    """The scaled float64 training set (X, one-hot Y, one row's input shape) of a data
+    set, loaded once."""
     from .datasets import DATASET_NAMES, IDX_PREFIX, load_dataset
 
     if dataset not in DATASET_NAMES and not dataset.startswith(IDX_PREFIX):
         raise SpecError(f"unknown dataset '{dataset}'; accepted: {', '.join(DATASET_NAMES)}, "
                         f"{IDX_PREFIX}DIR or {SYNTHETIC}")
     ds = load_dataset(dataset, preprocess="scale", seed=seed, dtype="float64")
-    return ds.X_train, ds.Y_train
+    return ds.X_train, ds.Y_train, ds.input_shape

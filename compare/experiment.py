@@ -46,7 +46,7 @@ class Outcome:
 def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None) -> Prepared:
     """Load the data, build the spec for its shape, and the starting weights.
 
-    `spec_from(inputs, classes)` builds the spec (the command line passes one
+    `spec_from(input_shape, classes)` builds the spec (the command line passes one
     that also loads --activation-module files); by default from config.hidden.
     """
     from .datasets import load_dataset
@@ -57,7 +57,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         dataset = dataset.split_validation()
     spec_from = spec_from or (lambda inputs, classes: NetworkSpec.from_text(
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed))
-    spec = spec_from(dataset.inputs, dataset.classes)
+    spec = spec_from(dataset.input_shape, dataset.classes)
     if weights_file:
         weights = load_weights(weights_file, spec)
     else:

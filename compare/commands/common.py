@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from handrolled import DTYPES, NetworkSpec
+from handrolled import DTYPES, MNIST_SHAPE, NetworkSpec
+from handrolled.errors import SpecError
 
 BOOK_HIDDEN = "100:sigmoid"
 
@@ -58,10 +59,18 @@ def check_output_options(args, out_dir=None) -> None:
         check_directory_target(out_dir, "--out")
 
 
+NETWORK_FORMS = ("the layers before the output layer, e.g. '100:sigmoid' (= dense(100,sigmoid)), "
+                 "'256:relu,256:tanh' or 'conv(8,3,relu),maxpool(2),flatten,dense(100,relu)'")
+
+
 def add_network_options(parser: argparse.ArgumentParser, hidden: str = BOOK_HIDDEN) -> None:
-    parser.add_argument("--hidden", default=hidden, metavar="SPEC",
-                        help="hidden layers, e.g. '100:sigmoid' or '256:relu,256:tanh' "
-                             f"(default: {hidden})")
+    parser.add_argument("--hidden", default=None, metavar="SPEC",
+                        help=f"{NETWORK_FORMS}; layers: dense(units,act), conv(filters,kernel,"
+                             f"act,strides=,padding=valid|same), maxpool(pool,strides=,padding=), "
+                             f"avgpool(...), flatten, activation(act) (default: {hidden})")
+    parser.add_argument("--network", metavar="SPEC|FILE.json",
+                        help="the same as --hidden, or a JSON file "
+                             '{"layers": ["conv(8,3,relu)", {"type": "maxpool"}, "flatten"]}')
     parser.add_argument("--dtype", default="float64", choices=DTYPES,
                         help="floating-point type of both implementations (default: float64)")
     parser.add_argument("--seed", type=seed, default=0,
@@ -105,7 +114,51 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
 
 
-def spec_from_args(args, inputs: int = 784, classes: int = 10) -> NetworkSpec:
+MAX_NETWORK_FILE = 1 << 20  # bytes: a network file is a few lines
+
+
+def resolve_network(args) -> None:
+    """Fold --network into --hidden (its text form, JSON files read): afterwards
+    args.hidden holds the layers' text, or None when neither option was given."""
+    network = getattr(args, "network", None)
+    if network is None:
+        return
+    if args.hidden is not None:
+        raise SpecError("give the layers with --hidden or with --network, not both")
+    args.hidden = network_text(network)
+
+
+def network_text(value: str) -> str:
+    """--network's value: a text form, or a .json file holding the layers."""
+    from handrolled import network_from_json
+
+    if not value.lower().endswith(".json"):
+        return value
+    try:
+        with open(value, "rb") as handle:
+            data = handle.read(MAX_NETWORK_FILE + 1)
+    except FileNotFoundError:
+        raise SpecError(f"network file {value} does not exist") from None
+    except IsADirectoryError:
+        raise SpecError(f"network file {value} is a directory; expected a .json file") from None
+    except OSError as error:
+        raise SpecError(f"cannot read network file {value}: {error.strerror}") from None
+    if len(data) > MAX_NETWORK_FILE:
+        raise SpecError(f"network file {value} is larger than {MAX_NETWORK_FILE:,} bytes; "
+                        f"expected a short JSON file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"network file {value} is not UTF-8 text; expected JSON") from None
+    return ",".join(layer.text for layer in network_from_json(text, value))
+
+
+def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
+                   text: str | None = None) -> NetworkSpec:
+    """The spec of --hidden/--network (or `text`), for data of shape `inputs`."""
     load_activation_modules(args)  # user activations must exist before the spec names them
-    return NetworkSpec.from_text(args.hidden, inputs=inputs, classes=classes,
+    resolve_network(args)
+    text = text if text is not None else (args.hidden if args.hidden is not None
+                                          else BOOK_HIDDEN)
+    return NetworkSpec.from_text(text, inputs=inputs, classes=classes,
                                  dtype=args.dtype, seed=args.seed)

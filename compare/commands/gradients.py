@@ -40,10 +40,10 @@ def run(args) -> int:
 
     check_output_options(args)
     if args.dataset == SYNTHETIC:
-        spec = spec_from_args(args)  # MNIST's shape: 784 inputs, 10 classes
+        spec = spec_from_args(args)  # MNIST's shape: 28x28x1 inputs, 10 classes
     else:  # the network's input and output sizes come from the data
-        X_all, Y_all = training_set(args.dataset, args.seed)
-        spec = spec_from_args(args, inputs=X_all.shape[1], classes=Y_all.shape[1])
+        _, Y_all, input_shape = training_set(args.dataset, args.seed)
+        spec = spec_from_args(args, inputs=input_shape, classes=Y_all.shape[1])
     weights = (load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
     X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)

@@ -14,7 +14,8 @@ from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
 from .common import (add_data_options, add_json_option, add_network_options,
-                     check_output_options, positive_float, positive_int, spec_from_args)
+                     check_output_options, positive_float, positive_int, resolve_network,
+                     spec_from_args)
 
 NAME = "train"
 HELP = "train handrolled and Keras side by side on the same batches and compare them"
@@ -77,9 +78,11 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     from ..presets import resolve_config
 
     check_output_options(args, out_dir)
+    resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
-                       spec_from=lambda inputs, classes: spec_from_args(args, inputs, classes))
+                       spec_from=lambda inputs, classes: spec_from_args(args, inputs, classes,
+                                                                        config.hidden))
     print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, lr "
           f"{config.lr:g}, batch {config.batch}, {config.epochs} epochs ({config.order})",
           flush=True)

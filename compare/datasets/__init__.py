@@ -65,7 +65,7 @@ def load_dataset(name: str = DEFAULT_DATASET, preprocess: str = "scale", seed: i
     X_train, X_test = apply(preprocess, raw.X_train, raw.X_test, dtype)
     return Dataset(name=name, X_train=X_train, y_train=raw.y_train, X_test=X_test,
                    y_test=raw.y_test, classes=raw.classes, preprocess=preprocess,
-                   source=raw.source)
+                   source=raw.source, image_shape=raw.image_shape)
 
 
 __all__ = ["load_dataset", "load_raw", "Dataset", "Raw", "DATASET_NAMES", "PREPROCESSING",

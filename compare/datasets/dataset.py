@@ -25,8 +25,10 @@ class Raw:
     y_test: np.ndarray
     classes: int
     source: str  # where the numbers came from, for the report's environment section
+    image_shape: tuple[int, ...] | None = None  # one image, (height, width, channels)
 
     def __post_init__(self):
+        _check_image_shape(self.source, self.image_shape, self.X_train.shape[1])
         for part in ("train", "test"):
             X, y = getattr(self, f"X_{part}"), getattr(self, f"y_{part}")
             if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
@@ -42,6 +44,9 @@ class Dataset:
     X_* are (n, inputs) floats in one dtype, y_* are (n,) int64 labels in
     0..classes-1, Y_* the same labels one-hot in X's dtype (made once, here).
     The validation set is optional (None unless `split_validation` made one).
+    Rows are stored flat; `image_shape` says how one row is an image, (height,
+    width, channels), so that `input_shape` and `images` give image-shaped
+    arrays to a network that starts with a convolution (None: plain features).
     """
 
     name: str
@@ -54,11 +59,14 @@ class Dataset:
     source: str = ""
     X_validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
+    image_shape: tuple[int, ...] | None = None
     Y_train: np.ndarray = field(init=False, repr=False)
     Y_test: np.ndarray = field(init=False, repr=False)
     Y_validation: np.ndarray | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self):
+        _check_image_shape(f"dataset {self.name}", self.image_shape, self.X_train.shape[1]
+                           if getattr(self.X_train, "ndim", 0) == 2 else None)
         if isinstance(self.classes, bool) or not isinstance(self.classes, (int, np.integer)) \
                 or self.classes < 2:
             raise SpecError(f"dataset {self.name}: classes must be an integer >= 2, "
@@ -104,6 +112,18 @@ class Dataset:
         return int(self.X_train.shape[1])
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One row's shape: the image's (height, width, channels), else (inputs,)."""
+        return tuple(self.image_shape) if self.image_shape else (self.inputs,)
+
+    def images(self, part: str = "train") -> np.ndarray:
+        """X of `part` ('train', 'test', 'validation') as (n, height, width, channels)."""
+        if not self.image_shape:
+            raise SpecError(f"dataset {self.name} has no image shape: its rows are features")
+        X = getattr(self, f"X_{part}")
+        return X.reshape(X.shape[0], *self.image_shape)
+
+    @property
     def dtype(self) -> str:
         return str(self.X_train.dtype)
 
@@ -127,3 +147,14 @@ class Dataset:
         validation = "" if self.y_validation is None else f" / {len(self.y_validation)} validation"
         return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test{validation}, "
                 f"{self.inputs} inputs, {self.classes} classes, {self.preprocess}, {self.dtype}")
+
+
+def _check_image_shape(what: str, image_shape, inputs: int | None) -> None:
+    """An image shape must be (height, width, channels) of positive ints covering each row."""
+    if image_shape is None or inputs is None:
+        return
+    shape = tuple(image_shape)
+    if len(shape) != 3 or not all(isinstance(d, (int, np.integer)) and d >= 1 for d in shape) \
+            or int(np.prod(shape)) != inputs:
+        raise SpecError(f"{what}: image shape {shape} does not describe rows of {inputs} "
+                        f"values; expected (height, width, channels) with that product")

@@ -78,4 +78,4 @@ def _from_keras(name: str) -> Raw:
         raise SpecError(f"{source} returned {x_train.dtype} pixels; expected uint8 images")
     return Raw(X_train=x_train.reshape(len(x_train), -1), y_train=np.asarray(y_train),
                X_test=x_test.reshape(len(x_test), -1), y_test=np.asarray(y_test),
-               classes=CLASSES, source=source)
+               classes=CLASSES, source=source, image_shape=(*x_train.shape[1:3], 1))

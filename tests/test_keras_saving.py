@@ -151,3 +151,20 @@ def test_twin_an_activation_given_as_a_plain_function_does_not_round_trip(
     assert model.layers[0].activation is function
     with pytest.raises((TypeError, ValueError)):
         save_and_load(model, tmp_path / "m.keras")
+
+
+@pytest.mark.parametrize("text", [
+    "conv(4,3,relu),maxpool(2),conv(4,3,mix(relu,abs,sin)),avgpool(2,padding=same),flatten",
+    "conv(2,3,leaky_relu(0.1),strides=2,padding=same),activation(piecewise(-1:-1,0:0,1:2)),"
+    "flatten,dense(5,gelu)",
+])
+def test_every_layer_kind_round_trips(tmp_path, text):
+    import keras_impl
+
+    spec = NetworkSpec.from_text(text, inputs=(8, 8, 1), classes=3)
+    model = keras_impl.build_model(spec, init_weights(spec))
+    loaded = save_and_load(model, tmp_path / "m.keras")
+    X = np.random.default_rng(0).random((4, 8, 8, 1))
+    np.testing.assert_array_equal(keras_impl.predict_logits(loaded, X),
+                                  keras_impl.predict_logits(model, X))
+    assert keras_impl.read_weights(loaded, spec).keys() == spec.param_shapes().keys()

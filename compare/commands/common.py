@@ -125,7 +125,7 @@ def resolve_network(args) -> None:
         return
     if args.hidden is not None:
         raise SpecError("give the layers with --hidden or with --network, not both")
-    args.hidden = network_text(network)
+    args.hidden, args.network = network_text(network), None
 
 
 def network_text(value: str) -> str:

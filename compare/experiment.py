@@ -124,7 +124,9 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
     }
     if grads is not None:
         results["gradients"] = dict(grads.to_dict(), batch_source="first training batch")
-    results["training"] = dict(training.to_dict(), handrolled_loop=prepared.config.loop)
+    # the fused fast loop is for dense networks; any other runs the textbook epoch
+    loop = prepared.config.loop if prepared.spec.is_dense else "textbook"
+    results["training"] = dict(training.to_dict(), handrolled_loop=loop)
     return results
 
 

@@ -193,3 +193,24 @@ def test_a_killed_sweep_resumes(cli, tmp_path):
     code, out, err = cli("sweep", *args)
     assert code == 0, err
     assert f"({6 - finished} run now, {finished} from" in out
+
+
+def test_a_convolutional_front_is_swept_too(cli, tmp_path):
+    code, out, err = cli("sweep", "--activations", "relu", "--seeds", "1", "--out",
+                         str(tmp_path), "--front", "conv(2,3,relu),maxpool(2),flatten", *TINY)
+    assert code == 0, err
+    assert "every network starts with conv(2,3,relu),maxpool(2),flatten" in out
+    (row,) = json.loads((tmp_path / "sweep.json").read_text())["rows"]
+    assert row["handrolled_accuracy"] == row["keras_accuracy"]
+    code, _, err = cli("sweep", "--activations", "relu", "--out", str(tmp_path / "bad"),
+                       "--front", "conv(2,30)", *TINY)
+    assert code == 2 and "kernel 30x30 is larger than its 28x28 input" in err
+
+
+def test_the_log_key_of_a_dense_sweep_is_unchanged_by_the_front_option():
+    """Sweeps logged before --front existed resume: no 'front' in a dense key."""
+    config = plan.Configuration("relu", 1, 0, 0.1, 8, 1, 100, "mnist-sample", "scale",
+                                "float64")
+    assert "front" not in json.loads(config.key)
+    assert json.loads(plan.Configuration("relu", 1, 0, 0.1, 8, 1, 100, "mnist-sample",
+                                         "scale", "float64", front="flatten").key)["front"]

@@ -35,6 +35,9 @@ def add_parser(subparsers):
                              "e.g. 0.5,relu=0.1 (default: 0.1)")
     parser.add_argument("--units", type=positive_int, default=100,
                         help="units per hidden layer (default: 100)")
+    parser.add_argument("--front", default="", metavar="SPEC",
+                        help="fixed layers before the swept dense layers, e.g. "
+                             "'conv(8,3,relu),maxpool(2),flatten' (default: none)")
     parser.add_argument("--epochs", type=positive_int, default=10, help="(default: 10)")
     parser.add_argument("--batch", type=positive_int, default=100, help="(default: 100)")
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
@@ -69,7 +72,7 @@ def run(args) -> int:
                                 dict(units=args.units, epochs=args.epochs, batch=args.batch,
                                      dataset=args.dataset, preprocess=args.preprocess,
                                      dtype=args.dtype, train_rows=args.train_rows,
-                                     activation_modules=modules))
+                                     activation_modules=modules, front=args.front.strip()))
     plan.validate()
     _check_train_rows(args)
     sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
@@ -77,6 +80,8 @@ def run(args) -> int:
     log = sweep.log
     print(f"Sweep: {len(sweep.rows)} configurations ({sweep.run_now} run now, "
           f"{sweep.from_log} from {log.path})")
+    if plan.settings.get("front"):
+        print(f"every network starts with {plan.settings['front']}, then the swept dense layers")
     print(table(sweep.summary))
     if not args.no_plot and sweep.summary:
         print(f"plot: {plot(sweep.summary, log.directory / 'sweep.png')}")

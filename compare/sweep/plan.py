@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from handrolled import NetworkSpec
+from handrolled import MNIST_SHAPE, NetworkSpec
 from handrolled.errors import SpecError
-from handrolled.spec import split_top_level
+from handrolled.text import split_top_level
 
 DEFAULT_LR = 0.1
 
@@ -28,15 +28,19 @@ class Configuration:
     dtype: str
     train_rows: int | None = None
     activation_modules: tuple[str, ...] = ()
+    front: str = ""  # fixed layers before the swept dense ones, e.g. "conv(8,3,relu),flatten"
 
     @property
     def hidden(self) -> str:
-        return ",".join([f"{self.units}:{self.activation}"] * self.depth)
+        dense = [f"{self.units}:{self.activation}"] * self.depth
+        return ",".join([self.front, *dense] if self.front else dense)
 
     @property
     def key(self) -> str:
         settings = asdict(self)
         settings.pop("activation_modules")  # where a function was defined is not a result
+        if not self.front:
+            settings.pop("front")  # the keys of sweeps logged before --front existed
         return json.dumps(settings, sort_keys=True)
 
 
@@ -53,7 +57,7 @@ class SweepPlan:
                 for depth in self.depths for activation in self.activations
                 for seed in range(self.seeds)]
 
-    def validate(self, inputs: int = 784, classes: int = 10) -> None:
+    def validate(self, inputs=MNIST_SHAPE, classes: int = 10) -> None:
         """Parse every network now, so a typo stops the sweep before anything runs."""
         for config in self.configurations()[::max(self.seeds, 1)]:
             NetworkSpec.from_text(config.hidden, inputs=inputs, classes=classes,

@@ -34,15 +34,15 @@ def run_configuration(config) -> dict:
         activations.load_activation_module(path)
     started = time.perf_counter()
     data = _dataset(config.dataset, config.preprocess, config.dtype, config.train_rows)
-    spec = NetworkSpec.from_text(config.hidden, inputs=data.X_train.shape[1],
+    spec = NetworkSpec.from_text(config.hidden, inputs=data.input_shape,
                                  classes=int(data.classes), dtype=config.dtype, seed=config.seed)
     from ..training import train_side_by_side  # imports TensorFlow
 
     result = train_side_by_side(spec, init_weights(spec), data, config.epochs, config.batch,
                                 config.lr, shuffle=True, seed=config.seed)
     h, k = result.handrolled, result.keras
-    stochastic = any(activations.get(layer.config["activation"]).name == "stochastic"
-                     for layer in spec.hidden)
+    stochastic = any(getattr(layer.activation, "name", "") == "stochastic"
+                     for layer in spec.build_layers())
     return {
         "activation": config.activation, "depth": config.depth, "seed": config.seed,
         "lr": config.lr, "handrolled_accuracy": _last(h.test_accuracy),

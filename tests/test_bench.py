@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from handrolled import Network, NetworkSpec
+from handrolled import Network, NetworkSpec, SpecError
 from handrolled.fast import sgd_epoch_fast
 from compare.bench.runner import ratios_to_baseline
 from compare.bench.table import breakdown_table
@@ -25,6 +25,41 @@ def test_flops_of_the_book_network_by_hand():
     # forward 784*100 + 100*10; grad_W the same; delta W^T only for layer 2 (no dL/dX)
     assert flops_per_row((784, 100, 10)) == 2 * (2 * 784 * 100 + 3 * 100 * 10)
     assert epoch_flops((784, 100, 10), 60000) == 60000 * 319600
+
+
+def test_flops_of_a_conv_network_by_hand():
+    # conv(4,3,relu) on 28x28x1: 26x26 windows of 3*3*1 numbers times a 9x4 kernel, per row
+    # 2*676*9*4 = 48672 flops for the forward product, the same for grad_K, and no dL/dX
+    # (the first layer); maxpool(2) -> 13x13x4, flatten -> 676: none; the output layer
+    # 676 -> 10: 2*676*10 = 13520 three times (forward, grad_W, delta to the layer below)
+    spec = NetworkSpec.from_text("conv(4,3,relu),maxpool(2),flatten", inputs=(28, 28, 1))
+    assert flops_per_row(spec) == 2 * 48672 + 3 * 13520 == 137904
+    assert flops_per_row(spec.build_layers()) == 137904
+    assert epoch_flops(spec, 1000) == 1000 * 137904
+
+
+def test_flops_of_a_conv_that_is_not_the_first_layer_count_its_input_gradient():
+    # maxpool(2) first: 14x14x1; conv with padding=same keeps 14x14, 8 filters:
+    # 2*196*(3*3*1)*8 = 28224, three times (it is not the first layer, so its dL/dx is
+    # computed); flatten -> 1568; dense 1568 -> 20 and 20 -> 10, three products each
+    spec = NetworkSpec.from_text("maxpool(2),conv(8,3,relu,padding=same),flatten,dense(20,relu)")
+    assert flops_per_row(spec) == 3 * 28224 + 3 * 2 * 1568 * 20 + 3 * 2 * 20 * 10
+    # strides: (28 - 5) // 2 + 1 = 12 windows a side, each 5*5*1 numbers, 6 filters
+    strided = NetworkSpec.from_text("conv(6,5,relu,strides=2),flatten")
+    assert flops_per_row(strided) == 2 * (2 * 144 * 25 * 6) + 3 * (2 * 864 * 10)
+
+
+def test_flops_of_a_dense_spec_are_those_of_its_sizes():
+    spec = NetworkSpec.from_text("256:relu,256:relu,256:relu,256:relu", inputs=(28, 28, 1))
+    assert flops_per_row(spec) == flops_per_row(spec.sizes) == 1997824  # docs/PERFORMANCE.md
+
+
+def test_flops_refuse_a_layer_with_parameters_they_do_not_know():
+    class Odd:  # a future kind with a kernel must say how it counts, not count 0
+        kind, name, param_shapes = "odd", "odd1", {"kernel": (3, 3)}
+
+    with pytest.raises(NotImplementedError, match="odd1"):
+        flops_per_row([Odd()])
 
 
 def count_matmul_flops(monkeypatch, hidden, batch, rows=203):
@@ -70,6 +105,11 @@ def test_breakdown_has_every_phase():
     assert all(math.isfinite(v) for v in seconds.values())
     assert all(seconds[p] >= 0 for p in PHASES) and seconds["step"] > 0
     assert result["flops_per_step"] == 32 * flops_per_row((784, 20, 20, 10))
+
+
+def test_breakdown_refuses_a_network_that_is_not_dense():
+    with pytest.raises(SpecError, match="not a dense network"):
+        breakdown("conv(4,3,relu),flatten", 32, "float32", rows=64, repeats=1)
 
 
 def test_ceilings_are_the_step_the_phases_and_the_products_against_the_peak():
@@ -134,8 +174,84 @@ def test_bench_cli_tiny(cli, tmp_path):
     assert env["blas"] and "tensorflow" in env and "numpy" in env
 
 
+CONV_SMALL = "conv(4,3,relu),maxpool(2),flatten"
+
+
+@pytest.mark.slow
+def test_bench_times_a_conv_network(cli, tmp_path):
+    path = tmp_path / "bench.json"
+    code, out, err = cli("bench", "--network", CONV_SMALL, "--batch", "32", "--rows", "256",
+                         "--repeats", "1", "--impls", "handrolled,keras_fit", "--dtype",
+                         "float32", "--peak-size", "128", "--quiet", "--json", str(path))
+    assert code == 0, err
+    assert CONV_SMALL in out and "not a dense network" in out and err == ""
+    result = json.loads(path.read_text())
+    rows = result["rows"]
+    assert [(r["hidden"], r["impl"]) for r in rows] == [(CONV_SMALL, "handrolled"),
+                                                        (CONV_SMALL, "keras_fit")]
+    for row in rows:
+        assert row["gflops"] > 0 and math.isfinite(row["gflops"])
+        assert row["rows"] == 256 and row["steps"] == 8 and row["dense"] is False
+        assert row["flops_per_row"] == 137904  # test_flops_of_a_conv_network_by_hand
+    assert result["rows_per_epoch"] == 256
+
+
+def test_bench_configurations_of_new_specs():
+    from compare.bench.runner import CONV, DENSE_ROWS, OTHER_ROWS
+    from compare.cli import build_parser
+    from compare.commands.bench import configs_from_args
+
+    def configs(*argv):
+        args = build_parser().parse_args(["bench", "--dtype", "float32", *argv])
+        return [(c.hidden, c.batch, c.rows) for c in configs_from_args(args)]
+
+    # the batch follows the last '@'; the spec keeps its commas and parentheses
+    assert configs("--config", "conv(8,3,relu,strides=2),flatten@64", "--config",
+                   "100:sigmoid@32") == [("conv(8,3,relu,strides=2),flatten", 64, OTHER_ROWS),
+                                         ("100:sigmoid", 32, DENSE_ROWS)]
+    assert configs("--hidden", CONV_SMALL, "--batch", "32,128") == configs(
+        "--network", CONV_SMALL, "--batch", "32,128")  # --hidden: the same option
+    assert configs("--network", CONV_SMALL, "--batch", "16", "--rows", "500") == [
+        (CONV_SMALL, 16, 500)]
+    assert (CONV, 32, OTHER_ROWS) in configs() and (CONV, 128, OTHER_ROWS) in configs()
+    assert configs("--suite", "conv") == [(CONV, 32, OTHER_ROWS), (CONV, 128, OTHER_ROWS)]
+    assert all("conv" not in network for network, _, _ in configs("--suite", "dense"))
+    assert configs("--batch", "1000") == [("100:sigmoid", 1000, DENSE_ROWS)]
+
+
+def test_bench_breakdown_skips_a_conv_network_with_a_note(cli, tmp_path):
+    path = tmp_path / "bench.json"
+    code, out, err = cli("bench", "--config", "8:relu@32", "--config", "conv(2,3,relu),flatten@32",
+                         "--rows", "128", "--repeats", "1", "--impls", "handrolled", "--dtype",
+                         "float32", "--peak-size", "64", "--breakdown", "--quiet",
+                         "--json", str(path))
+    assert code == 0, err
+    assert "breakdown: skipped conv(2,3,relu),flatten: not a dense network" in out
+    result = json.loads(path.read_text())
+    assert [b["hidden"] for b in result["breakdown"]] == ["8:relu"]
+    assert result["breakdown_skipped"] == ["conv(2,3,relu),flatten"]
+
+
+def test_bench_table_shows_rows_when_they_differ():
+    from compare.bench.table import network_notes
+
+    rows = [dict(hidden="8:relu", dense=True), dict(hidden=CONV_SMALL, dense=False)]
+    notes = network_notes(rows, common_rows=None)
+    assert len(notes) == 2 and CONV_SMALL in notes[0] and "rows per epoch differ" in notes[1]
+    assert len(network_notes(rows, common_rows=256)) == 1
+    assert network_notes(rows[:1]) == []  # dense only: the table as before
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--config", "16:sigmoid"], "HIDDEN@BATCH"),
+    (["--config", "16:sigmoid"], "SPEC@BATCH"),
+    (["--network", "conv(8,30)"], "kernel 30x30 is larger than its 28x28 input"),
+    (["--hidden", "conv(8,3)", "--batch", "32"], "end the layers with 'flatten'"),
+    (["--config", "conv(8,30)@32"], "kernel 30x30 is larger"),
+    (["--config", "conv(8,3,relu),flatten@32,64"], "has 2 batch sizes"),
+    (["--network", "conv(4,3,relu),flatten", "--batch", "32", "--breakdown"],
+     "is not a dense network"),
+    (["--network", "conv(4,3,relu),flatten", "--suite", "conv"], "cannot be combined"),
+    (["--suite", "conv", "--batch", "1000"], "no default configuration of --suite conv"),
     (["--config", "16:sigmoid@0"], "positive integer"),
     (["--config", "16:nope@32"], "unknown activation"),
     (["--hidden", "16:sigmoid", "--batch", "500"], "larger than --rows"),
@@ -149,4 +265,4 @@ def test_bench_bad_input(cli, tmp_path, args, message):
     code, out, err = cli("bench", "--rows", "300", *args, "--json", str(path))
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
-    assert not path.exists()
+    assert out == "" and not path.exists()  # refused before any timing

@@ -19,12 +19,14 @@ from test_fast import BATCH, LR, ROWS, make_data
 TOL = 1e-12  # float64 round-off over 14 steps of a small network; measured ~1e-15
 
 
-def max_diff_after_two_epochs(keras_lr: float) -> float:
+def max_diff_after_two_epochs(keras_lr: float, hidden: str = "16:sigmoid,12:relu",
+                              inputs=40) -> float:
     import keras_impl
     from keras_impl.compiled import CompiledEpoch
 
-    spec = NetworkSpec.from_text("16:sigmoid,12:relu", inputs=40, dtype="float64", seed=2)
+    spec = NetworkSpec.from_text(hidden, inputs=inputs, dtype="float64", seed=2)
     X, Y = make_data(spec)
+    X = X.reshape((X.shape[0], *spec.input_shape))  # images for a convolution
     weights = init_weights(spec)
     network = Network(spec, {k: v.copy() for k, v in weights.items()})
     model = keras_impl.build_model(spec, weights)
@@ -47,3 +49,9 @@ def test_compiled_keras_epoch_matches_textbook_float64():
 
 def test_twin_compiled_keras_with_another_lr_is_caught():
     assert max_diff_after_two_epochs(LR * 1.01) > TOL
+
+
+def test_compiled_keras_epoch_matches_textbook_for_a_conv_network():
+    # nn-compare bench times keras_compiled on convolutions too: 4-D X, gathered by
+    # tf.gather along the rows, the same steps as the textbook epoch
+    assert max_diff_after_two_epochs(LR, "conv(3,3,relu),maxpool(2),flatten", (8, 8, 1)) <= TOL

@@ -1,6 +1,9 @@
 """Where one step of the fast hand-written loop spends its time.
 
-Each phase of `handrolled.fast` is run on its own, on the same buffers and
+For dense networks only: `handrolled.fast`'s fused loop is written for them
+(a network with other layers runs the textbook epoch, which has no such
+phases; `nn-compare bench --breakdown` skips it with a note).  Each phase of
+`handrolled.fast` is run on its own, on the same buffers and
 shapes as a real step, many times; the figure is the *minimum* per step (the
 cost of the work itself; interference from other processes only adds).  The
 phases:
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handrolled import Network, NetworkSpec, init_weights
+from handrolled import Network, SpecError, init_weights
 from handrolled import fast
 
 from .flops import flops_per_row
@@ -43,7 +46,12 @@ def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: i
     """Seconds per full step for each phase, the whole step, and the rest."""
     from ..synthetic import synthetic_batch
 
-    spec = NetworkSpec.from_text(hidden, inputs=784, classes=10, dtype=dtype, seed=seed)
+    from .runner import bench_spec
+
+    spec = bench_spec(hidden, dtype, seed)  # MNIST shape: 784 flat inputs for a dense network
+    if not spec.is_dense:  # the phases below are those of the fused dense loop
+        raise SpecError(f"the breakdown times the phases of handrolled.fast's dense loop; "
+                        f"{spec.describe()} is not a dense network")
     network = Network(spec, init_weights(spec))
     X, Y = synthetic_batch(spec, rows, seed)
     order = np.random.default_rng(seed).permutation(rows)

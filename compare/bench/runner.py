@@ -1,22 +1,34 @@
 """Seconds per epoch of the same training, by hand and in Keras, against the machine's peak.
 
-For each configuration (hidden layers, batch size, dtype) and implementation,
-on synthetic data of MNIST shape, with a seeded permutation of the rows every
-epoch:
+For each configuration (network, batch size, dtype, rows per epoch) and
+implementation, on synthetic data of MNIST shape (flat rows of 784 for a dense
+network, 28x28x1 images for one with convolutions or pooling), with a seeded
+permutation of the rows every epoch:
 
 * one warm-up epoch each (Keras traces its graphs, NumPy's buffers and BLAS
   threads start), then `repeats` rounds in which every implementation trains
   one epoch in turn (interleaved, so load from other processes spreads over
   all of them); the figure is the median of each one's epochs;
 * step seconds = epoch seconds / steps per epoch;
-* GFLOP/s = matmul flops of the epoch (compare/bench/flops.py) / epoch seconds;
+* GFLOP/s = matmul flops of the epoch (compare/bench/flops.py: dense and
+  convolution products) / epoch seconds;
 * percent of peak = that / the best GFLOP/s of a large square NumPy product
   in the same dtype, measured in the same run, before and after the
   configurations (compare/bench/peak.py); the machine is described by
   compare/environment.py.
 
+Configurations: DEFAULT_SHAPES (the book's network at batch 32, 128, 1000, the
+deep one at 128, and CONV, a small convolutional network, at 32 and 128), or
+any network spec the command line is given.  Rows per epoch: --rows for
+every configuration, else `default_rows`: 60,000 (an MNIST epoch) for a dense
+network, 2,000 for any other -- a NumPy convolution is tens of times slower
+per row than the dense networks here, so 60,000 rows would make each of its
+epochs take tens of seconds, and the whole bench many minutes.
+
 Implementations (IMPLS):
-    handrolled           handrolled.fast.sgd_epoch_fast (the fast loop)
+    handrolled           handrolled.fast.sgd_epoch_fast (the fast loop; for a
+                         network that is not dense-only it runs the textbook
+                         epoch, train.sgd_epoch, as handrolled.fast does)
     handrolled_textbook  handrolled.train.sgd_epoch (the readable loop; optional)
     keras_fit            model.fit(shuffle=True, verbose=0), as users call it
     keras_compiled       the epoch as one tf.function (keras_impl/compiled.py)
@@ -31,30 +43,53 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from handrolled import NetworkSpec, init_weights
+from handrolled import MNIST_SHAPE, NetworkSpec, init_weights
 from handrolled.train import batch_starts
 
-from .flops import epoch_flops
+from .flops import flops_per_row
 
 BOOK = "100:sigmoid"
 DEEP = "256:relu,256:relu,256:relu,256:relu"
+CONV = "conv(16,3,relu),maxpool(2),flatten,dense(100,relu)"
 BOOK_BATCHES = (32, 128, 1000)
-DEFAULT_SHAPES = (*((BOOK, batch) for batch in BOOK_BATCHES), (DEEP, 128))
+CONV_BATCHES = (32, 128)
+SUITES = {  # --suite: which default configurations, as (network, batch)
+    "dense": (*((BOOK, batch) for batch in BOOK_BATCHES), (DEEP, 128)),
+    "conv": tuple((CONV, batch) for batch in CONV_BATCHES),
+}
+SUITES["all"] = SUITES["dense"] + SUITES["conv"]
+DEFAULT_SUITE = "all"
+DEFAULT_SHAPES = SUITES[DEFAULT_SUITE]
 DEFAULT_DTYPES = ("float32", "float64")
 DEFAULT_IMPLS = ("handrolled", "keras_fit", "keras_compiled")
 BASELINE = "handrolled"
+INPUT_SHAPE = MNIST_SHAPE       # synthetic rows of MNIST shape: 28x28x1 (784 for dense)
+DENSE_ROWS = 60000              # rows per epoch of a dense network: one MNIST epoch
+OTHER_ROWS = 2000               # ... of any other (convolutions in NumPy are slow)
+
+
+def bench_spec(hidden: str, dtype: str = "float32", seed: int = 0) -> NetworkSpec:
+    """The network a configuration times (SpecError on a bad spec)."""
+    return NetworkSpec.from_text(hidden, inputs=INPUT_SHAPE, classes=10, dtype=dtype, seed=seed)
+
+
+def default_rows(spec: NetworkSpec) -> int:
+    """Rows per epoch when --rows is not given: DENSE_ROWS for a dense-only network
+    (the fast loop), OTHER_ROWS for any other."""
+    return DENSE_ROWS if spec.is_dense else OTHER_ROWS
 
 
 @dataclass(frozen=True)
 class Config:
-    hidden: str
+    hidden: str                 # the network's spec text: '100:sigmoid', 'conv(16,3,relu),...'
     batch: int
     dtype: str
+    rows: int | None = None     # rows per epoch (None: run_bench's `rows`, or default_rows)
 
 
 @dataclass
 class Row:
-    hidden: str
+    hidden: str                 # the spec text, as given
     batch: int
     dtype: str
     impl: str
@@ -65,6 +100,9 @@ class Row:
     steps: int
     warmup_seconds: float       # the first epoch (Keras: includes tracing)
     all_epoch_seconds: list[float]
+    rows: int                   # rows per epoch
+    flops_per_row: int          # matmul flops of one row's step (flops.py)
+    dense: bool                 # dense-only (the fast loop) or not
 
 
 # ------------------------------------------------------------ the runners
@@ -150,18 +188,21 @@ KERAS_IMPLS = ("keras_fit", "keras_compiled", "keras_spe")
 
 
 # ------------------------------------------------------------- the bench
-def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
+def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: float,
                  seed: int) -> list[Row]:
     """Time every implementation on one configuration, from the same weights and data.
-    (percent_of_peak is left at 0 here: run_bench fills it in.)"""
+    Rows per epoch: config.rows, else `rows`, else default_rows.  (percent_of_peak
+    is left at 0 here: run_bench fills it in.)"""
     from ..synthetic import synthetic_batch
 
-    spec = NetworkSpec.from_text(config.hidden, inputs=784, classes=10, dtype=config.dtype,
-                                 seed=seed)
+    spec = bench_spec(config.hidden, config.dtype, seed)
+    rows = config.rows or rows or default_rows(spec)
     X, Y = synthetic_batch(spec, rows, seed)
+    X = X.reshape((rows, *spec.input_shape))  # images (n, 28, 28, 1) for a convolution
     weights = init_weights(spec)
     steps = len(batch_starts(rows, config.batch))
-    flops = epoch_flops(spec.sizes, rows)
+    per_row = flops_per_row(spec)
+    flops = rows * per_row
     epochs = {impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
                                 config.batch, lr, seed) for impl in impls}
     warmup = {impl: epoch() for impl, epoch in epochs.items()}
@@ -175,16 +216,19 @@ def bench_config(config: Config, impls, rows: int, repeats: int, lr: float,
         gflops = flops / epoch_seconds / 1e9
         result.append(Row(config.hidden, config.batch, config.dtype, impl, epoch_seconds,
                           epoch_seconds / steps, gflops, 0.0, steps, warmup[impl],
-                          seconds[impl]))
+                          seconds[impl], rows, per_row, spec.is_dense))
     if any(impl in KERAS_IMPLS for impl in impls):
         from keras_impl import keras
         keras.backend.clear_session()  # free the graphs of this configuration
     return result
 
 
-def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
+def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: int = 3,
               lr: float = 0.01, seed: int = 0, peak_size: int = 2048, progress=None) -> dict:
-    """The whole benchmark as a JSON-ready dict: peak, rows, environment."""
+    """The whole benchmark as a JSON-ready dict: peak, rows, environment.  `rows`:
+    rows per epoch of a configuration whose own `rows` is None (None: default_rows
+    of its network).  "rows_per_epoch" in the result is the rows per epoch when
+    every configuration has the same, else None (each row has its own "rows")."""
     from ..environment import describe_timing_environment, tensorflow_info
     from .peak import matmul_peak
 
@@ -204,6 +248,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
     peak = {dtype: max(peak_before[dtype], peak_after[dtype]) for dtype in dtypes}
     for row in rows_out:
         row.percent_of_peak = 100.0 * row.gflops / peak[row.dtype]
+    epoch_rows = {row.rows for row in rows_out}
     env = describe_timing_environment()
     if any(impl in KERAS_IMPLS for impl in impls):
         env.update(tensorflow_info())
@@ -211,7 +256,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int = 60000, repeats: int = 3,
         "peak_gflops": peak,
         "peak_gflops_before_after": {"before": peak_before, "after": peak_after},
         "peak_size": peak_size,
-        "rows_per_epoch": rows,
+        "rows_per_epoch": epoch_rows.pop() if len(epoch_rows) == 1 else None,
         "repeats": repeats,
         "lr": lr,
         "seed": seed,

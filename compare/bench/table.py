@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from .runner import ratios_to_baseline
+from .runner import DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
 from .breakdown import PHASES, ceilings
 
 
@@ -12,21 +12,26 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
     """One row per configuration and implementation; the last column is
     epoch seconds / handrolled's (2.0x: twice as slow as handrolled)."""
     rows = result["rows"]
-    body = [[r["hidden"], r["batch"], r["dtype"], r["impl"], f"{r['epoch_seconds']:.3f}",
+    common_rows = result.get("rows_per_epoch")
+    body = [[r["hidden"], r["batch"], r["dtype"], r["impl"],
+             *([] if common_rows else [r["rows"]]), f"{r['epoch_seconds']:.3f}",
              f"{1e3 * r['step_seconds']:.3f}", f"{r['gflops']:.1f}", f"{r['percent_of_peak']:.0f}",
              "-" if ratio is None else f"{ratio:.2f}x"]
             for r, ratio in zip(rows, ratios_to_baseline(rows))]
-    headers = ["network", "batch", "dtype", "impl", "epoch s", "step ms", "GFLOP/s", "% peak",
-               "vs handrolled"]
+    headers = ["network", "batch", "dtype", "impl", *([] if common_rows else ["rows"]),
+               "epoch s", "step ms", "GFLOP/s", "% peak", "vs handrolled"]
     table = tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
     peak = result["peak_gflops"]
     env = result["environment"]
     blas = "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
                      f"kernel, {b.get('num_threads')} threads" for b in env["blas"])
-    return (f"Training epochs on {result['rows_per_epoch']} synthetic rows of MNIST shape: "
+    on_rows = (f"on {common_rows} synthetic rows of MNIST shape" if common_rows else
+               "on synthetic rows of MNIST shape (rows per epoch in the 'rows' column)")
+    return (f"Training epochs {on_rows}: "
             f"median of {result['repeats']} epoch{'s' if result['repeats'] != 1 else ''} "
             f"after a warm-up\n"
             f"{table}\n"
+            + "".join(f"{note}\n" for note in network_notes(rows, common_rows)) +
             f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after): "
             f"float32 {peak['float32']:.1f} GFLOP/s, float64 {peak['float64']:.1f} GFLOP/s\n"
             f"machine: {env['cpu']}, {env['cpus_usable']} usable cores, AVX-512 "
@@ -34,6 +39,23 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
             f"OPENBLAS settings: {_openblas(env)}\n"
             f"load average at the end: {', '.join(f'{x:.2f}' for x in env['load_average'] or [])}"
             + "".join(f"\n{note}" for note in kernel_notes(env)))
+
+
+def network_notes(rows: list[dict], common_rows: int | None = None) -> list[str]:
+    """What the figures of a network that is not dense-only mean, and why its epochs
+    may have fewer rows than the dense ones'."""
+    others = list(dict.fromkeys(r["hidden"] for r in rows if not r.get("dense", True)))
+    if not others:
+        return []
+    notes = [f"note: {', '.join(others)}: not a dense network, so handrolled runs the "
+             f"textbook epoch (handrolled.fast's fused loop is for dense networks); its "
+             f"GFLOP/s count the convolution (im2col) and dense products, pooling and "
+             f"flatten none (compare/bench/flops.py)"]
+    if not common_rows:
+        notes.append(f"note: rows per epoch differ: without --rows, a dense network trains "
+                     f"on {DENSE_ROWS} rows and any other on {OTHER_ROWS} (a NumPy "
+                     f"convolution epoch is slow); --rows sets every configuration")
+    return notes
 
 
 def _openblas(env: dict) -> str:

@@ -14,31 +14,42 @@ DTYPE_CHOICES = ("float32", "float64")
 
 
 def add_parser(subparsers):
-    from ..bench.runner import BOOK, BOOK_BATCHES, DEEP, DEFAULT_IMPLS, IMPLS
+    from ..bench.runner import (BOOK, BOOK_BATCHES, CONV, CONV_BATCHES, DEEP, DEFAULT_IMPLS,
+                                DEFAULT_SUITE, DENSE_ROWS, IMPLS, OTHER_ROWS, SUITES)
 
     batches = ", ".join(map(str, BOOK_BATCHES))
+    conv_batches = ", ".join(map(str, CONV_BATCHES))
 
     parser = subparsers.add_parser(
         NAME, help=HELP,
-        description=HELP + f". Default configurations: {BOOK} at batch {batches} and {DEEP} "
-        "at batch 128, in float32 and float64, on synthetic data of MNIST shape. Timings are "
-        "the median of --repeats epochs after one warm-up epoch, the implementations taking "
-        "turns epoch by epoch.")
-    parser.add_argument("--config", action="append", metavar="HIDDEN@BATCH",
+        description=HELP + f". Default configurations (--suite all): {BOOK} at batch {batches} "
+        f"and {DEEP} at batch 128 (--suite dense), and {CONV} at batch {conv_batches} "
+        f"(--suite conv), in float32 and float64, on synthetic data of MNIST shape "
+        f"(28x28x1 images for a convolution). Timings are the median of --repeats epochs "
+        f"after one warm-up epoch, the implementations taking turns epoch by epoch.")
+    parser.add_argument("--network", "--hidden", dest="network", metavar="SPEC",
+                        help="time this network instead of the defaults, at each --batch: "
+                             "dense layers such as '100:sigmoid' or any layers such as "
+                             f"'{CONV}' (--hidden is the same option)")
+    parser.add_argument("--config", action="append", metavar="SPEC@BATCH",
                         help="a configuration to time instead of the defaults, e.g. "
-                             "'100:sigmoid@1000' (repeatable)")
-    parser.add_argument("--hidden", metavar="SPEC",
-                        help="time this network instead of the defaults, at each --batch")
+                             "'100:sigmoid@1000' or 'conv(8,3,relu),flatten@128': the batch "
+                             "after the last '@' (repeatable)")
+    parser.add_argument("--suite", choices=tuple(SUITES), metavar="NAME",
+                        help=f"which default configurations: {', '.join(SUITES)} "
+                             f"(default: {DEFAULT_SUITE})")
     parser.add_argument("--batch", metavar="N[,N...]",
-                        help=f"batch sizes for --hidden (default: {batches}), or a filter "
+                        help=f"batch sizes for --network (default: {batches}), or a filter "
                              "on the default configurations")
     parser.add_argument("--dtype", default="float32,float64", metavar="DTYPE[,DTYPE]",
                         help="float32, float64 or both (default: float32,float64)")
     parser.add_argument("--impls", default=",".join(DEFAULT_IMPLS), metavar="NAME[,NAME...]",
                         help=f"implementations to time, of {', '.join(IMPLS)} "
                              f"(default: {','.join(DEFAULT_IMPLS)})")
-    parser.add_argument("--rows", type=positive_int, default=60000,
-                        help="rows of synthetic data per epoch (default: 60000)")
+    parser.add_argument("--rows", type=positive_int, default=None,
+                        help=f"rows of synthetic data per epoch, for every configuration "
+                             f"(default: {DENSE_ROWS} for a dense network, {OTHER_ROWS} for "
+                             f"any other: NumPy convolutions are slow)")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="timed epochs after the warm-up (default: 3)")
     parser.add_argument("--lr", type=float, default=0.01, help="learning rate (default: 0.01)")
@@ -49,7 +60,7 @@ def add_parser(subparsers):
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each phase of a handrolled step (matmul, bias, "
                              "activation, softmax, update, gather, and the rest), with the %% "
-                             "of peak those phases allow")
+                             "of peak those phases allow; dense networks only (the fast loop)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)
     return parser
@@ -57,43 +68,58 @@ def add_parser(subparsers):
 
 def configs_from_args(args):
     """The configurations to time, validated (SpecError on bad input)."""
-    from handrolled import NetworkSpec
-
-    from ..bench.runner import BOOK_BATCHES, DEFAULT_SHAPES, Config
+    from ..bench.runner import (BOOK_BATCHES, DEFAULT_SUITE, SUITES, Config, bench_spec,
+                                default_rows)
 
     dtypes = _names(args.dtype, DTYPE_CHOICES, "dtype")
     batches = _batches(args.batch) if args.batch is not None else None
+    suite = getattr(args, "suite", None)
     if args.config:
-        if args.hidden is not None or args.batch is not None:
-            raise SpecError("--config cannot be combined with --hidden/--batch; "
+        if args.network is not None or args.batch is not None or suite is not None:
+            raise SpecError("--config cannot be combined with --network/--batch/--suite; "
                             "use one or the other")
         shapes = [_parse_config(text) for text in args.config]
-    elif args.hidden is not None:  # '' is a network too: no hidden layer
-        shapes = [(args.hidden, batch) for batch in (batches or BOOK_BATCHES)]
+    elif args.network is not None:  # '' is a network too: no hidden layer
+        if suite is not None:
+            raise SpecError("--suite chooses among the default configurations; it cannot "
+                            "be combined with --network")
+        shapes = [(args.network, batch) for batch in (batches or BOOK_BATCHES)]
     else:
-        shapes = [(hidden, batch) for hidden, batch in DEFAULT_SHAPES
+        defaults = SUITES[suite or DEFAULT_SUITE]
+        shapes = [(network, batch) for network, batch in defaults
                   if batches is None or batch in batches]
         if not shapes:
-            raise SpecError(f"no default configuration has batch {args.batch}; default "
-                            f"batches: {', '.join(map(str, BOOK_BATCHES))}, and 128 for the "
-                            f"deep network (use --hidden to choose a network)")
-    for hidden, batch in shapes:
-        NetworkSpec.from_text(hidden)  # fails now, in one line, on a bad network
-        if batch > args.rows:
-            raise SpecError(f"batch {batch} is larger than --rows {args.rows}; accepted: "
-                            f"batches of 1 to {args.rows} (or a larger --rows)")
-    return [Config(hidden, batch, dtype) for hidden, batch in shapes for dtype in dtypes]
+            accepted = sorted({batch for _, batch in defaults})
+            raise SpecError(f"no default configuration{f' of --suite {suite}' if suite else ''}"
+                            f" has batch {args.batch}; default batches: "
+                            f"{', '.join(map(str, accepted))} (use --network to choose a "
+                            f"network)")
+    configs = []
+    for network, batch in shapes:
+        spec = bench_spec(network)  # fails now, in one line, on a bad network
+        rows = args.rows or default_rows(spec)
+        if batch > rows:
+            rows_text = (f"--rows {rows}" if args.rows else f"the {rows} rows per epoch of "
+                         f"{'a dense network' if spec.is_dense else 'a network with other layers'}")
+            raise SpecError(f"batch {batch} is larger than {rows_text}; accepted: batches of "
+                            f"1 to {rows} (or a larger --rows)")
+        configs += [Config(network, batch, dtype, rows) for dtype in dtypes]
+    return configs
 
 
 def _parse_config(text: str):
-    hidden, sep, batch = text.rpartition("@")
-    if not sep or not hidden:
-        raise SpecError(f"--config '{text}' is not HIDDEN@BATCH, e.g. '100:sigmoid@1000'")
+    """'SPEC@BATCH': the batch is what follows the last '@' (a spec has none); the
+    spec may hold commas and parentheses, 'conv(8,3,relu),flatten@128'."""
+    network, sep, batch = text.rpartition("@")
+    if not sep or not network.strip():
+        raise SpecError(f"--config '{text}' is not SPEC@BATCH, e.g. '100:sigmoid@1000' or "
+                        f"'conv(8,3,relu),flatten@128'")
     batches = _batches(batch)
     if len(batches) > 1:  # silently timing only the first would be worse
         raise SpecError(f"--config '{text}' has {len(batches)} batch sizes; give one per "
-                        f"--config (repeat the option), or use --hidden {hidden} --batch {batch}")
-    return hidden, batches[0]
+                        f"--config (repeat the option), or use --network '{network}' "
+                        f"--batch {batch}")
+    return network, batches[0]
 
 
 def _batches(text: str) -> list[int]:
@@ -116,6 +142,22 @@ def _names(text: str, accepted, what: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def breakdown_configs(configs) -> tuple[list, list[str]]:
+    """(the configurations --breakdown times, the networks it skips): the breakdown
+    times the phases of handrolled.fast's fused loop, which is written for dense
+    networks only.  SpecError when it would time none of them."""
+    from ..bench.runner import bench_spec
+
+    dense = {c.hidden: bench_spec(c.hidden).is_dense for c in configs}
+    skipped = [network for network, is_dense in dense.items() if not is_dense]
+    if len(skipped) == len(dense):
+        verb = "is not a dense network" if len(skipped) == 1 else "are not dense networks"
+        raise SpecError(f"--breakdown times the phases of the fast dense loop "
+                        f"(handrolled.fast), and {', '.join(skipped)} {verb}; drop "
+                        f"--breakdown, or add a dense network")
+    return [c for c in configs if dense[c.hidden]], skipped
+
+
 def run(args) -> int:
     import sys
 
@@ -127,23 +169,30 @@ def run(args) -> int:
     impls = _names(args.impls, tuple(IMPLS), "implementation")
     if not 0 < args.lr < float("inf"):  # inf passed `> 0` and timed NaN arithmetic
         raise SpecError(f"--lr must be positive and finite, got {args.lr}")
+    if args.breakdown:
+        broken_down, skipped = breakdown_configs(configs)  # before any timing
 
     def progress(config):
         if not args.quiet:
-            print(f"bench: {config.hidden} batch {config.batch} {config.dtype} ...",
-                  file=sys.stderr, flush=True)
+            print(f"bench: {config.hidden} batch {config.batch} {config.dtype} "
+                  f"({config.rows} rows) ...", file=sys.stderr, flush=True)
 
-    result = run_bench(configs, impls, rows=args.rows, repeats=args.repeats, lr=args.lr,
+    result = run_bench(configs, impls, repeats=args.repeats, lr=args.lr,
                        seed=args.seed, peak_size=args.peak_size, progress=progress)
     if args.breakdown:
         from ..bench.breakdown import breakdown
 
-        result["breakdown"] = [breakdown(c.hidden, c.batch, c.dtype, rows=args.rows,
-                                         seed=args.seed) for c in configs]
+        result["breakdown"] = [breakdown(c.hidden, c.batch, c.dtype, rows=c.rows,
+                                         seed=args.seed) for c in broken_down]
+        result["breakdown_skipped"] = skipped
     print(bench_table(result))
     if args.breakdown:
         print()
         print(breakdown_table(result["breakdown"], result["peak_gflops"]))
+        for network in skipped:
+            print(f"breakdown: skipped {network}: not a dense network (the breakdown times "
+                  f"the phases of handrolled.fast's dense loop; this network's epochs run "
+                  f"the textbook loop)")
     if args.json:
         from ..output import write_json
         write_json(args.json, result)

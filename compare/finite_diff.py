@@ -12,7 +12,8 @@ Two modes per parameter tensor, both with the fourth-order central stencil
 * elements (sampled): d is one unit vector e_i for a few random i; compare with grad_i.
 
 The loss is a function of the parameters alone (any layers: the witness only
-calls the network's forward pass).  A check whose perturbation moves any
+calls the network's forward pass, in training mode, with the dropout masks of
+the pass it checks held fixed).  A check whose perturbation moves any
 pre-activation across a kink of its activation (relu at 0), or changes the
 winner of a max-pooling window, measures the average of two slopes, not the
 derivative; it is counted as a kink and left out of the comparison (each
@@ -31,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import Network, NetworkSpec, Params
-from handrolled.loss import mean_cross_entropy
 
 from .tolerances import FLOOR_FRACTION, TOLERANCES
 
@@ -55,9 +55,13 @@ class FiniteDifferences:
     """Finite-difference checks of one network's gradients on one batch."""
 
     def __init__(self, spec: NetworkSpec, params: Params, X: np.ndarray, Y: np.ndarray,
-                 directions: int = 4, elements: int = 8, seed: int = 0):
+                 directions: int = 4, elements: int = 8, seed: int = 0,
+                 state: Params | None = None, masks: dict | None = None):
         spec64 = dataclasses.replace(spec, dtype="float64")
-        self.net = Network(spec64, {k: np.asarray(v, np.float64) for k, v in params.items()})
+        as64 = lambda arrays: arrays and {k: np.asarray(v, np.float64)  # noqa: E731
+                                          for k, v in arrays.items()}
+        self.net = Network(spec64, as64(params), as64(state) or None)
+        self.net.use_dropout_masks(masks or {})  # held still while the weights move
         self.base = dict(self.net.params)
         self.legacy = spec.legacy_names()
         self.X = np.asarray(X, np.float64)
@@ -121,4 +125,4 @@ class FiniteDifferences:
     def _loss(self, params: Params):
         self.net.params = params
         cache = self.net.forward(self.X, training=True)
-        return mean_cross_entropy(cache.log_p, self.Y), cache
+        return self.net.loss_of(cache, self.Y), cache

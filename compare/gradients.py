@@ -103,19 +103,24 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
 def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.ndarray,
                       finite_differences: bool = True, network: Network | None = None,
                       data: str = "") -> GradientComparison:
-    """Gradients of the mean cross-entropy on (X, Y) from both implementations.
+    """Gradients of the loss (with its penalties) on (X, Y) from both implementations,
+    in training mode.
 
     `network` lets a caller substitute its own hand-written network (for
     example a deliberately broken one in a test); by default it is
-    `handrolled.Network(spec, weights)`.
+    `handrolled.Network(spec, weights)`.  Keras runs first: the dropout masks its
+    layers draw are recovered and applied by the hand-written side and held still
+    by the finite-difference witness.
     """
     weights = validate(spec, weights)
     X, Y = check_batch(spec, X, Y)
-    network = network or Network(spec, weights)
-    loss_h, grads_h = network.loss_and_gradients(X, Y)
     model = keras_impl.build_model(spec, weights)
-    loss_k, grads_k = keras_impl.loss_and_gradients(model, spec, X, Y)
-    fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed) if finite_differences else None
+    loss_k, grads_k, masks = keras_impl.loss_gradients_and_masks(model, spec, X, Y)
+    network = network or Network(spec, weights)
+    network.use_dropout_masks(masks)
+    loss_h, grads_h = network.loss_and_gradients(X, Y)
+    fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed, state=network.state,
+                           masks=masks) if finite_differences else None
     rows = compare_gradient_dicts(spec, grads_h, grads_k, fd)
     return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows,
                               data)

@@ -27,31 +27,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import loss as loss_fns
+from . import regularizers
 from .errors import SpecError
 from .spec import NetworkSpec
-from .weights import Params, init_weights, validate
+from .weights import Params, init_state, init_weights, validate, validate_state
 
 
 @dataclass
 class ForwardCache:
-    """What backward needs: each layer's own cache, the logits z_L, and p = softmax(z_L).
-
-    `log_p` is kept so that the loss of this pass needs no second log-softmax."""
+    """What backward needs: each layer's own cache and output, the logits z_L, what the
+    loss shares between its value and its gradient (`output`: log p for softmax
+    cross-entropy, so the loss of this pass needs no second log-softmax), and the
+    penalties of the regularizers on this pass."""
 
     layers: list
+    outputs: list
     logits: np.ndarray
-    p: np.ndarray
-    log_p: np.ndarray
+    output: np.ndarray
+    penalty: float = 0.0
+    training: bool = False
+
+    @property
+    def log_p(self) -> np.ndarray:
+        """log softmax(z_L) (softmax cross-entropy's `output`)."""
+        return self.output
+
+    @property
+    def p(self) -> np.ndarray:
+        return np.exp(self.output)
 
 
 class Network:
-    """The hand-written network for one `NetworkSpec` and its weights."""
+    """The hand-written network for one `NetworkSpec`, its weights and its state."""
 
-    def __init__(self, spec: NetworkSpec, params: Params | None = None):
+    def __init__(self, spec: NetworkSpec, params: Params | None = None,
+                 state: Params | None = None):
         self.spec = spec
+        self.loss_function = spec.loss_function
         self.layers = spec.build_layers()
         self.params = validate(spec, params) if params is not None else init_weights(spec)
+        self.state = validate_state(spec, state) if state is not None else init_state(spec)
 
     @property
     def activations(self) -> list:
@@ -59,9 +74,20 @@ class Network:
         return [layer.activation for layer in self.layers[:-1] if layer.activation is not None]
 
     def layer_params(self, layer) -> dict[str, np.ndarray]:
-        """{'kernel': ..., 'bias': ...}: this layer's arrays, the very ones in `params`."""
-        return {variable: self.params[f"{layer.name}/{variable}"]
-                for variable in layer.param_shapes}
+        """{'kernel': ..., 'bias': ...} (and the layer's state, e.g. 'moving_mean'): this
+        layer's arrays, the very ones in `params` and `state`."""
+        own = {variable: self.params[f"{layer.name}/{variable}"]
+               for variable in layer.param_shapes}
+        own.update({variable: self.state[f"{layer.name}/{variable}"]
+                    for variable in layer.state_shapes})
+        return own
+
+    def use_dropout_masks(self, masks: dict) -> None:
+        """{'dropout3': mask or masks}: the masks the Dropout layers apply (see
+        layers/dropout.py); layers not named keep drawing their own."""
+        for layer in self.layers:
+            if layer.name in masks:
+                layer.use_masks(masks[layer.name])
 
     # ------------------------------------------------------------ schedule
     def on_step(self, epoch: int, step: int) -> None:
@@ -76,41 +102,77 @@ class Network:
 
     # ------------------------------------------------------------- forward
     def forward(self, X: np.ndarray, training: bool = False) -> ForwardCache:
-        """Every layer's forward (eqs. 1-2 for Dense), then softmax at the output."""
-        a, caches = X, []
+        """Every layer's forward (eqs. 1-2 for Dense), the regularizers' penalties, and
+        what the loss needs of the logits.  training=True: batch statistics and dropout
+        masks (the state is updated only by `commit`); False: inference mode."""
+        a, caches, outputs, penalty = X, [], [], 0.0
         for layer in self.layers:
             a, cache = layer.forward(self.layer_params(layer), a, training)
             caches.append(cache)
-        log_p = loss_fns.log_softmax(a)
-        return ForwardCache(layers=caches, logits=a, p=np.exp(log_p), log_p=log_p)
+            outputs.append(a)
+            penalty += self._penalty(layer, a)
+        return ForwardCache(caches, outputs, a, self.loss_function.output(a), penalty, training)
+
+    def _penalty(self, layer, a) -> float:
+        """kernel: f(W), added at every step; activity: f(a), per row where Keras
+        divides by the batch size (handrolled.regularizers.CONVENTIONS)."""
+        total = 0.0
+        if layer.kernel_regularizer is not None:
+            total += layer.kernel_regularizer.value(self.params[f"{layer.name}/kernel"])
+        if layer.activity_regularizer is not None:
+            total += layer.activity_regularizer.value(a) / self._activity_rows(a)
+        return total
+
+    @staticmethod
+    def _activity_rows(a) -> int:
+        return a.shape[0] if regularizers.CONVENTIONS.activity_per_row else 1
+
+    def loss_of(self, cache: ForwardCache, Y: np.ndarray) -> float:
+        """The loss Keras reports: the data loss plus every penalty."""
+        return self.loss_function.value(cache.output, Y) + cache.penalty
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X).p
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted class per row (argmax of the output probabilities)."""
-        return self.forward(X).logits.argmax(axis=1)
+        """Predicted class per row (inference mode)."""
+        return self.loss_function.predict(self.forward(X).logits)
 
     def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
-        return loss_fns.mean_cross_entropy(self.forward(X).log_p, Y)
+        return self.loss_of(self.forward(X), Y)
 
     # ------------------------------------------------------------ backward
     def backward(self, cache: ForwardCache, Y: np.ndarray) -> Params:
-        """Eq. 3 at the output, then every layer's backward from the top down."""
+        """Eq. 3 at the output, then every layer's backward from the top down, each
+        layer's penalties' gradients added where they enter."""
         grads: Params = {}
-        dy = loss_fns.grad_logits(cache.p, Y)  # eq. 3
+        dy = self.loss_function.delta(cache.output, Y)  # eq. 3
         for index in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[index]
+            if layer.activity_regularizer is not None:  # d f(a) / da, into dL/da
+                a = cache.outputs[index]
+                dy = dy + layer.activity_regularizer.gradient(a) / self._activity_rows(a)
             dy, layer_grads = layer.backward(self.layer_params(layer), dy, cache.layers[index],
                                              input_gradient=index > 0)
+            if layer.kernel_regularizer is not None:
+                kernel = self.params[f"{layer.name}/kernel"]
+                layer_grads["kernel"] = layer_grads["kernel"] + \
+                    layer.kernel_regularizer.gradient(kernel)
             for variable, grad in layer_grads.items():
                 grads[f"{layer.name}/{variable}"] = grad
         return {name: grads[name] for name in self.spec.param_shapes()}
 
     def loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, Params]:
-        """One forward pass, the loss from it, and the gradients from the same cache."""
+        """One training-mode forward pass, the loss from it, and the gradients from the
+        same cache (the state is not committed: a gradient check changes nothing)."""
         cache = self.forward(X, training=True)
-        return loss_fns.mean_cross_entropy(cache.log_p, Y), self.backward(cache, Y)
+        return self.loss_of(cache, Y), self.backward(cache, Y)
+
+    def commit(self, cache: ForwardCache) -> None:
+        """After a training step: the state the pass computed (moving statistics)."""
+        for layer, layer_cache in zip(self.layers, cache.layers):
+            for variable, value in layer.state_updates(layer_cache).items():
+                self.state[f"{layer.name}/{variable}"] = value
 
     def kink_pattern(self, cache: ForwardCache) -> list[bytes]:
         """Per layer, what changes when a perturbation crosses a kink (see Layer)."""
@@ -128,7 +190,9 @@ def check_batch(spec: NetworkSpec, X: np.ndarray, Y: np.ndarray) -> tuple[np.nda
         expected = ", ".join(map(str, shape))
         raise SpecError(f"inputs have shape {X.shape}; expected (n, {expected}) "
                         f"for a {spec.describe()} network")
-    if Y.shape != (X.shape[0], spec.classes):
+    if Y.shape == (X.shape[0], spec.classes) and spec.outputs != spec.classes:
+        Y = spec.loss_function.from_one_hot(Y)  # two classes, one sigmoid unit
+    if Y.shape != (X.shape[0], spec.outputs):
         raise SpecError(f"targets have shape {Y.shape}; expected one-hot ({X.shape[0]}, "
                         f"{spec.classes})")
     if X.shape[0] < 1:

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import layers as layer_registry
+from . import losses
 from .errors import SpecError
 from .text import split_call, split_top_level
 
@@ -66,8 +67,10 @@ class LayerSpec:
 
     @property
     def legacy_text(self) -> str | None:
-        """'100:sigmoid' for a Dense layer (the original text form), else None."""
-        if self.kind != "dense":
+        """'100:sigmoid' for a plain Dense layer (the original text form), else None."""
+        config = self.config
+        if self.kind != "dense" or config.get("kernel_regularizer") or \
+                config.get("activity_regularizer"):
             return None
         return f"{self.config['units']}:{self.config['activation']}"
 
@@ -89,6 +92,7 @@ class NetworkSpec:
     classes: int = 10
     dtype: str = "float64"
     seed: int = 0
+    loss: str = losses.DEFAULT
 
     def __post_init__(self):
         for name in ("classes", "seed"):
@@ -99,6 +103,7 @@ class NetworkSpec:
             raise SpecError(f"classes must be at least 2 (softmax output), got {self.classes}")
         if self.dtype not in DTYPES:
             raise SpecError(f"unknown dtype '{self.dtype}'; accepted: {', '.join(DTYPES)}")
+        object.__setattr__(self, "loss", losses.get(self.loss).name)
         hidden = tuple(self.hidden)
         for layer in hidden:
             if not isinstance(layer, LayerSpec):
@@ -111,6 +116,9 @@ class NetworkSpec:
         built = self.build_layers()  # checks every layer against its input, now
         object.__setattr__(self, "_shapes", {layer.name: dict(layer.param_shapes)
                                              for layer in built})
+        object.__setattr__(self, "_state", {f"{layer.name}/{variable}": shape
+                                            for layer in built
+                                            for variable, shape in layer.state_shapes.items()})
         object.__setattr__(self, "_names", tuple(layer.name for layer in built))
         total = sum(math.prod(s) for shapes in self._shapes.values() for s in shapes.values())
         if total > MAX_PARAMETERS:
@@ -120,14 +128,26 @@ class NetworkSpec:
     # ------------------------------------------------------------ building
     @classmethod
     def from_text(cls, text: str, inputs: int | tuple = MNIST_SHAPE, classes: int = 10,
-                  dtype: str = "float64", seed: int = 0) -> "NetworkSpec":
+                  dtype: str = "float64", seed: int = 0,
+                  loss: str = losses.DEFAULT) -> "NetworkSpec":
         """From the text form; `inputs` is the data's shape (flattened for dense networks)."""
-        return cls(inputs, parse_layers(text), classes, dtype, seed)
+        return cls(inputs, parse_layers(text), classes, dtype, seed, loss)
+
+    @property
+    def loss_function(self) -> losses.Loss:
+        """The loss object (its output: softmax, sigmoid or linear logits)."""
+        return losses.get(self.loss)
+
+    @property
+    def outputs(self) -> int:
+        """Units of the output layer: the classes, or 1 for two classes and a sigmoid."""
+        return self.loss_function.units(self.classes)
 
     @property
     def layers(self) -> tuple[LayerSpec, ...]:
-        """Every layer, the output layer Dense(classes) included."""
-        return (*self.hidden, dense_layer(self.classes))
+        """Every layer, the output layer Dense(outputs) included (linear: its outputs are
+        the logits the loss takes)."""
+        return (*self.hidden, dense_layer(self.outputs))
 
     def build_layers(self) -> list[layer_registry.Layer]:
         """Fresh layer objects, named and built for their input shapes."""
@@ -136,7 +156,7 @@ class NetworkSpec:
             layer = spec.build()
             name = f"{layer.kind}{index}"
             if index == len(self.layers) and len(shape) != 1:
-                raise SpecError(f"the output layer {name} (dense, {self.classes} classes) gets "
+                raise SpecError(f"the output layer {name} (dense, {self.outputs} outputs) gets "
                                 f"inputs of shape {shape}; end the layers with 'flatten' (or "
                                 f"a dense layer after it)")
             layer.built(name, shape)
@@ -157,11 +177,16 @@ class NetworkSpec:
         return {f"{layer}/{variable}": shape for layer, shapes in self._shapes.items()
                 for variable, shape in shapes.items()}
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{'batchnorm2/moving_mean': (8,), ...}: the non-trainable state, by name."""
+        return dict(self._state)
+
     def legacy_names(self) -> dict[str, str]:
         """{'W1': 'dense1/kernel', 'b1': 'dense1/bias', 'W2': ...}: the l-th layer with
         parameters as the book numbers it."""
         out = {}
-        for l, layer in enumerate((name for name, s in self._shapes.items() if s), start=1):
+        kernels = [name for name, shapes in self._shapes.items() if "kernel" in shapes]
+        for l, layer in enumerate(kernels, start=1):
             out[f"W{l}"], out[f"b{l}"] = f"{layer}/kernel", f"{layer}/bias"
         return out
 
@@ -173,8 +198,10 @@ class NetworkSpec:
 
     @property
     def is_dense(self) -> bool:
-        """Only Dense layers: the network of eqs. 1-5, which `handrolled.fast` speeds up."""
-        return all(layer.kind == "dense" for layer in self.hidden)
+        """Only plain Dense layers and softmax cross-entropy: the network of eqs. 1-5,
+        which `handrolled.fast` speeds up and the short text form describes."""
+        return self.loss == losses.DEFAULT and all(
+            layer.legacy_text is not None for layer in self.hidden)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -182,7 +209,7 @@ class NetworkSpec:
         if not self.is_dense:
             raise SpecError(f"sizes are defined for dense networks only; {self.describe()} "
                             f"has other layers")
-        return (self.inputs, *(layer.config["units"] for layer in self.hidden), self.classes)
+        return (self.inputs, *(layer.config["units"] for layer in self.hidden), self.outputs)
 
     @property
     def depth(self) -> int:
@@ -204,12 +231,15 @@ class NetworkSpec:
                       for layer in self.hidden]
         else:
             parts = ["x".join(map(str, self.input_shape))] + [l.text for l in self.hidden]
-        parts.append(str(self.classes))
-        return "-".join(parts)
+        parts.append(str(self.outputs))
+        text = "-".join(parts)
+        if self.loss != losses.DEFAULT:
+            text += f" {self.loss_function.output_activation} ({self.loss})"
+        return text
 
     def to_json(self) -> dict:
         """The JSON form (`network_from_json` reads it back)."""
-        return {"input_shape": list(self.input_shape), "classes": self.classes,
+        return {"input_shape": list(self.input_shape), "classes": self.classes, "loss": self.loss,
                 "layers": [dict(type=layer.kind, **_jsonable(layer.config))
                            for layer in self.hidden]}
 

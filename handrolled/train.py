@@ -5,10 +5,12 @@ them in file order; a shuffled run passes a permutation) in slices of
 `batch_size` rows.  The last slice may be shorter; it is kept and its loss is
 averaged over its own size, exactly as Keras' `fit` does.  Each step:
 
-    cache = forward(X_batch)                       eqs. 1-2 (once per step)
-    loss  = mean_cross_entropy(log_p, Y_batch)     from that same pass
+    cache = forward(X_batch, training=True)        eqs. 1-2 (once per step)
+    loss  = loss_of(cache, Y_batch)                from that same pass (+ penalties)
     grads = backward(cache, Y_batch)               eqs. 3-5
-    W    -= lr * grad_W   for every W_l and b_l    (the SGD update)
+    W    -= lr * grad_W   for every parameter      (the SGD update)
+    commit(cache)                                  the state the pass computed
+                                                   (BatchNormalization's moving averages)
 
 This function is the one definition of the hand-written epoch.  A faster
 variant (`handrolled/fast.py`) has the same signature and is tested to give
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import loss as loss_fns
 from .network import Network
 
 
@@ -52,9 +53,10 @@ def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, l
             rows_now = order[start:start + batch_size]
             X_batch, Y_batch = X[rows_now], Y[rows_now]
         network.on_step(epoch, first_step + i)
-        cache = network.forward(X_batch)                             # eqs. 1-2
-        losses[i] = loss_fns.mean_cross_entropy(cache.log_p, Y_batch)  # same pass
+        cache = network.forward(X_batch, training=True)              # eqs. 1-2
+        losses[i] = network.loss_of(cache, Y_batch)                  # same pass
         grads = network.backward(cache, Y_batch)                     # eqs. 3-5
         for name, grad in grads.items():
             network.params[name] -= lr * grad                        # W <- W - lr dL/dW
+        network.commit(cache)                                        # moving statistics
     return losses

@@ -42,6 +42,15 @@ def init_weights(spec: NetworkSpec, scheme: str = "glorot", seed: int | None = N
     return params
 
 
+def init_state(spec: NetworkSpec) -> Params:
+    """The non-trainable state's starting values (BatchNormalization: mean 0, variance 1)."""
+    state = {}
+    for layer in spec.build_layers():
+        for variable, value in layer.init_state().items():
+            state[f"{layer.name}/{variable}"] = value.astype(spec.dtype)
+    return state
+
+
 _LEGACY = re.compile(r"^[Wb][1-9][0-9]*$")
 
 
@@ -65,8 +74,15 @@ def to_legacy(spec: NetworkSpec, params: Params) -> Params:
 def validate(spec: NetworkSpec, params: Params) -> Params:
     """Check names, shapes and finiteness; return the weights cast to spec.dtype."""
     given = {new: old for new, old in zip(rename_legacy(spec, params), params)}
-    params = rename_legacy(spec, params)
-    expected = spec.param_shapes()
+    return _checked(spec, rename_legacy(spec, params), spec.param_shapes(), given)
+
+
+def validate_state(spec: NetworkSpec, state: Params) -> Params:
+    """The same checks for the non-trainable state (moving statistics)."""
+    return _checked(spec, state, spec.state_shapes(), {})
+
+
+def _checked(spec: NetworkSpec, params: Params, expected: dict, given: dict) -> Params:
     missing = [name for name in expected if name not in params]
     extra = [name for name in params if name not in expected]
     if missing or extra:

@@ -34,10 +34,12 @@ from typing import Callable
 import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights, validate
+from handrolled.weights import init_state, validate_state
 from handrolled.errors import SpecError
 
 from . import activations
 from .layers import ActivationSchedule, scheduled_layers
+from .regularizers import keras_regularizer
 from .runtime import keras
 
 # kind -> builder(handrolled layer, dtype) -> [Keras layers]
@@ -60,17 +62,33 @@ def _with_activation(layer, dtype, make):
     return [make(activation=function)]
 
 
+def _penalties(layer) -> dict:
+    return {"kernel_regularizer": keras_regularizer(layer.kernel_regularizer),
+            "activity_regularizer": keras_regularizer(layer.activity_regularizer)}
+
+
 @twin("dense")
 def _dense(layer, dtype):
     return _with_activation(layer, dtype, lambda activation: keras.layers.Dense(
-        layer.units, activation=activation, dtype=dtype, name=layer.name))
+        layer.units, activation=activation, dtype=dtype, name=layer.name, **_penalties(layer)))
 
 
 @twin("conv")
 def _conv(layer, dtype):
     return _with_activation(layer, dtype, lambda activation: keras.layers.Conv2D(
         layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
-        activation=activation, dtype=dtype, name=layer.name))
+        activation=activation, dtype=dtype, name=layer.name, **_penalties(layer)))
+
+
+@twin("batchnorm")
+def _batchnorm(layer, dtype):
+    return [keras.layers.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon,
+                                            dtype=dtype, name=layer.name)]
+
+
+@twin("dropout")
+def _dropout(layer, dtype):
+    return [keras.layers.Dropout(layer.rate, dtype=dtype, name=layer.name)]
 
 
 @twin("maxpool")
@@ -110,29 +128,35 @@ def keras_layers(spec: NetworkSpec) -> list:
     return out
 
 
-def build_model(spec: NetworkSpec, weights: Params | None = None) -> keras.Sequential:
-    """A keras.Sequential mirroring `spec`, loaded with `weights` (or fresh seeded ones)."""
+def build_model(spec: NetworkSpec, weights: Params | None = None,
+                state: Params | None = None) -> keras.Sequential:
+    """A keras.Sequential mirroring `spec`, loaded with `weights` (or fresh seeded ones)
+    and `state` (moving statistics; default: their starting values)."""
     params = validate(spec, weights) if weights is not None else init_weights(spec)
     inputs = keras.Input(shape=spec.input_shape, dtype=spec.dtype, name="inputs")
     model = keras.Sequential([inputs, *keras_layers(spec)], name="handrolled_twin")
     set_weights(model, params)
+    set_weights(model, validate_state(spec, state) if state is not None else init_state(spec),
+                trainable=False)
     check_dtype(model, spec)
     return model
 
 
-def named_variables(model: keras.Model, trainable_only: bool = True) -> dict:
-    """{'conv1/kernel': variable, ...}: every variable under its layer and own name."""
+def named_variables(model: keras.Model, trainable: bool = True) -> dict:
+    """{'conv1/kernel': variable, ...}: the trainable (or the non-trainable: moving
+    statistics) variables under their layer's and their own names."""
     out = {}
     for layer in model.layers:
-        for variable in (layer.trainable_weights if trainable_only else layer.weights):
+        for variable in (layer.trainable_weights if trainable else
+                         layer.non_trainable_weights):
             out[f"{layer.name}/{variable.name}"] = variable
     return out
 
 
-def matched_variables(model: keras.Model, names) -> dict:
-    """The model's trainable variables for exactly `names`, or a SpecError saying which
-    names are missing on one side."""
-    variables = named_variables(model)
+def matched_variables(model: keras.Model, names, trainable: bool = True) -> dict:
+    """The model's variables for exactly `names`, or a SpecError saying which names are
+    missing on one side."""
+    variables = named_variables(model, trainable)
     if set(variables) != set(names):
         missing = sorted(set(names) - set(variables))
         extra = sorted(set(variables) - set(names))
@@ -142,18 +166,35 @@ def matched_variables(model: keras.Model, names) -> dict:
     return {name: variables[name] for name in names}
 
 
-def set_weights(model: keras.Model, params: Params) -> None:
-    """Assign every parameter to the Keras variable of the same name (shapes checked)."""
-    for name, variable in matched_variables(model, params).items():
+def set_weights(model: keras.Model, params: Params, trainable: bool = True) -> None:
+    """Assign every parameter (or state array) to the Keras variable of the same name
+    (shapes checked)."""
+    for name, variable in matched_variables(model, params, trainable).items():
         if tuple(variable.shape) != params[name].shape:
             raise SpecError(f"weight {name} has shape {params[name].shape}; the Keras variable "
                             f"has {tuple(variable.shape)}")
         variable.assign(params[name])
 
 
+# handrolled loss name -> the Keras loss on the linear output layer's logits
+KERAS_LOSSES = {
+    "categorical_crossentropy": lambda dtype: keras.losses.CategoricalCrossentropy(
+        from_logits=True, dtype=dtype),
+    "binary_crossentropy": lambda dtype: keras.losses.BinaryCrossentropy(
+        from_logits=True, dtype=dtype),
+    "mean_squared_error": lambda dtype: keras.losses.MeanSquaredError(dtype=dtype),
+}
+
+
+def keras_loss(name: str, dtype: str) -> keras.losses.Loss:
+    """The Keras loss for a handrolled loss name, computed in `dtype`."""
+    return KERAS_LOSSES[name](dtype)
+
+
 def loss_function(spec: NetworkSpec) -> keras.losses.Loss:
-    """Mean softmax cross-entropy on logits, computed in the spec's dtype."""
-    return keras.losses.CategoricalCrossentropy(from_logits=True, dtype=spec.dtype)
+    """The spec's loss on logits (softmax or sigmoid cross-entropy from logits, or the
+    mean squared error of a linear output), computed in the spec's dtype."""
+    return keras_loss(spec.loss, spec.dtype)
 
 
 def read_weights(model: keras.Model, spec: NetworkSpec | None = None) -> Params:
@@ -161,6 +202,12 @@ def read_weights(model: keras.Model, spec: NetworkSpec | None = None) -> Params:
     with `spec`, exactly the spec's parameters, in its order."""
     variables = (matched_variables(model, spec.param_shapes()) if spec is not None
                  else named_variables(model))
+    return {name: np.asarray(variable.numpy()) for name, variable in variables.items()}
+
+
+def read_state(model: keras.Model, spec: NetworkSpec) -> Params:
+    """The model's non-trainable state (moving statistics) under handrolled's names."""
+    variables = matched_variables(model, spec.state_shapes(), trainable=False)
     return {name: np.asarray(variable.numpy()) for name, variable in variables.items()}
 
 

@@ -59,7 +59,7 @@ import numpy as np
 
 from handrolled import NetworkSpec
 
-from .model import loss_function, training_callbacks
+from .model import keras_loss, loss_function, training_callbacks
 from .runtime import keras
 
 STEP_LOSS = "step_loss"
@@ -78,22 +78,59 @@ def floatx(dtype: str):
 
 @keras.saving.register_keras_serializable(package="handrolled")
 class StepLoss(keras.metrics.Metric):
-    """The loss of the latest training step, computed from that step's y_pred.
+    """The loss of the latest training step, computed from that step's y_pred: the
+    loss Keras trains on, with the regularizers' penalties of that same step added
+    as `Trainer.compute_loss` adds them, once `watch(model)` is called.
 
-    Registered and configured by its dtype alone, so a model compiled here
+    The penalties: a step's activity penalties are the tensors its forward pass
+    recorded (the first entries of `model.losses`); its kernel penalties are those
+    of the weights *before* the step's update, but Keras updates metrics after the
+    update, when `model.losses` would recompute them from the new weights.  So the
+    kernel penalties are kept from the previous step (after its update: the next
+    step's "before"), starting from the weights at `watch` time and carried across
+    `fit` calls (reset_state leaves them).
+
+    Registered and configured by its dtype and loss name, so a model compiled here
     saves to and loads from a `.keras` file with its metrics."""
 
-    def __init__(self, dtype: str = "float64", name: str = STEP_LOSS):
+    def __init__(self, dtype: str = "float64", name: str = STEP_LOSS,
+                 loss: str = "categorical_crossentropy"):
         super().__init__(name=name, dtype=dtype)
-        # loss_function(spec) needs only the dtype: the same loss as training's
-        self.loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True, dtype=dtype)
+        self.loss = loss
+        self.loss_fn = keras_loss(loss, dtype)  # the same loss as training's
         self.value = self.add_variable(shape=(), initializer="zeros", name="value", dtype=dtype)
+        self._model, self._before = None, []
+
+    def watch(self, model: keras.Model) -> "StepLoss":
+        """Add the model's penalties (see above) to every value."""
+        self._model = model
+        self._before = [self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
+                                          name=f"kernel_penalty_{i}")
+                        for i, _ in enumerate(self._kernel_penalties())]
+        for variable, penalty in zip(self._before, self._kernel_penalties()):
+            variable.assign(penalty)
+        return self
+
+    def _kernel_penalties(self) -> list:
+        return [v.regularizer(v) for v in self._model.trainable_weights
+                if getattr(v, "regularizer", None) is not None]
+
+    def reset_state(self):
+        self.value.assign(0.0)  # the carried kernel penalties stay
 
     def get_config(self):
-        return {"dtype": self.dtype, "name": self.name}
+        return {"dtype": self.dtype, "name": self.name, "loss": self.loss}
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        self.value.assign(self.loss_fn(y_true, y_pred))
+        value = self.loss_fn(y_true, y_pred)
+        if self._model is not None and self._model.losses:
+            after = self._kernel_penalties()   # recomputed from the updated weights
+            activity = self._model.losses[:len(self._model.losses) - len(after)]
+            # Trainer.compute_loss: ops.sum([loss, *activity, *kernel penalties])
+            value = keras.ops.sum([value, *activity, *(v.value for v in self._before)])
+            for variable, penalty in zip(self._before, after):
+                variable.assign(penalty)
+        self.value.assign(value)
 
     def result(self):
         return self.value
@@ -140,18 +177,20 @@ def compile_for_sgd(model: keras.Model, spec: NetworkSpec, lr: float) -> None:
     """compile(SGD(lr), mean cross-entropy on logits) with the pins listed above."""
     with floatx(spec.dtype):
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
-                      loss=loss_function(spec), metrics=[StepLoss(spec.dtype)],
+                      loss=loss_function(spec),
+                      metrics=[StepLoss(spec.dtype, loss=spec.loss).watch(model)],
                       jit_compile=False, steps_per_execution=1)
 
 
 def fit_epoch(model: keras.Model, spec: NetworkSpec, X_epoch: np.ndarray, Y_epoch: np.ndarray,
-              batch_size: int, epoch: int = 0) -> EpochRun:
-    """One epoch of `model.fit` over rows already in the epoch's order."""
+              batch_size: int, epoch: int = 0, callbacks=()) -> EpochRun:
+    """One epoch of `model.fit` over rows already in the epoch's order (`callbacks`:
+    more of them, e.g. keras_impl.dropout.DropoutMaskRecorder)."""
     recorder = StepLossRecorder()
     start = time.perf_counter()
     with floatx(spec.dtype):
         model.fit(X_epoch, Y_epoch, batch_size=batch_size, initial_epoch=epoch,
                   epochs=epoch + 1, shuffle=False, verbose=0,
-                  callbacks=training_callbacks(model) + [recorder])
+                  callbacks=training_callbacks(model) + list(callbacks) + [recorder])
     return EpochRun(np.asarray(recorder.losses, dtype=np.float64), recorder.epoch_seconds,
                     time.perf_counter() - start)

@@ -67,6 +67,13 @@ def training_summary(training: dict) -> list[str]:
         f"{100 * _none_inf(training['final_accuracy_diff']):.2f} points",
         f"max final weight diff: {fmt(training['max_weight_diff'])}  ({weights})",
     ]
+    if training.get("max_state_diff") is not None:
+        lines.append(f"max final moving-statistics diff: {fmt(training['max_state_diff'])}  "
+                     f"({weights})")
+    modes = training.get("modes")
+    if modes:
+        lines.append(f"modes ({', '.join(modes['layers'])}): training mode for "
+                     f"{modes['training mode']}; inference mode for {modes['inference mode']}")
     for side in SIDES:
         if training[side]["diverged"]:
             d = training[side]["diverged"]

@@ -34,7 +34,8 @@ class TrainingData:
                                    dataset.y_validation))
         (X_train, y_train), (X_test, y_test), *validation = parts
         X_val, y_val = validation[0] if validation else (None, None)
-        return cls(name, X_train, one_hot(y_train, spec.classes, spec.dtype), y_train,
+        return cls(name, X_train, spec.loss_function.targets(y_train, spec.classes, spec.dtype),
+                   y_train,
                    X_test, y_test, X_val, y_val)
 
     def evaluation_sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:

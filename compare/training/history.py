@@ -6,8 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, one_hot
-from handrolled.loss import log_softmax, mean_cross_entropy
+from handrolled import NetworkSpec, Params
 
 from .runtime import Runtime
 
@@ -41,6 +40,8 @@ class History:
     step_losses: list[np.ndarray] = field(default_factory=list)  # per epoch, per step
     diverged: Divergence | None = None
     weights: Params = field(default_factory=dict)              # after the last epoch
+    state: Params = field(default_factory=dict)                # moving statistics, likewise
+    dropout_masks: list = field(default_factory=list, repr=False)  # Keras: per step
     runtime: Runtime | None = None
 
     def record(self, evaluation: dict[str, float], seconds: float, losses: np.ndarray) -> None:
@@ -68,13 +69,16 @@ class History:
 
 def evaluate(logits_of, sets: dict[str, tuple[np.ndarray, np.ndarray]], spec: NetworkSpec
              ) -> dict[str, float]:
-    """Loss and accuracy on every set, in NumPy, from `logits_of(X)` -- the same for both."""
-    out = {}
+    """Loss and accuracy on every set, in NumPy, from `logits_of(X)` -- the same for both.
+
+    `logits_of` runs the network in inference mode (moving statistics, no dropout);
+    the loss is the data loss, without the regularizers' penalties."""
+    out, loss = {}, spec.loss_function
     for part, (X, y) in sets.items():
         logits = np.asarray(logits_of(X))
-        out[f"{part}_accuracy"] = float(np.mean(logits.argmax(axis=1) == y))
-        out[f"{part}_loss"] = mean_cross_entropy(log_softmax(logits),
-                                                 one_hot(y, spec.classes, logits.dtype))
+        out[f"{part}_accuracy"] = float(np.mean(loss.predict(logits) == y))
+        out[f"{part}_loss"] = loss.value(loss.output(logits),
+                                         loss.targets(y, spec.classes, logits.dtype))
     return out
 
 

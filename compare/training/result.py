@@ -78,6 +78,28 @@ class TrainingResult:
         return max(self.weight_diffs.values())
 
     @property
+    def state_diffs(self) -> dict[str, float]:
+        """Max absolute difference of every final state tensor (moving statistics)."""
+        return {name: _finite_or_inf(max_diffs(self.handrolled.state[name],
+                                               self.keras.state[name])[0])
+                for name in self.spec.state_shapes()}
+
+    @property
+    def max_state_diff(self) -> float | None:
+        return max(self.state_diffs.values()) if self.state_diffs else None
+
+    @property
+    def modes(self) -> dict:
+        """Which numbers come from which mode, for layers that differ between them."""
+        kinds = sorted({layer.kind for layer in self.spec.layers} & {"batchnorm", "dropout"})
+        if not kinds:
+            return {}
+        return {"layers": kinds,
+                "training mode": "the per-step training loss (batch statistics, dropout on)",
+                "inference mode": "every per-epoch loss and accuracy (moving statistics, "
+                                  "dropout off)"}
+
+    @property
     def diverged(self) -> bool:
         return bool(self.handrolled.diverged or self.keras.diverged)
 
@@ -100,7 +122,9 @@ class TrainingResult:
                 and len(self.handrolled.loss) == len(self.keras.loss) == self.epochs
                 and self.max_loss_diff <= tol.loss
                 and self.max_accuracy_diff <= tol.accuracy
-                and (tol.weights is None or self.max_weight_diff <= tol.weights))
+                and (tol.weights is None or self.max_weight_diff <= tol.weights)
+                and (tol.weights is None or self.max_state_diff is None
+                     or self.max_state_diff <= tol.weights))
 
     def runtime_ratios(self) -> dict:
         return runtime_ratios(self.handrolled.runtime, self.keras.runtime)
@@ -113,6 +137,7 @@ class TrainingResult:
             "dataset": self.dataset,
             "network": self.spec.describe(),
             "hidden": self.spec.hidden_text,
+            "loss": self.spec.loss,
             "dtype": self.spec.dtype,
             "seed": self.seed,
             "epochs": self.epochs,
@@ -130,6 +155,9 @@ class TrainingResult:
             "final_accuracy_diff": self.final_accuracy_diff,
             "max_weight_diff": self.max_weight_diff,
             "weight_diffs": self.weight_diffs,
+            "max_state_diff": self.max_state_diff,
+            "state_diffs": self.state_diffs,
+            "modes": self.modes,
             "runtime_ratio": self.runtime_ratios(),
         }
 

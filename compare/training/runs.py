@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from handrolled import Network, NetworkSpec, Params
-from handrolled.train import sgd_epoch
+from handrolled.train import batch_starts, sgd_epoch
 
 from .data import TrainingData
 from .history import History, evaluate, find_divergence
@@ -13,9 +13,16 @@ from .runtime import Stopwatch
 
 
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
-                   lr: float, progress=None, handrolled_epoch=sgd_epoch) -> History:
-    """All epochs of the hand-written loop, from a private copy of `weights`."""
+                   lr: float, progress=None, handrolled_epoch=sgd_epoch,
+                   dropout_masks: list | None = None) -> History:
+    """All epochs of the hand-written loop, from a private copy of `weights`.
+
+    `dropout_masks`: the masks Keras drew, one {layer: mask} per training step over
+    the whole run, applied step by step by the Dropout layers."""
     network = Network(spec, {name: value.copy() for name, value in weights.items()})
+    if dropout_masks:
+        network.use_dropout_masks({name: (step[name] for step in dropout_masks)
+                                   for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
     for epoch, order in enumerate(orders):
         with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: see find_divergence
@@ -31,6 +38,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
             break
     network.on_train_end()
     history.weights = {name: value.copy() for name, value in network.params.items()}
+    history.state = {name: value.copy() for name, value in network.state.items()}
     return history
 
 
@@ -38,17 +46,23 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
               lr: float, seed: int, progress=None) -> History:
     """All epochs of `model.fit`, one call per epoch, on rows in the same order."""
     import keras_impl
+    from keras_impl.dropout import DropoutMaskRecorder, dropout_shapes
     from keras_impl.train import compile_for_sgd, fit_epoch
 
     keras_impl.seed_everything(seed)
     model = keras_impl.build_model(spec, weights)
     compile_for_sgd(model, spec, lr)
     history, sets = History(), data.evaluation_sets()
+    rows = data.X_train.shape[0]
+    shapes = dropout_shapes(spec)  # record every step's masks for the hand-written side
+    recorder = DropoutMaskRecorder(shapes, [min(batch_size, rows - start)
+                                            for start in batch_starts(rows, batch_size)])
     for epoch, order in enumerate(orders):
         with Stopwatch() as gather:  # timed too: the hand-written epoch gathers its batches
             X_epoch, Y_epoch = ((data.X_train, data.Y_train) if order is None
                                 else (data.X_train[order], data.Y_train[order]))
-        run = fit_epoch(model, spec, X_epoch, Y_epoch, batch_size, epoch)
+        run = fit_epoch(model, spec, X_epoch, Y_epoch, batch_size, epoch,
+                        callbacks=[recorder] if shapes else ())
         losses = run.losses
         evaluation = evaluate(lambda X: keras_impl.predict_logits(model, X), sets, spec)
         history.record(evaluation, gather.seconds + run.epoch_seconds, losses)
@@ -58,6 +72,8 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
         if history.diverged:
             break
     history.weights = keras_impl.read_weights(model, spec)
+    history.state = keras_impl.read_state(model, spec)
+    history.dropout_masks = recorder.masks
     return history
 
 

@@ -27,9 +27,15 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     check_settings(rows, epochs, batch_size, lr)
     weights = validate(spec, weights)
     orders = epoch_orders(rows, epochs, seed, shuffle)
-    handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                handrolled_epoch)
-    keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+    if any(layer.kind == "dropout" for layer in spec.layers):
+        # Keras first: the hand-written side applies the dropout masks Keras drew
+        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+        handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
+                                    handrolled_epoch, keras.dropout_masks)
+    else:
+        handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
+                                    handrolled_epoch)
+        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)

@@ -2,7 +2,7 @@
 
     from handrolled import layers
     layers.get("conv")              # the Conv2D class (registry, like keras.layers)
-    layers.names()                  # ['dense', 'conv', 'maxpool', 'avgpool', 'flatten', 'activation']
+    layers.names()                  # ['dense', 'conv', 'maxpool', 'avgpool', 'flatten', 'activation', 'batchnorm', 'dropout']
 
 See `base.py` for the contract every layer follows.
 """
@@ -14,6 +14,8 @@ from .maxpool import MaxPooling2D  # noqa: F401
 from .avgpool import AveragePooling2D  # noqa: F401
 from .flatten import Flatten  # noqa: F401
 from .activation import Activation  # noqa: F401
+from .batchnorm import BatchNormalization  # noqa: F401
+from .dropout import Dropout  # noqa: F401
 
 __all__ = ["Layer", "get", "names", "register", "Dense", "Conv2D", "MaxPooling2D",
-           "AveragePooling2D", "Flatten", "Activation"]
+           "AveragePooling2D", "Flatten", "Activation", "BatchNormalization", "Dropout"]

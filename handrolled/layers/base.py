@@ -32,11 +32,19 @@ from typing import Callable
 
 import numpy as np
 
-from .. import activations
+from .. import activations, regularizers
+from ..activations.core import parse_number
 from ..errors import SpecError
 from ..text import split_arguments
 
 Shape = tuple[int, ...]
+
+
+def regularizer_text(value, what: str) -> str | None:
+    """A regularizer's text ('l2(0.01)'), checked now; None or 'none' for none."""
+    regularizer = regularizers.get(value)
+    return None if regularizer is None else regularizer.text
+
 
 
 class Layer:
@@ -49,11 +57,15 @@ class Layer:
     ARGUMENTS: tuple[tuple[str, Callable], ...] = ()
     REQUIRED: int = 0              # how many leading ARGUMENTS have no default
     POSITIONAL: int = 0            # how many leading ARGUMENTS the text writes by position
+    ALIASES: dict[str, str] = {}   # short option names in the text -> the Keras name
     activation = None              # an activation object for layers that apply one
+    kernel_regularizer = None      # handrolled.regularizers objects, for layers that take them
+    activity_regularizer = None
 
     def __init__(self, **config):
         self.name = ""
-        self.param_shapes: dict[str, Shape] = {}
+        self.param_shapes: dict[str, Shape] = {}   # trainable parameters
+        self.state_shapes: dict[str, Shape] = {}   # non-trainable state (moving averages)
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
 
@@ -75,6 +87,15 @@ class Layer:
 
     def init_params(self, rng: np.random.Generator, scheme: str) -> dict[str, np.ndarray]:
         """Fresh parameters (float64); layers without parameters return {}."""
+        return {}
+
+    def init_state(self) -> dict[str, np.ndarray]:
+        """The non-trainable state's starting values (float64); most layers have none."""
+        return {}
+
+    def state_updates(self, cache) -> dict[str, np.ndarray]:
+        """The new state after a training-mode forward pass (BatchNormalization's
+        moving averages); the training step commits it after its update."""
         return {}
 
     # ------------------------------------------------------------ computing
@@ -103,6 +124,19 @@ class Layer:
     def get_config(self) -> dict:
         return {name: getattr(self, name) for name, _ in self.ARGUMENTS}
 
+    # ------------------------------------------------ penalties (Dense, Conv2D)
+    REGULARIZER_ARGUMENTS = (("kernel_regularizer", regularizer_text),
+                             ("activity_regularizer", regularizer_text))
+    REGULARIZER_ALIASES = {"kernel": "kernel_regularizer", "activity": "activity_regularizer"}
+
+    def set_regularizers(self, kernel: str | None, activity: str | None) -> None:
+        self.kernel_regularizer = regularizers.get(kernel)
+        self.activity_regularizer = regularizers.get(activity)
+
+    def regularizer_config(self) -> dict:
+        return {"kernel_regularizer": _text_or_none(self.kernel_regularizer),
+                "activity_regularizer": _text_or_none(self.activity_regularizer)}
+
     @property
     def text(self) -> str:
         """conv(8,3,relu,strides=2): the leading arguments by position, the others by
@@ -112,9 +146,10 @@ class Layer:
         differs = [name for name in names if not self.is_default(name, config)]
         leading = names[:max(self.REQUIRED, self.POSITIONAL)]
         last = max((leading.index(n) + 1 for n in differs if n in leading), default=0)
+        short = {keras: alias for alias, keras in self.ALIASES.items()}
         parts = [_format(config[name]) for name in leading[:last]]
-        parts += [f"{name}={_format(config[name])}" for name in names[len(leading):]
-                  if name in differs]
+        parts += [f"{short.get(name, name)}={_format(config[name])}"
+                  for name in names[len(leading):] if name in differs]
         return f"{self.kind}({','.join(parts)})" if parts else self.kind
 
     def is_default(self, name: str, config: dict) -> bool:
@@ -140,6 +175,7 @@ class Layer:
                             f"got {len(positional)}; expected {form}")
         given = dict(zip(names, positional))
         for key, value in keywords.items():
+            key = cls.ALIASES.get(key, key)
             if key not in names:
                 raise SpecError(f"{cls.kind} has no option '{key}'; accepted: "
                                 f"{', '.join(names)} (expected {form})")
@@ -261,9 +297,28 @@ def activation_text(value, what: str) -> str:
     return activations.get(str(value).strip()).text
 
 
+def rate(value, what: str) -> float:
+    """A fraction in [0, 1), such as a dropout rate."""
+    number = parse_number(str(value), what)
+    if not 0 <= number < 1:
+        raise SpecError(f"{what} must be in [0, 1), got {number:g}")
+    return number
+
+
+def positive_number(value, what: str) -> float:
+    number = parse_number(str(value), what)
+    if number <= 0:
+        raise SpecError(f"{what} must be a positive number, got {number:g}")
+    return number
+
+
 def kink_signs(f, z: np.ndarray) -> bytes:
     """The sign pattern of z - c for every kink c of activation f (as bytes to compare)."""
     kinks = np.asarray(f.kinks)
     if not kinks.size:
         return b""
     return np.sign(z[..., None] - kinks).astype(np.int8).tobytes()
+
+
+def _text_or_none(regularizer) -> str | None:
+    return None if regularizer is None else regularizer.text

@@ -35,23 +35,27 @@ from .windows import Windows
 class Conv2D(Layer):
     keras_name = "Conv2D"
     ARGUMENTS = (("filters", positive_int), ("kernel_size", size_pair),
-                 ("activation", activation_text), ("strides", size_pair), ("padding", padding))
+                 ("activation", activation_text), ("strides", size_pair), ("padding", padding),
+                 *Layer.REGULARIZER_ARGUMENTS)
+    ALIASES = Layer.REGULARIZER_ALIASES
     POSITIONAL = 3
     REQUIRED = 2
 
     def __init__(self, filters: int, kernel_size, activation: str = "linear",
-                 strides=(1, 1), padding: str = "valid"):
+                 strides=(1, 1), padding: str = "valid", kernel_regularizer: str | None = None,
+                 activity_regularizer: str | None = None):
         super().__init__()
         self.filters = filters
         self.kernel_size = size_pair(kernel_size, "conv kernel_size")
         self.activation = activations.get(activation)
         self.strides = size_pair(strides, "conv strides")
         self.padding = padding
+        self.set_regularizers(kernel_regularizer, activity_regularizer)
 
     def get_config(self) -> dict:
         return {"filters": self.filters, "kernel_size": self.kernel_size,
                 "activation": self.activation.text, "strides": self.strides,
-                "padding": self.padding}
+                "padding": self.padding, **self.regularizer_config()}
 
     def build(self, input_shape):
         if len(input_shape) != 3:

@@ -28,17 +28,22 @@ from .initializers import init_kernel_and_bias
 @register("dense")
 class Dense(Layer):
     keras_name = "Dense"
-    ARGUMENTS = (("units", positive_int), ("activation", activation_text))
+    ARGUMENTS = (("units", positive_int), ("activation", activation_text),
+                 *Layer.REGULARIZER_ARGUMENTS)
+    ALIASES = Layer.REGULARIZER_ALIASES
     POSITIONAL = 2
     REQUIRED = 1
 
-    def __init__(self, units: int, activation: str = "linear"):
+    def __init__(self, units: int, activation: str = "linear",
+                 kernel_regularizer: str | None = None, activity_regularizer: str | None = None):
         super().__init__()
         self.units = units
         self.activation = activations.get(activation)
+        self.set_regularizers(kernel_regularizer, activity_regularizer)
 
     def get_config(self) -> dict:
-        return {"units": self.units, "activation": self.activation.text}
+        return {"units": self.units, "activation": self.activation.text,
+                **self.regularizer_config()}
 
     def build(self, input_shape):
         if len(input_shape) != 1:

@@ -1,0 +1,101 @@
+"""BatchNormalization(momentum=0.99, epsilon=1e-3): per feature, or per channel after a
+convolution (the statistics run over every axis but the last).
+
+Training mode, with mu and var the batch's mean and *biased* variance:
+
+    inv = gamma / sqrt(var + eps)
+    y   = x inv + (beta - mu inv)            = gamma (x - mu) / sqrt(var + eps) + beta
+    moving_mean     <- moving_mean momentum + mu  (1 - momentum)
+    moving_variance <- moving_variance momentum + var (1 - momentum)
+
+(the order of operations of TensorFlow's batch_normalization and of Keras'
+moving-average update; the moving statistics start at mean 0 and variance 1,
+gamma at 1 and beta at 0).  Inference mode (evaluation, prediction) uses the
+moving statistics in place of mu and var and updates nothing.
+
+Backward in training mode is the full batch-statistics gradient: mu and var
+depend on every row, so with x_hat = (x - mu) / sqrt(var + eps) and m rows
+(times pixels) per feature,
+
+    dL/dbeta  = sum dy                  dL/dgamma = sum dy x_hat
+    dL/dx     = gamma / (m sqrt(var + eps)) (m dy - dL/dbeta - x_hat dL/dgamma)
+
+and in inference mode simply dL/dx = dy inv.
+
+Keras twin: keras.layers.BatchNormalization(momentum, epsilon).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer, positive_number, rate, register
+
+
+@register("batchnorm", "batch_normalization", "bn")
+class BatchNormalization(Layer):
+    keras_name = "BatchNormalization"
+    ARGUMENTS = (("momentum", rate), ("epsilon", positive_number))
+
+    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3):
+        super().__init__()
+        self.momentum, self.epsilon = momentum, epsilon
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.param_shapes = {"gamma": (features,), "beta": (features,)}
+        self.state_shapes = {"moving_mean": (features,), "moving_variance": (features,)}
+        return tuple(input_shape)
+
+    def init_params(self, rng, scheme):
+        features = self.param_shapes["gamma"]
+        return {"gamma": np.ones(features), "beta": np.zeros(features)}
+
+    def init_state(self):
+        features = self.state_shapes["moving_mean"]
+        return {"moving_mean": np.zeros(features), "moving_variance": np.ones(features)}
+
+    def forward(self, params, x, training=False):
+        if training:
+            m = x.size // x.shape[-1]
+            mu = feature_sum(x) / m
+            var = feature_sum(np.square(x - mu)) / m               # biased: divided by m
+        else:
+            mu, var = params["moving_mean"], params["moving_variance"]
+        inv = 1 / np.sqrt(var + self.epsilon) * params["gamma"]
+        y = x * inv + (params["beta"] - mu * inv)
+        moving = (params["moving_mean"], params["moving_variance"]) if training else None
+        return y, (x, mu, var, moving)
+
+    def state_updates(self, cache):
+        _, mu, var, moving = cache
+        if moving is None:  # inference mode updates nothing
+            return {}
+        mean, variance = moving
+        return {"moving_mean": mean * self.momentum + mu * (1.0 - self.momentum),
+                "moving_variance": variance * self.momentum + var * (1.0 - self.momentum)}
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        x, mu, var, moving = cache
+        training = moving is not None
+        rstd = 1 / np.sqrt(var + self.epsilon)
+        x_hat = (x - mu) * rstd
+        grads = {"gamma": feature_sum(dy * x_hat), "beta": feature_sum(dy)}
+        if not input_gradient:
+            return None, grads
+        gamma = params["gamma"]
+        if not training:
+            return dy * (rstd * gamma), grads
+        m = x.size // x.shape[-1]
+        dx = (gamma * rstd / m) * (m * dy - grads["beta"] - x_hat * grads["gamma"])
+        return dx, grads
+
+
+def feature_sum(a: np.ndarray) -> np.ndarray:
+    """The sum over every axis but the last, one feature at a time.
+
+    Each feature's m values are laid out contiguously first, so NumPy sums them
+    pairwise (error ~ eps log m); summing over the leading axes directly adds them
+    one by one (error ~ eps m), which after a convolution (m = 32 x 26 x 26 =
+    21,632 values per channel) was measured 4x less accurate than TensorFlow's."""
+    return np.ascontiguousarray(a.reshape(-1, a.shape[-1]).T).sum(axis=1)

@@ -1,0 +1,83 @@
+"""Dropout(rate): inverted dropout, as Keras' Dropout layer.
+
+Training, with keep_ij = [u_ij >= rate] for u uniform in [0, 1):
+
+    y = (x / (1 - rate)) * keep        every kept unit scaled up, the others 0
+    dL/dx = (dy / (1 - rate)) * keep
+
+Inference (evaluation, prediction): y = x, the identity.
+
+Where the masks come from.  Alone, the layer draws its own from a seeded
+NumPy generator (`seed`): the same seed, the same masks.  To be compared with
+Keras, both sides need the same masks, and NumPy cannot reproduce
+TensorFlow's generator; so a mask can be given from outside (`use_masks`):
+one fixed mask (the finite-difference witness perturbs the weights with the
+mask held still), or a sequence of masks, one per training step (the masks
+Keras' own Dropout layer drew, recovered from its output: see
+keras_impl/dropout.py).
+
+Keras twin: keras.layers.Dropout(rate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import SpecError
+from .base import Layer, rate, register
+
+
+def _seed(value, what: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise SpecError(f"{what} must be an integer >= 0, got '{value}'") from None
+    if number < 0:
+        raise SpecError(f"{what} must be an integer >= 0, got {number}")
+    return number
+
+
+@register("dropout")
+class Dropout(Layer):
+    keras_name = "Dropout"
+    ARGUMENTS = (("rate", rate), ("seed", _seed))
+    REQUIRED = 1
+    POSITIONAL = 1
+
+    def __init__(self, rate: float, seed: int = 0):
+        super().__init__()
+        self.rate, self.seed = rate, seed
+        self.rng = np.random.default_rng(seed)
+        self.masks = None  # None: draw; an array: that mask; an iterator: the next one
+
+    def build(self, input_shape):
+        return tuple(input_shape)
+
+    def use_masks(self, masks) -> None:
+        """A fixed keep mask (bool array), an iterable of them (one per training
+        forward pass), or None (draw from the layer's own generator)."""
+        self.masks = masks if masks is None or isinstance(masks, np.ndarray) else iter(masks)
+
+    def keep_mask(self, shape) -> np.ndarray:
+        if self.masks is None:
+            return self.rng.random(shape) >= self.rate          # keep = [u >= rate]
+        mask = self.masks if isinstance(self.masks, np.ndarray) else next(self.masks, None)
+        if mask is None or mask.shape != tuple(shape):
+            raise SpecError(f"layer {self.name}: the given dropout mask has shape "
+                            f"{getattr(mask, 'shape', None)}; expected {tuple(shape)}")
+        return mask
+
+    def forward(self, params, x, training=False):
+        if not training or self.rate == 0:
+            return x, None                                      # inference: identity
+        keep = self.keep_mask(x.shape)
+        scale = 1 / (1 - self.rate)
+        return (x * scale) * keep.astype(x.dtype), keep
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        if not input_gradient:
+            return None, {}
+        keep = cache
+        if keep is None:
+            return dy, {}
+        return (dy * (1 / (1 - self.rate))) * keep.astype(dy.dtype), {}

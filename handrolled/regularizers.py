@@ -1,0 +1,165 @@
+"""Weight and activity penalties, by hand, as Keras adds them to the loss.
+
+    l1(f):       f * sum |w|            gradient f * sign(w)   (sign(0) = 0, as TensorFlow)
+    l2(f):       f * sum w^2            gradient 2 f w         (no 1/2, no learning rate)
+    l1_l2(a, b): a * sum |w| + b * sum w^2
+
+A layer takes them as `kernel=l2(0.01)` (Keras' kernel_regularizer: a penalty
+on the layer's kernel, added at every step) and `activity=l1(0.0004)` (Keras'
+activity_regularizer: a penalty on the layer's output a, computed on each
+batch).  The loss Keras reports and differentiates is the data loss plus every
+penalty.
+
+Two details change from one Keras version to another, so they are settings
+(`CONVENTIONS`), not constants: whether the factor is rounded to float32 first
+(Keras casts the Python float with `ops.cast`, which goes through float32:
+l1(0.0004) is applied as 0.00039999998989515; L2 does it from Keras 3.14 on)
+and whether an activity penalty is divided by the batch size (Keras 3.14 and
+later: yes).  The defaults are Keras 3.15's; `keras_impl` measures the
+installed Keras and sets them (`keras_impl.regularizers.match_installed_keras`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations.core import parse_number
+from .errors import SpecError
+from .text import split_arguments, split_call
+
+
+@dataclass
+class Conventions:
+    """How the installed Keras applies penalties (see the module notes)."""
+
+    l1_factor_float32: bool = True
+    l2_factor_float32: bool = True
+    activity_per_row: bool = True  # activity penalty divided by the batch size
+
+
+CONVENTIONS = Conventions()
+
+
+def _as_applied(factor: float, rounded: bool) -> float:
+    """The factor Keras multiplies by: rounded to float32 first where it does that."""
+    return float(np.float32(factor)) if rounded else float(factor)
+
+
+class Regularizer:
+    name = ""
+
+    def value(self, w: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.text == self.text
+
+    def __hash__(self):
+        return hash(self.text)
+
+    def __repr__(self):
+        return f"<regularizer {self.text}>"
+
+
+class L1(Regularizer):
+    name = "l1"
+
+    def __init__(self, l1: float):
+        self.l1 = l1
+
+    @property
+    def factor(self) -> float:
+        return _as_applied(self.l1, CONVENTIONS.l1_factor_float32)
+
+    def value(self, w):
+        return self.factor * np.sum(np.abs(w))          # f sum |w|
+
+    def gradient(self, w):
+        return self.factor * np.sign(w)                  # f sign(w)
+
+    @property
+    def text(self):
+        return f"l1({_number(self.l1)})"
+
+
+class L2(Regularizer):
+    name = "l2"
+
+    def __init__(self, l2: float):
+        self.l2 = l2
+
+    @property
+    def factor(self) -> float:
+        return _as_applied(self.l2, CONVENTIONS.l2_factor_float32)
+
+    def value(self, w):
+        return self.factor * np.sum(np.square(w))       # f sum w^2
+
+    def gradient(self, w):
+        return 2 * self.factor * w                       # 2 f w
+
+    @property
+    def text(self):
+        return f"l2({_number(self.l2)})"
+
+
+class L1L2(Regularizer):
+    name = "l1_l2"
+
+    def __init__(self, l1: float, l2: float):
+        self.parts = [part for part in (L1(l1), L2(l2)) if (part.l1 if part.name == "l1"
+                                                           else part.l2) != 0.0]
+        self.l1, self.l2 = l1, l2
+
+    def value(self, w):
+        total = 0.0
+        for part in self.parts:  # Keras: 0.0 + the l1 term + the l2 term, in that order
+            total += part.value(w)
+        return total
+
+    def gradient(self, w):
+        return sum((part.gradient(w) for part in self.parts), np.zeros_like(w))
+
+    @property
+    def text(self):
+        return f"l1_l2({_number(self.l1)},{_number(self.l2)})"
+
+
+def _number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+_FORM = "l1(F), l2(F) or l1_l2(F1,F2) with factors >= 0, e.g. l2(0.01)"
+
+
+def get(text) -> Regularizer | None:
+    """'l2(0.01)' -> L2(0.01); None or 'none' -> None."""
+    if text is None or isinstance(text, Regularizer):
+        return text
+    text = str(text).strip()
+    if text.lower() in ("", "none"):
+        return None
+    name, args = split_call(text, "regularizer", "'l2(0.01)'")
+    positional, keywords = split_arguments(args)
+    names = {"l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2")}.get(name)
+    if names is None:
+        raise SpecError(f"unknown regularizer '{name}'; accepted: {_FORM}")
+    given = dict(zip(names, positional), **keywords)
+    if len(positional) > len(names) or set(given) - set(names) or \
+            (name != "l1_l2" and len(given) != 1):
+        raise SpecError(f"malformed regularizer '{text}'; expected {_FORM}")
+    factors = {key: parse_number(given.get(key, "0"), f"the factor of {name}")
+               for key in names}
+    if any(f < 0 for f in factors.values()):
+        raise SpecError(f"regularizer factors must be >= 0, got '{text}'")
+    return {"l1": L1, "l2": L2, "l1_l2": L1L2}[name](**factors)

@@ -1,0 +1,46 @@
+"""Adagrad: each parameter's step shrinks with the sum of its squared gradients.
+
+Keras' order (keras/src/optimizers/adagrad.py), for w with gradient g at lr:
+
+    acc <- acc + g**2                 acc starts at initial_accumulator_value
+    w   <- w - (lr * g) / sqrt(acc + epsilon)
+
+The starting value goes through `initializers.Constant`, i.e.
+`ops.cast(value, dtype)`: rounded to float32 first, even in a float64 model
+(0.1 starts as 0.10000000149011612).  epsilon is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Optimizer, exact, register, via_float32
+from .options import non_negative, optional_non_negative
+
+
+@register("adagrad")
+class Adagrad(Optimizer):
+    keras_name = "Adagrad"
+    OPTIONS = {"initial_accumulator_value": non_negative, "epsilon": non_negative,
+               "weight_decay": optional_non_negative}
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+
+    def slots(self):
+        return ("acc",)
+
+    def initial_slot(self, slot, shape, dtype):
+        return np.full(shape, via_float32(self.initial_accumulator_value, dtype), dtype=dtype)
+
+    def constants(self, dtype):
+        return {"initial_accumulator_value": via_float32(self.initial_accumulator_value, dtype),
+                "epsilon": exact(self.epsilon, dtype)}
+
+    def update(self, w, g, lr, s):
+        acc = s["acc"]
+        acc += np.square(g)
+        w -= (lr * g) / np.sqrt(acc + self.applied["epsilon"])

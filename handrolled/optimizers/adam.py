@@ -1,0 +1,71 @@
+"""Adam, in Keras' form (keras/src/optimizers/adam.py).
+
+For a parameter w with gradient g at learning rate lr, with t = iterations + 1:
+
+    alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)      the bias corrections, folded
+    m <- m + (g - m) * (1 - beta_1)                         m, v start at 0
+    v <- v + (g**2 - v) * (1 - beta_2)
+    amsgrad:  v_hat <- max(v_hat, v), and v_hat replaces v below
+    w <- w - (m * alpha) / (sqrt(v) + epsilon)
+
+This is the paper's "epsilon-hat" form (Kingma & Ba, end of section 2):
+epsilon is added to sqrt(v), not to sqrt(v / (1 - beta_2**t)) as in the
+textbook m_hat / (sqrt(v_hat) + epsilon) (see adam_textbook.py for how far
+apart they drift).
+
+Roundings: beta_1 and beta_2 inside the powers are `ops.cast(beta, dtype)`,
+rounded to float32 first even in a float64 model (0.999 becomes
+0.9990000128746033); 1 - beta_1, 1 - beta_2 and epsilon are exact.  The powers
+are C's pow, as TensorFlow's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Optimizer, exact, register, via_float32
+from .options import beta, boolean, non_negative, optional_non_negative
+
+
+@register("adam")
+class Adam(Optimizer):
+    keras_name = "Adam"
+    OPTIONS = {"beta_1": beta, "beta_2": beta, "epsilon": non_negative, "amsgrad": boolean,
+               "weight_decay": optional_non_negative}
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def slots(self):
+        return ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
+
+    def constants(self, dtype):
+        return {"beta_1 (in beta_1**t)": via_float32(self.beta_1, dtype),
+                "beta_2 (in beta_2**t)": via_float32(self.beta_2, dtype),
+                "1 - beta_1": exact(1 - self.beta_1, dtype),
+                "1 - beta_2": exact(1 - self.beta_2, dtype),
+                "epsilon": exact(self.epsilon, dtype)}
+
+    def step_size(self, lr):
+        """alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t), t = iterations + 1."""
+        c = self.applied
+        t = self.dtype.type(self.iterations + 1)
+        beta_1_power = np.power(c["beta_1 (in beta_1**t)"], t)
+        beta_2_power = np.power(c["beta_2 (in beta_2**t)"], t)
+        return lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+
+    def update(self, w, g, lr, s):
+        c = self.applied
+        alpha = self.step_size(lr)
+        m, v = s["m"], s["v"]
+        m += (g - m) * c["1 - beta_1"]
+        v += (np.square(g) - v) * c["1 - beta_2"]
+        if self.amsgrad:
+            np.maximum(s["v_hat"], v, out=s["v_hat"])
+            v = s["v_hat"]
+        w -= (m * alpha) / (np.sqrt(v) + c["epsilon"])

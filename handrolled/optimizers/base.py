@@ -1,0 +1,309 @@
+"""The optimizer contract, the registry, and the text form.
+
+    opt = optimizers.get("adam(learning_rate=0.01,beta_1=0.8)")
+    opt.build(params)          # params: {"dense1/kernel": array, ...}; state in params' dtype
+    opt.apply(params, grads)   # one step, in place on the arrays in params; iterations += 1
+    opt.state()                # {"dense1/kernel/m": array, ..., "iterations": 1}
+    opt.text                   # 'adam(learning_rate=0.01,beta_1=0.8)'
+    opt.get_config()           # the options as given, and under "applied" the constants
+                               # the update really uses (after Keras' float32 roundings)
+
+Each optimizer lives in its own file and writes only `update`, its
+per-parameter step, with its equations in the docstring beside the code.
+Everything a step shares (the learning rate of this step, weight decay, the
+step counter, the checks) is here, in the order Keras' `optimizer.apply` runs
+it (keras/src/optimizers/base_optimizer.py, backend/tensorflow/optimizer.py):
+
+    lr = learning_rate                       a number, or schedule(iterations)
+    w -= w * wd * lr                         every parameter, if weight_decay is set
+    update(w, g, lr, slots)                  each parameter in turn
+    iterations += 1
+
+Two rules decide every rounding, and each optimizer follows them:
+
+* A hyper-parameter Keras passes through `ops.cast(x, dtype)` (tf.cast of a
+  Python float) is rounded to float32 first, even in a float64 model:
+  tf.cast(0.9, tf.float64) = 0.8999999761581421.  `via_float32(x, dtype)`
+  does the same.  One that Keras mixes into an op directly (`1 - beta_1`,
+  `epsilon`, `rho`) is converted straight to the model's dtype: `exact`.
+* The learning rate lives in a Keras variable of dtype floatx; the training
+  code sets floatx to the model's dtype, so it is the number given, in the
+  model's dtype (0.01 exactly in float64, float32(0.01) in float32).  A
+  schedule computes in float32 (see schedules.py) and is then widened.
+
+The text form uses Keras' keyword names, `lr` as an alias of learning_rate,
+true/false for booleans, and a schedule as the learning rate:
+
+    sgd(learning_rate=0.1,momentum=0.9,nesterov=true)
+    adam(lr=exp_decay(0.01,1000,0.9))
+    sgd(0.1)                   a single positional argument is the learning rate
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import SpecError
+from ..text import split_arguments, split_call
+from . import schedules
+from .options import format_value, non_negative
+from .schedules import Schedule
+
+DTYPES = ("float32", "float64")
+
+
+# ------------------------------------------------------------ the roundings
+def via_float32(value: float, dtype) -> np.floating:
+    """A Python float as `tf.cast(value, dtype)` gives it: rounded to float32 first."""
+    return np.dtype(dtype).type(np.float32(value))
+
+
+def exact(value: float, dtype) -> np.floating:
+    """A Python float mixed into an op of `dtype` (TensorFlow converts it straight to dtype)."""
+    return np.dtype(dtype).type(value)
+
+
+# ------------------------------------------------------------ the contract
+class Optimizer:
+    """Base class.  A subclass sets OPTIONS and writes `__init__`, `slots`,
+    `constants` and `update`; `register` gives it its name."""
+
+    name: str = ""                 # the registry name, e.g. "adam" (set by `register`)
+    keras_name: str = ""           # the keras.optimizers class of the twin ("" if none)
+    # option -> parser(value, what) for the options after learning_rate, in Keras'
+    # signature order; each parser takes text or a Python value and returns the value
+    OPTIONS: dict = {}
+
+    def __init__(self, learning_rate, weight_decay=None):
+        self.learning_rate = learning_rate            # a float or a Schedule
+        self.weight_decay = weight_decay              # None: no weight decay
+        self.iterations = 0
+        self.dtype: np.dtype | None = None
+        self.applied: dict[str, np.floating] = {}     # what `update` multiplies by (built)
+        self.slots_by_param: dict[str, dict[str, np.ndarray]] = {}
+        self._shapes: dict[str, tuple] = {}
+
+    # ------------------------------------------------- what a subclass writes
+    def slots(self) -> tuple[str, ...]:
+        """The names of the per-parameter state arrays, e.g. ("m", "v")."""
+        return ()
+
+    def initial_slot(self, slot: str, shape, dtype) -> np.ndarray:
+        """A slot's starting value (zeros unless the optimizer says otherwise)."""
+        return np.zeros(shape, dtype=dtype)
+
+    def constants(self, dtype) -> dict[str, np.floating]:
+        """The hyper-parameters as the update uses them in `dtype`, rounded as Keras rounds them."""
+        return {}
+
+    def update(self, w: np.ndarray, g: np.ndarray, lr: np.floating, s: dict) -> None:
+        """One step for one parameter, in place on `w` and on the slot arrays in `s`."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------- building
+    def build(self, params: dict) -> "Optimizer":
+        """Fresh state for `params` ({name: array}, one float dtype): every slot in
+        that dtype, iterations 0, the constants rounded for that dtype."""
+        if not params:
+            raise ValueError("build: no parameters")
+        dtypes = {np.asarray(w).dtype for w in params.values()}
+        if len(dtypes) != 1 or str(next(iter(dtypes))) not in DTYPES:
+            raise ValueError(f"build: the parameters must share one dtype of {DTYPES}, "
+                             f"got {sorted(str(d) for d in dtypes)}")
+        self.dtype = next(iter(dtypes))
+        self.applied = self.applied_constants(self.dtype)
+        self._shapes = {name: np.shape(w) for name, w in params.items()}
+        self.slots_by_param = {
+            name: {slot: self.initial_slot(slot, np.shape(w), self.dtype) for slot in self.slots()}
+            for name, w in params.items()}
+        self.iterations = 0
+        return self
+
+    def applied_constants(self, dtype) -> dict[str, np.floating]:
+        """Every number a step multiplies by, in `dtype`, rounded as Keras rounds it:
+        the learning rate (unless a schedule), the weight decay, then `constants`."""
+        out = {}
+        if not isinstance(self.learning_rate, Schedule):
+            out["learning_rate"] = exact(self.learning_rate, dtype)   # a floatx variable
+        if self.weight_decay is not None:
+            # backend/tensorflow/optimizer.py: wd = tf.cast(self.weight_decay, variable.dtype)
+            out["weight_decay"] = via_float32(self.weight_decay, dtype)
+        out.update(self.constants(dtype))
+        return out
+
+    @property
+    def built(self) -> bool:
+        return self.dtype is not None
+
+    # ------------------------------------------------------------ a step
+    def current_learning_rate(self) -> np.floating:
+        """The learning rate the next `apply` uses, in the parameters' dtype: the
+        number given, or the schedule at `iterations` (steps already taken)."""
+        if not self.built:
+            raise ValueError("current_learning_rate: build(params) first (it needs the dtype)")
+        if isinstance(self.learning_rate, Schedule):
+            return self.dtype.type(self.learning_rate(self.iterations))
+        return self.applied["learning_rate"]
+
+    def apply(self, params: dict, grads: dict) -> None:
+        """One step: every array in `params` is changed in place; iterations += 1.
+
+        Builds on first use.  A gradient is cast to its parameter's dtype first,
+        as Keras does (`gradient = ops.cast(gradient, variable.dtype)`)."""
+        if not self.built:
+            self.build(params)
+        if set(params) != set(self._shapes) or set(grads) != set(self._shapes):
+            raise ValueError(f"apply: expected parameters and gradients named "
+                             f"{sorted(self._shapes)}, got {sorted(params)} and {sorted(grads)}")
+        for name, w in params.items():
+            if not isinstance(w, np.ndarray) or w.dtype != self.dtype:
+                raise ValueError(f"apply: parameter {name} must be a {self.dtype} ndarray "
+                                 f"(it is updated in place)")
+            if w.shape != self._shapes[name] or np.shape(grads[name]) != w.shape:
+                raise ValueError(f"apply: {name} has shape {w.shape} and gradient shape "
+                                 f"{np.shape(grads[name])}; built for {self._shapes[name]}")
+        lr = self.current_learning_rate()
+        if self.weight_decay is not None:
+            wd = self.applied["weight_decay"]
+            for w in params.values():
+                w -= w * wd * lr                       # (w * wd) * lr, as variable * wd * lr
+        for name, w in params.items():
+            g = np.asarray(grads[name], dtype=self.dtype)
+            self.update(w, g, lr, self.slots_by_param[name])
+        self.iterations += 1
+
+    # ---------------------------------------------------------- reading
+    def state(self) -> dict:
+        """{"<param>/<slot>": copy of the array, ..., "iterations": int}."""
+        out: dict = {f"{name}/{slot}": array.copy()
+                     for name, slots in self.slots_by_param.items()
+                     for slot, array in slots.items()}
+        out["iterations"] = self.iterations
+        return out
+
+    def options(self) -> dict:
+        """The options as given (learning_rate first, then Keras' order, weight_decay)."""
+        out = {"learning_rate": self.learning_rate}
+        out.update({key: getattr(self, key) for key in self.OPTIONS})
+        return out
+
+    def get_config(self) -> dict:
+        """The options as given (a schedule as its config), and under "applied" the
+        constants the update multiplies by, as Python floats, for the built dtype
+        (float64 if not built yet)."""
+        config = {"name": self.name}
+        for key, value in self.options().items():
+            config[key] = value.get_config() if isinstance(value, Schedule) else value
+        dtype = self.dtype if self.built else np.dtype("float64")
+        config["applied"] = {key: float(value)
+                             for key, value in self.applied_constants(dtype).items()}
+        return config
+
+    @property
+    def text(self) -> str:
+        """The canonical text: keyword options in Keras' order, only those that differ
+        from the default; the bare name when all are defaults."""
+        defaults = _defaults(type(self))
+        parts = []
+        for key, value in self.options().items():
+            if key in defaults and _same(value, defaults[key]):
+                continue
+            parts.append(f"{key}={format_value(value)}")
+        return f"{self.name}({','.join(parts)})" if parts else self.name
+
+    def __repr__(self) -> str:
+        return f"<optimizer {self.text}>"
+
+    # ----------------------------------------------------------- parsing
+    @classmethod
+    def accepted(cls) -> list[str]:
+        return ["learning_rate (lr)", *cls.OPTIONS]
+
+    @classmethod
+    def from_text(cls, args: str | None) -> "Optimizer":
+        positional, keywords = split_arguments(args)
+        if len(positional) > 1:
+            raise SpecError(f"{cls.name} takes at most one positional argument (the learning "
+                            f"rate), got {len(positional)}; use KEY=VALUE with "
+                            f"{', '.join(cls.accepted())}")
+        if "lr" in keywords:
+            if "learning_rate" in keywords:
+                raise SpecError(f"{cls.name}: 'lr' and 'learning_rate' are the same option; "
+                                f"give one")
+            keywords["learning_rate"] = keywords.pop("lr")
+        if positional:
+            if "learning_rate" in keywords:
+                raise SpecError(f"{cls.name}: the learning rate is given twice")
+            keywords["learning_rate"] = positional[0]
+        values = {}
+        for key, value in keywords.items():
+            if key == "learning_rate":
+                values[key] = learning_rate(value, f"{cls.name} learning_rate")
+            elif key in cls.OPTIONS:
+                values[key] = cls.OPTIONS[key](value, f"{cls.name} {key}")
+            else:
+                raise SpecError(f"{cls.name} has no option '{key}'; accepted: "
+                                f"{', '.join(cls.accepted())}")
+        return cls(**values)
+
+
+def _defaults(cls) -> dict:
+    import inspect
+
+    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _same(a, b) -> bool:
+    """Equal, and a bool only equals a bool (False is not 0.0)."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+# ------------------------------------------------------------ the learning rate
+def learning_rate(value, what: str = "learning_rate"):
+    """A number >= 0, a Schedule, or a schedule's text ('exp_decay(0.01,1000,0.9)')."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, str) and "(" in value:
+        return schedules.get(value)
+    if isinstance(value, str) and value.strip() and value.strip()[0].isalpha():
+        raise SpecError(f"{what} must be a number >= 0 or a schedule "
+                        f"({schedules.EXAMPLES}), got '{value}'")
+    return non_negative(value, what)
+
+
+# ------------------------------------------------------------------ registry
+_REGISTRY: dict[str, type[Optimizer]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(name: str, *aliases: str):
+    """Class decorator: make an Optimizer subclass available as `name` (and its
+    aliases and Keras' class name, matched without case)."""
+
+    def decorate(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        for alias in (name, *aliases, cls.keras_name):
+            if alias:
+                _ALIASES[alias.lower()] = name
+        return cls
+
+    return decorate
+
+
+def names() -> list[str]:
+    """The registered optimizers, in the order they were registered."""
+    return list(_REGISTRY)
+
+
+def get(text) -> Optimizer:
+    """A fresh optimizer from its text: 'adam', 'adam(learning_rate=0.01,beta_1=0.8)',
+    'sgd(lr=exp_decay(0.1,100,0.5),momentum=0.9)'.  An Optimizer is returned as it is."""
+    if isinstance(text, Optimizer):
+        return text
+    name, args = split_call(str(text), "optimizer", "'adam' or 'sgd(learning_rate=0.1)'")
+    canonical = _ALIASES.get(name.lower())
+    if canonical is None:
+        raise SpecError(f"unknown optimizer '{name}'; accepted: {', '.join(names())}")
+    return _REGISTRY[canonical].from_text(args)

@@ -1,0 +1,64 @@
+"""RMSprop: divide the gradient by a running root mean square of its past values.
+
+Keras' order (keras/src/optimizers/rmsprop.py), for a parameter w with
+gradient g at learning rate lr:
+
+    v <- rho * v + (1 - rho) * g**2                       v starts at 0
+    centered:  g_avg <- rho * g_avg + (1 - rho) * g       g_avg starts at 0
+               denominator = (v - g_avg**2) + epsilon
+    else:      denominator = v + epsilon
+    increment = (lr * g) / sqrt(denominator)              epsilon INSIDE the root
+    momentum > 0:  mom <- momentum * mom + increment;  w <- w - mom
+    else:          w <- w - increment
+
+No bias correction.  rho, 1 - rho, momentum and epsilon enter the ops as
+Python floats, so they are exact in float64 (no float32 rounding here).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Optimizer, exact, register
+from .options import boolean, non_negative, optional_non_negative, unit_interval
+
+
+@register("rmsprop")
+class RMSprop(Optimizer):
+    keras_name = "RMSprop"
+    OPTIONS = {"rho": unit_interval, "momentum": non_negative, "epsilon": non_negative,
+               "centered": boolean, "weight_decay": optional_non_negative}
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def slots(self):
+        return (("v",) + (("mom",) if self.momentum > 0 else ())
+                + (("g_avg",) if self.centered else ()))
+
+    def constants(self, dtype):
+        return {"rho": exact(self.rho, dtype), "1 - rho": exact(1 - self.rho, dtype),
+                "momentum": exact(self.momentum, dtype), "epsilon": exact(self.epsilon, dtype)}
+
+    def update(self, w, g, lr, s):
+        c = self.applied
+        v = s["v"]
+        np.add(c["rho"] * v, c["1 - rho"] * np.square(g), out=v)
+        if self.centered:
+            g_avg = s["g_avg"]
+            np.add(c["rho"] * g_avg, c["1 - rho"] * g, out=g_avg)
+            denominator = v - np.square(g_avg) + c["epsilon"]
+        else:
+            denominator = v + c["epsilon"]
+        increment = (lr * g) / np.sqrt(denominator)
+        if self.momentum > 0:
+            mom = s["mom"]
+            np.add(c["momentum"] * mom, increment, out=mom)
+            w -= mom
+        else:
+            w -= increment

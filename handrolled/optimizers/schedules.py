@@ -1,0 +1,298 @@
+"""Learning-rate schedules, matched to keras.optimizers.schedules step for step.
+
+    exp_decay(0.01,1000,0.9)                        ExponentialDecay
+    exp_decay(0.01,1000,0.9,staircase=true)
+    piecewise_constant(100/200,0.1/0.05/0.01)       PiecewiseConstantDecay
+    cosine_decay(0.01,1000)                         CosineDecay
+    cosine_decay(0.01,1000,alpha=0.1,warmup_target=0.02,warmup_steps=100)
+
+A list inside the parentheses is written with '/' between its items (the
+commas already separate the arguments): boundaries 100/200, values
+0.1/0.05/0.01.  The arguments Keras requires come first by position (or by
+Keras' keyword, e.g. decay_rate=0.9); the optional ones by keyword.  Use one
+as an optimizer's learning rate: `adam(learning_rate=exp_decay(0.01,1000,0.9))`.
+
+The optimizer evaluates a schedule at its `iterations` (the number of steps
+already taken, so 0 at the first step) before counting the step, as Keras'
+`optimizer.learning_rate` does: `self._learning_rate(self._iterations)`.
+
+float32, always.  Keras starts every schedule with
+`ops.convert_to_tensor(self.initial_learning_rate)`: a Python float becomes a
+float32 tensor whatever floatx is, and every other number is cast to that
+dtype.  So a schedule computes in float32 even for a float64 model, and the
+optimizer widens the result (`ops.cast(learning_rate, variable.dtype)`).  We
+do the same: every value below is an np.float32 and every operation is a
+float32 operation, in Keras' order.  Two functions need care to round as
+TensorFlow's CPU kernels round a float32 scalar:
+
+* power: NumPy's float32 power is the C library's powf, as TensorFlow's;
+* cosine: TensorFlow calls the C library's cosf.  NumPy's float32 cos is its
+  own vectorised approximation (it differs in the last bit for about one
+  argument in ten) and float64 cos rounded to float32 differs for about one
+  in a hundred, so `cos32` calls cosf itself (through ctypes, part of the
+  standard library).  On a platform without it, float64 cos rounded to
+  float32 stands in, and the last bit may then differ from TensorFlow's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+
+import numpy as np
+
+from ..errors import SpecError
+from ..text import split_arguments, split_call
+from .options import (boolean, format_value, non_negative, non_negative_int, positive_int,
+                      slash_list)
+
+f32 = np.float32
+EXAMPLES = ("exp_decay(0.01,1000,0.9), piecewise_constant(100/200,0.1/0.05/0.01), "
+            "cosine_decay(0.01,1000,alpha=0.1)")
+
+
+def _c_library_cosf():
+    """The C library's float32 cosine (what TensorFlow's CPU kernel calls), or None."""
+    try:
+        cosf = ctypes.CDLL(ctypes.util.find_library("m")).cosf
+    except (OSError, AttributeError, TypeError):
+        return None
+    cosf.restype = ctypes.c_float
+    cosf.argtypes = [ctypes.c_float]
+    return cosf
+
+
+_COSF = _c_library_cosf()
+
+
+def cos32(x: np.float32) -> np.float32:
+    """cos of a float32 scalar, rounded as TensorFlow's CPU kernel rounds it."""
+    if _COSF is not None:
+        return f32(_COSF(float(x)))
+    return f32(math.cos(float(x)))
+
+
+class Schedule:
+    """Base class: a subclass sets ARGUMENTS ((name, parser) in Keras' order),
+    REQUIRED (how many leading ones have no default) and writes `__call__`."""
+
+    name: str = ""                 # the text name, e.g. "exp_decay" (set by `register`)
+    keras_name: str = ""           # the class in keras.optimizers.schedules
+    ARGUMENTS: tuple = ()
+    REQUIRED: int = 0
+
+    def __call__(self, step: int) -> np.float32:
+        """The learning rate at optimizer step `step` (steps already taken)."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """Keras' constructor arguments (lists as lists), under Keras' names."""
+        config = {"class_name": self.keras_name}
+        for key, _ in self.ARGUMENTS:
+            value = getattr(self, key)
+            config[key] = list(value) if isinstance(value, tuple) else value
+        return config
+
+    @property
+    def text(self) -> str:
+        """The required arguments by position, the others by keyword where not default."""
+        import inspect
+
+        parameters = inspect.signature(type(self).__init__).parameters
+        parts = []
+        for i, (key, _) in enumerate(self.ARGUMENTS):
+            value = getattr(self, key)
+            if i < self.REQUIRED:
+                parts.append(format_value(value))
+            elif not (value == parameters[key].default
+                      and isinstance(value, bool) == isinstance(parameters[key].default, bool)):
+                parts.append(f"{key}={format_value(value)}")
+        return f"{self.name}({','.join(parts)})"
+
+    def __repr__(self) -> str:
+        return f"<schedule {self.text}>"
+
+    @classmethod
+    def form(cls) -> str:
+        names = [key for key, _ in cls.ARGUMENTS]
+        parts = names[:cls.REQUIRED] + [f"{name}=..." for name in names[cls.REQUIRED:]]
+        return f"{cls.name}({','.join(parts)})"
+
+    @classmethod
+    def from_text(cls, args: str | None) -> "Schedule":
+        positional, keywords = split_arguments(args)
+        names = [key for key, _ in cls.ARGUMENTS]
+        if len(positional) > cls.REQUIRED:
+            raise SpecError(f"{cls.name} takes {cls.REQUIRED} positional arguments, got "
+                            f"{len(positional)}; expected {cls.form()}")
+        given = dict(zip(names, positional))
+        for key, value in keywords.items():
+            if key not in names:
+                raise SpecError(f"{cls.name} has no option '{key}'; accepted: "
+                                f"{', '.join(names)} (expected {cls.form()})")
+            if key in given:
+                raise SpecError(f"{cls.name}: '{key}' is given twice; expected {cls.form()}")
+            given[key] = value
+        missing = [key for key in names[:cls.REQUIRED] if key not in given]
+        if missing:
+            raise SpecError(f"{cls.name} needs {', '.join(missing)}; expected {cls.form()}")
+        parsers = dict(cls.ARGUMENTS)
+        return cls(**{key: parsers[key](value, f"{cls.name} {key}")
+                      for key, value in given.items()})
+
+
+_REGISTRY: dict[str, type[Schedule]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(name: str, *aliases: str):
+    def decorate(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        for alias in (name, *aliases, cls.keras_name):
+            _ALIASES[alias.lower()] = name
+        return cls
+
+    return decorate
+
+
+def names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get(text) -> Schedule:
+    """A schedule from its text, e.g. 'exp_decay(0.01,1000,0.9)'."""
+    if isinstance(text, Schedule):
+        return text
+    name, args = split_call(str(text), "schedule", EXAMPLES)
+    canonical = _ALIASES.get(name.lower())
+    if canonical is None:
+        raise SpecError(f"unknown learning-rate schedule '{name}'; accepted: "
+                        f"{', '.join(names())} (e.g. {EXAMPLES})")
+    if args is None:
+        raise SpecError(f"{canonical} needs arguments; expected {_REGISTRY[canonical].form()}")
+    return _REGISTRY[canonical].from_text(args)
+
+
+def _optional_number(value, what: str):
+    if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+        return None
+    return non_negative(value, what)
+
+
+# ------------------------------------------------------------------ the schedules
+@register("exp_decay", "exponential_decay")
+class ExponentialDecay(Schedule):
+    """lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps)
+
+    with p = floor(step / decay_steps) instead if staircase.  In float32:
+
+        p  = f32(step) / f32(decay_steps)          [floor(p) if staircase]
+        lr = f32(initial_learning_rate) * f32(decay_rate) ** p
+    """
+
+    keras_name = "ExponentialDecay"
+    ARGUMENTS = (("initial_learning_rate", non_negative), ("decay_steps", positive_int),
+                 ("decay_rate", non_negative), ("staircase", boolean))
+    REQUIRED = 3
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+
+    def __call__(self, step: int) -> np.float32:
+        p = f32(step) / f32(self.decay_steps)
+        if self.staircase:
+            p = np.floor(p)
+        return f32(self.initial_learning_rate) * np.power(f32(self.decay_rate), p)
+
+
+def _boundary(value, what: str) -> int:
+    return non_negative_int(value, what)
+
+
+@register("piecewise_constant", "piecewise_constant_decay")
+class PiecewiseConstantDecay(Schedule):
+    """lr(step) = values[0]    if step <= boundaries[0]
+                 values[i]    if boundaries[i-1] < step <= boundaries[i]
+                 values[-1]   if step > boundaries[-1]
+
+    (in float32; Keras adds up value * [step in its range], which gives the
+    same number).  piecewise_constant(100/200,0.1/0.05/0.01): 0.1 for steps
+    0..100, 0.05 for 101..200, 0.01 after."""
+
+    keras_name = "PiecewiseConstantDecay"
+    ARGUMENTS = (("boundaries", lambda v, what: slash_list(v, what, _boundary)),
+                 ("values", lambda v, what: slash_list(v, what, non_negative)))
+    REQUIRED = 2
+
+    def __init__(self, boundaries, values):
+        self.boundaries = tuple(int(b) for b in boundaries)
+        self.values = tuple(float(v) for v in values)
+        if len(self.boundaries) != len(self.values) - 1:
+            raise SpecError(f"piecewise_constant needs one value more than boundaries, got "
+                            f"{len(self.boundaries)} boundaries and {len(self.values)} values; "
+                            f"e.g. piecewise_constant(100/200,0.1/0.05/0.01)")
+        if any(b >= c for b, c in zip(self.boundaries, self.boundaries[1:])):
+            raise SpecError(f"piecewise_constant boundaries must increase, got "
+                            f"{format_value(self.boundaries)}")
+
+    def __call__(self, step: int) -> np.float32:
+        for boundary, value in zip(self.boundaries, self.values):
+            if step <= boundary:
+                return f32(value)
+        return f32(self.values[-1])
+
+
+@register("cosine_decay")
+class CosineDecay(Schedule):
+    """Cosine decay, after an optional linear warm-up.  Without warmup_target:
+
+        s  = min(step, decay_steps)
+        lr = initial_learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi s / decay_steps)) + alpha)
+
+    With warmup_target, for the first warmup_steps steps a straight line from
+    initial_learning_rate to warmup_target, then the decay above from
+    warmup_target, over s = min(step, decay_steps + warmup_steps) - warmup_steps.
+    In float32, in Keras' order (`_warmup_function`, `_decay_function`):
+
+        warm-up: (target - initial) * (step / warmup_steps) + initial
+        decay:   c = 0.5 * (1 + cos(f32(pi) * (s / decay_steps)))
+                 lr = from_lr * (f32(1 - alpha) * c + f32(alpha))
+    """
+
+    keras_name = "CosineDecay"
+    ARGUMENTS = (("initial_learning_rate", non_negative), ("decay_steps", positive_int),
+                 ("alpha", non_negative), ("warmup_target", _optional_number),
+                 ("warmup_steps", non_negative_int))
+    REQUIRED = 2
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None,
+                 warmup_steps=0):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.alpha = alpha
+        self.warmup_target = warmup_target
+        self.warmup_steps = warmup_steps
+
+    def _decay(self, step: np.float32, decay_steps: np.float32, from_lr: np.float32):
+        completed_fraction = step / decay_steps
+        cosine_decayed = f32(0.5) * (f32(1.0) + cos32(f32(math.pi) * completed_fraction))
+        decayed = f32(1 - self.alpha) * cosine_decayed + f32(self.alpha)
+        return from_lr * decayed
+
+    def __call__(self, step: int) -> np.float32:
+        initial = f32(self.initial_learning_rate)
+        decay_steps = f32(self.decay_steps)
+        step = f32(step)
+        if self.warmup_target is None:
+            return self._decay(min(step, decay_steps), decay_steps, initial)
+        target = f32(self.warmup_target)
+        warmup_steps = f32(self.warmup_steps)
+        step = min(step, decay_steps + warmup_steps)
+        if step < warmup_steps:
+            return (target - initial) * (step / warmup_steps) + initial
+        return self._decay(step - warmup_steps, decay_steps, target)

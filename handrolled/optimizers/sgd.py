@@ -1,0 +1,53 @@
+"""Stochastic gradient descent, with optional momentum and Nesterov momentum.
+
+Keras' convention (keras/src/optimizers/sgd.py), for a parameter w with
+gradient g at learning rate lr:
+
+    momentum == 0:   w <- w - g * lr
+    momentum  > 0:   m <- m * mu - g * lr               m starts at 0
+                     w <- w + m
+    nesterov:        w <- w + (m * mu - g * lr)        with the new m
+
+mu is `ops.cast(self.momentum, variable.dtype)`: rounded to float32 first,
+even in a float64 model (0.9 is applied as 0.8999999761581421).
+
+PyTorch's convention, v <- mu v + g; w <- w - lr v, takes the same steps
+(m = -lr v) only while lr stays constant: a schedule that changes lr
+rescales the whole velocity in PyTorch and only the newest gradient here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Optimizer, register, via_float32
+from .options import boolean, optional_non_negative, unit_interval
+
+
+@register("sgd")
+class SGD(Optimizer):
+    keras_name = "SGD"
+    OPTIONS = {"momentum": unit_interval, "nesterov": boolean,
+               "weight_decay": optional_non_negative}
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def slots(self):
+        return ("m",) if self.momentum != 0 else ()
+
+    def constants(self, dtype):
+        return {"momentum": via_float32(self.momentum, dtype)} if self.momentum != 0 else {}
+
+    def update(self, w, g, lr, s):
+        if self.momentum == 0:
+            w -= g * lr
+            return
+        mu, m = self.applied["momentum"], s["m"]
+        np.subtract(m * mu, g * lr, out=m)             # m <- m mu - g lr
+        if self.nesterov:
+            w += m * mu - g * lr                       # w <- w + (m mu - g lr)
+        else:
+            w += m                                     # w <- w + m

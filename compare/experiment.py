@@ -56,7 +56,8 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
     if config.validation_halves:
         dataset = dataset.split_validation()
     spec_from = spec_from or (lambda inputs, classes: NetworkSpec.from_text(
-        config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed))
+        config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed,
+        loss=config.loss))
     spec = spec_from(dataset.input_shape, dataset.classes)
     if weights_file:
         weights = load_weights(weights_file, spec)

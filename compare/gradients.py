@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 import keras_impl
+from keras_impl.dropout import dropout_shapes, next_masks
 from handrolled import SpecError, Network, NetworkSpec, Params, check_batch, validate
 
 from .finite_diff import FiniteDifferences
@@ -108,17 +109,20 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
 
     `network` lets a caller substitute its own hand-written network (for
     example a deliberately broken one in a test); by default it is
-    `handrolled.Network(spec, weights)`.  Keras runs first: the dropout masks its
-    layers draw are recovered and applied by the hand-written side and held still
-    by the finite-difference witness.
+    `handrolled.Network(spec, weights)`.  The dropout masks Keras' layers will draw
+    are recovered first (keras_impl/dropout.py), applied by the hand-written side and
+    held still by the finite-difference witness.
     """
     weights = validate(spec, weights)
     X, Y = check_batch(spec, X, Y)
     model = keras_impl.build_model(spec, weights)
-    loss_k, grads_k, masks = keras_impl.loss_gradients_and_masks(model, spec, X, Y)
+    masks = next_masks(model, dropout_shapes(spec), X.shape[0])
     network = network or Network(spec, weights)
     network.use_dropout_masks(masks)
     loss_h, grads_h = network.loss_and_gradients(X, Y)
+    loss_k, grads_k, drawn = keras_impl.loss_gradients_and_masks(model, spec, X, Y)
+    if any(not np.array_equal(masks[name], drawn[name]) for name in masks):
+        raise RuntimeError("Keras drew other dropout masks than the ones recovered for it")
     fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed, state=network.state,
                            masks=masks) if finite_differences else None
     rows = compare_gradient_dicts(spec, grads_h, grads_k, fd)

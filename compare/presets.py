@@ -28,6 +28,7 @@ from handrolled.errors import SpecError
 @dataclass(frozen=True)
 class TrainingConfig:
     hidden: str = "100:sigmoid"
+    loss: str = "categorical_crossentropy"
     dataset: str = "mnist-sample"
     preprocess: str = "scale"
     epochs: int = 20
@@ -51,7 +52,7 @@ class TrainingConfig:
     def command(self, name: str = "report") -> str:
         """The command line that reproduces this run, every setting spelled out."""
         parts = ["nn-compare", name, "--preset", self.preset]
-        for option in ("hidden", "dataset", "preprocess", "epochs", "batch", "lr", "dtype",
+        for option in ("hidden", "loss", "dataset", "preprocess", "epochs", "batch", "lr", "dtype",
                        "seed", "init", "order", "loop"):
             parts += [f"--{option}", shlex.quote(str(getattr(self, option)))]
         return " ".join(parts)

@@ -197,7 +197,7 @@ def test_json_form_gives_the_same_network():
     ("conv(-8,3),flatten", "conv filters must be a positive integer, got -8"),
     ("conv(8,3),dense(10)", "dense2 (dense(10)): gets inputs of shape (26, 26, 8); "
                             "Dense takes flat rows, so put 'flatten' before it"),
-    ("conv(8,3)", "the output layer dense2 (dense, 10 classes) gets inputs of shape"),
+    ("conv(8,3)", "the output layer dense2 (dense, 10 outputs) gets inputs of shape"),
     ("conv(8,3,relu,stride=2),flatten", "conv has no option 'stride'; accepted: filters"),
     ("conv(8),flatten", "conv needs kernel_size"),
     ("maxpool(2,padding=full),flatten", "padding must be one of valid, same"),
@@ -213,7 +213,8 @@ def test_bad_specs_are_one_line_errors_naming_the_layer(text, fragment):
 
 
 def test_registry_lists_each_kind_once_and_accepts_keras_names():
-    assert layers.names() == ["dense", "conv", "maxpool", "avgpool", "flatten", "activation"]
+    assert layers.names() == ["dense", "conv", "maxpool", "avgpool", "flatten", "activation",
+                              "batchnorm", "dropout"]
     assert layers.get("Conv2D") is layers.get("conv") is layers.Conv2D
 
 

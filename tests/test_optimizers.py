@@ -394,8 +394,10 @@ def test_read_state_on_a_models_variables():
     from keras_impl.model import named_variables
 
     with floatx("float64"):
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="dense1"),
-                                  keras.layers.Dense(2, name="dense2")])
+        # dtype given explicitly: the global dtype policy may be cached as float32 already
+        model = keras.Sequential([keras.Input((4,), dtype="float64"),
+                                  keras.layers.Dense(3, name="dense1", dtype="float64"),
+                                  keras.layers.Dense(2, name="dense2", dtype="float64")])
         variables = named_variables(model)
         k_opt = keras_optimizer("sgd(momentum=0.9)", "float64")
         k_opt.apply([np.ones(v.shape) for v in variables.values()], list(variables.values()))

@@ -70,7 +70,13 @@ def add_network_options(parser: argparse.ArgumentParser, hidden: str = BOOK_HIDD
                              f"avgpool(...), flatten, activation(act) (default: {hidden})")
     parser.add_argument("--network", metavar="SPEC|FILE.json",
                         help="the same as --hidden, or a JSON file "
-                             '{"layers": ["conv(8,3,relu)", {"type": "maxpool"}, "flatten"]}')
+                             '{"layers": ["conv(8,3,relu)", {"type": "maxpool"}, "flatten"], '
+                             '"loss": "..."}')
+    parser.add_argument("--loss", metavar="NAME", default=None,
+                        help="categorical_crossentropy (softmax output), binary_crossentropy "
+                             "(sigmoid output: one unit for two classes, else one per class) "
+                             "or mean_squared_error (linear output, one-hot targets) "
+                             "(default: categorical_crossentropy)")
     parser.add_argument("--dtype", default="float64", choices=DTYPES,
                         help="floating-point type of both implementations (default: float64)")
     parser.add_argument("--seed", type=seed, default=0,
@@ -125,15 +131,18 @@ def resolve_network(args) -> None:
         return
     if args.hidden is not None:
         raise SpecError("give the layers with --hidden or with --network, not both")
-    args.hidden, args.network = network_text(network), None
+    args.hidden, loss = network_text(network)
+    args.network = None
+    if loss is not None and getattr(args, "loss", None) is None:
+        args.loss = loss  # the file's "loss", unless --loss says otherwise
 
 
-def network_text(value: str) -> str:
-    """--network's value: a text form, or a .json file holding the layers."""
+def network_text(value: str) -> tuple[str, str | None]:
+    """--network's value: (the layers' text form, the loss a JSON file names, if any)."""
     from handrolled import network_from_json
 
     if not value.lower().endswith(".json"):
-        return value
+        return value, None
     try:
         with open(value, "rb") as handle:
             data = handle.read(MAX_NETWORK_FILE + 1)
@@ -150,15 +159,32 @@ def network_text(value: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError(f"network file {value} is not UTF-8 text; expected JSON") from None
-    return ",".join(layer.text for layer in network_from_json(text, value))
+    layers = network_from_json(text, value)
+    loss = _json_loss(text, value)
+    return ",".join(layer.text for layer in layers), loss
+
+
+def _json_loss(text: str, path: str) -> str | None:
+    import json
+
+    data = json.loads(text)
+    loss = data.get("loss") if isinstance(data, dict) else None
+    if loss is not None and not isinstance(loss, str):
+        raise SpecError(f'{path}: "loss" must be a name such as "binary_crossentropy", '
+                        f"got {json.dumps(loss)[:40]}")
+    return loss
 
 
 def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
-                   text: str | None = None) -> NetworkSpec:
-    """The spec of --hidden/--network (or `text`), for data of shape `inputs`."""
+                   text: str | None = None, loss: str | None = None) -> NetworkSpec:
+    """The spec of --hidden/--network/--loss (or `text`, `loss`), for data of shape
+    `inputs`."""
+    from handrolled import losses
+
     load_activation_modules(args)  # user activations must exist before the spec names them
     resolve_network(args)
     text = text if text is not None else (args.hidden if args.hidden is not None
                                           else BOOK_HIDDEN)
+    loss = loss or getattr(args, "loss", None) or losses.DEFAULT
     return NetworkSpec.from_text(text, inputs=inputs, classes=classes,
-                                 dtype=args.dtype, seed=args.seed)
+                                 dtype=args.dtype, seed=args.seed, loss=loss)

@@ -81,8 +81,8 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
-                       spec_from=lambda inputs, classes: spec_from_args(args, inputs, classes,
-                                                                        config.hidden))
+                       spec_from=lambda inputs, classes: spec_from_args(
+                           args, inputs, classes, config.hidden, config.loss))
     print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, lr "
           f"{config.lr:g}, batch {config.batch}, {config.epochs} epochs ({config.order})",
           flush=True)

@@ -21,7 +21,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     the whole run, applied step by step by the Dropout layers."""
     network = Network(spec, {name: value.copy() for name, value in weights.items()})
     if dropout_masks:
-        network.use_dropout_masks({name: (step[name] for step in dropout_masks)
+        network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
     for epoch, order in enumerate(orders):

@@ -1,0 +1,84 @@
+"""`nn-compare pitfalls`: where hand-written Dropout, BatchNormalization and regularizers
+usually drift from Keras, each pitfall trained side by side with Keras and measured."""
+
+from __future__ import annotations
+
+from ..exit_codes import AGREE, DISAGREE
+from .common import (add_data_options, add_json_option, check_output_options, positive_float,
+                     positive_int, seed)
+
+NAME = "pitfalls"
+HELP = ("train the usual hand-written mistakes in Dropout, BatchNormalization and "
+        "regularizers side by side with Keras and show what each one changes")
+
+
+def add_parser(subparsers):
+    from handrolled import DTYPES
+
+    parser = subparsers.add_parser(NAME, help=HELP, description=HELP + ". Exit 0 when the "
+                                   "right network agrees with Keras (the pitfalls are shown, "
+                                   "not judged), 1 when it does not, 2 on bad input.")
+    add_data_options(parser)
+    parser.add_argument("--train-rows", type=positive_int, default=1000, metavar="N",
+                        help="training rows used (default: 1000)")
+    parser.add_argument("--epochs", type=positive_int, default=1, help="(default: 1)")
+    parser.add_argument("--batch", type=positive_int, default=32, help="(default: 32)")
+    parser.add_argument("--lr", type=positive_float, default=0.1, help="(default: 0.1)")
+    parser.add_argument("--dtype", default="float64", choices=DTYPES)
+    parser.add_argument("--seed", type=seed, default=0, help="(default: 0)")
+    add_json_option(parser)
+    return parser
+
+
+def run(args) -> int:
+    import dataclasses
+
+    from handrolled import NetworkSpec
+    from handrolled.errors import SpecError
+
+    from ..datasets import load_dataset
+    from ..output import fmt
+
+    check_output_options(args)
+    data = load_dataset(args.dataset, preprocess=args.preprocess, seed=args.seed,
+                        dtype=args.dtype)
+    rows = len(data.y_train)
+    if args.train_rows > rows:
+        raise SpecError(f"--train-rows {args.train_rows} is more than the {rows} training rows "
+                        f"of {args.dataset}; accepted: 1 to {rows}")
+    if args.batch > args.train_rows:
+        raise SpecError(f"batch size {args.batch} is larger than the {args.train_rows} training "
+                        f"rows; accepted: 1 to {args.train_rows}")
+    data = dataclasses.replace(data, X_train=data.X_train[:args.train_rows],
+                               y_train=data.y_train[:args.train_rows])
+
+    from .. import pitfalls  # imports TensorFlow
+
+    spec = NetworkSpec.from_text(pitfalls.SPEC, inputs=data.input_shape, classes=data.classes,
+                                 dtype=args.dtype, seed=args.seed)
+    print(f"Pitfalls: {spec.describe()}, {args.train_rows} rows of {args.dataset}, "
+          f"{args.epochs} epoch(s) of batch {args.batch}, lr {args.lr:g}, {args.dtype}; "
+          f"each row trains that hand-written network with one thing done differently "
+          f"against Keras (same weights, batches and dropout masks)", flush=True)
+    rows_out = []
+    for pitfall in pitfalls.PITFALLS:
+        result = pitfalls.run_pitfall(pitfall, spec, data, args.epochs, args.batch, args.lr,
+                                      args.seed)
+        rows_out.append(pitfalls.pitfall_row(pitfall, result))
+
+    from tabulate import tabulate
+
+    headers = ["pitfall", "what the hand-written side does", "max loss diff",
+               "max weight diff", "max moving-stat diff", "test acc diff pts", "verdict"]
+    print(tabulate([[r["pitfall"], r["what"], fmt(r["max_loss_diff"]), fmt(r["max_weight_diff"]),
+                     fmt(r["max_state_diff"]), f"{100 * r['final_accuracy_diff']:.2f}",
+                     r["verdict"]] for r in rows_out], headers=headers, disable_numparse=True))
+    right = rows_out[0]
+    print(f"the right network {'agrees' if right['agree'] else 'DISAGREES'} with Keras; "
+          f"every pitfall is a difference Keras would not make")
+    if args.json:
+        from ..output import write_json
+        write_json(args.json, {"network": spec.describe(), "rows": rows_out,
+                               "train_rows": args.train_rows, "epochs": args.epochs,
+                               "batch": args.batch, "lr": args.lr, "dtype": args.dtype})
+    return AGREE if right["agree"] else DISAGREE

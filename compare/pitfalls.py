@@ -1,0 +1,158 @@
+"""Where hand-written versions usually drift from Keras, each one measured.
+
+Every pitfall is a hand-written network with one thing done the way people
+often write it, trained side by side with the real Keras model on the same
+batches, with the same dropout masks, from the same weights:
+
+    momentum_swapped        BatchNormalization's moving average with the other momentum
+                            convention: moving*(1 - m) + batch*m (PyTorch's 0.1 read as
+                            Keras' 0.99, or the reverse)
+    moving_variance_zero    the moving variance starting at 0 instead of 1
+    unbiased_variance       the batch variance divided by m - 1 instead of m
+    dropout_not_rescaled    dropout that zeroes units but does not scale the kept ones
+                            by 1 / (1 - rate)
+    l2_with_half            weight decay as (f/2) sum w^2 (gradient f w), not Keras'
+                            f sum w^2 (gradient 2 f w)
+    activity_not_per_row    the activity penalty summed over the batch, not divided by its
+                            size (Keras before 3.14; from 3.14 Keras divides)
+
+`run_pitfalls` trains the right network (which must agree) and each pitfall
+(which must not) and returns one row each; `nn-compare pitfalls` prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from handrolled import Network, NetworkSpec, init_weights, regularizers
+from handrolled.layers import BatchNormalization, Dropout
+from handrolled.layers.batchnorm import feature_sum
+from handrolled.train import sgd_epoch
+
+SPEC = "dense(64,relu),batchnorm,dropout(0.5),dense(32,tanh,kernel=l2(0.01),activity=l1(0.0004))"
+
+
+# ------------------------------------------------------------ the wrong layers
+class SwappedMomentum(BatchNormalization):
+    def state_updates(self, cache):
+        _, mu, var, moving = cache
+        if moving is None:
+            return {}
+        mean, variance = moving  # moving*(1 - m) + batch*m: the other convention
+        return {"moving_mean": mean * (1.0 - self.momentum) + mu * self.momentum,
+                "moving_variance": variance * (1.0 - self.momentum) + var * self.momentum}
+
+
+class UnbiasedVariance(BatchNormalization):
+    def forward(self, params, x, training=False):
+        if not training:
+            return super().forward(params, x, training)
+        m = x.size // x.shape[-1]
+        mu = feature_sum(x) / m
+        var = feature_sum(np.square(x - mu)) / (m - 1)   # np.var(x, ddof=1)
+        inv = 1 / np.sqrt(var + self.epsilon) * params["gamma"]
+        moving = (params["moving_mean"], params["moving_variance"])
+        return x * inv + (params["beta"] - mu * inv), (x, mu, var, moving)
+
+
+class NotRescaled(Dropout):
+    def forward(self, params, x, training=False):
+        if not training or self.rate == 0:
+            return x, None
+        keep = self.keep_mask(x.shape)
+        return x * keep.astype(x.dtype), keep
+
+    def backward(self, params, dy, cache, input_gradient=True):
+        return (dy if cache is None else dy * cache.astype(dy.dtype)), {}
+
+
+class L2Half(regularizers.L2):
+    def value(self, w):
+        return 0.5 * self.factor * np.sum(np.square(w))
+
+    def gradient(self, w):
+        return self.factor * w
+
+
+# ---------------------------------------------------------------- the pitfalls
+def _retype(kind: str, cls):
+    def patch(network: Network) -> None:
+        for layer in network.layers:
+            if layer.kind == kind:
+                layer.__class__ = cls  # the same layer, its one method done differently
+    return patch
+
+
+def _moving_variance_zero(network: Network) -> None:
+    for name in network.state:
+        if name.endswith("/moving_variance"):
+            network.state[name] = np.zeros_like(network.state[name])
+
+
+def _l2_with_half(network: Network) -> None:
+    for layer in network.layers:
+        if isinstance(layer.kernel_regularizer, regularizers.L2):
+            layer.kernel_regularizer = L2Half(layer.kernel_regularizer.l2)
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    name: str
+    what: str
+    patch: Callable[[Network], None] | None = None
+    activity_per_row: bool | None = None  # a convention to run the hand-written side with
+
+
+PITFALLS = [
+    Pitfall("right", "the layers as Keras computes them"),
+    Pitfall("momentum_swapped", "moving = moving*(1-m) + batch*m",
+            _retype("batchnorm", SwappedMomentum)),
+    Pitfall("moving_variance_zero", "moving variance starts at 0, not 1", _moving_variance_zero),
+    Pitfall("unbiased_variance", "batch variance / (m-1), not / m",
+            _retype("batchnorm", UnbiasedVariance)),
+    Pitfall("dropout_not_rescaled", "kept units not scaled by 1/(1-rate)",
+            _retype("dropout", NotRescaled)),
+    Pitfall("l2_with_half", "(f/2) sum w^2, gradient f w", _l2_with_half),
+    Pitfall("activity_not_per_row", "activity penalty not divided by the batch size",
+            activity_per_row=False),
+]
+NAMES = [p.name for p in PITFALLS]
+
+
+def patched_epoch(pitfall: Pitfall, epoch_function=sgd_epoch):
+    """The hand-written epoch, with the pitfall applied to the network before its first
+    step (after the dropout masks were handed over)."""
+    patched = set()
+
+    def epoch(network, *args, **kwargs):
+        if id(network) not in patched and pitfall.patch is not None:
+            pitfall.patch(network)
+            patched.add(id(network))
+        return epoch_function(network, *args, **kwargs)
+
+    return epoch
+
+
+def run_pitfall(pitfall: Pitfall, spec: NetworkSpec, dataset, epochs: int, batch: int,
+                lr: float, seed: int):
+    """One side-by-side run of the pitfall's hand-written network against Keras."""
+    from .training import train_side_by_side
+
+    saved = regularizers.CONVENTIONS.activity_per_row
+    if pitfall.activity_per_row is not None:  # the hand-written side only: Keras has its own
+        regularizers.CONVENTIONS.activity_per_row = pitfall.activity_per_row
+    try:
+        return train_side_by_side(spec, init_weights(spec), dataset, epochs, batch, lr,
+                                  seed=seed, handrolled_epoch=patched_epoch(pitfall))
+    finally:
+        regularizers.CONVENTIONS.activity_per_row = saved
+
+
+def pitfall_row(pitfall: Pitfall, result) -> dict:
+    return {"pitfall": pitfall.name, "what": pitfall.what, "agree": result.agree,
+            "verdict": result.verdict, "max_loss_diff": result.max_loss_diff,
+            "max_weight_diff": result.max_weight_diff, "max_state_diff": result.max_state_diff,
+            "final_accuracy_diff": result.final_accuracy_diff}

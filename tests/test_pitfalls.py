@@ -1,0 +1,61 @@
+"""The usual pitfalls of hand-written Dropout, BatchNormalization and regularizers.
+
+The right network agrees with Keras to 1e-9 over three epochs (loss at every
+step, final weights and moving statistics); each pitfall, one thing done the
+way people often write it, is a failing twin: DISAGREE.
+"""
+
+import pytest
+
+from compare import pitfalls
+from handrolled import NetworkSpec
+
+
+@pytest.fixture(scope="module")
+def data():
+    from training_blobs import blobs
+
+    return blobs(train=160, test=48, inputs=12, classes=4)
+
+
+def run(name, data, epochs=2):
+    pitfall = next(p for p in pitfalls.PITFALLS if p.name == name)
+    spec = NetworkSpec.from_text(pitfalls.SPEC.replace("64", "16").replace("32", "8"),
+                                 inputs=12, classes=4)
+    return pitfalls.run_pitfall(pitfall, spec, data, epochs=epochs, batch=16, lr=0.1, seed=0)
+
+
+def test_the_right_network_agrees_step_by_step_with_keras(data):
+    result = run("right", data, epochs=3)
+    assert result.agree and result.verdict == "AGREE"
+    assert result.max_loss_diff <= 1e-9 and result.max_weight_diff <= 1e-9
+    assert result.max_state_diff <= 1e-9
+    assert result.handrolled.test_accuracy == result.keras.test_accuracy
+
+
+@pytest.mark.parametrize("name", [p.name for p in pitfalls.PITFALLS if p.name != "right"])
+def test_each_pitfall_disagrees(data, name):
+    result = run(name, data)
+    assert not result.agree and result.verdict == "DISAGREE"
+
+
+def test_the_conventions_are_restored_after_a_pitfall(data):
+    from handrolled import regularizers
+
+    before = regularizers.CONVENTIONS.activity_per_row
+    run("activity_not_per_row", data, epochs=1)
+    assert regularizers.CONVENTIONS.activity_per_row == before
+
+
+def test_the_command_prints_every_pitfall(cli, tmp_path):
+    out = tmp_path / "p.json"
+    code, stdout, err = cli("pitfalls", "--train-rows", "64", "--batch", "16", "--json", str(out))
+    assert code == 0, err
+    for name in pitfalls.NAMES:
+        assert name in stdout
+    import json
+
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["verdict"] for r in rows] == ["AGREE"] + ["DISAGREE"] * (len(rows) - 1)
+    code, _, err = cli("pitfalls", "--train-rows", "999999")
+    assert code == 2 and err.count("\n") == 1 and "accepted: 1 to 4000" in err

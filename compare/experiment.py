@@ -90,7 +90,8 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
     grads = compare_gradients(spec, prepared.weights, *first_batch(prepared)) \
         if gradients else None
     training = train_side_by_side(spec, prepared.weights, prepared.dataset, config.epochs,
-                                  config.batch, config.lr, shuffle=config.shuffle,
+                                  config.batch, config.training_optimizer,
+                                  shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
                                   handrolled_loop(config.loop))

@@ -29,6 +29,7 @@ from handrolled.errors import SpecError
 class TrainingConfig:
     hidden: str = "100:sigmoid"
     loss: str = "categorical_crossentropy"
+    optimizer: str | None = None     # None: SGD at `lr`; else its text, e.g. "adam"
     dataset: str = "mnist-sample"
     preprocess: str = "scale"
     epochs: int = 20
@@ -46,15 +47,23 @@ class TrainingConfig:
     def shuffle(self) -> bool:
         return self.order == "shuffle"
 
+    @property
+    def training_optimizer(self):
+        """What train_side_by_side takes: the optimizer's text, or SGD's learning rate."""
+        return self.optimizer if self.optimizer else self.lr
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     def command(self, name: str = "report") -> str:
         """The command line that reproduces this run, every setting spelled out."""
         parts = ["nn-compare", name, "--preset", self.preset]
-        for option in ("hidden", "loss", "dataset", "preprocess", "epochs", "batch", "lr", "dtype",
-                       "seed", "init", "order", "loop"):
-            parts += [f"--{option}", shlex.quote(str(getattr(self, option)))]
+        for option in ("hidden", "loss", "optimizer", "dataset", "preprocess", "epochs", "batch",
+                       "lr", "dtype", "seed", "init", "order", "loop"):
+            value = getattr(self, option)
+            if value is None or (option == "lr" and self.optimizer):
+                continue  # no optimizer: SGD at --lr; an optimizer carries its own rate
+            parts += [f"--{option}", shlex.quote(str(value))]
         return " ".join(parts)
 
 
@@ -78,4 +87,11 @@ def resolve_config(args) -> TrainingConfig:
         raise SpecError(f"unknown preset '{args.preset}'; accepted: {', '.join(PRESETS)}")
     given = {f.name: getattr(args, f.name) for f in fields(TrainingConfig)
              if f.name != "preset" and getattr(args, f.name, None) is not None}
+    if "optimizer" in given and "lr" in given:
+        raise SpecError("--lr is the learning rate of plain SGD; with --optimizer give it "
+                        "inside, e.g. --optimizer 'adam(learning_rate=0.01)'")
+    if "optimizer" in given:
+        from handrolled import optimizers
+
+        given["optimizer"] = optimizers.get(given["optimizer"]).text  # checked, canonical
     return replace(PRESETS[args.preset], **given)

@@ -45,6 +45,7 @@ from .activations.core import NO_CAST  # every ufunc: same dtype in and out, or 
 from .errors import SpecError
 from .loss import cross_entropy_and_delta_inplace
 from .network import Network
+from .optimizers import SGD, Optimizer, Schedule
 from .train import batch_starts, sgd_epoch
 
 
@@ -200,12 +201,19 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     whole permuted set once (a second full-size array, written to memory and
     read back).  Same numbers either way; docs/PERFORMANCE.md has the timings.
 
-    The fused loop is written for dense networks (eqs. 1-5); a network with
-    other layers (convolutions, pooling, ...) runs the textbook epoch,
+    The fused loop is written for dense networks (eqs. 1-5) and plain SGD (a
+    learning rate, or an SGD optimizer without momentum, weight decay or
+    schedule, whose step count it advances); anything else -- convolutions,
+    batch normalization, other optimizers -- runs the textbook epoch,
     `train.sgd_epoch`, whose numbers these are by definition.
     """
-    if not network.spec.is_dense:
-        return sgd_epoch(network, X, Y, batch_size, lr, order, epoch, first_step)
+    optimizer = lr if isinstance(lr, Optimizer) else None
+    if optimizer is not None and _plain_sgd(optimizer):
+        if not optimizer.built:
+            optimizer.build(network.params)
+        lr = float(optimizer.learning_rate)
+    if (optimizer is not None and not _plain_sgd(optimizer)) or not network.spec.is_dense:
+        return sgd_epoch(network, X, Y, batch_size, optimizer or lr, order, epoch, first_step)
     order = _check_inputs(network, X, Y, batch_size, lr, order)
     if gather not in GATHERS:
         raise SpecError(f"unknown gather '{gather}'; accepted: {', '.join(GATHERS)}")
@@ -220,7 +228,16 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
         a = _forward(network, ws, weights, kernels, X_b)
         losses[step] = _softmax_loss_delta(ws, Y_b)
         _backward_update(network, ws, weights, kernels, a, lr)
+    if optimizer is not None:
+        optimizer.iterations += len(losses)  # the steps it took, as its own apply counts
     return losses
+
+
+def _plain_sgd(optimizer) -> bool:
+    """W -= lr * grad with a constant lr: what the fused update computes."""
+    return (isinstance(optimizer, SGD) and optimizer.momentum == 0
+            and optimizer.weight_decay is None and not isinstance(optimizer.learning_rate,
+                                                                  Schedule))
 
 
 GATHERS = ("step", "epoch")

@@ -8,7 +8,7 @@ averaged over its own size, exactly as Keras' `fit` does.  Each step:
     cache = forward(X_batch, training=True)        eqs. 1-2 (once per step)
     loss  = loss_of(cache, Y_batch)                from that same pass (+ penalties)
     grads = backward(cache, Y_batch)               eqs. 3-5
-    W    -= lr * grad_W   for every parameter      (the SGD update)
+    W    -= lr * grad_W   for every parameter      (the SGD update, or any optimizer's)
     commit(cache)                                  the state the pass computed
                                                    (BatchNormalization's moving averages)
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .network import Network
+from .optimizers import SGD, Optimizer
 
 
 def batch_starts(rows: int, batch_size: int) -> range:
@@ -29,12 +30,15 @@ def batch_starts(rows: int, batch_size: int) -> range:
     return range(0, rows, batch_size)
 
 
-def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, lr: float,
+def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, lr,
               order: np.ndarray | None = None, epoch: int = 0, first_step: int = 0
               ) -> np.ndarray:
-    """One epoch of mini-batch SGD on `network.params`, in place.
+    """One epoch of mini-batch training on `network.params`, in place.
 
     X, Y      the whole training set (inputs, one-hot targets), in spec.dtype
+    lr        the learning rate of plain SGD, or an optimizer object
+              (handrolled.optimizers: keep the same one across epochs, it holds
+              the moments and the step count)
     order     row indices in the order to visit them (None: 0, 1, 2, ...)
     epoch, first_step
               passed to `network.on_step(epoch, first_step + i)` before step i,
@@ -44,6 +48,7 @@ def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, l
     forward pass that the step's gradients come from.  A NaN or inf loss does
     not stop the epoch; the caller looks for it (see compare.training).
     """
+    optimizer = lr if isinstance(lr, Optimizer) else SGD(learning_rate=lr)
     rows = X.shape[0]
     losses = np.empty(len(batch_starts(rows, batch_size)), dtype=np.float64)
     for i, start in enumerate(batch_starts(rows, batch_size)):
@@ -56,7 +61,6 @@ def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, l
         cache = network.forward(X_batch, training=True)              # eqs. 1-2
         losses[i] = network.loss_of(cache, Y_batch)                  # same pass
         grads = network.backward(cache, Y_batch)                     # eqs. 3-5
-        for name, grad in grads.items():
-            network.params[name] -= lr * grad                        # W <- W - lr dL/dW
+        optimizer.apply(network.params, grads)                       # SGD: W -= lr dL/dW
         network.commit(cache)                                        # moving statistics
     return losses

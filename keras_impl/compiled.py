@@ -31,7 +31,7 @@ from handrolled import NetworkSpec
 
 from .model import loss_function
 from .runtime import keras, tf
-from .train import floatx
+from .runtime import floatx
 
 
 class CompiledEpoch:

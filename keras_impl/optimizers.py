@@ -34,7 +34,7 @@ from handrolled import optimizers as hr
 from handrolled.errors import SpecError
 
 from .runtime import keras
-from .train import floatx
+from .runtime import floatx
 
 # Keras' slot name -> the hand-written slot name, per keras.optimizers class
 SLOT_NAMES = {

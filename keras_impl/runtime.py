@@ -63,3 +63,16 @@ def seed_everything(seed: int) -> None:
 
 
 __all__ = ["tf", "keras", "seed_everything"]
+
+
+@contextlib.contextmanager
+def floatx(dtype: str):
+    """Temporarily make `dtype` Keras' default float type: `fit` casts float data to
+    floatx, and optimizers and losses keep their constants in it (keras_impl/train.py
+    lists the pins)."""
+    saved = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(saved)

@@ -51,7 +51,6 @@ receives the true epoch number.  The step number within the whole run is
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
@@ -60,20 +59,10 @@ import numpy as np
 from handrolled import NetworkSpec
 
 from .model import keras_loss, loss_function, training_callbacks
-from .runtime import keras
+from .optimizers import keras_optimizer
+from .runtime import floatx, keras
 
 STEP_LOSS = "step_loss"
-
-
-@contextlib.contextmanager
-def floatx(dtype: str):
-    """Temporarily make `dtype` Keras' default float type (see the module notes)."""
-    saved = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(saved)
 
 
 @keras.saving.register_keras_serializable(package="handrolled")
@@ -174,9 +163,18 @@ class EpochRun:
 
 
 def compile_for_sgd(model: keras.Model, spec: NetworkSpec, lr: float) -> None:
-    """compile(SGD(lr), mean cross-entropy on logits) with the pins listed above."""
+    """compile(SGD(lr), the spec's loss on logits) with the pins listed above."""
+    compile_for_training(model, spec, keras.optimizers.SGD(learning_rate=lr))
+
+
+def compile_for_training(model: keras.Model, spec: NetworkSpec, optimizer) -> None:
+    """compile(optimizer, the spec's loss on logits) with the pins listed above.
+    `optimizer`: a Keras optimizer, or a handrolled one (its Keras twin is built:
+    keras_impl/optimizers.py, with every hyper-parameter as Keras applies it)."""
     with floatx(spec.dtype):
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            optimizer = keras_optimizer(optimizer, spec.dtype)
+        model.compile(optimizer=optimizer,
                       loss=loss_function(spec),
                       metrics=[StepLoss(spec.dtype, loss=spec.loss).watch(model)],
                       jit_compile=False, steps_per_execution=1)

@@ -43,6 +43,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                         help=f"passes over the training set {preset_values('epochs')}")
     parser.add_argument("--batch", type=positive_int, help="rows per SGD step, the last one "
                         f"may be shorter {preset_values('batch')}")
+    parser.add_argument("--optimizer", metavar="SPEC",
+                        help="sgd, rmsprop, adam, adamw, adagrad or adam_textbook with Keras' "
+                             "option names, e.g. 'adam(learning_rate=0.001)', "
+                             "'sgd(learning_rate=0.05,momentum=0.9,nesterov=true)', "
+                             "'rmsprop(lr=exp_decay(0.01,1000,0.9))'; a bare name means "
+                             "Keras' defaults (default: SGD at --lr)")
     parser.add_argument("--lr", type=positive_float,
                         help=f"SGD learning rate {preset_values('lr')}")
     parser.add_argument("--init", choices=INIT_SCHEMES,
@@ -83,8 +89,9 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     prepared = prepare(config, weights_file=args.weights,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
-    print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, lr "
-          f"{config.lr:g}, batch {config.batch}, {config.epochs} epochs ({config.order})",
+    print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "
+          f"{_optimizer_text(config)}, batch {config.batch}, {config.epochs} epochs "
+          f"({config.order})",
           flush=True)
 
     from ..experiment import run as run_experiment  # imports TensorFlow
@@ -159,3 +166,7 @@ def exit_code(outcome) -> int:
                 print(f"nn-compare: {divergence.message(side, training.lr)}", file=sys.stderr)
         return BAD_INPUT if training.diverged_together else DISAGREE
     return AGREE if outcome.agree else DISAGREE
+
+
+def _optimizer_text(config) -> str:
+    return f"optimizer {config.optimizer}" if config.optimizer else f"lr {config.lr:g}"

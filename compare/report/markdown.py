@@ -29,12 +29,18 @@ def headline(results: dict) -> list[str]:
         f"Network {training['network']}, {training['dtype']}, seed {training['seed']}",
         f"Data {dataset['name']}: {dataset['train_rows']} train / {dataset['test_rows']} test"
         f"{validation}, preprocessing {dataset['preprocess']}",
-        f"SGD: learning rate {training['lr']:g}, batch {training['batch_size']}, "
+        f"{_optimizer(training)}, batch {training['batch_size']}, "
         f"{training['epochs']} epochs, {training['steps_per_epoch']} steps per epoch, "
         f"order {training['order']}, init {config['init']} (preset {config['preset']})",
         f"Final test accuracy: {accuracy}",
         f"Reproduce: {results['command']}",
     ]
+
+
+def _optimizer(training: dict) -> str:
+    if training.get("lr") is not None:
+        return f"SGD: learning rate {training['lr']:g}"
+    return f"optimizer {training['optimizer']}"
 
 
 def environment_rows(results: dict) -> list[tuple[str, str]]:
@@ -70,6 +76,13 @@ def render_markdown(results: dict, plot_files: list[str]) -> str:
             "logits, in NumPy). h = handrolled, k = keras.", "",
             tables.training_table(training, "github"), ""]
     out += [f"- {line}" for line in tables.training_summary(training)] + [""]
+    equations = training.get("optimizer_equations")
+    if equations:
+        keras = f"`{equations['keras']}`" if equations["keras"] else "no Keras twin"
+        out += ["## Optimizer", "", f"`{training['optimizer']}`: {keras} on the Keras side, "
+                f"`{equations['handrolled']}` by hand, which follows Keras' order of "
+                "operations and roundings; the update both compute:", "", "```",
+                equations["text"], "```", ""]
     out += ["## Runtime", "", tables.runtime_table(training, "github"), ""]
     out += [f"- {line}" for line in tables.runtime_notes(training)] + [""]
     out += ["## Plots", ""]

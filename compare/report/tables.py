@@ -70,6 +70,11 @@ def training_summary(training: dict) -> list[str]:
     if training.get("max_state_diff") is not None:
         lines.append(f"max final moving-statistics diff: {fmt(training['max_state_diff'])}  "
                      f"({weights})")
+    if training.get("optimizer"):
+        applied = ", ".join(f"{k}={v}" for k, v in training.get("optimizer_applied", {}).items())
+        lines.append(f"optimizer: {training['optimizer']} (as applied: {applied}); max "
+                     f"optimizer-state diff: {fmt(training.get('max_optimizer_state_diff'))}  "
+                     f"({weights})")
     modes = training.get("modes")
     if modes:
         lines.append(f"modes ({', '.join(modes['layers'])}): training mode for "

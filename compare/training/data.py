@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handrolled import NetworkSpec, check_batch, one_hot
+from handrolled import NetworkSpec, check_batch, one_hot, optimizers
 from handrolled.errors import SpecError
 
 
@@ -61,13 +61,16 @@ def _labelled(spec: NetworkSpec, name: str, part: str, X, y) -> tuple[np.ndarray
     return X, y
 
 
-def check_settings(rows: int, epochs: int, batch_size: int, lr: float) -> None:
+def check_settings(rows: int, epochs: int, batch_size: int, lr) -> None:
+    """Epochs, batch size, and the learning rate (or an optimizer's text or object)."""
     if not isinstance(epochs, int) or epochs < 1:
         raise SpecError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(batch_size, int) or not 1 <= batch_size <= rows:
         raise SpecError(f"batch size must be between 1 and the {rows} training rows, "
                         f"got {batch_size!r}")
-    if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+    if isinstance(lr, (str, optimizers.Optimizer)):
+        optimizers.get(lr)  # a bad optimizer text is a SpecError now, not mid-training
+    elif not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
         raise SpecError(f"learning rate must be a positive number, got {lr!r}")
 
 

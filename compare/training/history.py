@@ -41,6 +41,7 @@ class History:
     diverged: Divergence | None = None
     weights: Params = field(default_factory=dict)              # after the last epoch
     state: Params = field(default_factory=dict)                # moving statistics, likewise
+    optimizer_state: dict = field(default_factory=dict)        # moments, "iterations"
     dropout_masks: list = field(default_factory=list, repr=False)  # Keras: per step
     runtime: Runtime | None = None
 

@@ -22,7 +22,7 @@ class TrainingResult:
     rows: int
     epochs: int
     batch_size: int
-    lr: float
+    lr: object            # the learning rate of plain SGD, or an optimizer's text
     shuffle: bool
     seed: int
     handrolled: History
@@ -89,6 +89,32 @@ class TrainingResult:
         return max(self.state_diffs.values()) if self.state_diffs else None
 
     @property
+    def optimizer(self):
+        from .runs import make_optimizer
+
+        return make_optimizer(self.lr)
+
+    @property
+    def optimizer_state_diffs(self) -> dict[str, float]:
+        """Max absolute difference of every optimizer slot (moments, accumulators) after
+        training, and of the step counts ("iterations"); inf where one side lacks one."""
+        h, k = self.handrolled.optimizer_state, self.keras.optimizer_state
+        diffs = {}
+        for name in sorted(set(h) | set(k)):
+            if name not in h or name not in k:
+                diffs[name] = float("inf")
+            elif name == "iterations":
+                diffs[name] = float(abs(h[name] - k[name]))
+            else:
+                diffs[name] = _finite_or_inf(max_diffs(h[name], k[name])[0])
+        return diffs
+
+    @property
+    def max_optimizer_state_diff(self) -> float | None:
+        diffs = self.optimizer_state_diffs
+        return max(diffs.values()) if diffs else None
+
+    @property
     def modes(self) -> dict:
         """Which numbers come from which mode, for layers that differ between them."""
         kinds = sorted({layer.kind for layer in self.spec.layers} & {"batchnorm", "dropout"})
@@ -124,7 +150,9 @@ class TrainingResult:
                 and self.max_accuracy_diff <= tol.accuracy
                 and (tol.weights is None or self.max_weight_diff <= tol.weights)
                 and (tol.weights is None or self.max_state_diff is None
-                     or self.max_state_diff <= tol.weights))
+                     or self.max_state_diff <= tol.weights)
+                and (tol.weights is None or self.max_optimizer_state_diff is None
+                     or self.max_optimizer_state_diff <= tol.weights))
 
     def runtime_ratios(self) -> dict:
         return runtime_ratios(self.handrolled.runtime, self.keras.runtime)
@@ -142,7 +170,7 @@ class TrainingResult:
             "seed": self.seed,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
-            "lr": self.lr,
+            "lr": self.lr if isinstance(self.lr, (int, float)) else None,
             "order": "shuffled per epoch (seeded)" if self.shuffle else "sequential",
             "rows": self.rows,
             "steps_per_epoch": self.steps_per_epoch,
@@ -156,6 +184,12 @@ class TrainingResult:
             "max_weight_diff": self.max_weight_diff,
             "weight_diffs": self.weight_diffs,
             "max_state_diff": self.max_state_diff,
+            "optimizer": self.optimizer.text,
+            "optimizer_applied": _jsonable(self.optimizer.build(self.handrolled.weights)
+                                           .get_config().get("applied", {})),
+            "optimizer_equations": _equations(self.optimizer),
+            "max_optimizer_state_diff": self.max_optimizer_state_diff,
+            "optimizer_state_diffs": self.optimizer_state_diffs,
             "state_diffs": self.state_diffs,
             "modes": self.modes,
             "runtime_ratio": self.runtime_ratios(),
@@ -165,3 +199,21 @@ class TrainingResult:
 def _finite_or_inf(value) -> float:
     value = float(value)
     return value if np.isfinite(value) else float("inf")
+
+
+def _jsonable(values: dict) -> dict:
+    return {key: (float(v) if isinstance(v, (float, np.floating)) else
+                  v if isinstance(v, (int, bool, str)) or v is None else str(v))
+            for key, v in values.items()}
+
+
+def _equations(optimizer) -> dict:
+    """Where the update is written by hand and in Keras, and its equations (the
+    hand-written file's docstring: written in Keras' order of operations)."""
+    import sys
+
+    module = type(optimizer).__module__
+    return {"handrolled": module.replace(".", "/") + ".py",
+            "keras": f"keras.optimizers.{optimizer.keras_name}" if optimizer.keras_name
+            else None,
+            "text": (sys.modules[module].__doc__ or "").strip()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handrolled import Network, NetworkSpec, Params
+from handrolled import Network, NetworkSpec, Params, optimizers
 from handrolled.train import batch_starts, sgd_epoch
 
 from .data import TrainingData
@@ -17,16 +17,18 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
                    dropout_masks: list | None = None) -> History:
     """All epochs of the hand-written loop, from a private copy of `weights`.
 
-    `dropout_masks`: the masks Keras drew, one {layer: mask} per training step over
-    the whole run, applied step by step by the Dropout layers."""
+    `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
+    fresh one is made).  `dropout_masks`: the masks Keras drew, one {layer: mask}
+    per training step over the whole run, applied step by step by the Dropout layers."""
     network = Network(spec, {name: value.copy() for name, value in weights.items()})
+    optimizer = make_optimizer(lr).build(network.params)
     if dropout_masks:
         network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
     for epoch, order in enumerate(orders):
         with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: see find_divergence
-            losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, lr,
+            losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, optimizer,
                                       order=order, epoch=epoch, first_step=step)
         with np.errstate(all="ignore"):
             evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
@@ -39,6 +41,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     network.on_train_end()
     history.weights = {name: value.copy() for name, value in network.params.items()}
     history.state = {name: value.copy() for name, value in network.state.items()}
+    history.optimizer_state = optimizer.state()
     return history
 
 
@@ -47,11 +50,13 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     """All epochs of `model.fit`, one call per epoch, on rows in the same order."""
     import keras_impl
     from keras_impl.dropout import DropoutMaskRecorder, dropout_shapes
-    from keras_impl.train import compile_for_sgd, fit_epoch
+    from keras_impl.model import named_variables
+    from keras_impl.optimizers import read_state
+    from keras_impl.train import compile_for_training, fit_epoch
 
     keras_impl.seed_everything(seed)
     model = keras_impl.build_model(spec, weights)
-    compile_for_sgd(model, spec, lr)
+    compile_for_training(model, spec, make_optimizer(lr))
     history, sets = History(), data.evaluation_sets()
     rows = data.X_train.shape[0]
     shapes = dropout_shapes(spec)  # record every step's masks for the hand-written side
@@ -73,8 +78,16 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
             break
     history.weights = keras_impl.read_weights(model, spec)
     history.state = keras_impl.read_state(model, spec)
+    history.optimizer_state = read_state(model.optimizer, named_variables(model))
     history.dropout_masks = recorder.masks
     return history
+
+
+def make_optimizer(lr) -> optimizers.Optimizer:
+    """A fresh optimizer: from its text or object, or SGD for a bare learning rate."""
+    if isinstance(lr, (str, optimizers.Optimizer)):
+        return optimizers.get(lr)
+    return optimizers.SGD(learning_rate=lr)
 
 
 def _report(progress, side: str, epoch: int, history: History) -> None:

@@ -39,5 +39,6 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
-    return TrainingResult(spec, data.name, rows, epochs, batch_size, float(lr), shuffle, seed,
+    return TrainingResult(spec, data.name, rows, epochs, batch_size,
+                          float(lr) if isinstance(lr, (int, float)) else lr, shuffle, seed,
                           handrolled, keras)

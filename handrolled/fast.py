@@ -45,7 +45,7 @@ from .activations.core import NO_CAST  # every ufunc: same dtype in and out, or 
 from .errors import SpecError
 from .loss import cross_entropy_and_delta_inplace
 from .network import Network
-from .optimizers import SGD, Optimizer, Schedule
+from .optimizers import SGD, Optimizer
 from .train import batch_starts, sgd_epoch
 
 
@@ -208,12 +208,13 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     `train.sgd_epoch`, whose numbers these are by definition.
     """
     optimizer = lr if isinstance(lr, Optimizer) else None
-    if optimizer is not None and _plain_sgd(optimizer):
+    rate = optimizer.plain_rate() if isinstance(optimizer, SGD) else None
+    if (optimizer is not None and rate is None) or not network.spec.is_dense:
+        return sgd_epoch(network, X, Y, batch_size, optimizer or lr, order, epoch, first_step)
+    if optimizer is not None:
         if not optimizer.built:
             optimizer.build(network.params)
-        lr = float(optimizer.learning_rate)
-    if (optimizer is not None and not _plain_sgd(optimizer)) or not network.spec.is_dense:
-        return sgd_epoch(network, X, Y, batch_size, optimizer or lr, order, epoch, first_step)
+        lr = rate
     order = _check_inputs(network, X, Y, batch_size, lr, order)
     if gather not in GATHERS:
         raise SpecError(f"unknown gather '{gather}'; accepted: {', '.join(GATHERS)}")
@@ -231,13 +232,6 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     if optimizer is not None:
         optimizer.iterations += len(losses)  # the steps it took, as its own apply counts
     return losses
-
-
-def _plain_sgd(optimizer) -> bool:
-    """W -= lr * grad with a constant lr: what the fused update computes."""
-    return (isinstance(optimizer, SGD) and optimizer.momentum == 0
-            and optimizer.weight_decay is None and not isinstance(optimizer.learning_rate,
-                                                                  Schedule))
 
 
 GATHERS = ("step", "epoch")

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import NetworkSpec
+from handrolled.optimizers import SGD
 
 from .model import keras_loss, loss_function, training_callbacks
 from .optimizers import keras_optimizer
@@ -164,7 +165,7 @@ class EpochRun:
 
 def compile_for_sgd(model: keras.Model, spec: NetworkSpec, lr: float) -> None:
     """compile(SGD(lr), the spec's loss on logits) with the pins listed above."""
-    compile_for_training(model, spec, keras.optimizers.SGD(learning_rate=lr))
+    compile_for_training(model, spec, SGD(learning_rate=lr))
 
 
 def compile_for_training(model: keras.Model, spec: NetworkSpec, optimizer) -> None:

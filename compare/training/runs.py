@@ -22,13 +22,17 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     per training step over the whole run, applied step by step by the Dropout layers."""
     network = Network(spec, {name: value.copy() for name, value in weights.items()})
     optimizer = make_optimizer(lr).build(network.params)
+    # plain SGD keeps no state: the epoch function gets its learning rate, a number
+    # (what the fused loop multiplies by), and the step count is the steps taken
+    rate = optimizer.plain_rate() if isinstance(optimizer, optimizers.SGD) else None
+    step_with = optimizer if rate is None else rate
     if dropout_masks:
         network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
     for epoch, order in enumerate(orders):
         with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: see find_divergence
-            losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, optimizer,
+            losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, step_with,
                                       order=order, epoch=epoch, first_step=step)
         with np.errstate(all="ignore"):
             evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
@@ -41,6 +45,8 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     network.on_train_end()
     history.weights = {name: value.copy() for name, value in network.params.items()}
     history.state = {name: value.copy() for name, value in network.state.items()}
+    if step_with is not optimizer:
+        optimizer.iterations = step
     history.optimizer_state = optimizer.state()
     return history
 

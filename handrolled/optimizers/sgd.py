@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .schedules import Schedule
 from .base import Optimizer, register, via_float32
 from .options import boolean, optional_non_negative, unit_interval
 
@@ -40,6 +41,14 @@ class SGD(Optimizer):
 
     def constants(self, dtype):
         return {"momentum": via_float32(self.momentum, dtype)} if self.momentum != 0 else {}
+
+    def plain_rate(self) -> float | None:
+        """The learning rate when a step is just w -= g lr (no momentum, weight decay or
+        schedule: plain SGD keeps no state), else None."""
+        if self.momentum == 0 and self.weight_decay is None and \
+                not isinstance(self.learning_rate, Schedule):
+            return float(self.learning_rate)
+        return None
 
     def update(self, w, g, lr, s):
         if self.momentum == 0:

@@ -45,10 +45,9 @@ def sample_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
 def training_set(dataset: str, seed: int):
     """The scaled float64 training set (X, one-hot Y, one row's input shape) of a data
     set, loaded once."""
-    from .datasets import DATASET_NAMES, IDX_PREFIX, load_dataset
+    from .datasets import ACCEPTED, is_dataset_name, load_dataset
 
-    if dataset not in DATASET_NAMES and not dataset.startswith(IDX_PREFIX):
-        raise SpecError(f"unknown dataset '{dataset}'; accepted: {', '.join(DATASET_NAMES)}, "
-                        f"{IDX_PREFIX}DIR or {SYNTHETIC}")
+    if not is_dataset_name(dataset):
+        raise SpecError(f"unknown dataset '{dataset}'; accepted: {ACCEPTED} or {SYNTHETIC}")
     ds = load_dataset(dataset, preprocess="scale", seed=seed, dtype="float64")
     return ds.X_train, ds.Y_train, ds.input_shape

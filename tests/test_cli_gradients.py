@@ -55,7 +55,8 @@ def test_unknown_dataset_lists_synthetic_too(cli):
     code, _, stderr = cli("gradients", "--dataset", "mnist-smaple")
     assert code == 2
     assert stderr.strip() == ("nn-compare: error: unknown dataset 'mnist-smaple'; accepted: "
-                              "mnist-sample, mnist, fashion-mnist, idx:DIR or synthetic")
+                              "mnist-sample, idx:DIR, cifar10:DIR, mnist, fashion-mnist, "
+                              "spiky-2d or synthetic")
 
 
 def test_float32_table_names_its_tolerance(cli):

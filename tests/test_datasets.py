@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.datasets import (DATASET_NAMES, PREPROCESSING, Dataset, load_dataset, load_raw)
+from compare.datasets import (DATASET_NAMES, PREFIXES, PREPROCESSING, Dataset, load_dataset,
+                              load_raw)
 from compare.datasets import cache, full, mnist_sample
 from handrolled.errors import SpecError
 from idx_files import NAMES, images_bytes, labels_bytes, small_set, write_idx_dir
@@ -47,7 +48,8 @@ def sample(sample_cache) -> Dataset:
 
 def test_names_and_preprocessing_are_the_agreed_api():
     assert PREPROCESSING == ("scale", "standardize", "raw")
-    assert DATASET_NAMES == ("mnist-sample", "mnist", "fashion-mnist")
+    assert DATASET_NAMES == ("mnist-sample", "mnist", "fashion-mnist", "spiky-2d")
+    assert PREFIXES == ("idx:", "cifar10:")
 
 
 def test_add_data_options_defaults_and_help():
@@ -60,7 +62,8 @@ def test_add_data_options_defaults_and_help():
     args = parser.parse_args(["--dataset", "idx:/data", "--preprocess", "standardize"])
     assert (args.dataset, args.preprocess) == ("idx:/data", "standardize")
     text = " ".join(parser.format_help().split())
-    for name in ("mnist-sample", "idx:DIR", "mnist", "fashion-mnist", "scale", "standardize", "raw"):
+    for name in ("mnist-sample", "idx:DIR", "cifar10:DIR", "mnist", "fashion-mnist", "spiky-2d",
+                 "scale", "standardize", "raw"):
         assert name in text
     with pytest.raises(SystemExit):  # argparse rejects an unknown preprocessing itself
         parser.parse_args(["--preprocess", "normalize"])

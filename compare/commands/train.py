@@ -28,12 +28,14 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
 
     add_network_options(parser)
     add_data_options(parser)
-    parser.set_defaults(preprocess=None)  # from the preset unless given
+    parser.set_defaults(preprocess=None, dataset=None)  # from the preset unless given
     parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
                         help="default: scale, 20 epochs, batch 32, lr 1.0, shuffled; book: the "
                              "book's final setup (standardize, 10 epochs, batch 256, lr 1, book "
                              "init, sequential batches, test set split into validation and test "
-                             "halves); options given explicitly override the preset")
+                             "halves); book-ch16, book-ch17, book-ch18, book-ch18-bn, "
+                             "book-ch19-cnn: the book's Part 3 networks (README, 'The book's "
+                             "Part 3'); options given explicitly override the preset")
     default, book = PRESETS["default"], PRESETS["book"]
 
     def preset_values(name: str) -> str:
@@ -49,6 +51,9 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                              "'sgd(learning_rate=0.05,momentum=0.9,nesterov=true)', "
                              "'rmsprop(lr=exp_decay(0.01,1000,0.9))'; a bare name means "
                              "Keras' defaults (default: SGD at --lr)")
+    parser.add_argument("--train-rows", type=positive_int, metavar="N",
+                        help="train on the first N training rows only (default: all; "
+                             "book-ch19-cnn: 5000)")
     parser.add_argument("--lr", type=positive_float,
                         help=f"SGD learning rate {preset_values('lr')}")
     parser.add_argument("--init", choices=INIT_SCHEMES,

@@ -115,6 +115,7 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
     """
     weights = validate(spec, weights)
     X, Y = check_batch(spec, X, Y)
+    keras_impl.seed_everything(spec.seed)  # the dropout masks Keras draws: the seed's
     model = keras_impl.build_model(spec, weights)
     masks = next_masks(model, dropout_shapes(spec), X.shape[0])
     network = network or Network(spec, weights)

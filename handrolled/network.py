@@ -175,8 +175,17 @@ class Network:
                 self.state[f"{layer.name}/{variable}"] = value
 
     def kink_pattern(self, cache: ForwardCache) -> list[bytes]:
-        """Per layer, what changes when a perturbation crosses a kink (see Layer)."""
-        return [layer.kink_pattern(c) for layer, c in zip(self.layers, cache.layers)]
+        """Per layer, what changes when a perturbation crosses a kink (see Layer), and the
+        signs an l1 penalty depends on (of the kernel, or of the layer's output)."""
+        pattern = []
+        for layer, layer_cache, a in zip(self.layers, cache.layers, cache.outputs):
+            pattern.append(layer.kink_pattern(layer_cache))
+            if layer.kernel_regularizer is not None:
+                kernel = self.params[f"{layer.name}/kernel"]
+                pattern.append(layer.kernel_regularizer.kink_pattern(kernel))
+            if layer.activity_regularizer is not None:
+                pattern.append(layer.activity_regularizer.kink_pattern(a))
+        return pattern
 
 
 def check_batch(spec: NetworkSpec, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -49,9 +49,14 @@ def _as_applied(factor: float, rounded: bool) -> float:
 
 class Regularizer:
     name = ""
+    has_kink = False  # |w| has a kink at 0: sign(w) tells a finite difference it crossed
 
     def value(self, w: np.ndarray) -> float:
         raise NotImplementedError
+
+    def kink_pattern(self, w: np.ndarray) -> bytes:
+        """Where |w|'s slope jumps: the signs of w (l1), nothing for l2."""
+        return np.sign(w).astype(np.int8).tobytes() if self.has_kink else b""
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -72,6 +77,7 @@ class Regularizer:
 
 class L1(Regularizer):
     name = "l1"
+    has_kink = True
 
     def __init__(self, l1: float):
         self.l1 = l1
@@ -119,6 +125,7 @@ class L1L2(Regularizer):
         self.parts = [part for part in (L1(l1), L2(l2)) if (part.l1 if part.name == "l1"
                                                            else part.l2) != 0.0]
         self.l1, self.l2 = l1, l2
+        self.has_kink = l1 != 0.0
 
     def value(self, w):
         total = 0.0

@@ -157,3 +157,17 @@ def test_batchnorm_and_dropout_train_the_same_on_mnist_sample():
     assert result.max_loss_diff <= 1e-9 and result.max_weight_diff <= 1e-9
     assert result.max_state_diff <= 1e-9
     assert result.handrolled.test_accuracy == result.keras.test_accuracy
+
+
+def test_the_same_seed_gives_the_same_dropout_masks_and_numbers(cli, tmp_path):
+    runs = []
+    for i in range(2):
+        out = tmp_path / f"g{i}.json"
+        code, _, err = cli("gradients", "--hidden", "dense(16,relu),dropout(0.5)", "--no-fd",
+                           "--json", str(out))
+        assert code == 0, err
+        runs.append(out.read_text())
+    assert runs[0] == runs[1]
+    code, _, _ = cli("gradients", "--hidden", "dense(16,relu),dropout(0.5)", "--no-fd",
+                     "--seed", "1", "--json", str(tmp_path / "other.json"))
+    assert (tmp_path / "other.json").read_text() != runs[0]

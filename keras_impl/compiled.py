@@ -31,17 +31,19 @@ from handrolled import NetworkSpec
 
 from .model import loss_function
 from .runtime import keras, tf
+from .optimizers import training_optimizer
 from .runtime import floatx
 
 
 class CompiledEpoch:
     """A callable running one epoch of SGD on `model` as one compiled TF function."""
 
-    def __init__(self, model: keras.Model, spec: NetworkSpec, lr: float, batch_size: int,
+    def __init__(self, model: keras.Model, spec: NetworkSpec, lr, batch_size: int,
                  jit_compile: bool = False):
+        """`lr`: SGD's learning rate, or an optimizer (handrolled's, or its text)."""
         self.model, self.spec, self.batch_size = model, spec, int(batch_size)
-        with floatx(spec.dtype):  # SGD keeps its learning rate in floatx (see train.py)
-            self.optimizer = keras.optimizers.SGD(learning_rate=lr)
+        with floatx(spec.dtype):  # the learning rate lives in floatx (see train.py)
+            self.optimizer = training_optimizer(lr, spec.dtype)
             self.optimizer.build(model.trainable_variables)
         self.loss_fn = loss_function(spec)
         self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile,
@@ -71,9 +73,9 @@ class CompiledEpoch:
         return losses.numpy().astype(np.float64)
 
 
-def compile_steps_per_execution(model: keras.Model, spec: NetworkSpec, lr: float,
+def compile_steps_per_execution(model: keras.Model, spec: NetworkSpec, lr,
                                 steps: int) -> None:
     """The Keras-native alternative: `fit` running `steps` steps per compiled call."""
     with floatx(spec.dtype):
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+        model.compile(optimizer=training_optimizer(lr, spec.dtype),
                       loss=loss_function(spec), jit_compile=False, steps_per_execution=steps)

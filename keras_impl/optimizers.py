@@ -106,3 +106,11 @@ def read_state(keras_opt, named_variables: dict) -> dict:
         state.update(found)
     state["iterations"] = int(keras_opt.iterations.numpy())
     return state
+
+
+def training_optimizer(lr_or_optimizer, dtype: str):
+    """The Keras optimizer to train with: SGD at a bare learning rate, else the twin of
+    a handrolled optimizer (or its text); its variables in `dtype`."""
+    if isinstance(lr_or_optimizer, (str, hr.Optimizer)):
+        return keras_optimizer(lr_or_optimizer, dtype)
+    return keras_optimizer(hr.SGD(learning_rate=lr_or_optimizer), dtype)

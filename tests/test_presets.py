@@ -64,3 +64,21 @@ def test_lr_with_an_optimizer_is_one_clear_error(cli):
     assert code == 2 and err.count("\n") == 1 and "inside, e.g. --optimizer" in err
     code, _, err = cli("train", "--optimizer", "adamm")
     assert code == 2 and "unknown optimizer" in err.lower()
+
+
+def test_sweep_and_bench_take_an_optimizer(cli, tmp_path):
+    code, out, err = cli("sweep", "--activations", "relu", "--seeds", "1", "--units", "8",
+                         "--epochs", "1", "--train-rows", "200", "--optimizer", "adam",
+                         "--out", str(tmp_path / "s"), "--quiet", "--no-plot")
+    assert code == 0, err
+    assert "every configuration trains with adam" in out
+    (row,) = json.loads((tmp_path / "s" / "sweep.json").read_text())["rows"]
+    assert row["optimizer"] == "adam" and row["handrolled_accuracy"] == row["keras_accuracy"]
+    code, out, err = cli("bench", "--network", "16:relu", "--batch", "32", "--rows", "256",
+                         "--repeats", "1", "--dtype", "float64", "--optimizer", "rmsprop",
+                         "--impls", "handrolled,keras_fit", "--quiet",
+                         "--json", str(tmp_path / "b.json"))
+    assert code == 0, err
+    assert json.loads((tmp_path / "b.json").read_text())["optimizer"] == "rmsprop"
+    code, _, err = cli("sweep", "--optimizer", "adam", "--lr", "0.1", "--out", str(tmp_path / "x"))
+    assert code == 2 and "inside" in err

@@ -117,9 +117,11 @@ def _handrolled(loop: str):
         from handrolled import Network
 
         from ..experiment import handrolled_loop
+        from ..training.runs import make_optimizer
 
         epoch_fn = handrolled_loop(loop)
         network, rng = Network(spec, weights), np.random.default_rng(seed)
+        lr = make_optimizer(lr)  # SGD at a bare rate: the fast loop fuses its update
         steps, epochs_done = len(batch_starts(X.shape[0], batch)), 0
 
         def epoch() -> float:
@@ -137,6 +139,7 @@ def _keras_fit(steps_per_execution: bool):
     def setup(spec, weights, X, Y, batch, lr, seed):
         from keras_impl import build_model, keras, loss_function
         from keras_impl.compiled import compile_steps_per_execution
+        from keras_impl.optimizers import training_optimizer
         from keras_impl.train import EpochTimer, floatx
 
         keras.utils.set_random_seed(seed)  # fit's shuffle
@@ -145,7 +148,7 @@ def _keras_fit(steps_per_execution: bool):
             compile_steps_per_execution(model, spec, lr, len(batch_starts(X.shape[0], batch)))
         else:  # as a user writes it
             with floatx(spec.dtype):
-                model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+                model.compile(optimizer=training_optimizer(lr, spec.dtype),
                               loss=loss_function(spec))
         timer = EpochTimer()
 
@@ -258,7 +261,8 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: in
         "peak_size": peak_size,
         "rows_per_epoch": epoch_rows.pop() if len(epoch_rows) == 1 else None,
         "repeats": repeats,
-        "lr": lr,
+        "lr": lr if isinstance(lr, (int, float)) else None,
+        "optimizer": None if isinstance(lr, (int, float)) else str(lr),
         "seed": seed,
         "rows": [asdict(row) for row in rows_out],
         "environment": env,

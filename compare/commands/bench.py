@@ -52,7 +52,11 @@ def add_parser(subparsers):
                              f"any other: NumPy convolutions are slow)")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="timed epochs after the warm-up (default: 3)")
-    parser.add_argument("--lr", type=float, default=0.01, help="learning rate (default: 0.01)")
+    parser.add_argument("--lr", type=float, default=0.01,
+                        help="SGD's learning rate (default: 0.01)")
+    parser.add_argument("--optimizer", metavar="SPEC",
+                        help="train with this optimizer instead of SGD at --lr, e.g. 'adam' "
+                             "(the hand-written side then runs the textbook epoch)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
     parser.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
@@ -177,7 +181,12 @@ def run(args) -> int:
             print(f"bench: {config.hidden} batch {config.batch} {config.dtype} "
                   f"({config.rows} rows) ...", file=sys.stderr, flush=True)
 
-    result = run_bench(configs, impls, repeats=args.repeats, lr=args.lr,
+    if args.optimizer is not None:
+        from handrolled import optimizers
+
+        args.optimizer = optimizers.get(args.optimizer).text  # a typo: one line, exit 2
+    result = run_bench(configs, impls, repeats=args.repeats,
+                       lr=args.optimizer if args.optimizer is not None else args.lr,
                        seed=args.seed, peak_size=args.peak_size, progress=progress)
     if args.breakdown:
         from ..bench.breakdown import breakdown
@@ -186,6 +195,9 @@ def run(args) -> int:
                                          seed=args.seed) for c in broken_down]
         result["breakdown_skipped"] = skipped
     print(bench_table(result))
+    if result.get("optimizer"):
+        print(f"optimizer: {result['optimizer']} on every side (the hand-written side runs the "
+              f"textbook epoch; the fused fast loop is plain SGD's)")
     if args.breakdown:
         print()
         print(breakdown_table(result["breakdown"], result["peak_gflops"]))

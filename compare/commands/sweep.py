@@ -35,6 +35,9 @@ def add_parser(subparsers):
                              "e.g. 0.5,relu=0.1 (default: 0.1)")
     parser.add_argument("--units", type=positive_int, default=100,
                         help="units per hidden layer (default: 100)")
+    parser.add_argument("--optimizer", default="", metavar="SPEC",
+                        help="every configuration trains with this optimizer, e.g. 'adam' "
+                             "(default: SGD at --lr)")
     parser.add_argument("--front", default="", metavar="SPEC",
                         help="fixed layers before the swept dense layers, e.g. "
                              "'conv(8,3,relu),maxpool(2),flatten' (default: none)")
@@ -72,7 +75,8 @@ def run(args) -> int:
                                 dict(units=args.units, epochs=args.epochs, batch=args.batch,
                                      dataset=args.dataset, preprocess=args.preprocess,
                                      dtype=args.dtype, train_rows=args.train_rows,
-                                     activation_modules=modules, front=args.front.strip()))
+                                     activation_modules=modules, front=args.front.strip(),
+                                     optimizer=_optimizer(args)))
     plan.validate()
     _check_train_rows(args)
     sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
@@ -80,6 +84,9 @@ def run(args) -> int:
     log = sweep.log
     print(f"Sweep: {len(sweep.rows)} configurations ({sweep.run_now} run now, "
           f"{sweep.from_log} from {log.path})")
+    if plan.settings.get("optimizer"):
+        print(f"every configuration trains with {plan.settings['optimizer']} (its own learning "
+              f"rate: the lr column does not apply)")
     if plan.settings.get("front"):
         print(f"every network starts with {plan.settings['front']}, then the swept dense layers")
     print(table(sweep.summary))
@@ -101,3 +108,16 @@ def _check_train_rows(args) -> None:
     if args.train_rows is not None and args.train_rows > rows:
         raise SpecError(f"--train-rows {args.train_rows} is more than the {rows} training rows "
                         f"of {args.dataset}; accepted: 1 to {rows}")
+
+
+def _optimizer(args) -> str:
+    """--optimizer checked now, as its canonical text ('' : SGD at --lr)."""
+    from handrolled import optimizers
+    from handrolled.errors import SpecError
+
+    if not args.optimizer.strip():
+        return ""
+    if args.lr is not None:
+        raise SpecError("--lr is SGD's learning rate; with --optimizer give it inside, "
+                        "e.g. --optimizer 'adam(learning_rate=0.01)'")
+    return optimizers.get(args.optimizer).text

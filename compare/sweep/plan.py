@@ -29,6 +29,7 @@ class Configuration:
     train_rows: int | None = None
     activation_modules: tuple[str, ...] = ()
     front: str = ""  # fixed layers before the swept dense ones, e.g. "conv(8,3,relu),flatten"
+    optimizer: str = ""  # "" : SGD at lr; else the optimizer's text
 
     @property
     def hidden(self) -> str:
@@ -39,8 +40,9 @@ class Configuration:
     def key(self) -> str:
         settings = asdict(self)
         settings.pop("activation_modules")  # where a function was defined is not a result
-        if not self.front:
-            settings.pop("front")  # the keys of sweeps logged before --front existed
+        for option in ("front", "optimizer"):
+            if not settings[option]:
+                settings.pop(option)  # the keys of sweeps logged before the option existed
         return json.dumps(settings, sort_keys=True)
 
 

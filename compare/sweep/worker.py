@@ -39,13 +39,14 @@ def run_configuration(config) -> dict:
     from ..training import train_side_by_side  # imports TensorFlow
 
     result = train_side_by_side(spec, init_weights(spec), data, config.epochs, config.batch,
-                                config.lr, shuffle=True, seed=config.seed)
+                                config.optimizer or config.lr, shuffle=True, seed=config.seed)
     h, k = result.handrolled, result.keras
     stochastic = any(getattr(layer.activation, "name", "") == "stochastic"
                      for layer in spec.build_layers())
     return {
         "activation": config.activation, "depth": config.depth, "seed": config.seed,
-        "lr": config.lr, "handrolled_accuracy": _last(h.test_accuracy),
+        "lr": config.lr, "optimizer": config.optimizer or None,
+        "handrolled_accuracy": _last(h.test_accuracy),
         "keras_accuracy": _last(k.test_accuracy),
         "seconds": time.perf_counter() - started,
         "handrolled_seconds": float(sum(h.epoch_seconds)),

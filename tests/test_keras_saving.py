@@ -157,6 +157,8 @@ def test_twin_an_activation_given_as_a_plain_function_does_not_round_trip(
     "conv(4,3,relu),maxpool(2),conv(4,3,mix(relu,abs,sin)),avgpool(2,padding=same),flatten",
     "conv(2,3,leaky_relu(0.1),strides=2,padding=same),activation(piecewise(-1:-1,0:0,1:2)),"
     "flatten,dense(5,gelu)",
+    "conv(2,3,relu,kernel=l1_l2(0.01,0.02)),batchnorm,dropout(0.5),flatten,"
+    "dense(5,tanh,kernel=l2(0.01),activity=l1(0.001))",
 ])
 def test_every_layer_kind_round_trips(tmp_path, text):
     import keras_impl

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from tabulate import tabulate
 
 from .output import fmt
+from .tolerances import ROUNDOFF_FACTOR
 
 
 def gradient_table(result, tablefmt: str = "simple") -> str:
@@ -18,7 +19,20 @@ def gradient_table(result, tablefmt: str = "simple") -> str:
             f"loss: handrolled {result.loss_handrolled:.17g}  keras {result.loss_keras:.17g}\n"
             f"{table}\n"
             f"tolerance {result.tolerance.describe()}\n"
+            f"{roundoff_note(result.rows, result.tolerance.rtol)}"
             f"verdict: {verdict}")
+
+
+def roundoff_note(rows, rtol: float) -> str:
+    """A line naming the rows that agree only within their measured round-off."""
+    within = [row for row in rows if row.agree and row.roundoff is not None
+              and row.max_rel_diff > rtol]
+    if not within:
+        return ""
+    parts = ", ".join(f"{row.name} {fmt(row.max_rel_diff)} <= {ROUNDOFF_FACTOR} x "
+                      f"{fmt(row.roundoff)}" for row in within)
+    return (f"within round-off: {parts} (the round-off: the hand-written gradients with the "
+            f"batch's rows reversed; compare/tolerances.py)\n")
 
 
 def gradient_rows_table(rows, tablefmt: str = "simple", fd_header: str = "fd rel diff") -> str:

@@ -16,7 +16,7 @@ from keras_impl.dropout import dropout_shapes, next_masks
 from handrolled import SpecError, Network, NetworkSpec, Params, check_batch, validate
 
 from .finite_diff import FiniteDifferences
-from .tolerances import Tolerance, max_diffs, tolerance_for
+from .tolerances import ROUNDOFF_FACTOR, Tolerance, max_diffs, tolerance_for
 
 
 @dataclass
@@ -30,6 +30,7 @@ class GradientRow:
     fd_checks: int
     fd_kinks: int
     agree: bool
+    roundoff: float | None = None    # the hand-written side against itself, rows reversed
 
     @property
     def name(self) -> str:
@@ -76,12 +77,15 @@ def split_param_name(name: str) -> tuple[str | int, str]:
 
 def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
                            fd: FiniteDifferences | None = None,
-                           tolerance: Tolerance | None = None) -> list[GradientRow]:
+                           tolerance: Tolerance | None = None,
+                           reordered: Params | None = None) -> list[GradientRow]:
     """One row per parameter: the same loop over the same keys for both sides.
 
     `tolerance` defaults to the dtype's; `nn-compare check` passes its own (a
     learner's float64 code is not held to 1e-12).  `fd` may be any
-    FiniteDifferences, e.g. check's witness on the user's own forward()."""
+    FiniteDifferences, e.g. check's witness on the user's own forward().
+    `reordered`: the hand-written gradients once more, with the batch's rows in
+    another order; their difference is each row's round-off (see tolerances.py)."""
     tol = tolerance if tolerance is not None else tolerance_for(spec.dtype)
     if set(handrolled) != set(keras):
         raise SpecError(f"the two sides have different parameters: {sorted(handrolled)} vs "
@@ -91,13 +95,15 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
         abs_diff, rel_diff = max_diffs(handrolled[name], keras[name])
         witness = fd.check(name, handrolled[name]) if fd is not None else None
         fd_rel = witness.max_rel_diff if witness else None
-        agree = bool(rel_diff <= tol.rtol and (fd_rel is None or fd_rel <= tol.fd_rtol))
+        roundoff = max_diffs(handrolled[name], reordered[name])[1] if reordered else None
+        limit = max(tol.rtol, ROUNDOFF_FACTOR * roundoff) if roundoff is not None else tol.rtol
+        agree = bool(rel_diff <= limit and (fd_rel is None or fd_rel <= tol.fd_rtol))
         layer, param = split_param_name(name)
         rows.append(GradientRow(
             layer=layer, param=param, shape=tuple(handrolled[name].shape),
             max_abs_diff=abs_diff, max_rel_diff=rel_diff, fd_max_rel_diff=fd_rel,
             fd_checks=witness.checks if witness else 0, fd_kinks=witness.kinks if witness else 0,
-            agree=agree))
+            agree=agree, roundoff=roundoff))
     return rows
 
 
@@ -121,11 +127,14 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
     network = network or Network(spec, weights)
     network.use_dropout_masks(masks)
     loss_h, grads_h = network.loss_and_gradients(X, Y)
+    # the round-off witness: the same network, the rows (and their masks) reversed
+    network.use_dropout_masks({name: mask[::-1] for name, mask in masks.items()})
+    _, grads_reordered = network.loss_and_gradients(X[::-1], Y[::-1])
     loss_k, grads_k, drawn = keras_impl.loss_gradients_and_masks(model, spec, X, Y)
     if any(not np.array_equal(masks[name], drawn[name]) for name in masks):
         raise RuntimeError("Keras drew other dropout masks than the ones recovered for it")
     fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed, state=network.state,
                            masks=masks) if finite_differences else None
-    rows = compare_gradient_dicts(spec, grads_h, grads_k, fd)
+    rows = compare_gradient_dicts(spec, grads_h, grads_k, fd, reordered=grads_reordered)
     return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows,
                               data)

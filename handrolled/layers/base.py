@@ -35,6 +35,7 @@ import numpy as np
 from .. import activations, regularizers
 from ..activations.core import parse_number
 from ..errors import SpecError
+from ..registry import Registry, bind_options
 from ..text import split_arguments
 
 Shape = tuple[int, ...]
@@ -168,26 +169,8 @@ class Layer:
     @classmethod
     def from_options(cls, positional: list, keywords: dict) -> "Layer":
         """Build from positional and keyword values (text or JSON), checking each."""
-        names = [name for name, _ in cls.ARGUMENTS]
-        form = cls.form()
-        if len(positional) > len(names):
-            raise SpecError(f"{cls.kind} takes at most {len(names)} positional arguments, "
-                            f"got {len(positional)}; expected {form}")
-        given = dict(zip(names, positional))
-        for key, value in keywords.items():
-            key = cls.ALIASES.get(key, key)
-            if key not in names:
-                raise SpecError(f"{cls.kind} has no option '{key}'; accepted: "
-                                f"{', '.join(names)} (expected {form})")
-            if key in given:
-                raise SpecError(f"{cls.kind}: '{key}' is given twice; expected {form}")
-            given[key] = value
-        missing = [name for name in names[:cls.REQUIRED] if name not in given]
-        if missing:
-            raise SpecError(f"{cls.kind} needs {', '.join(missing)}; expected {form}")
-        parsers = dict(cls.ARGUMENTS)
-        return cls(**{key: parsers[key](value, f"{cls.kind} {key}")
-                      for key, value in given.items()})
+        return cls(**bind_options(cls, cls.kind, cls.ARGUMENTS, cls.REQUIRED, positional,
+                                  keywords, cls.ALIASES))
 
     @classmethod
     def from_text(cls, args: str | None) -> "Layer":
@@ -215,36 +198,14 @@ def _format(value) -> str:
 
 
 # ------------------------------------------------------------------ registry
-_REGISTRY: dict[str, type[Layer]] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register(kind: str, *aliases: str):
-    """Class decorator: make a Layer subclass available as `kind` (and aliases,
-    matched without case: Keras' class name is always one)."""
-
-    def decorate(cls):
-        cls.kind = kind
-        _REGISTRY[kind] = cls
-        for alias in (kind, *aliases, cls.keras_name):
-            if alias:
-                _ALIASES[alias.lower()] = kind
-        return cls
-
-    return decorate
-
-
-def names() -> list[str]:
-    """The registered kinds, in the order they were registered."""
-    return list(_REGISTRY)
+LAYERS = Registry("layer", attribute="kind")
+register = LAYERS.register   # @register("conv", "conv2d") on a Layer subclass
+names = LAYERS.names
 
 
 def get(kind: str) -> type[Layer]:
     """The Layer class for a kind, an alias or a Keras class name."""
-    canonical = _ALIASES.get(str(kind).strip().lower())
-    if canonical is None:
-        raise SpecError(f"unknown layer '{kind}'; accepted: {', '.join(names())}")
-    return _REGISTRY[canonical]
+    return LAYERS.lookup(kind)
 
 
 # ------------------------------------------------------ shared option parsers

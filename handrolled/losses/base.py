@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpecError
+from ..registry import Registry
 
 
 class Loss:
@@ -58,29 +58,12 @@ class Loss:
         return f"<loss {self.name}>"
 
 
-_REGISTRY: dict[str, type[Loss]] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register(name: str, *aliases: str):
-    def decorate(cls):
-        cls.name = name
-        _REGISTRY[name] = cls
-        for alias in (name, *aliases, cls.keras_name):
-            _ALIASES[alias.lower()] = name
-        return cls
-
-    return decorate
-
-
-def names() -> list[str]:
-    return list(_REGISTRY)
+LOSSES = Registry("loss")
+register = LOSSES.register
+names = LOSSES.names
 
 
 def get(name) -> Loss:
     if isinstance(name, Loss):
         return name
-    canonical = _ALIASES.get(str(name).strip().lower())
-    if canonical is None:
-        raise SpecError(f"unknown loss '{name}'; accepted: {', '.join(names())}")
-    return _REGISTRY[canonical]()
+    return LOSSES.lookup(name)()

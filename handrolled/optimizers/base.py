@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpecError
+from ..registry import Registry
 from ..text import split_arguments, split_call
 from . import schedules
 from .options import format_value, non_negative
@@ -273,28 +274,9 @@ def learning_rate(value, what: str = "learning_rate"):
 
 
 # ------------------------------------------------------------------ registry
-_REGISTRY: dict[str, type[Optimizer]] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register(name: str, *aliases: str):
-    """Class decorator: make an Optimizer subclass available as `name` (and its
-    aliases and Keras' class name, matched without case)."""
-
-    def decorate(cls):
-        cls.name = name
-        _REGISTRY[name] = cls
-        for alias in (name, *aliases, cls.keras_name):
-            if alias:
-                _ALIASES[alias.lower()] = name
-        return cls
-
-    return decorate
-
-
-def names() -> list[str]:
-    """The registered optimizers, in the order they were registered."""
-    return list(_REGISTRY)
+OPTIMIZERS = Registry("optimizer")
+register = OPTIMIZERS.register
+names = OPTIMIZERS.names
 
 
 def get(text) -> Optimizer:
@@ -303,7 +285,4 @@ def get(text) -> Optimizer:
     if isinstance(text, Optimizer):
         return text
     name, args = split_call(str(text), "optimizer", "'adam' or 'sgd(learning_rate=0.1)'")
-    canonical = _ALIASES.get(name.lower())
-    if canonical is None:
-        raise SpecError(f"unknown optimizer '{name}'; accepted: {', '.join(names())}")
-    return _REGISTRY[canonical].from_text(args)
+    return OPTIMIZERS.lookup(name).from_text(args)

@@ -43,6 +43,7 @@ import math
 import numpy as np
 
 from ..errors import SpecError
+from ..registry import Registry, bind_options
 from ..text import split_arguments, split_call
 from .options import (boolean, format_value, non_negative, non_negative_int, positive_int,
                       slash_list)
@@ -122,43 +123,13 @@ class Schedule:
     @classmethod
     def from_text(cls, args: str | None) -> "Schedule":
         positional, keywords = split_arguments(args)
-        names = [key for key, _ in cls.ARGUMENTS]
-        if len(positional) > cls.REQUIRED:
-            raise SpecError(f"{cls.name} takes {cls.REQUIRED} positional arguments, got "
-                            f"{len(positional)}; expected {cls.form()}")
-        given = dict(zip(names, positional))
-        for key, value in keywords.items():
-            if key not in names:
-                raise SpecError(f"{cls.name} has no option '{key}'; accepted: "
-                                f"{', '.join(names)} (expected {cls.form()})")
-            if key in given:
-                raise SpecError(f"{cls.name}: '{key}' is given twice; expected {cls.form()}")
-            given[key] = value
-        missing = [key for key in names[:cls.REQUIRED] if key not in given]
-        if missing:
-            raise SpecError(f"{cls.name} needs {', '.join(missing)}; expected {cls.form()}")
-        parsers = dict(cls.ARGUMENTS)
-        return cls(**{key: parsers[key](value, f"{cls.name} {key}")
-                      for key, value in given.items()})
+        return cls(**bind_options(cls, cls.name, cls.ARGUMENTS, cls.REQUIRED, positional,
+                                  keywords, max_positional=cls.REQUIRED))
 
 
-_REGISTRY: dict[str, type[Schedule]] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register(name: str, *aliases: str):
-    def decorate(cls):
-        cls.name = name
-        _REGISTRY[name] = cls
-        for alias in (name, *aliases, cls.keras_name):
-            _ALIASES[alias.lower()] = name
-        return cls
-
-    return decorate
-
-
-def names() -> list[str]:
-    return list(_REGISTRY)
+SCHEDULES = Registry("learning-rate schedule")
+register = SCHEDULES.register
+names = SCHEDULES.names
 
 
 def get(text) -> Schedule:
@@ -166,13 +137,10 @@ def get(text) -> Schedule:
     if isinstance(text, Schedule):
         return text
     name, args = split_call(str(text), "schedule", EXAMPLES)
-    canonical = _ALIASES.get(name.lower())
-    if canonical is None:
-        raise SpecError(f"unknown learning-rate schedule '{name}'; accepted: "
-                        f"{', '.join(names())} (e.g. {EXAMPLES})")
+    cls = SCHEDULES.lookup(name, hint=f" (e.g. {EXAMPLES})")
     if args is None:
-        raise SpecError(f"{canonical} needs arguments; expected {_REGISTRY[canonical].form()}")
-    return _REGISTRY[canonical].from_text(args)
+        raise SpecError(f"{cls.name} needs arguments; expected {cls.form()}")
+    return cls.from_text(args)
 
 
 def _optional_number(value, what: str):

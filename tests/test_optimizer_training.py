@@ -1,7 +1,8 @@
 """Optimizers and schedules in side-by-side training: by hand vs Keras' `fit`.
 
 float64, 5 epochs of dense(100,relu),dense(50,tanh) on mnist-sample digits
-(the first 640 training rows, to keep the suite short; the README's table
+(the first 480 training rows and 300 test rows, to keep the suite short; the
+README's table
 has the whole set): for each optimizer, with and without a schedule, the
 loss at every step, the accuracies, the final weights and the optimizer's
 state (moments, accumulators, step count) agree.  Each failing twin has one
@@ -22,11 +23,10 @@ from test_optimizers import EpsilonInsideAdam, PyTorchMomentumSGD, with_constant
 OPTIMIZERS = [
     "sgd(learning_rate=0.1)",
     "sgd(learning_rate=exp_decay(0.1,100,0.9))",
-    "sgd(learning_rate=0.05,momentum=0.9,nesterov=true)",
-    "sgd(learning_rate=piecewise_constant(100/200,0.1/0.05/0.01),momentum=0.9)",
+    "sgd(learning_rate=piecewise_constant(30/60,0.1/0.05/0.01),momentum=0.9,nesterov=true)",
     "rmsprop",
-    "rmsprop(learning_rate=0.001,momentum=0.5,centered=true)",
-    "rmsprop(learning_rate=cosine_decay(0.001,500,alpha=0.1,warmup_target=0.002,warmup_steps=50))",
+    "rmsprop(learning_rate=cosine_decay(0.001,500,alpha=0.1,warmup_target=0.002,warmup_steps=50),"
+    "momentum=0.5,centered=true)",
     "adam",
     "adam(learning_rate=exp_decay(0.001,100,0.9),amsgrad=true)",
     "adamw",
@@ -41,7 +41,8 @@ def digits():
     from compare.datasets import load_dataset
 
     data = load_dataset("mnist-sample", preprocess="scale", seed=0, dtype="float64")
-    return dataclasses.replace(data, X_train=data.X_train[:640], y_train=data.y_train[:640])
+    return dataclasses.replace(data, X_train=data.X_train[:480], y_train=data.y_train[:480],
+                               X_test=data.X_test[:300], y_test=data.y_test[:300])
 
 
 def train(data, optimizer, handrolled_epoch=sgd_epoch, dtype="float64"):
@@ -64,7 +65,7 @@ def test_every_optimizer_trains_the_same_on_both_sides(digits, optimizer):
     assert r.max_loss_diff <= 1e-9 and r.max_weight_diff <= 1e-9
     assert r.max_optimizer_state_diff <= 1e-9
     assert r.handrolled.optimizer_state["iterations"] == r.keras.optimizer_state["iterations"] \
-        == 5 * 20
+        == 5 * 15
     assert r.handrolled.test_accuracy == r.keras.test_accuracy
 
 
@@ -100,7 +101,7 @@ def test_a_textbook_habit_disagrees(digits, optimizer, twin):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("optimizer", ["sgd(learning_rate=0.1)", "rmsprop", "adam", "adamw",
+@pytest.mark.parametrize("optimizer", ["sgd(learning_rate=0.1)", "rmsprop", "adam",
                                        "adagrad(learning_rate=0.01)"])
 def test_float32_accuracies_within_half_a_point(digits, optimizer):
     r = train(digits, optimizer, dtype="float32")

@@ -18,7 +18,7 @@ from idx_files import small_set, write_idx_dir
 @pytest.fixture(scope="module")
 def images_28(tmp_path_factory):
     return write_idx_dir(tmp_path_factory.mktemp("idx28"),
-                         small_set(n_train=16, n_test=8, rows=28, cols=28))
+                         small_set(n_train=10, n_test=4, rows=28, cols=28))
 
 
 @pytest.mark.slow
@@ -27,7 +27,7 @@ def images_28(tmp_path_factory):
     ("book-ch17", ["--train-rows", "200"]),
     ("book-ch18", ["--train-rows", "256"]),
     ("book-ch18-bn", ["--train-rows", "256"]),
-    ("book-ch19-cnn", ["--train-rows", "16"]),
+    ("book-ch19-cnn", ["--train-rows", "8"]),
 ])
 def test_each_book_preset_agrees_with_keras(cli, tmp_path, images_28, preset, extra):
     if preset == "book-ch19-cnn":

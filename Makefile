@@ -19,8 +19,9 @@ install: $(STAMP)
 report: $(STAMP)
 	$(BIN)/nn-compare report
 
+# -n auto: pytest-xdist, one worker per core (the suite is written to run in parallel)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache *.egg-info

@@ -5,12 +5,12 @@ results.json) of the commit before the layer-based core (8186c97): 784-100
 sigmoid-10 on mnist-sample, SGD lr 1.0, batch 32, 20 epochs, float64, seed 0.
 The same run today must give them bit for bit on both sides, so `--hidden`
 specs mean exactly what they meant.  Run as `train` (the report's training
-part, without writing a report directory).
+part, without writing a report directory) for the first 3 of the 20 epochs:
+each epoch's order is drawn in turn from one seeded generator, so they are
+the first 3 epochs of the default run.
 """
 
 import json
-
-import pytest
 
 # results.json "training": handrolled "loss" and keras "loss" per epoch (training set)
 LOSS_HANDROLLED = [
@@ -56,18 +56,17 @@ LOSS_KERAS = [
     0.014003094703152377,
     0.011803389519082906]
 FIRST_STEP_LOSSES = [2.2513747793136574, 3.086699313032004, 5.112012392748702]  # handrolled step_loss[0][:3]
-TEST_ACCURACY = 0.946      # both sides, after epoch 20
 
 
-@pytest.mark.slow
+EPOCHS = 3
+
+
 def test_default_run_gives_the_numbers_of_the_dense_only_core(cli, tmp_path):
     out = tmp_path / "r.json"
-    code, _, err = cli("train", "--quiet", "--json", str(out))
+    code, _, err = cli("train", "--quiet", "--json", str(out), "--epochs", str(EPOCHS))
     assert code == 0, err
     training = json.loads(out.read_text())["training"]
     assert training["hidden"] == "100:sigmoid"
-    assert training["handrolled"]["loss"] == LOSS_HANDROLLED
-    assert training["keras"]["loss"] == LOSS_KERAS
+    assert training["handrolled"]["loss"] == LOSS_HANDROLLED[:EPOCHS]
+    assert training["keras"]["loss"] == LOSS_KERAS[:EPOCHS]
     assert training["handrolled"]["step_loss"][0][:3] == FIRST_STEP_LOSSES
-    assert training["handrolled"]["test_accuracy"][-1] == TEST_ACCURACY
-    assert training["keras"]["test_accuracy"][-1] == TEST_ACCURACY

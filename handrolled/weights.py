@@ -23,6 +23,7 @@ import zipfile
 import numpy as np
 
 from .errors import SpecError
+from .files import read_head
 from .layers.initializers import SCHEMES
 from .spec import NetworkSpec
 
@@ -173,15 +174,7 @@ _NPZ_FORM = ("expected an .npz (np.savez) with the parameter names (dense1/kerne
 
 def _read_npz(path: str) -> dict:
     """The named arrays of an .npz; a SpecError for anything else, read or not."""
-    try:
-        with open(path, "rb") as handle:
-            magic = handle.read(6)
-    except FileNotFoundError:
-        raise SpecError(f"weights file {path} does not exist") from None
-    except IsADirectoryError:
-        raise SpecError(f"weights file {path} is a directory; {_NPZ_FORM}") from None
-    except OSError as error:
-        raise SpecError(f"cannot read weights file {path}: {error.strerror}") from None
+    magic = read_head(path, "weights file", 6, _NPZ_FORM)
     if magic == b"\x93NUMPY":  # np.save: one bare array
         raise SpecError(f"weights file {path} is an .npy holding one unnamed array; "
                         f"{_NPZ_FORM}")

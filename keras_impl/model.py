@@ -29,13 +29,13 @@ model in float32.  `check_dtype` verifies the result.
 
 from __future__ import annotations
 
-from typing import Callable
 
 import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights, validate
 from handrolled.weights import init_state, validate_state
 from handrolled.errors import SpecError
+from handrolled.registry import Registry
 
 from . import activations
 from .layers import ActivationSchedule, scheduled_layers
@@ -43,15 +43,8 @@ from .regularizers import keras_regularizer
 from .runtime import keras
 
 # kind -> builder(handrolled layer, dtype) -> [Keras layers]
-TWINS: dict[str, Callable] = {}
-
-
-def twin(kind: str):
-    def decorate(builder):
-        TWINS[kind] = builder
-        return builder
-
-    return decorate
+TWINS = Registry("layer with a Keras twin")
+twin = TWINS.register
 
 
 def _with_activation(layer, dtype, make):
@@ -120,11 +113,7 @@ def keras_layers(spec: NetworkSpec) -> list:
     """The Keras layers of `spec`, in order, named as the handrolled layers."""
     out = []
     for layer in spec.build_layers():
-        builder = TWINS.get(layer.kind)
-        if builder is None:
-            raise SpecError(f"layer {layer.name} ({layer.kind}) has no Keras twin; accepted: "
-                            f"{', '.join(TWINS)}")
-        out += builder(layer, spec.dtype)
+        out += TWINS.lookup(layer.kind)(layer, spec.dtype)
     return out
 
 

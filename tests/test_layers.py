@@ -266,3 +266,15 @@ def test_a_wrong_conv_backward_trains_apart():
     result = train_side_by_side(spec, init_weights(spec), data, epochs=3, batch_size=16,
                                 lr=0.1, seed=0, handrolled_epoch=wrong_epoch)
     assert not result.agree and result.verdict == "DISAGREE"
+
+
+def test_a_fifo_or_a_directory_given_as_a_file_is_one_line(cli, tmp_path):
+    import os
+
+    fifo = tmp_path / "w.npz"
+    os.mkfifo(fifo)
+    code, _, err = cli("gradients", "--weights", str(fifo))
+    assert code == 2 and err.count("\n") == 1 and "is not a regular file" in err
+    (tmp_path / "net.json").mkdir()
+    code, _, err = cli("gradients", "--network", str(tmp_path / "net.json"))
+    assert code == 2 and err.count("\n") == 1 and "is a directory" in err

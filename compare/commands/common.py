@@ -144,18 +144,11 @@ def resolve_network(args) -> None:
 def network_text(value: str) -> tuple[str, str | None]:
     """--network's value: (the layers' text form, the loss a JSON file names, if any)."""
     from handrolled import network_from_json
+    from handrolled.files import read_head
 
     if not value.lower().endswith(".json"):
         return value, None
-    try:
-        with open(value, "rb") as handle:
-            data = handle.read(MAX_NETWORK_FILE + 1)
-    except FileNotFoundError:
-        raise SpecError(f"network file {value} does not exist") from None
-    except IsADirectoryError:
-        raise SpecError(f"network file {value} is a directory; expected a .json file") from None
-    except OSError as error:
-        raise SpecError(f"cannot read network file {value}: {error.strerror}") from None
+    data = read_head(value, "network file", MAX_NETWORK_FILE + 1, "expected a .json file")
     if len(data) > MAX_NETWORK_FILE:
         raise SpecError(f"network file {value} is larger than {MAX_NETWORK_FILE:,} bytes; "
                         f"expected a short JSON file")

@@ -209,25 +209,36 @@ def get(kind: str) -> type[Layer]:
 
 
 # ------------------------------------------------------ shared option parsers
-def positive_int(value, what: str) -> int:
-    """An integer >= 1 from text or JSON."""
+MAX_SIZE = 1_000_000  # one axis of a layer; larger is a typo, not a network
+
+
+def integer(value, what: str, minimum: int, kind: str, maximum: int | None = None) -> int:
+    """An integer >= minimum (and <= maximum) from text or JSON; `kind` names it in
+    the error ('a positive integer')."""
     if isinstance(value, bool):
-        raise SpecError(f"{what} must be a positive integer, got {value!r}")
+        raise SpecError(f"{what} must be {kind}, got {value!r}")
     if isinstance(value, (int, np.integer)):
         number = int(value)
     else:
         try:
             number = int(str(value).strip())
         except ValueError:
-            raise SpecError(f"{what} must be a positive integer, got '{value}'") from None
-    if number < 1:
-        raise SpecError(f"{what} must be a positive integer, got {number}")
-    if number > MAX_SIZE:
-        raise SpecError(f"{what} must be at most {MAX_SIZE:,}, got {number:,}")
+            raise SpecError(f"{what} must be {kind}, got '{value}'") from None
+    if number < minimum:
+        raise SpecError(f"{what} must be {kind}, got {number}")
+    if maximum is not None and number > maximum:
+        raise SpecError(f"{what} must be at most {maximum:,}, got {number:,}")
     return number
 
 
-MAX_SIZE = 1_000_000  # one axis of a layer; larger is a typo, not a network
+def positive_int(value, what: str) -> int:
+    """A size: an integer from 1 to MAX_SIZE."""
+    return integer(value, what, 1, "a positive integer", MAX_SIZE)
+
+
+def seed(value, what: str) -> int:
+    """A seed: an integer >= 0."""
+    return integer(value, what, 0, "an integer >= 0")
 
 
 def size_pair(value, what: str) -> tuple[int, int]:

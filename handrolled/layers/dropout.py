@@ -24,23 +24,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpecError
-from .base import Layer, rate, register
-
-
-def _seed(value, what: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise SpecError(f"{what} must be an integer >= 0, got '{value}'") from None
-    if number < 0:
-        raise SpecError(f"{what} must be an integer >= 0, got {number}")
-    return number
+from .base import Layer, rate, register, seed
 
 
 @register("dropout")
 class Dropout(Layer):
     keras_name = "Dropout"
-    ARGUMENTS = (("rate", rate), ("seed", _seed))
+    ARGUMENTS = (("rate", rate), ("seed", seed))
     REQUIRED = 1
     POSITIONAL = 1
 

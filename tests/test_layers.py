@@ -278,3 +278,16 @@ def test_a_fifo_or_a_directory_given_as_a_file_is_one_line(cli, tmp_path):
     (tmp_path / "net.json").mkdir()
     code, _, err = cli("gradients", "--network", str(tmp_path / "net.json"))
     assert code == 2 and err.count("\n") == 1 and "is a directory" in err
+
+
+def test_bench_takes_a_json_network_file(cli, tmp_path):
+    import json
+
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"layers": ["conv(2,3,relu)", {"type": "flatten"}]}))
+    code, out, err = cli("bench", "--network", str(path), "--batch", "16", "--rows", "64",
+                         "--repeats", "1", "--impls", "handrolled", "--dtype", "float64",
+                         "--quiet", "--json", str(tmp_path / "b.json"))
+    assert code == 0, err
+    assert json.loads((tmp_path / "b.json").read_text())["rows"][0]["hidden"] == \
+        "conv(2,3,relu),flatten"

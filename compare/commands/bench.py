@@ -5,7 +5,7 @@ from __future__ import annotations
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
-from .common import add_json_option, check_output_options, positive_int, seed
+from .common import add_json_option, check_output_options, network_text, positive_int, seed
 
 NAME = "bench"
 HELP = "time training epochs of handrolled and Keras, and compare with the matmul peak"
@@ -27,10 +27,10 @@ def add_parser(subparsers):
         f"(--suite conv), in float32 and float64, on synthetic data of MNIST shape "
         f"(28x28x1 images for a convolution). Timings are the median of --repeats epochs "
         f"after one warm-up epoch, the implementations taking turns epoch by epoch.")
-    parser.add_argument("--network", "--hidden", dest="network", metavar="SPEC",
+    parser.add_argument("--network", "--hidden", dest="network", metavar="SPEC|FILE.json",
                         help="time this network instead of the defaults, at each --batch: "
                              "dense layers such as '100:sigmoid' or any layers such as "
-                             f"'{CONV}' (--hidden is the same option)")
+                             f"'{CONV}', or a JSON network file (--hidden is the same option)")
     parser.add_argument("--config", action="append", metavar="SPEC@BATCH",
                         help="a configuration to time instead of the defaults, e.g. "
                              "'100:sigmoid@1000' or 'conv(8,3,relu),flatten@128': the batch "
@@ -87,7 +87,8 @@ def configs_from_args(args):
         if suite is not None:
             raise SpecError("--suite chooses among the default configurations; it cannot "
                             "be combined with --network")
-        shapes = [(args.network, batch) for batch in (batches or BOOK_BATCHES)]
+        text, _ = network_text(args.network)  # a text form, or a JSON network file
+        shapes = [(text, batch) for batch in (batches or BOOK_BATCHES)]
     else:
         defaults = SUITES[suite or DEFAULT_SUITE]
         shapes = [(network, batch) for network, batch in defaults

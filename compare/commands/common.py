@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from handrolled import DTYPES, MNIST_SHAPE, NetworkSpec
 from handrolled.errors import SpecError
@@ -146,8 +147,8 @@ def network_text(value: str) -> tuple[str, str | None]:
     from handrolled import network_from_json
     from handrolled.files import read_head
 
-    if not value.lower().endswith(".json"):
-        return value, None
+    if not (value.lower().endswith(".json") or os.path.exists(value)):
+        return value, None  # a text form (a path that exists is read as a file)
     data = read_head(value, "network file", MAX_NETWORK_FILE + 1, "expected a .json file")
     if len(data) > MAX_NETWORK_FILE:
         raise SpecError(f"network file {value} is larger than {MAX_NETWORK_FILE:,} bytes; "

@@ -27,7 +27,8 @@ def add_parser(subparsers):
                         help="weight initialisation (default: glorot, as Keras' Dense)")
     parser.add_argument("--weights", metavar="NPZ",
                         help="use these weights instead: an .npz with W1, b1, ... "
-                             "or the book's bias-row matrices w1, w2, ...")
+                             "or the book's bias-row matrices w1, w2, ...; or by parameter name, "
+                             "dense1/kernel, ...")
     parser.add_argument("--no-fd", action="store_true", help="skip the finite-difference witness")
     add_json_option(parser)
     return parser

@@ -164,7 +164,12 @@ class Dataset:
         """One line for tables and reports."""
         validation = "" if self.y_validation is None else f" / {len(self.y_validation)} validation"
         return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test{validation}, "
-                f"{self.inputs} inputs, {self.classes} classes, {self.preprocess}, {self.dtype}")
+                f"{self._inputs_text()}, {self.classes} classes, {self.preprocess}, {self.dtype}")
+
+    def _inputs_text(self) -> str:
+        if self.image_shape:
+            return f"{'x'.join(map(str, self.image_shape))} images ({self.inputs} inputs)"
+        return f"{self.inputs} inputs"
 
 
 def _check_image_shape(what: str, image_shape, inputs: int | None) -> None:

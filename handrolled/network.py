@@ -132,7 +132,8 @@ class Network:
         return self.loss_function.value(cache.output, Y) + cache.penalty
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.forward(X).p
+        """The output layer's activation on the logits (softmax, sigmoid or linear)."""
+        return self.loss_function.probabilities(self.forward(X).logits)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted class per row (inference mode)."""

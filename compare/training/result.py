@@ -94,6 +94,12 @@ class TrainingResult:
 
         return make_optimizer(self.lr)
 
+    def _applied_constants(self) -> dict:
+        """The optimizer's constants as its update applies them in the spec's dtype (built
+        on one number: the roundings depend on the dtype, not on the parameters)."""
+        one = {"w": np.zeros(1, dtype=self.spec.dtype)}
+        return self.optimizer.build(one).get_config().get("applied", {})
+
     @property
     def optimizer_state_diffs(self) -> dict[str, float]:
         """Max absolute difference of every optimizer slot (moments, accumulators) after
@@ -185,8 +191,7 @@ class TrainingResult:
             "weight_diffs": self.weight_diffs,
             "max_state_diff": self.max_state_diff,
             "optimizer": self.optimizer.text,
-            "optimizer_applied": _jsonable(self.optimizer.build(self.handrolled.weights)
-                                           .get_config().get("applied", {})),
+            "optimizer_applied": _jsonable(self._applied_constants()),
             "optimizer_equations": _equations(self.optimizer),
             "max_optimizer_state_diff": self.max_optimizer_state_diff,
             "optimizer_state_diffs": self.optimizer_state_diffs,

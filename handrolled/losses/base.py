@@ -45,6 +45,10 @@ class Loss:
     def predict(self, logits: np.ndarray) -> np.ndarray:
         return logits.argmax(axis=1)
 
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """What the output layer's activation gives (softmax, sigmoid; linear: z)."""
+        return logits
+
     def output(self, logits: np.ndarray):
         return logits
 

@@ -45,6 +45,9 @@ class BinaryCrossentropy(Loss):
             return (logits[:, 0] > 0).astype(np.int64)
         return logits.argmax(axis=1)
 
+    def probabilities(self, z):
+        return SIGMOID.value(z)
+
     def value(self, z, Y):
         losses = np.maximum(z, 0) - z * Y + np.log1p(np.exp(-np.abs(z)))
         return float(np.mean(np.mean(losses, axis=1)))

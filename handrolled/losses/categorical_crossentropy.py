@@ -23,6 +23,9 @@ class CategoricalCrossentropy(Loss):
     def output(self, logits):
         return formulas.log_softmax(logits)
 
+    def probabilities(self, logits):
+        return formulas.softmax(logits)
+
     def value(self, log_p, Y):
         return formulas.mean_cross_entropy(log_p, Y)
 

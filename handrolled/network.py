@@ -48,12 +48,8 @@ class ForwardCache:
     training: bool = False
 
     @property
-    def log_p(self) -> np.ndarray:
-        """log softmax(z_L) (softmax cross-entropy's `output`)."""
-        return self.output
-
-    @property
     def p(self) -> np.ndarray:
+        """softmax(z_L), from softmax cross-entropy's `output` (log p)."""
         return np.exp(self.output)
 
 

@@ -244,11 +244,6 @@ class NetworkSpec:
                            for layer in self.hidden]}
 
 
-def param_names(depth: int) -> list[str]:
-    """['W1', 'b1', 'W2', 'b2', ...]: the book's names for `depth` layers with parameters."""
-    return [f"{kind}{l}" for l in range(1, depth + 1) for kind in ("W", "b")]
-
-
 # ----------------------------------------------------------------- parsing
 _DENSE_SHORT = re.compile(r"^\s*[+-]?\d")
 _HIDDEN_FORM = ("layers such as 'conv(8,3,relu),maxpool(2),flatten,dense(100,relu)' or "

@@ -6,7 +6,7 @@ import base64
 from html import escape
 
 from . import tables
-from .markdown import PLOT_TITLES, environment_rows, headline
+from .markdown import LOSS_NOTE, PLOT_TITLES, environment_rows, headline, optimizer_section
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; }
@@ -44,11 +44,16 @@ def render_html(results: dict, plots: dict[str, bytes]) -> str:
                         f"{g['tolerance']['fd_rtol']:g}",
                         f"verdict: {'AGREE' if g['agree'] else 'DISAGREE'}"])]
     body += ["<h2>Training side by side</h2>",
-             "<p>Loss: mean cross-entropy on the whole training set after each epoch. "
-             "Accuracies in percent, computed the same way for both (argmax of each side's "
-             "logits, in NumPy). h = handrolled, k = keras.</p>",
-             tables.training_table(training, "html"), _list(tables.training_summary(training)),
-             "<h2>Runtime</h2>", tables.runtime_table(training, "html"),
+             f"<p>{escape(LOSS_NOTE)} "
+             "Accuracies in percent, computed the same way for both (the class each side's "
+             "logits give, in NumPy). h = handrolled, k = keras.</p>",
+             tables.training_table(training, "html"), _list(tables.training_summary(training))]
+    optimizer = optimizer_section(training)
+    if optimizer:
+        intro, equations = optimizer
+        body += ["<h2>Optimizer</h2>", f"<p>{escape(intro.replace('`', ''))}</p>",
+                 f"<pre>{escape(equations)}</pre>"]
+    body += ["<h2>Runtime</h2>", tables.runtime_table(training, "html"),
              _list(tables.runtime_notes(training)), "<h2>Plots</h2>"]
     body += [_image(name, png) for name, png in plots.items()]
     env = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>"

@@ -56,6 +56,21 @@ def environment_rows(results: dict) -> list[tuple[str, str]]:
     return rows
 
 
+LOSS_NOTE = ("Loss: the network's loss (its data loss, without the regularizers' penalties) "
+             "on the whole training set after each epoch, in inference mode.")
+
+
+def optimizer_section(training: dict) -> tuple[str, str] | None:
+    """(a sentence naming both sides' optimizer, the update's equations), or None."""
+    equations = training.get("optimizer_equations")
+    if not equations:
+        return None
+    keras = f"`{equations['keras']}`" if equations["keras"] else "no Keras twin"
+    return (f"`{training['optimizer']}`: {keras} on the Keras side, "
+            f"`{equations['handrolled']}` by hand, which follows Keras' order of operations "
+            f"and roundings; the update both compute:", equations["text"])
+
+
 def render_markdown(results: dict, plot_files: list[str]) -> str:
     training = results["training"]
     out = ["# handrolled vs Keras", ""]
@@ -71,18 +86,15 @@ def render_markdown(results: dict, plot_files: list[str]) -> str:
                 f"{g['tolerance']['fd_rtol']:g}. Verdict: "
                 f"{'AGREE' if g['agree'] else 'DISAGREE'}.", ""]
     out += ["## Training side by side", "",
-            "Loss: mean cross-entropy on the whole training set after each epoch. "
-            "Accuracies in percent, computed the same way for both (argmax of each side's "
-            "logits, in NumPy). h = handrolled, k = keras.", "",
+            f"{LOSS_NOTE} "
+            "Accuracies in percent, computed the same way for both (the class each side's "
+            "logits give, in NumPy). h = handrolled, k = keras.", "",
             tables.training_table(training, "github"), ""]
     out += [f"- {line}" for line in tables.training_summary(training)] + [""]
-    equations = training.get("optimizer_equations")
-    if equations:
-        keras = f"`{equations['keras']}`" if equations["keras"] else "no Keras twin"
-        out += ["## Optimizer", "", f"`{training['optimizer']}`: {keras} on the Keras side, "
-                f"`{equations['handrolled']}` by hand, which follows Keras' order of "
-                "operations and roundings; the update both compute:", "", "```",
-                equations["text"], "```", ""]
+    optimizer = optimizer_section(training)
+    if optimizer:
+        intro, equations = optimizer
+        out += ["## Optimizer", "", intro, "", "```", equations, "```", ""]
     out += ["## Runtime", "", tables.runtime_table(training, "github"), ""]
     out += [f"- {line}" for line in tables.runtime_notes(training)] + [""]
     out += ["## Plots", ""]

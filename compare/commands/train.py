@@ -53,7 +53,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                              "Keras' defaults (default: SGD at --lr)")
     parser.add_argument("--train-rows", type=positive_int, metavar="N",
                         help="train on the first N training rows only (default: all; "
-                             "book-ch19-cnn: 5000)")
+                             "book-ch19-cnn: 1000)")
     parser.add_argument("--lr", type=positive_float,
                         help=f"SGD learning rate {preset_values('lr')}")
     parser.add_argument("--init", choices=INIT_SCHEMES,

@@ -111,6 +111,4 @@ def read_state(keras_opt, named_variables: dict) -> dict:
 def training_optimizer(lr_or_optimizer, dtype: str):
     """The Keras optimizer to train with: SGD at a bare learning rate, else the twin of
     a handrolled optimizer (or its text); its variables in `dtype`."""
-    if isinstance(lr_or_optimizer, (str, hr.Optimizer)):
-        return keras_optimizer(lr_or_optimizer, dtype)
-    return keras_optimizer(hr.SGD(learning_rate=lr_or_optimizer), dtype)
+    return keras_optimizer(hr.for_training(lr_or_optimizer), dtype)

@@ -18,19 +18,10 @@ from compare.datasets import (DATASET_NAMES, PREFIXES, PREPROCESSING, Dataset, l
 from compare.datasets import cache, full, mnist_sample
 from handrolled.errors import SpecError
 from idx_files import NAMES, images_bytes, labels_bytes, small_set, write_idx_dir
+from assertions import one_line_error
 
 FASHION_DIR = full.DEBIAN_DIRS["fashion-mnist"]
 
-
-def one_line_error(call, *words: str) -> str:
-    """Run `call`, expect a SpecError of one line mentioning every word; return the message."""
-    with pytest.raises(SpecError) as caught:
-        call()
-    message = str(caught.value)
-    assert "\n" not in message, message
-    for word in words:
-        assert word in message, (word, message)
-    return message
 
 
 @pytest.fixture(scope="module")

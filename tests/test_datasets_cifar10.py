@@ -15,17 +15,8 @@ from cifar_files import RECORD, TEST_FILE, TRAIN_FILES, batch_bytes, small_batch
     write_cifar_dir
 from compare.datasets import cifar10, is_dataset_name, load_dataset, load_raw
 from handrolled import NetworkSpec
-from handrolled.errors import SpecError
+from assertions import one_line_error
 
-
-def one_line_error(call, *words: str) -> str:
-    with pytest.raises(SpecError) as caught:
-        call()
-    message = str(caught.value)
-    assert "\n" not in message, message
-    for word in words:
-        assert word in message, (word, message)
-    return message
 
 
 def test_round_trip_shapes_labels_and_order(tmp_path):

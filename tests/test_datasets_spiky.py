@@ -7,17 +7,8 @@ import pytest
 
 from compare.datasets import Raw, load_dataset, load_raw, preprocess, spiky
 from handrolled import NetworkSpec
-from handrolled.errors import SpecError
+from assertions import one_line_error
 
-
-def one_line_error(call, *words: str) -> str:
-    with pytest.raises(SpecError) as caught:
-        call()
-    message = str(caught.value)
-    assert "\n" not in message, message
-    for word in words:
-        assert word in message, (word, message)
-    return message
 
 
 @pytest.fixture(scope="module")

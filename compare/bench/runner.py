@@ -117,11 +117,11 @@ def _handrolled(loop: str):
         from handrolled import Network
 
         from ..experiment import handrolled_loop
-        from ..training.runs import make_optimizer
+        from handrolled import optimizers
 
         epoch_fn = handrolled_loop(loop)
         network, rng = Network(spec, weights), np.random.default_rng(seed)
-        lr = make_optimizer(lr)  # SGD at a bare rate: the fast loop fuses its update
+        lr = optimizers.for_training(lr)  # SGD at a bare rate: the fast loop fuses its update
         steps, epochs_done = len(batch_starts(X.shape[0], batch)), 0
 
         def epoch() -> float:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from handrolled import NetworkSpec
+from handrolled import NetworkSpec, optimizers
 from handrolled.train import batch_starts
 
 from ..tolerances import max_diffs
@@ -69,9 +69,7 @@ class TrainingResult:
     @property
     def weight_diffs(self) -> dict[str, float]:
         """Max absolute difference of every final weight tensor."""
-        return {name: _finite_or_inf(max_diffs(self.handrolled.weights[name],
-                                               self.keras.weights[name])[0])
-                for name in self.spec.param_shapes()}
+        return _abs_diffs(self.handrolled.weights, self.keras.weights, self.spec.param_shapes())
 
     @property
     def max_weight_diff(self) -> float:
@@ -80,9 +78,7 @@ class TrainingResult:
     @property
     def state_diffs(self) -> dict[str, float]:
         """Max absolute difference of every final state tensor (moving statistics)."""
-        return {name: _finite_or_inf(max_diffs(self.handrolled.state[name],
-                                               self.keras.state[name])[0])
-                for name in self.spec.state_shapes()}
+        return _abs_diffs(self.handrolled.state, self.keras.state, self.spec.state_shapes())
 
     @property
     def max_state_diff(self) -> float | None:
@@ -90,9 +86,7 @@ class TrainingResult:
 
     @property
     def optimizer(self):
-        from .runs import make_optimizer
-
-        return make_optimizer(self.lr)
+        return optimizers.for_training(self.lr)
 
     def _applied_constants(self) -> dict:
         """The optimizer's constants as its update applies them in the spec's dtype (built
@@ -105,15 +99,12 @@ class TrainingResult:
         """Max absolute difference of every optimizer slot (moments, accumulators) after
         training, and of the step counts ("iterations"); inf where one side lacks one."""
         h, k = self.handrolled.optimizer_state, self.keras.optimizer_state
-        diffs = {}
-        for name in sorted(set(h) | set(k)):
-            if name not in h or name not in k:
-                diffs[name] = float("inf")
-            elif name == "iterations":
-                diffs[name] = float(abs(h[name] - k[name]))
-            else:
-                diffs[name] = _finite_or_inf(max_diffs(h[name], k[name])[0])
-        return diffs
+        slots = sorted((set(h) & set(k)) - {"iterations"})
+        diffs = {name: float("inf") for name in set(h) ^ set(k)}  # one side lacks it
+        diffs.update(_abs_diffs(h, k, slots))
+        if "iterations" in h and "iterations" in k:
+            diffs["iterations"] = float(abs(h["iterations"] - k["iterations"]))
+        return dict(sorted(diffs.items()))
 
     @property
     def max_optimizer_state_diff(self) -> float | None:
@@ -199,6 +190,11 @@ class TrainingResult:
             "modes": self.modes,
             "runtime_ratio": self.runtime_ratios(),
         }
+
+
+def _abs_diffs(h: dict, k: dict, names) -> dict[str, float]:
+    """{name: max |h - k|} over the named tensors of two sides (inf where not finite)."""
+    return {name: _finite_or_inf(max_diffs(h[name], k[name])[0]) for name in names}
 
 
 def _finite_or_inf(value) -> float:

@@ -21,7 +21,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     fresh one is made).  `dropout_masks`: the masks Keras drew, one {layer: mask}
     per training step over the whole run, applied step by step by the Dropout layers."""
     network = Network(spec, {name: value.copy() for name, value in weights.items()})
-    optimizer = make_optimizer(lr).build(network.params)
+    optimizer = optimizers.for_training(lr).build(network.params)
     # plain SGD keeps no state: the epoch function gets its learning rate, a number
     # (what the fused loop multiplies by), and the step count is the steps taken
     rate = optimizer.plain_rate() if isinstance(optimizer, optimizers.SGD) else None
@@ -62,7 +62,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
 
     keras_impl.seed_everything(seed)
     model = keras_impl.build_model(spec, weights)
-    compile_for_training(model, spec, make_optimizer(lr))
+    compile_for_training(model, spec, optimizers.for_training(lr))
     history, sets = History(), data.evaluation_sets()
     rows = data.X_train.shape[0]
     shapes = dropout_shapes(spec)  # record every step's masks for the hand-written side
@@ -87,13 +87,6 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     history.optimizer_state = read_state(model.optimizer, named_variables(model))
     history.dropout_masks = recorder.masks
     return history
-
-
-def make_optimizer(lr) -> optimizers.Optimizer:
-    """A fresh optimizer: from its text or object, or SGD for a bare learning rate."""
-    if isinstance(lr, (str, optimizers.Optimizer)):
-        return optimizers.get(lr)
-    return optimizers.SGD(learning_rate=lr)
 
 
 def _report(progress, side: str, epoch: int, history: History) -> None:

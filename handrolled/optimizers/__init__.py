@@ -30,6 +30,16 @@ from .adamw import AdamW
 from .adagrad import Adagrad
 from .adam_textbook import AdamTextbook
 
+
+def for_training(lr_or_optimizer) -> Optimizer:
+    """A fresh optimizer to train with: from its text, a new one like a given
+    optimizer (its state is its own), or SGD at a bare learning rate."""
+    if isinstance(lr_or_optimizer, Optimizer):
+        return get(lr_or_optimizer.text)
+    if isinstance(lr_or_optimizer, str):
+        return get(lr_or_optimizer)
+    return SGD(learning_rate=lr_or_optimizer)
+
 __all__ = ["schedules", "DTYPES", "Optimizer", "exact", "get", "names", "register",
            "via_float32", "Schedule", "ExponentialDecay", "PiecewiseConstantDecay",
-           "CosineDecay", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "AdamTextbook"]
+           "CosineDecay", "for_training", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "AdamTextbook"]

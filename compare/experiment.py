@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, init_weights, load_weights
+from handrolled import NetworkSpec, Params, init_weights, load_weights, validate
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
 
@@ -44,8 +44,10 @@ class Outcome:
         return bool(self.results["agree"])
 
 
-def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None) -> Prepared:
-    """Load the data, build the spec for its shape, and the starting weights.
+def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None,
+            weights: Params | None = None) -> Prepared:
+    """Load the data, build the spec for its shape, and the starting weights (`weights`,
+    e.g. an imported Keras model's, else `weights_file`, else config.init's).
 
     `spec_from(input_shape, classes)` builds the spec (the command line passes one
     that also loads --activation-module files); by default from config.hidden.
@@ -67,7 +69,9 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed,
         loss=config.loss))
     spec = spec_from(dataset.input_shape, dataset.classes)
-    if weights_file:
+    if weights is not None:
+        weights = validate(spec, weights)
+    elif weights_file:
         weights = load_weights(weights_file, spec)
     else:
         weights = init_weights(spec, config.init)

@@ -13,9 +13,9 @@ import sys
 from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
-from .common import (add_data_options, add_json_option, add_network_options,
-                     check_output_options, positive_float, positive_int, resolve_network,
-                     spec_from_args)
+from .common import (add_data_options, add_from_keras_option, add_json_option,
+                     add_network_options, check_output_options, import_keras_model,
+                     positive_float, positive_int, resolve_network, spec_from_args)
 
 NAME = "train"
 HELP = "train handrolled and Keras side by side on the same batches and compare them"
@@ -27,6 +27,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     from ..presets import LOOPS, ORDERS, PRESETS
 
     add_network_options(parser)
+    add_from_keras_option(parser)
     add_data_options(parser)
     parser.set_defaults(preprocess=None, dataset=None)  # from the preset unless given
     parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
@@ -89,9 +90,11 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     from ..presets import resolve_config
 
     check_output_options(args, out_dir)
+    twin = import_keras_model(args)  # --from-keras: its layers and loss into args
     resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
+                       weights=twin.weights if twin else None,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
     print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "

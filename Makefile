@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test install clean
+.PHONY: report test install notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +23,11 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
 
+# The notebooks' source is notebooks/NN_*.py (jupytext py:percent); this writes the paired
+# .ipynb beside each (not committed), which any Jupyter front end opens.
+notebooks: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
+	@echo "open them with: $(BIN)/python -m pip install jupyterlab && $(BIN)/jupyter lab notebooks/"
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache *.egg-info
+	rm -rf $(VENV) reports .pytest_cache *.egg-info notebooks/*.ipynb

@@ -30,6 +30,7 @@ class Prepared:
     dataset: object  # compare.datasets.Dataset
     spec: NetworkSpec
     weights: Params
+    state: Params | None = None  # the starting moving statistics (None: the usual start)
 
 
 @dataclass
@@ -45,9 +46,10 @@ class Outcome:
 
 
 def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None,
-            weights: Params | None = None) -> Prepared:
+            weights: Params | None = None, state: Params | None = None) -> Prepared:
     """Load the data, build the spec for its shape, and the starting weights (`weights`,
-    e.g. an imported Keras model's, else `weights_file`, else config.init's).
+    e.g. an imported Keras model's, else `weights_file`, else config.init's) and moving
+    statistics (`state`, e.g. the imported model's).
 
     `spec_from(input_shape, classes)` builds the spec (the command line passes one
     that also loads --activation-module files); by default from config.hidden.
@@ -79,7 +81,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
     if config.batch > rows:
         raise SpecError(f"batch size {config.batch} is larger than the {rows} training rows "
                         f"of {config.dataset}; accepted: 1 to {rows}")
-    return Prepared(config, dataset, spec, weights)
+    return Prepared(config, dataset, spec, weights, state)
 
 
 def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +108,7 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
                                   shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
-                                  handrolled_loop(config.loop))
+                                  handrolled_loop(config.loop), state=prepared.state)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 

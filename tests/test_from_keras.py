@@ -80,9 +80,11 @@ def test_a_changed_saved_weight_fails_the_round_trip(tmp_path):
                     gradients(spec, weights, X, Y)) > 1e-6
 
 
-def test_cli_gradients_and_train_from_keras(tmp_path, cli):
+def test_cli_gradients_and_train_from_keras(tmp_path, cli, monkeypatch):
     """BatchNormalization's moving statistics come in as state; `gradients` agrees to the
-    float64 tolerance and `train` runs on them and records --from-keras."""
+    float64 tolerance and `train` starts both sides from the model's weights and moving
+    statistics and records --from-keras."""
+    from compare import experiment
     from keras_impl.from_keras import import_model
 
     spec, _, model, path = saved(tmp_path, "conv(2,3,relu),maxpool(2),flatten,dense(5,relu),"
@@ -97,7 +99,13 @@ def test_cli_gradients_and_train_from_keras(tmp_path, cli):
     assert code == 0, stderr
     rows = json.loads(out.read_text())["gradients"]
     assert len(rows) == 8 and max(row["max_rel_diff"] for row in rows) <= 1e-12
-    spec, _, _, path = saved(tmp_path, "dense(4,relu),batchnorm", 2, "spiky", classes=2)
+    spec, _, model, path = saved(tmp_path, "dense(4,relu),batchnorm", 2, "spiky", classes=2)
+    model.get_layer("batchnorm2").moving_mean.assign(np.full(4, 1000.0))
+    model.save(path)
+    runs = []  # the TrainingResult of the run, kept by a spy around train_side_by_side
+    train = experiment.train_side_by_side
+    monkeypatch.setattr(experiment, "train_side_by_side",
+                        lambda *args, **kwargs: runs.append(train(*args, **kwargs)) or runs[-1])
     code, stdout, stderr = cli("train", "--from-keras", path, "--dataset", "spiky-2d",
                                "--epochs", "1", "--batch", "16", "--train-rows", "64",
                                "--quiet", "--json", str(tmp_path / "train.json"))
@@ -105,6 +113,9 @@ def test_cli_gradients_and_train_from_keras(tmp_path, cli):
     results = json.loads((tmp_path / "train.json").read_text())
     assert f"--from-keras {path}" in results["command"] and \
         results["training"]["network"] == spec.describe()
+    # 4 steps at momentum 0.99 from 1000: about 961 on both sides (from 0 it would be ~0)
+    for side in (runs[0].handrolled, runs[0].keras):
+        assert np.all(side.state["batchnorm2/moving_mean"] > 900)
 
 
 def test_functional_chain_with_keras_names_and_a_softmax_output(tmp_path, cli):

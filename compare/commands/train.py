@@ -95,6 +95,7 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
                        weights=twin.weights if twin else None,
+                       state=twin.state if twin else None,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
     print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "

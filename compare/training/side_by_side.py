@@ -13,7 +13,8 @@ from .runtime import runtime_summary
 
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
-                       progress=None, handrolled_epoch=sgd_epoch) -> TrainingResult:
+                       progress=None, handrolled_epoch=sgd_epoch,
+                       state: Params | None = None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
@@ -21,6 +22,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `progress(side, epoch, history)` is called after every epoch of each side.
     `handrolled_epoch` is the hand-written epoch function (same signature as
     `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
+    `state`: the starting moving statistics (default: mean 0, variance 1).
     """
     data = TrainingData.from_dataset(dataset, spec)
     rows = data.X_train.shape[0]
@@ -29,13 +31,13 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     orders = epoch_orders(rows, epochs, seed, shuffle)
     if any(layer.kind == "dropout" for layer in spec.layers):
         # Keras first: the hand-written side applies the dropout masks Keras drew
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch, keras.dropout_masks)
+                                    handrolled_epoch, keras.dropout_masks, state)
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch)
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+                                    handrolled_epoch, state=state)
+        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)

@@ -126,6 +126,12 @@ def load_saved(path: str) -> keras.Model:
 def layer_chain(model: keras.Model) -> tuple[list, tuple]:
     """The model's layers from input to output (InputLayer left out) and one row's input
     shape; a model that is not one chain is refused."""
+    try:
+        model.inputs, model.outputs
+    except (AttributeError, ValueError):  # a Sequential saved before it saw any input
+        raise SpecError("the Keras model was saved without an input shape; build it with "
+                        "keras.Input(shape) first (or call it on a batch) and save it "
+                        "again") from None
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise SpecError(f"the Keras model has {len(model.inputs)} inputs and "
                         f"{len(model.outputs)} outputs; only a chain (one input, one output) "

@@ -156,10 +156,12 @@ def unsupported_models():
         "dilation": (sequential(layers.Conv2D(2, 3, dilation_rate=2, name="dil"),
                                 layers.Flatten(), inputs=(9, 9, 1)), "dilation_rate"),
         "Lambda": (sequential(layers.Lambda(lambda x: 2 * x)), "safe mode"),
+        "no input": (keras.Sequential([layers.Dense(3)]), "without an input shape"),
     }
 
 
-@pytest.mark.parametrize("case", ["LSTM", "Conv1D", "use_bias", "dilation", "Lambda"])
+@pytest.mark.parametrize("case", ["LSTM", "Conv1D", "use_bias", "dilation", "Lambda",
+                                  "no input"])
 def test_an_unsupported_model_is_one_line_exit_2(tmp_path, cli, case):
     model, words = unsupported_models()[case]
     path = str(tmp_path / f"{case}.keras")

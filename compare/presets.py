@@ -72,7 +72,8 @@ class TrainingConfig:
         """The command line that reproduces this run, every setting spelled out."""
         parts = ["nn-compare", name, "--preset", self.preset]
         for option in ("from_keras", "hidden", "loss", "optimizer", "dataset", "train_rows",
-                       "preprocess", "epochs", "batch", "lr", "dtype", "seed", "init", "order", "loop"):
+                       "preprocess", "epochs", "batch", "lr", "dtype", "seed", "init", "order",
+                       "loop"):
             value = getattr(self, option)
             if value is None or (option == "lr" and self.optimizer) or \
                     (option == "hidden" and self.from_keras):

@@ -31,7 +31,6 @@
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from IPython.display import Image, display
 
 from compare.sweep import SweepPlan, summary

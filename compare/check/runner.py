@@ -127,7 +127,7 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
         forward = ForwardRow(user_p.shape, abs_diff, rel_diff, rel_diff <= tolerance.rtol)
     witness = (UserForwardDifferences(target, spec, params, X, Y, seed=seed)
                if user_p is not None and finite_differences else None)
-    rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance)
+    rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance, loss=loss_k)
 
     bp = Backprop(spec, params, X, Y, target.layout)
     disagreeing = {row.layer for row in rows if row.max_rel_diff > tolerance.rtol}

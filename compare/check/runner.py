@@ -168,7 +168,8 @@ def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
     l = diagnosis.unexplained
     if l is None:
         return
-    result.unexplained.append(f"none of the listed bugs ({', '.join(HYPOTHESES)}) "
+    listed = [*HYPOTHESES, "one tensor or the whole layer scaled, sign-flipped or zero"]
+    result.unexplained.append(f"none of the listed bugs ({', '.join(listed)}) "
                               f"reproduces layer {l}'s gradient.")
     result.unexplained += describe(user[f"W{l}"], user[f"b{l}"], keras_grads[f"W{l}"],
                                    keras_grads[f"b{l}"], l, result.target.layout,

@@ -22,7 +22,7 @@ moves by 1, and that move is below the loss's resolution: what both
 implementations compute there is round-off of round-off, and their relative
 difference (7e-12 measured, above float64's 1e-12) means nothing.  Elements
 at or above floor_L are judged as before; the floor changes nothing for a
-tensor whose largest element is above floor_L / FLOOR_FRACTION (2.5e-13 for a
+tensor whose largest element is above floor_L / FLOOR_FRACTION (2.2e-13 for a
 float64 ten-layer network at L = 1), so every ordinary network is judged as
 strictly as without it.
 """
@@ -101,15 +101,26 @@ def resolution_floor(dtype: str, depth: int, loss: float) -> float:
     return float(depth * np.finfo(dtype).eps * max(abs(loss), 1.0))
 
 
+def _same_shape_float64(h, k) -> tuple[np.ndarray, np.ndarray]:
+    h = np.asarray(h, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    if h.shape != k.shape:
+        raise ValueError(f"shapes differ: handrolled {h.shape} vs keras {k.shape}")
+    return h, k
+
+
+def max_abs_diff(h: np.ndarray, k: np.ndarray) -> float:
+    """max |h - k| of two tensors (nan where a difference is not a number)."""
+    h, k = _same_shape_float64(h, k)
+    return float(np.max(np.abs(h - k))) if h.size else 0.0
+
+
 def max_diffs(h: np.ndarray, k: np.ndarray, floor: float = 0.0) -> tuple[float, float]:
     """(max absolute difference, max floored relative difference) of two tensors.
 
     `floor`: an absolute floor for the denominator besides the tensor's own
     (`resolution_floor` for gradients; 0 for anything else)."""
-    h = np.asarray(h, dtype=np.float64)
-    k = np.asarray(k, dtype=np.float64)
-    if h.shape != k.shape:
-        raise ValueError(f"shapes differ: handrolled {h.shape} vs keras {k.shape}")
+    h, k = _same_shape_float64(h, k)
     if h.size == 0:
         return 0.0, 0.0
     diff = np.abs(h - k)

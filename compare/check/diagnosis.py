@@ -35,6 +35,7 @@ from handrolled import Params, activations
 
 from ..tolerances import max_diffs
 from .backprop import Backprop, Prediction
+from .differences import fitted_factor
 
 # A hypothesis reproduces the user's gradient when the two agree to this
 # relative difference.  Looser than the agreement tolerance because the
@@ -338,12 +339,6 @@ def whole_layer(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]
         prediction.label = f"{factor_label(bug, c)} (layer {l})"
     return predictions
 
-
-def fitted_factor(user: np.ndarray, right: np.ndarray) -> float | None:
-    """c = <user, right> / <right, right>, the least-squares factor (None if right is 0)."""
-    user, right = np.ravel(user).astype(np.float64), np.ravel(right).astype(np.float64)
-    norm = float(right @ right)
-    return None if norm == 0 else float(user @ right) / norm
 
 
 # ---------------------------------------------------------------- walking down the layers

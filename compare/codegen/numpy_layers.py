@@ -477,6 +477,6 @@ def layer_template(layer):
     if getattr(layer, "kernel_regularizer", None) or getattr(layer, "activity_regularizer", None):
         raise SpecError(f"layer {layer.name}: nn-compare code does not write regularizers yet; "
                         f"remove kernel=/activity= from the spec")
-    if hasattr(layer, "activation"):
+    if getattr(layer, "activation", None) is not None:
         activation(layer.activation)
     return template

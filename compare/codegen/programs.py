@@ -31,7 +31,7 @@ def blocks(spec: NetworkSpec, optimizer, epochs: int, batch: int, seed: int,
                  for kind in kinds}
     helpers = list(dict.fromkeys(h for kind in kinds for h in templates[kind].helpers))
     functions = list(dict.fromkeys(layer.activation.name for layer in layers
-                                   if hasattr(layer, "activation")))
+                                   if getattr(layer, "activation", None) is not None))
     dropout = "dropout" in kinds
     out = [header(spec, optimizer, epochs, batch, seed, command, helpers),
            data_block(spec, dropout)]

@@ -64,14 +64,20 @@ def data_slice(prepared, train_rows: int | None, test_rows: int | None) -> Slice
                  data.y_test[:test])
 
 
+def check(prepared, out, force: bool = False) -> None:
+    """Step 1, before any work: the templates write everything the network uses, and
+    `out` can be written (one-line SpecErrors)."""
+    check_supported(prepared.spec, prepared.config.training_optimizer)
+    files.check_target(Path(out), force)
+
+
 def generate(prepared, out, command: str, run: bool = True, force: bool = False,
              test_rows: int | None = None, progress=None, handrolled_epoch=None) -> Generated:
     from ..experiment import handrolled_loop
 
     config, spec = prepared.config, prepared.spec
     out = Path(out)
-    check_supported(spec, config.training_optimizer)
-    files.check_target(out, force)
+    check(prepared, out, force)
     data = data_slice(prepared, config.train_rows, test_rows)
     if config.batch > len(data.y_train):
         from handrolled.errors import SpecError

@@ -90,7 +90,8 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-keras.config.set_floatx("{spec.dtype}")   # first: layers, losses, optimizers and fit's data follow it
+keras.config.set_floatx("{spec.dtype}")          # first: losses, optimizers and fit's data follow it
+keras.config.set_dtype_policy("{spec.dtype}")    # and the layers (the policy is fixed at first use)
 keras.utils.set_random_seed({seed})         # Dropout's masks come from Keras' seeded generators
 tf.config.experimental.enable_op_determinism()
 

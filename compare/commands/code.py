@@ -44,7 +44,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..codegen.generate import generate
+    from ..codegen.generate import check, generate
     from ..experiment import prepare
     from ..presets import resolve_config
 
@@ -55,6 +55,7 @@ def run(args) -> int:
                            args, inputs, classes, config.hidden, config.loss))
     command = config.command(NAME).replace(" --preset default", "") + \
         f" --out {shlex.quote(str(args.out))}"
+    check(prepared, args.out, args.force)
     print(f"code: {prepared.spec.describe()}, the project's own run first ...", flush=True)
     with ProgressBar(2 * config.epochs, args.quiet) as progress:
         generated = generate(prepared, args.out, command, run=not args.no_run,

@@ -3,8 +3,8 @@
 Self-contained: inline CSS, no script, no image, no external resource, so it
 opens offline and prints as it shows.  Each row is one block (blocks.py): the
 NumPy code on the left, the Keras code on the right (or, where Keras has no code
-of its own for the block, the Keras lines that do its job, in grey).  Below, per
-epoch, the numbers of the project's own run and of both programs.
+of its own for the block, the Keras lines that do its job, in grey).  Above them,
+the verdict and, per epoch, the numbers of the project's own run and of both programs.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ span.k { color: #a626a4; font-weight: 600; }
 table.numbers { border-collapse: collapse; margin-top: .6em; font-size: .85em; }
 table.numbers th, table.numbers td { border: 1px solid #ddd; padding: .25em .5em; }
 table.numbers td { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; }
+details { margin: 0 0 1em; } summary { cursor: pointer; color: #444; }
 .agree { color: #11772d; font-weight: 600; } .disagree { color: #b00020; font-weight: 600; }
 """
 
@@ -105,12 +106,13 @@ def render(generated, spec, command: str) -> str:
 <h1>{html.escape(title)}</h1>
 <p class="sub">Written by <code>{html.escape(command)}</code>. Left: numpy_version.py.
 Right: keras_version.py (grey: what Keras does for that block inside its own layers).</p>
+{verdict(generated)}
+<details open><summary>The numbers, epoch by epoch</summary>
+{numbers_table(generated)}
+</details>
 <table class="code">
 <tr><th style="width:7.5em"></th><th>numpy_version.py</th><th>keras_version.py</th></tr>
 {block_rows(generated.blocks)}
 </table>
-<h2>The numbers</h2>
-{verdict(generated)}
-{numbers_table(generated)}
 </body></html>
 """

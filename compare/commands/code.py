@@ -53,8 +53,7 @@ def run(args) -> int:
     prepared = prepare(config, weights_file=args.weights,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
-    command = config.command(NAME).replace(" --preset default", "") + \
-        f" --out {shlex.quote(str(args.out))}"
+    command = short_command(config, args.out)
     check(prepared, args.out, args.force)
     print(f"code: {prepared.spec.describe()}, the project's own run first ...", flush=True)
     with ProgressBar(2 * config.epochs, args.quiet) as progress:
@@ -76,3 +75,19 @@ def run(args) -> int:
         for problem in judgement.problems[:5]:
             print(f"  {problem}", file=sys.stderr)
     return AGREE if generated.agree else DISAGREE
+
+
+def short_command(config, out) -> str:
+    """The command that writes this folder again: the options that differ from the preset."""
+    from dataclasses import fields
+
+    from ..presets import PRESETS
+
+    preset = PRESETS[config.preset]
+    parts = ["nn-compare", NAME] + ([] if config.preset == "default" else
+                                    ["--preset", config.preset])
+    for field in fields(config):
+        value = getattr(config, field.name)
+        if field.name != "preset" and value != getattr(preset, field.name):
+            parts += [f"--{field.name.replace('_', '-')}", shlex.quote(str(value))]
+    return " ".join(parts + ["--out", shlex.quote(str(out))])

@@ -30,13 +30,18 @@ def keras_activation(f) -> str:
     return "" if f.name == "linear" else f', activation="{f.name}"'
 
 
-def activation(f):
-    """The template of an activation function (a SpecError listing the supported ones)."""
+def written(registry: Registry, name: str, what: str):
+    """The template registered under `name`, or a SpecError naming the ones written."""
     try:
-        return ACTIVATIONS.lookup(f.text)
+        return registry.lookup(name)
     except SpecError:
-        raise SpecError(f"nn-compare code writes the activations {', '.join(ACTIVATIONS.names())}; "
-                        f"'{f.text}' is not one of them yet") from None
+        raise SpecError(f"nn-compare code writes the {what} {', '.join(registry.names())}; "
+                        f"'{name}' is not one of them yet") from None
+
+
+def activation(f):
+    """The template of an activation function."""
+    return written(ACTIVATIONS, f.text, "activations")
 
 
 # ---------------------------------------------------------------- activations
@@ -468,12 +473,8 @@ class Dropout:
 
 
 def layer_template(layer):
-    """The template of a built handrolled layer (a SpecError naming the ones written)."""
-    try:
-        template = LAYERS.lookup(layer.kind)
-    except SpecError:
-        raise SpecError(f"nn-compare code writes the layers {', '.join(LAYERS.names())}; "
-                        f"'{layer.kind}' is not one of them yet") from None
+    """The template of a built handrolled layer (SpecErrors for what is not written)."""
+    template = written(LAYERS, layer.kind, "layers")
     if getattr(layer, "kernel_regularizer", None) or getattr(layer, "activity_regularizer", None):
         raise SpecError(f"layer {layer.name}: nn-compare code does not write regularizers yet; "
                         f"remove kernel=/activity= from the spec")

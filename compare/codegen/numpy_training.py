@@ -16,6 +16,8 @@ from handrolled.errors import SpecError
 from handrolled.optimizers import Schedule
 from handrolled.registry import Registry
 
+from .numpy_layers import written
+
 OPTIMIZERS = Registry("optimizer for `nn-compare code`")
 
 LOSS_NUMPY = '''
@@ -46,12 +48,8 @@ def check_loss(loss: str) -> None:
 
 
 def optimizer_template(optimizer):
-    """The template of a handrolled optimizer (a SpecError naming the ones written)."""
-    try:
-        template = OPTIMIZERS.lookup(optimizer.name)
-    except SpecError:
-        raise SpecError(f"nn-compare code writes the optimizers {', '.join(OPTIMIZERS.names())}; "
-                        f"'{optimizer.name}' is not one of them") from None
+    """The template of a handrolled optimizer (SpecErrors for what is not written)."""
+    template = written(OPTIMIZERS, optimizer.name, "optimizers")
     if isinstance(optimizer.learning_rate, Schedule):
         raise SpecError("nn-compare code does not write learning-rate schedules yet; "
                         "give a number as the learning rate")

@@ -203,6 +203,24 @@ def test_a_non_empty_folder_is_refused_without_force(cli, tmp_path, monkeypatch)
     assert code == 2 and "--force" in err and (out / "mine.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("target, message", [("file", "is a file; expected a directory"),
+                                             ("file/sub", "is a file, not a directory"),
+                                             ("", "--out needs a directory path")])
+def test_a_bad_out_path_fails_before_the_data_is_read(target, message, cli, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.setattr("compare.experiment.prepare", None)  # never reached
+    (tmp_path / "file").write_text("mine")
+    out = str(tmp_path / target) if target else ""
+    code, _, err = cli("code", "--out", out)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert (tmp_path / "file").read_text() == "mine" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_code_prints_its_help(cli):
+    code, out, err = cli("code", "--help")
+    assert code == 0 and out.startswith("usage: nn-compare code") and "--no-run" in out
+
+
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

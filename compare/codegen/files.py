@@ -20,7 +20,7 @@ import numpy as np
 
 from handrolled.errors import SpecError
 
-from ..output import _umask
+from ..output import _umask, check_directory_target
 
 
 def npz_bytes(arrays: dict) -> bytes:
@@ -45,16 +45,16 @@ def mask_arrays(masks: list[dict]) -> dict:
             for layer, keep in by_layer.items()}
 
 
-def check_target(out: Path, force: bool) -> None:
-    """Before any work: the folder must be new or empty, unless --force."""
-    if out.exists() and not out.is_dir():
-        raise SpecError(f"--out {out} is a file; expected a new folder")
+def check_target(out, force: bool) -> None:
+    """Before any work: a folder that can be created (compare.output's checks), new or
+    empty unless --force."""
+    check_directory_target(out, "--out")
+    out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not force:
         raise SpecError(f"--out {out} exists and is not empty; give a new folder or --force "
                         f"to replace it")
-    parent = out.resolve().parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise SpecError(f"--out {out}: cannot create a folder in {parent}")
+    if not os.access(out.resolve().parent, os.W_OK):
+        raise SpecError(f"--out {out}: the folder {out.resolve().parent} is not writable")
 
 
 def staging_folder(out: Path) -> Path:

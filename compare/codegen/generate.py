@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handrolled.errors import SpecError
+from handrolled.weights import init_state
+
 from ..training import epoch_orders, train_side_by_side
 from ..training.data import TrainingData
 from . import files, html, outputs
@@ -80,7 +83,6 @@ def generate(prepared, out, command: str, run: bool = True, force: bool = False,
     check(prepared, out, force)
     data = data_slice(prepared, config.train_rows, test_rows)
     if config.batch > len(data.y_train):
-        from handrolled.errors import SpecError
         raise SpecError(f"batch size {config.batch} is larger than the {len(data.y_train)} "
                         f"training rows; accepted: 1 to {len(data.y_train)}")
     rows = len(data.y_train)
@@ -92,12 +94,11 @@ def generate(prepared, out, command: str, run: bool = True, force: bool = False,
     checked = TrainingData.from_dataset(data, spec)
     blocks = program_blocks(spec, config.training_optimizer, config.epochs, config.batch,
                             config.seed, command)
-    state = {name: value for name, value in _initial_state(spec).items()}
     contents = {"numpy_version.py": program(blocks, "numpy"),
                 "keras_version.py": program(blocks, "keras"),
                 "data.npz": files.npz_bytes(files.data_arrays(checked, orders)),
-                "weights.npz": files.npz_bytes({**prepared.weights, **state})}
-    if result.keras.dropout_masks and any(result.keras.dropout_masks):
+                "weights.npz": files.npz_bytes({**prepared.weights, **init_state(spec)})}
+    if any(result.keras.dropout_masks):  # one {layer: mask} per step; {} without Dropout
         contents["dropout_masks.npz"] = files.npz_bytes(
             files.mask_arrays(result.keras.dropout_masks))
     generated = Generated(out, blocks, outputs.reference(result.handrolled),
@@ -118,9 +119,3 @@ def generate(prepared, out, command: str, run: bool = True, force: bool = False,
         files.discard(staged)
         raise
     return generated
-
-
-def _initial_state(spec):
-    from handrolled.weights import init_state
-
-    return init_state(spec)

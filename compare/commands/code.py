@@ -44,10 +44,12 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    from ..codegen.files import check_target
     from ..codegen.generate import check, generate
     from ..experiment import prepare
     from ..presets import resolve_config
 
+    check_target(args.out, args.force)   # before anything runs
     resolve_network(args)
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,

@@ -25,6 +25,23 @@ def pair(values) -> str:
     return f"({int(values[0])}, {int(values[1])})"
 
 
+def size(values) -> str:
+    """A Keras size argument as its guides write it: 3 for (3, 3)."""
+    return str(int(values[0])) if values[0] == values[1] else pair(values)
+
+
+def keras_call(cls: str, *positional: str, **options) -> str:
+    """`keras.layers.Conv2D(8, 3, padding="same", name="conv1")`: options that are None
+    (Keras' default) are left out."""
+    arguments = [*positional, *(f"{key}={value}" for key, value in options.items()
+                                if value is not None)]
+    return f"keras.layers.{cls}({', '.join(arguments)})"
+
+
+def default_or(value, default, text: str):
+    return None if value == default else text
+
+
 def keras_activation(f) -> str:
     """`, activation="relu"` (nothing for linear: Keras' default)."""
     return "" if f.name == "linear" else f', activation="{f.name}"'
@@ -232,10 +249,12 @@ class Conv2D:
 
     @staticmethod
     def keras(layer) -> str:
-        return (f"keras.layers.Conv2D({layer.filters}, {pair(layer.kernel_size)}, "
-                f"strides={pair(layer.strides)}, padding=\"{layer.padding}\""
-                f"{keras_activation(layer.activation)}, name=\"{layer.name}\")")
-
+        activation = layer.activation.name
+        return keras_call("Conv2D", str(layer.filters), size(layer.kernel_size),
+                          strides=default_or(tuple(layer.strides), (1, 1), size(layer.strides)),
+                          padding=default_or(layer.padding, "valid", f'"{layer.padding}"'),
+                          activation=default_or(activation, "linear", f'"{activation}"'),
+                          name=f'"{layer.name}"')
 
 POOLING = '''
 class {cls}:
@@ -260,9 +279,11 @@ class {cls}:
 
 
 def pooling_keras(cls: str, layer) -> str:
-    return (f"keras.layers.{cls}({pair(layer.pool_size)}, strides={pair(layer.strides)}, "
-            f"padding=\"{layer.padding}\", name=\"{layer.name}\")")
-
+    return keras_call(cls, size(layer.pool_size),
+                      strides=default_or(tuple(layer.strides), tuple(layer.pool_size),
+                                         size(layer.strides)),
+                      padding=default_or(layer.padding, "valid", f'"{layer.padding}"'),
+                      name=f'"{layer.name}"')
 
 def pooling_numpy(cls: str, layer) -> str:
     return (f'{cls}("{layer.name}", {tuple(layer.input_shape)}, {pair(layer.pool_size)}, '
@@ -427,9 +448,10 @@ def feature_sum(a):
 
     @staticmethod
     def keras(layer) -> str:
-        return (f"keras.layers.BatchNormalization(momentum={layer.momentum!r}, "
-                f"epsilon={layer.epsilon!r}, name=\"{layer.name}\")")
-
+        return keras_call("BatchNormalization",
+                          momentum=default_or(layer.momentum, 0.99, repr(layer.momentum)),
+                          epsilon=default_or(layer.epsilon, 1e-3, repr(layer.epsilon)),
+                          name=f'"{layer.name}"')
 
 @LAYERS.register("dropout")
 class Dropout:

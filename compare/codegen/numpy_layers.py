@@ -461,9 +461,10 @@ class Dropout:
     """Inverted dropout: y = (x / (1 - rate)) keep, keep = 1 for a kept unit, else 0;
     dL/dx = (dy / (1 - rate)) keep.  Inference: y = x.
 
-    The keep masks are the ones Keras' Dropout layers drew in keras_version.py, step by
-    step (NumPy cannot reproduce TensorFlow's random generator); nn-compare code
-    recorded them into dropout_masks.npz.  Drawing your own instead,
+    The keep masks are the ones Keras' Dropout layers draw in keras_version.py (the same
+    seed), step by step: NumPy cannot reproduce TensorFlow's random generator, so
+    nn-compare code recorded them from its own Keras run into dropout_masks.npz.
+    Drawing your own instead,
     keep = np.random.default_rng().random(x.shape) >= rate, trains the same network
     but on other masks: the numbers then agree with Keras only in distribution.
     """

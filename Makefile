@@ -25,7 +25,7 @@ test: $(STAMP)
 
 # the property tests (tests/test_properties.py) with many more drawn examples (minutes)
 property-tests: $(STAMP)
-	NN_PROPERTY_PROFILE=long $(BIN)/python -m pytest -q -p no:xdist tests/test_properties.py
+	NN_PROPERTY_PROFILE=long $(BIN)/python -m pytest -q -n auto tests/test_properties.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .hypothesis *.egg-info

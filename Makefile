@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test install notebooks clean
+.PHONY: report test property-tests install notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
 
+# the property tests (tests/test_properties.py) with many more drawn examples (minutes)
+property-tests: $(STAMP)
+	NN_PROPERTY_PROFILE=long $(BIN)/python -m pytest -q -n auto tests/test_properties.py
+
 # The notebooks' source is notebooks/NN_*.py (jupytext py:percent); this writes the paired
 # .ipynb beside each (not committed), which any Jupyter front end opens.
 notebooks: $(STAMP)
@@ -30,4 +34,4 @@ notebooks: $(STAMP)
 	@echo "open them with: $(BIN)/python -m pip install jupyterlab && $(BIN)/jupyter lab notebooks/"
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache *.egg-info notebooks/*.ipynb
+	rm -rf $(VENV) reports .pytest_cache .hypothesis *.egg-info notebooks/*.ipynb

@@ -186,3 +186,11 @@ def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
     loss = loss or getattr(args, "loss", None) or losses.DEFAULT
     return NetworkSpec.from_text(text, inputs=inputs, classes=classes,
                                  dtype=args.dtype, seed=args.seed, loss=loss)
+
+
+def add_threads_option(parser) -> None:
+    """--threads N (train, report, bench): overrides compare/threads.py's measured policy."""
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                        help="N BLAS threads for the hand-written side and N TensorFlow "
+                             "intra-op threads (default: measured per network and batch, "
+                             "see compare/threads.py)")

@@ -78,10 +78,12 @@ class Conv2D(Layer):
 
     def forward(self, params, x, training=False):
         n = x.shape[0]
-        windows = self.windows.view(self.windows.pad(x))        # (n, oh, ow, C, kh, kw)
-        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, _rows(params["kernel"]))
+        cols = self.windows.columns(self.windows.pad(x))         # (n, oh, ow, kh, kw, C)
+        cols = cols.reshape(-1, _rows(params["kernel"]))         # a view: one row per window
         K = params["kernel"].reshape(-1, self.filters)
-        z = (cols @ K + params["bias"]).reshape(n, *self.output_shape)
+        z = cols @ K                                             # the one product
+        z += params["bias"]                                      # in place: no second array
+        z = z.reshape(n, *self.output_shape)
         a = self.activation.value(z)
         return a, (cols, z, a)
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
-from .common import add_json_option, check_output_options, network_text, positive_int, seed
+from .common import (add_json_option, add_threads_option, check_output_options, int_at_least,
+                     network_text, positive_int, seed)
+
+non_negative_int = int_at_least(0)
 
 NAME = "bench"
 HELP = "time training epochs of handrolled and Keras, and compare with the matmul peak"
@@ -65,6 +68,11 @@ def add_parser(subparsers):
                         help="also time each phase of a handrolled step (matmul, bias, "
                              "activation, softmax, update, gather, and the rest), with the %% "
                              "of peak those phases allow; dense networks only (the fast loop)")
+    parser.add_argument("--load", type=non_negative_int, default=0, metavar="N",
+                        help="keep N other processes busy (pure-Python loops, one core each) "
+                             "while timing, to measure a busy machine; they are stopped at the "
+                             "end (default: 0)")
+    add_threads_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)
     return parser
@@ -166,7 +174,7 @@ def breakdown_configs(configs) -> tuple[list, list[str]]:
 def run(args) -> int:
     import sys
 
-    from ..bench.runner import IMPLS, run_bench
+    from ..bench.runner import IMPLS, bench_spec, run_bench
     from ..bench.table import bench_table, breakdown_table
 
     check_output_options(args)
@@ -188,12 +196,19 @@ def run(args) -> int:
         args.optimizer = optimizers.get(args.optimizer).text  # a typo: one line, exit 2
     result = run_bench(configs, impls, repeats=args.repeats,
                        lr=args.optimizer if args.optimizer is not None else args.lr,
-                       seed=args.seed, peak_size=args.peak_size, progress=progress)
+                       seed=args.seed, peak_size=args.peak_size, progress=progress,
+                       threads=args.threads, load=args.load)
     if args.breakdown:
         from ..bench.breakdown import breakdown
 
-        result["breakdown"] = [breakdown(c.hidden, c.batch, c.dtype, rows=c.rows,
-                                         seed=args.seed) for c in broken_down]
+        from ..threads import decide
+
+        result["breakdown"] = []
+        for c in broken_down:  # under the configuration's thread policy, as its epochs
+            with decide(bench_spec(c.hidden, c.dtype, args.seed), c.batch, args.threads,
+                        args.seed).blas_limits():
+                result["breakdown"].append(breakdown(c.hidden, c.batch, c.dtype, rows=c.rows,
+                                                     seed=args.seed))
         result["breakdown_skipped"] = skipped
     print(bench_table(result))
     if result.get("optimizer"):

@@ -14,7 +14,6 @@ Timings are reported, never asserted: they depend on the machine and its load.
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -75,8 +74,3 @@ def runtime_ratios(handrolled: Runtime, keras: Runtime) -> dict:
                                       keras.steady_epoch_seconds),
         "step_seconds": ratio(handrolled.step_seconds, keras.step_seconds),
     }
-
-
-def load_average() -> list[float] | None:
-    """The 1, 5 and 15 minute load averages (None where the system has none)."""
-    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None

@@ -8,7 +8,8 @@ from handrolled.train import batch_starts, sgd_epoch
 from .data import TrainingData, check_settings, epoch_orders
 from .result import TrainingResult
 from .runs import run_handrolled, run_keras
-from .runtime import load_average, runtime_summary
+from ..environment import load_average
+from .runtime import runtime_summary
 
 
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,

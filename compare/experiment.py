@@ -137,9 +137,9 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
         results["gradients"] = dict(grads.to_dict(), batch_source="first training batch")
     # the fused fast loop is for dense networks; any other runs the textbook epoch
     loop = prepared.config.loop if prepared.spec.is_dense else "textbook"
-    results["training"] = dict(training.to_dict(), handrolled_loop=loop)
-    results["threads"] = training.threads.to_dict()
-    results["load_average"] = training.load_average
+    results["training"] = dict(training.to_dict(), handrolled_loop=loop,
+                               threads=training.threads.to_dict(),
+                               load_average=training.load_average)
     return results
 
 

@@ -69,6 +69,12 @@ class ThreadPolicy:
         out["probe_seconds"] = {str(k): v for k, v in self.probe_seconds.items()}
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ThreadPolicy":
+        """The inverse of to_dict (results.json's "threads")."""
+        return cls(**dict(data, probe_seconds={int(k): v for k, v in
+                                               data["probe_seconds"].items()}))
+
     def describe(self) -> str:
         """One line for the terminal and the report."""
         why = {"--threads": "set by --threads",

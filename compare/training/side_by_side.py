@@ -26,7 +26,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
     the hand-written epochs run under its BLAS limit.
     """
-    from ..threads import decide
+    from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
     rows = data.X_train.shape[0]
     check_settings(rows, epochs, batch_size, lr)
@@ -49,4 +49,5 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     return TrainingResult(spec, data.name, rows, epochs, batch_size,
                           float(lr) if isinstance(lr, (int, float)) else lr, shuffle, seed,
                           handrolled, keras, threads,
-                          {"before": load_before, "after": load_average()})
+                          {"before": load_before, "after": load_average(),
+                           "cores": usable_cores()})

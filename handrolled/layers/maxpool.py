@@ -35,15 +35,17 @@ class MaxPooling2D(Pooling2D):
 
     def forward(self, params, x, training=False):
         x_padded = self.windows.pad(x, -np.inf)
+        kh, kw = self.pool_size
+        index = np.min_scalar_type(kh * kw - 1)  # uint8 up to 16x16 windows: less to move
         y = winner = None                    # the running maximum and its offset u kw + v
         for u, v, pixels in self.windows.offsets():  # kh kw strided views, no copy
             values = x_padded[pixels]                # (n, oh, ow, C): pixel (u, v) of each window
             if y is None:
-                y, winner = values.copy(), np.zeros(values.shape, dtype=np.int32)
+                y, winner = values.copy(), np.zeros(values.shape, dtype=index)
                 continue
             later = values > y                       # strictly: the first maximum keeps its place
             np.maximum(y, values, out=y)
-            winner += later * (u * self.pool_size[1] + v - winner)  # arithmetic, not a masked
+            winner += later * (u * kw + v - winner)  # arithmetic, not a masked
             #  copy: np.copyto(..., where=) branches per element and is ~30x slower here
         return y, winner
 
@@ -52,6 +54,13 @@ class MaxPooling2D(Pooling2D):
             return None, {}
         winner = cache                                              # (n, oh, ow, C)
         kh, kw = self.pool_size
+        if self.windows.tiled:  # each pixel in one window at most: no sum, one product
+            w = self.windows
+            dx = np.zeros((dy.shape[0], w.height, w.width, w.channels), dtype=dy.dtype)
+            offset = np.arange(kh * kw, dtype=np.int32).reshape(1, 1, kh, 1, kw, 1)
+            wins = winner[:, :, None, :, None, :] == offset         # (n, oh, kh, ow, kw, C)
+            np.multiply(wins, dy[:, :, None, :, None, :], out=self.windows.as_tiles(dx))
+            return dx, {}
         offset = np.arange(kh * kw, dtype=np.int32).reshape(kh, kw, 1)
         wins = winner[:, :, :, None, None, :] == offset             # (n, oh, ow, kh, kw, C)
         return self.windows.scatter(wins * dy[:, :, :, None, None, :]), {}   # dy's dtype

@@ -49,6 +49,19 @@ class Windows:
         self.pad_h = pad_amounts(self.height, kh, sh, padding)
         self.pad_w = pad_amounts(self.width, kw, sw, padding)
 
+    @property
+    def tiled(self) -> bool:
+        """Whether the windows lie side by side, none overlapping and none padded
+        (strides = window, 'valid'): then every pixel is in at most one window."""
+        return self.strides == self.window and self.padding == "valid"
+
+    def as_tiles(self, x: np.ndarray) -> np.ndarray:
+        """Tiled windows only: (n, out_h, kh, out_w, kw, C), a view of the pixels of x
+        (n, H, W, C) that the windows cover: [n, i, u, j, v, c] = x[n, i kh + u, j kw + v, c]."""
+        (kh, kw) = self.window
+        covered = x[:, :self.out_h * kh, :self.out_w * kw]
+        return covered.reshape(x.shape[0], self.out_h, kh, self.out_w, kw, self.channels)
+
     def fits(self) -> bool:
         """Whether at least one window fits (always true with 'same')."""
         return self.out_h >= 1 and self.out_w >= 1

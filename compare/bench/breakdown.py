@@ -46,13 +46,13 @@ PHASES = ("matmul", "bias", "activation", "softmax", "update", "gather")
 
 
 def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: int = 50,
-              seed: int = 0) -> dict:
+              seed: int = 0, input_shape=None) -> dict:
     """Seconds per full step for each phase, the whole step, and the rest."""
     from ..synthetic import synthetic_batch
 
     from .runner import bench_spec
 
-    spec = bench_spec(hidden, dtype, seed)  # MNIST shape: 784 flat inputs for a dense network
+    spec = bench_spec(hidden, dtype, seed, *([input_shape] if input_shape else []))  # flat rows
     if not spec.is_dense:  # the phases below are those of the fused dense loop
         raise SpecError(f"the breakdown times the phases of handrolled.fast's dense loop; "
                         f"{spec.describe()} is not a dense network")

@@ -73,9 +73,11 @@ DENSE_ROWS = 60000              # rows per epoch of a dense network: one MNIST e
 OTHER_ROWS = 2000               # ... of any other (convolutions in NumPy are slow)
 
 
-def bench_spec(hidden: str, dtype: str = "float32", seed: int = 0) -> NetworkSpec:
-    """The network a configuration times (SpecError on a bad spec)."""
-    return NetworkSpec.from_text(hidden, inputs=INPUT_SHAPE, classes=10, dtype=dtype, seed=seed)
+def bench_spec(hidden: str, dtype: str = "float32", seed: int = 0,
+               input_shape=INPUT_SHAPE) -> NetworkSpec:
+    """The network a configuration times (SpecError on a bad spec); images of
+    `input_shape` (default MNIST's 28x28x1; --input-shape 32x32x3 for CIFAR's)."""
+    return NetworkSpec.from_text(hidden, inputs=input_shape, classes=10, dtype=dtype, seed=seed)
 
 
 def default_rows(spec: NetworkSpec) -> int:
@@ -90,6 +92,7 @@ class Config:
     batch: int
     dtype: str
     rows: int | None = None     # rows per epoch (None: run_bench's `rows`, or default_rows)
+    input_shape: tuple = INPUT_SHAPE  # one synthetic row's shape
 
 
 @dataclass
@@ -111,6 +114,7 @@ class Row:
     flops_per_row: int          # matmul flops of one row's step (flops.py)
     dense: bool                 # dense-only (the fast loop) or not
     blas_threads: int | None = None  # the hand-written side's BLAS threads (compare/threads.py)
+    input_shape: tuple = INPUT_SHAPE
 
 
 # ------------------------------------------------------------ the runners
@@ -211,7 +215,7 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
     from ..synthetic import synthetic_batch
     from ..threads import decide
 
-    spec = bench_spec(config.hidden, config.dtype, seed)
+    spec = bench_spec(config.hidden, config.dtype, seed, config.input_shape)
     rows = config.rows or rows or default_rows(spec)
     X, Y = synthetic_batch(spec, rows, seed)
     X = X.reshape((rows, *spec.input_shape))  # images (n, 28, 28, 1) for a convolution
@@ -235,7 +239,8 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
                           min(seconds[impl]), max(seconds[impl]),
                           epoch_seconds / steps, gflops, 0.0, steps, warmup[impl],
                           seconds[impl], rows, per_row, spec.is_dense,
-                          policy.blas_threads if impl.startswith("handrolled") else None))
+                          policy.blas_threads if impl.startswith("handrolled") else None,
+                          config.input_shape))
     if any(impl in KERAS_IMPLS for impl in impls):
         from keras_impl import keras
         keras.backend.clear_session()  # free the graphs of this configuration

@@ -28,8 +28,10 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
     env = result["environment"]
     blas = "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
                      f"kernel, {b.get('num_threads')} threads" for b in env["blas"])
-    on_rows = (f"on {common_rows} synthetic rows of MNIST shape" if common_rows else
-               "on synthetic rows of MNIST shape (rows per epoch in the 'rows' column)")
+    shapes = ", ".join(dict.fromkeys("x".join(map(str, r.get("input_shape", (28, 28, 1))))
+                                     for r in rows))
+    on_rows = (f"on {common_rows} synthetic rows of shape {shapes}" if common_rows else
+               f"on synthetic rows of shape {shapes} (rows per epoch in the 'rows' column)")
     return (f"Training epochs {on_rows}: "
             f"median of {result['repeats']} epoch{'s' if result['repeats'] != 1 else ''} "
             f"after a warm-up (min-max: their spread)"

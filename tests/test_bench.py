@@ -312,6 +312,13 @@ def test_bench_under_load_reports_the_spread_the_load_and_the_threads(cli, tmp_p
     assert result["load"]["competitors"] == 1 and len(result["load"]["load_average_before"]) == 3
     (row,) = result["rows"]
     assert row["epoch_seconds_min"] <= row["epoch_seconds"] <= row["epoch_seconds_max"]
-    assert row["blas_threads"] == 1 and result["threads"]["blas"] == "--threads"
+    assert row["blas_threads"] == 1 and result["threads"]["blas"] == "set by --threads"
     assert "with 1 CPU-bound competitor process running (--load 1)" in out
     assert "min-max" in out and "BLAS threads" in out
+
+
+def test_batchnorm_has_parameters_but_no_product():
+    spec = NetworkSpec.from_text("conv(4,3,relu),batchnorm,dropout(0.5),flatten",
+                                 inputs=(28, 28, 1))
+    assert flops_per_row(spec) == flops_per_row(
+        NetworkSpec.from_text("conv(4,3,relu),flatten", inputs=(28, 28, 1)))

@@ -268,7 +268,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: in
                             threads)
     result["load"] = {"competitors": load, "load_average_before": load_before,
                       "load_average_after": result["environment"]["load_average"]}
-    result["threads"] = {"blas": "--threads" if threads else "measured per configuration",
+    result["threads"] = {"blas": "set by --threads" if threads else "measured per configuration",
                          "tf_intra_op_threads": tf_threads.tf_intra_op_threads,
                          "tf_inter_op_threads": tf_threads.tf_inter_op_threads,
                          "tensorflow_applied": tf_threads.tensorflow_applied}

@@ -68,7 +68,7 @@ def _threads_text(result: dict) -> str:
     threads = result.get("threads")
     if not threads:
         return "as the libraries start"
-    return (f"hand-written side's BLAS {threads['blas']} (column 'BLAS threads', "
+    return (f"hand-written side's BLAS threads {threads['blas']} (column 'BLAS threads', "
             f"compare/threads.py); TensorFlow {threads['tf_intra_op_threads']} intra-op, "
             f"{threads['tf_inter_op_threads']} inter-op"
             + ("" if threads["tensorflow_applied"] is not False else

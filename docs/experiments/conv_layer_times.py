@@ -8,7 +8,8 @@ docs/PERFORMANCE.md, "Convolutions".  Run from the repository root:
 For conv(16,3,relu),maxpool(2),flatten,dense(100,relu) on 28x28x1 float32
 images, one BLAS thread: each layer's forward and backward (the first layer
 sends no gradient down, as in training), the best of 5 x 10 calls, in ms;
-then the parts of the convolution's forward and backward on their own.
+then the parts of the convolution's forward and backward on their own, and
+two ways for max pooling to keep each window's winner.
 """
 
 import sys
@@ -54,5 +55,19 @@ with threadpool_limits(limits=1, user_api="blas"):
                      ("relu f(z)", lambda: conv.activation.value(z)),
                      ("relu f'(z)", lambda: conv.activation.derivative(z, z)),
                      ("kernel gradient cols^T delta", lambda: cols.T @ delta),
-                     ("bias gradient", lambda: delta.sum(axis=0))):
+                     ("bias gradient, column sum", lambda: delta.sum(axis=0)),
+                     ("bias gradient, 1^T delta", lambda: np.ones(len(delta), np.float32)
+                      @ delta)):
         print(f"  {name:30s} {best_ms(fn):8.3f}")
+
+    # max pooling: one window offset of the running maximum, two ways to keep the winner
+    a = conv.activation.value(z).reshape(batch, 26, 26, 16)
+    y, values = a[:, 0::2, 0::2].copy(), a[:, 0::2, 1::2]
+    winner = np.zeros(y.shape, np.uint8)
+    later = values > y
+    print("maxpool, one offset, ms:")
+    for name, fn in (("np.copyto(winner, 1, where=later)",
+                      lambda: np.copyto(winner, 1, where=later)),
+                     ("winner += later * (1 - winner)",
+                      lambda: np.add(winner, later * (1 - winner), out=winner))):
+        print(f"  {name:36s} {best_ms(fn):8.3f}")

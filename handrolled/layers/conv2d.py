@@ -95,7 +95,7 @@ class Conv2D(Layer):
         ones = np.ones(delta_rows.shape[0], dtype=delta_rows.dtype)
         grads = {"kernel": (cols.T @ delta_rows).reshape(kernel.shape),
                  # a product, not delta_rows.sum(axis=0): NumPy sums a tall array of
-                 # few columns row by row, 50-80x slower here (docs/PERFORMANCE.md)
+                 # few columns row by row, 40-50x slower here (docs/PERFORMANCE.md)
                  "bias": ones @ delta_rows}
         if not input_gradient:
             return None, grads

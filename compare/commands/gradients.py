@@ -36,6 +36,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from handrolled import init_weights, load_weights
+    from handrolled.activations import check_user_activations
 
     from ..batch import SYNTHETIC, sample_batch, training_set
 
@@ -48,6 +49,7 @@ def run(args) -> int:
     weights = (load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
     X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)
+    check_user_activations(spec.build_layers(), [len(X)])  # before TensorFlow is imported
 
     from ..gradients import compare_gradients  # imports TensorFlow
     from ..gradient_table import gradient_table

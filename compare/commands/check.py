@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import add_json_option, check_output_options, positive_int, seed
+from .common import add_json_option, check_output_options, check_rows, seed
 
 NAME = "check"
 HELP = "check your own hand-written network (a Python file) against Keras"
@@ -20,7 +20,7 @@ def add_parser(subparsers):
                         help="where the check batch comes from: a dataset name (default: "
                              "mnist-sample) or 'synthetic'; a seeded synthetic batch is used "
                              "when the dataset's shape is not the target's")
-    parser.add_argument("--batch", type=positive_int, default=32,
+    parser.add_argument("--batch", type=check_rows, default=32,
                         help="rows in the check batch (default: 32)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for the weights and the batch (default: 0)")

@@ -28,6 +28,29 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
+def int_between(minimum: int, maximum: int, why: str):
+    """An argparse type: an integer from minimum to maximum (a stated limit, `why` it is)."""
+    at_least = int_at_least(minimum)
+
+    def parse(text: str) -> int:
+        value = at_least(text)
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,} ({why}), "
+                                             f"got {value:,}")
+        return value
+    return parse
+
+
+# Sizes beyond these are typos, or input meant to exhaust the memory: refused at once, with
+# the limit in the message, before any array is made.
+MAX_CHECK_ROWS = 100_000     # rows in a gradient check's batch (gradients, check)
+MAX_BENCH_ROWS = 1_000_000   # synthetic rows per bench epoch (the default: 60,000)
+MAX_BENCH_VALUES = 1 << 29   # synthetic numbers, rows x inputs (4 GiB in float64)
+MAX_PEAK_SIZE = 8_192        # the side of bench's square matmul (three 512 MB float64 arrays)
+MAX_SEEDS = 1_000            # seeds per sweep configuration
+check_rows = int_between(1, MAX_CHECK_ROWS, "rows in a gradient check")
+
+
 SEED_MAX = 2**32 - 1  # NumPy's legacy seeding (which Keras' set_random_seed calls) stops here
 
 

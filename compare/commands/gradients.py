@@ -6,7 +6,7 @@ from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, DISAGREE
 from .common import add_json_option, add_network_options, check_output_options, \
-    positive_int, spec_from_args
+    check_rows, positive_int, spec_from_args
 
 NAME = "gradients"
 HELP = "compare per-parameter gradients of handrolled, Keras and finite differences"
@@ -16,7 +16,7 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP + ". Exit 0 when every "
                                    "row agrees, 1 when any disagrees, 2 on bad input.")
     add_network_options(parser)
-    parser.add_argument("--batch", type=positive_int, default=32,
+    parser.add_argument("--batch", type=check_rows, default=32,
                         help="rows in the batch (default: 32)")
     parser.add_argument("--dataset", default="mnist-sample", metavar="NAME",
                         help="where the batch comes from: seeded rows of a data set's training "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from handrolled import DTYPES, MNIST_SHAPE, NetworkSpec
 from handrolled.errors import SpecError
@@ -74,13 +75,44 @@ def positive_float(text: str) -> float:
 
 def check_output_options(args, out_dir=None) -> None:
     """--json FILE and the output directory, checked before anything runs: a bad path
-    must not cost the user a finished run (nothing is created here)."""
+    must not cost the user a finished run (nothing is created here).  Neither may be
+    one of the command's inputs, nor (--out) a folder holding one: a result never
+    overwrites what it was computed from."""
     from compare.output import check_directory_target, check_file_target
 
     if getattr(args, "json", None) is not None:
         check_file_target(args.json, "--json")
     if out_dir is not None:
         check_directory_target(out_dir, "--out")
+    for option, value in input_paths(args):
+        source = Path(value).expanduser().resolve()
+        if getattr(args, "json", None) and Path(args.json).expanduser().resolve() == source:
+            raise SpecError(f"--json {args.json} is the {option} input; the result would "
+                            f"overwrite it: choose another path")
+        if out_dir is not None:
+            out = Path(out_dir).expanduser().resolve()
+            if out == source or out in source.parents:
+                raise SpecError(f"--out {out_dir} holds the {option} input {value}; the "
+                                f"results would overwrite it: choose another folder")
+
+
+def input_paths(args) -> list[tuple[str, str]]:
+    """(option, path) of every file or folder the command reads: --weights, a --network
+    file, each --activation-module, check's FILE, an idx:DIR or cifar10:DIR data set."""
+    from compare.datasets import dataset_directory
+
+    inputs = [(option, getattr(args, name)) for option, name in
+              (("--weights", "weights"), ("check target", "file")) if getattr(args, name, None)]
+    network = getattr(args, "network", None)
+    if network and os.path.exists(network):
+        inputs.append(("--network", network))
+    inputs += [("--activation-module", path)
+               for path in getattr(args, "activation_module", None) or []]
+    dataset = getattr(args, "dataset", None)
+    directory = dataset_directory(dataset) if isinstance(dataset, str) else None
+    if directory and directory.strip():
+        inputs.append(("--dataset", directory))
+    return inputs
 
 
 NETWORK_FORMS = ("the layers before the output layer, e.g. '100:sigmoid' (= dense(100,sigmoid)), "

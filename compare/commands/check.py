@@ -34,12 +34,15 @@ def run(args) -> int:
     from ..check import load_target
 
     check_output_options(args)
+    from ..check.user_side import run_user_side
+
     target = load_target(args.file)  # their code raising: nn-compare shows their traceback
+    side = run_user_side(target, args.dataset, args.batch, args.seed)  # before TensorFlow
 
     from ..check import format_report, run_check  # imports TensorFlow
 
     result = run_check(target, dataset=args.dataset, batch=args.batch, seed=args.seed,
-                       finite_differences=not args.no_fd)
+                       finite_differences=not args.no_fd, user_side=side)
     print(format_report(result))
     if args.json:
         from ..output import write_json

@@ -242,5 +242,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape, path) -
                         f"bytes; a {found} {dtype} array takes {needed:,}, so it is refused "
                         f"unread")
     with archive.open(info) as member:
-        return np.lib.format.read_array(member, allow_pickle=False,
-                                        max_header_size=MAX_NPY_HEADER)
+        array = np.lib.format.read_array(member, allow_pickle=False,
+                                         max_header_size=MAX_NPY_HEADER)
+        if member.read(MAX_NPY_HEADER + 1):  # to the end: the zip's CRC is checked there
+            raise ValueError(f"{info.filename} has bytes after its {found} array")
+    return array

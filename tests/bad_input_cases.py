@@ -61,7 +61,7 @@ def npz(path: Path, members: dict[str, bytes]) -> str:
     return str(path)
 
 
-BOMB_BYTES = 16 << 20  # what the bomb's member expands to (the file itself: about 16 KB)
+BOMB_BYTES = 8 << 20  # what the bomb's member expands to (the file itself: about 8 KB)
 
 
 def good_members() -> dict[str, bytes]:
@@ -71,7 +71,7 @@ def good_members() -> dict[str, bytes]:
 
 
 def weights_bomb(directory: Path) -> str:
-    """W1 with the right header for 784-3, then 16 MB of zeros: a 16 KB file."""
+    """W1 with the right header for 784-3, then 8 MB of zeros: an 8 KB file."""
     data = np.zeros((784, 3)).tobytes() + bytes(BOMB_BYTES)
     return npz(directory / "bomb.npz", {**good_members(), "W1": npy_bytes((784, 3), data=data)})
 

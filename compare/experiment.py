@@ -23,6 +23,7 @@ from handrolled.train import sgd_epoch
 from .environment import describe_environment
 from .presets import TrainingConfig
 from .training import TrainingResult, epoch_orders, train_side_by_side
+from .training.data import check_epochs
 
 
 @dataclass
@@ -76,6 +77,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
     if config.batch > rows:
         raise SpecError(f"batch size {config.batch} is larger than the {rows} training rows "
                         f"of {config.dataset}; accepted: 1 to {rows}")
+    check_epochs(rows, config.epochs)  # before any work, not after the gradient check
     check_user_activations(spec.build_layers(), [config.batch, rows % config.batch or
                                                  config.batch])  # the last partial batch too
     return Prepared(config, dataset, spec, weights)

@@ -164,6 +164,9 @@ CASES = [
         "--out", str(d / "s")]),
     BadInput("a sweep deeper than MAX_LAYERS", lambda d: [
         "sweep", "--activations", "relu", "--depths", str(10**12), "--out", str(d / "s")]),
+    BadInput("training for 10^30 epochs", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--batch", "8", "--epochs",
+        str(10**30)]),
     BadInput("bench rows of 10^30", lambda d: [
         "bench", "--hidden", "3:relu", "--batch", "8", "--rows", str(10**30)]),
     BadInput("bench data beyond MAX_BENCH_VALUES", lambda d: [

@@ -164,7 +164,7 @@ def load_weights(path, spec: NetworkSpec) -> Params:
     """Weights from an .npz: the parameter names (dense1/kernel, ...), W1, b1, ... (Keras
     layout) or w1, w2, ... (the book's bias-row matrices, as `np.savez("w.npz", w1=w1,
     w2=w2)` writes them), validated."""
-    arrays = _read_npz(path, accepted_shapes(spec))
+    arrays = _read_npz(path, accepted_shapes(spec), len(spec.param_shapes()))
     if arrays and all(key.startswith("w") and key[1:].isdigit() for key in arrays):
         return from_bias_row(spec, [arrays[f"w{l}"] for l in range(1, len(arrays) + 1)
                                     if f"w{l}" in arrays])
@@ -191,14 +191,15 @@ _NPZ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, Valu
                RecursionError, UnicodeDecodeError, zlib.error, struct.error)
 
 
-def _read_npz(path: str, accepted: dict[str, tuple[int, ...]]) -> dict:
+def _read_npz(path: str, accepted: dict[str, tuple[int, ...]], most: int) -> dict:
     """The named arrays of an .npz; a SpecError for anything else, read or not.
 
     Memory stays bounded by the network's own size, whatever the file claims: each
     member's name, declared size and .npy header (shape, dtype) are read first, and
     only an array whose name and shape the network expects is decompressed.  Any
     other member becomes a zero-byte stand-in of its declared shape and dtype, so
-    `validate` still names what is wrong (its keys, its shape, its dtype)."""
+    `validate` still names what is wrong (its keys, its shape, its dtype).  More members
+    than the network has arrays (`most`) are refused before any is read."""
     magic = read_head(path, "weights file", 6, _NPZ_FORM)
     if magic == b"\x93NUMPY":  # np.save: one bare array
         raise SpecError(f"weights file {path} is an .npy holding one unnamed array; "
@@ -207,8 +208,12 @@ def _read_npz(path: str, accepted: dict[str, tuple[int, ...]]) -> dict:
         raise SpecError(f"weights file {path} is not an .npz archive; {_NPZ_FORM}")
     try:
         with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > most:
+                raise SpecError(f"weights file {path} holds {len(members):,} arrays; the "
+                                f"network has {most}; {_NPZ_FORM}")
             arrays = {}
-            for info in archive.infolist():
+            for info in members:
                 key = info.filename.removesuffix(".npy")
                 arrays[key] = _read_member(archive, info, accepted.get(key), path)
             return arrays

@@ -30,6 +30,7 @@ def test_relu_bug_exits_1_and_writes_the_json_keys(cli, tmp_path):
     assert data["first_mismatch"] == {"layer": 1, "param": "W"}
     assert data["forward_agrees"] is True
     assert data["diagnosis"][0] == {"layer": 1, "bug": "derivative_of_output",
+                                    "label": "derivative_of_output (layer 1)",
                                     "message": data["diagnosis"][0]["message"]}
     assert [(row["layer"], row["param"]) for row in data["layers"]] == [
         (1, "W"), (1, "b"), (2, "W"), (2, "b")]
@@ -127,8 +128,8 @@ def test_missing_file_exit_2(cli, tmp_path):
 
 @pytest.mark.parametrize("replacements, extra, user_line, last", [
     ([], "\nimport a_module_nobody_has\n", "import a_module_nobody_has",
-     "failed to import: ModuleNotFoundError"),
-    ([], "\ndef broken(:\n", "def broken(:", "failed to import: SyntaxError"),
+     "failed to import: it raised ModuleNotFoundError"),
+    ([], "\ndef broken(:\n", "def broken(:", "failed to import: it raised SyntaxError"),
     ([("d1 = (d2 @ W2.T)", "d1 = (d2 @ W2)")], "", "d1 = (d2 @ W2) * (1 - a ** 2)",
      "gradients() in target.py raised ValueError"),
 ])

@@ -5,10 +5,11 @@ from __future__ import annotations
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
-from .common import (add_json_option, add_threads_option, check_output_options, int_at_least,
-                     network_text, positive_int, seed)
+from .common import (MAX_BENCH_ROWS, MAX_BENCH_VALUES, MAX_PEAK_SIZE, add_json_option,
+                     add_threads_option, check_output_options, int_between, network_text,
+                     positive_int, seed)
 
-non_negative_int = int_at_least(0)
+MAX_LOAD = 64  # --load: competitor processes (more is a typo, or a fork bomb)
 
 NAME = "bench"
 HELP = "time training epochs of handrolled and Keras, and compare with the matmul peak"
@@ -49,7 +50,8 @@ def add_parser(subparsers):
     parser.add_argument("--impls", default=",".join(DEFAULT_IMPLS), metavar="NAME[,NAME...]",
                         help=f"implementations to time, of {', '.join(IMPLS)} "
                              f"(default: {','.join(DEFAULT_IMPLS)})")
-    parser.add_argument("--rows", type=positive_int, default=None,
+    parser.add_argument("--rows", default=None,
+                        type=int_between(1, MAX_BENCH_ROWS, "synthetic rows per epoch"),
                         help=f"rows of synthetic data per epoch, for every configuration "
                              f"(default: {DENSE_ROWS} for a dense network, {OTHER_ROWS} for "
                              f"any other: NumPy convolutions are slow)")
@@ -62,7 +64,8 @@ def add_parser(subparsers):
                              "(the hand-written side then runs the textbook epoch)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
-    parser.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
+    parser.add_argument("--peak-size", default=2048, metavar="N",
+                        type=int_between(1, MAX_PEAK_SIZE, "the side of the square product"),
                         help="side of the square product that measures the peak (default: 2048)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each phase of a handrolled step (matmul, bias, "
@@ -71,7 +74,8 @@ def add_parser(subparsers):
     parser.add_argument("--input-shape", default="28x28x1", metavar="HxWxC",
                         help="shape of one synthetic image, e.g. 32x32x3 (CIFAR's) "
                              "(default: 28x28x1, MNIST's; a dense network gets them flat)")
-    parser.add_argument("--load", type=non_negative_int, default=0, metavar="N",
+    parser.add_argument("--load", type=int_between(0, MAX_LOAD, "busy processes"), default=0,
+                        metavar="N",
                         help="keep N other processes busy (pure-Python loops, one core each) "
                              "while timing, to measure a busy machine; they are stopped at the "
                              "end (default: 0)")
@@ -115,6 +119,9 @@ def configs_from_args(args):
     for network, batch in shapes:
         spec = bench_spec(network, input_shape=input_shape)  # a bad network: one line, now
         rows = args.rows or default_rows(spec)
+        if rows * spec.inputs > MAX_BENCH_VALUES:
+            raise SpecError(f"{rows:,} rows of {spec.inputs:,} inputs are {rows * spec.inputs:,} "
+                            f"numbers; at most {MAX_BENCH_VALUES:,} are accepted (fewer --rows)")
         if batch > rows:
             rows_text = (f"--rows {rows}" if args.rows else f"the {rows} rows per epoch of "
                          f"{'a dense network' if spec.is_dense else 'a network with other layers'}")

@@ -92,10 +92,11 @@ def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(prepared: Prepared, gradients: bool = True, progress=None,
-        handrolled_epoch=None, command: str = "report") -> Outcome:
+        handrolled_epoch=None, command: str = "report", threads=None) -> Outcome:
     """Gradients on the first batch (optional), then training side by side.
 
     `handrolled_epoch`: the hand-written epoch function (default: config.loop's).
+    `threads`: the compare.threads.ThreadPolicy (None: train_side_by_side measures one).
     """
     from .gradients import compare_gradients  # imports TensorFlow
 
@@ -107,7 +108,7 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
                                   shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
-                                  handrolled_loop(config.loop))
+                                  handrolled_loop(config.loop), threads=threads)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 
@@ -141,7 +142,9 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
         results["gradients"] = dict(grads.to_dict(), batch_source="first training batch")
     # the fused fast loop is for dense networks; any other runs the textbook epoch
     loop = prepared.config.loop if prepared.spec.is_dense else "textbook"
-    results["training"] = dict(training.to_dict(), handrolled_loop=loop)
+    results["training"] = dict(training.to_dict(), handrolled_loop=loop,
+                               threads=training.threads.to_dict(),
+                               load_average=training.load_average)
     return results
 
 

@@ -45,6 +45,7 @@ def int_between(minimum: int, maximum: int, why: str):
 # Sizes beyond these are typos, or input meant to exhaust the memory: refused at once, with
 # the limit in the message, before any array is made.
 MAX_CHECK_ROWS = 100_000     # rows in a gradient check's batch (gradients, check)
+MAX_THREADS = 1024           # --threads: BLAS threads and TensorFlow intra-op threads
 MAX_BENCH_ROWS = 1_000_000   # synthetic rows per bench epoch (the default: 60,000)
 MAX_BENCH_VALUES = 1 << 29   # synthetic numbers, rows x inputs (4 GiB in float64)
 MAX_PEAK_SIZE = 8_192        # the side of bench's square matmul (three 512 MB float64 arrays)
@@ -241,3 +242,12 @@ def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
     loss = loss or getattr(args, "loss", None) or losses.DEFAULT
     return NetworkSpec.from_text(text, inputs=inputs, classes=classes,
                                  dtype=args.dtype, seed=args.seed, loss=loss)
+
+
+def add_threads_option(parser) -> None:
+    """--threads N (train, report, bench): overrides compare/threads.py's measured policy."""
+    parser.add_argument("--threads", type=int_between(1, MAX_THREADS, "threads per pool"),
+                        default=None, metavar="N",
+                        help="N BLAS threads for the hand-written side and N TensorFlow "
+                             "intra-op threads (default: measured per network and batch, "
+                             "see compare/threads.py)")

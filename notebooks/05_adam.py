@@ -40,7 +40,7 @@ from IPython.display import Image, display
 
 from compare.datasets import load_dataset
 from compare.report import plots, tables
-from compare.training import TrainingResult, epoch_orders, train_side_by_side
+from compare.training import epoch_orders, train_side_by_side
 from compare.training.data import TrainingData
 from compare.training.runs import run_handrolled
 from compare.training.runtime import runtime_summary
@@ -80,8 +80,7 @@ textbook = run_handrolled(spec, weights, TrainingData.from_dataset(data, spec), 
                           BATCH, TEXTBOOK)
 steps = -(-ROWS // BATCH)
 textbook.runtime = runtime_summary(textbook.epoch_seconds, ROWS, steps)
-versus = TrainingResult(spec, data.name, ROWS, EPOCHS, BATCH, TEXTBOOK, True, SEED, textbook,
-                        keras_adam.keras)
+versus = dataclasses.replace(keras_adam, lr=TEXTBOOK, handrolled=textbook)  # Keras' run kept
 training = versus.to_dict()
 print(tables.training_table(training))
 display(Image(plots.loss_plot(training)))

@@ -14,8 +14,9 @@ from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
 from .common import (add_data_options, add_from_keras_option, add_json_option,
-                     add_network_options, check_output_options, import_keras_model,
-                     positive_float, positive_int, resolve_network, spec_from_args)
+                     add_network_options, add_threads_option, check_output_options,
+                     import_keras_model, positive_float, positive_int, resolve_network,
+                     spec_from_args)
 
 NAME = "train"
 HELP = "train handrolled and Keras side by side on the same batches and compare them"
@@ -28,6 +29,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="write the report directory here")
     add_json_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_option(parser)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -109,11 +111,17 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
           f"({config.order})",
           flush=True)
 
+    from ..threads import apply_tensorflow_threads, decide
+
+    threads = apply_tensorflow_threads(decide(prepared.spec, config.batch, args.threads,
+                                              config.seed))  # before TensorFlow starts
+    print(f"threads: {threads.describe()}", flush=True)
+
     from ..experiment import run as run_experiment  # imports TensorFlow
 
     with ProgressBar(2 * config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
-                                 command=command)
+                                 command=command, threads=threads)
     print_tables(outcome)
     write_outputs(outcome.results, out_dir, args.json)
     return exit_code(outcome)

@@ -28,6 +28,8 @@ class TrainingResult:
     seed: int
     handrolled: History
     keras: History
+    threads: object = None  # the compare.threads.ThreadPolicy the runs used
+    load_average: dict | None = None  # os.getloadavg() before and after the runs
 
     @property
     def tolerance(self) -> TrainingTolerance:

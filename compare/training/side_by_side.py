@@ -8,13 +8,14 @@ from handrolled.train import batch_starts, sgd_epoch
 from .data import TrainingData, check_settings, epoch_orders
 from .result import TrainingResult
 from .runs import run_handrolled, run_keras
+from ..environment import load_average
 from .runtime import runtime_summary
 
 
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
                        progress=None, handrolled_epoch=sgd_epoch,
-                       state: Params | None = None) -> TrainingResult:
+                       threads=None, state: Params | None = None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
@@ -22,25 +23,32 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `progress(side, epoch, history)` is called after every epoch of each side.
     `handrolled_epoch` is the hand-written epoch function (same signature as
     `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
+    `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
+    the hand-written epochs run under its BLAS limit.
     `state`: the starting moving statistics (default: mean 0, variance 1).
     """
+    from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
     rows = data.X_train.shape[0]
     check_settings(rows, epochs, batch_size, lr)
     weights = validate(spec, weights)
     orders = epoch_orders(rows, epochs, seed, shuffle)
+    threads = threads or decide(spec, batch_size, seed=seed)
+    load_before = load_average()
     if any(layer.kind == "dropout" for layer in spec.layers):
         # Keras first: the hand-written side applies the dropout masks Keras drew
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch, keras.dropout_masks, state)
+                                    handrolled_epoch, keras.dropout_masks, threads, state)
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch, state=state)
+                                    handrolled_epoch, threads=threads, state=state)
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
     return TrainingResult(spec, data.name, rows, epochs, batch_size,
                           float(lr) if isinstance(lr, (int, float)) else lr, shuffle, seed,
-                          handrolled, keras)
+                          handrolled, keras, threads,
+                          {"before": load_before, "after": load_average(),
+                           "cores": usable_cores()})

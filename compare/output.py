@@ -154,6 +154,8 @@ def staged_directory(destination: str | os.PathLike, fresh: bool = False):
     On any error (Ctrl-C included) the hidden folder is removed; one left by a
     killed run is removed by the next run into the same parent folder."""
     destination = Path(destination)
+    if destination.is_symlink() and destination.is_dir():
+        destination = destination.resolve()  # the folder it points to is replaced, not the link
     make_directory(destination.parent)
     remove_stale_staging(destination.parent)
     try:

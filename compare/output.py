@@ -119,7 +119,9 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     mode = "wb" if isinstance(data, bytes) else "w"
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_stale(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                   dir=path.parent)
         with os.fdopen(fd, mode) as handle:
             handle.write(data)
             handle.flush()
@@ -157,7 +159,7 @@ def staged_directory(destination: str | os.PathLike, fresh: bool = False):
     if destination.is_symlink() and destination.is_dir():
         destination = destination.resolve()  # the folder it points to is replaced, not the link
     make_directory(destination.parent)
-    remove_stale_staging(destination.parent)
+    remove_stale(destination.parent)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.{os.getpid()}.",
                                         suffix=STAGING, dir=destination.parent))
@@ -181,26 +183,31 @@ class _Staged:
         self.path: Path | None = None  # where it is once in place
 
 
-_STAGING_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial(?P<old>-old)?$")
+# A temporary file or folder of ours: .NAME.PID.RANDOM.tmp, .partial or .partial-old.
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.(tmp|partial(?P<old>-old)?)$")
 
 
-def remove_stale_staging(parent: Path) -> None:
-    """Remove the hidden folders left in `parent` by runs that are no longer alive (an
-    old folder moved aside whose destination is missing is put back instead)."""
+def remove_stale(parent: Path) -> None:
+    """Remove the temporary files and folders left in `parent` by runs that are no
+    longer alive (killed: no chance to clean up).  An old folder moved aside whose
+    destination is missing is put back instead."""
     try:
         names = os.listdir(parent)
     except OSError:
         return
     for name in names:
-        match = _STAGING_NAME.match(name)
+        match = _LEFTOVER.match(name)
         if not match or _alive(int(match.group("pid"))):
             continue
-        destination = parent / match.group("name")
+        leftover, destination = parent / name, parent / match.group("name")
         if match.group("old") and not destination.exists():
             with contextlib.suppress(OSError):
-                os.rename(parent / name, destination)  # the old result, back in place
+                os.rename(leftover, destination)  # the old result, back in place
+        elif leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
         else:
-            shutil.rmtree(parent / name, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _alive(pid: int) -> bool:

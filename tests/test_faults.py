@@ -108,6 +108,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_or_put_back(fake_render, tmp_path
     dead_staging.mkdir()
     live_staging = tmp_path / f".r.{os.getpid()}.live.partial"  # a run still writing
     live_staging.mkdir()
+    (tmp_path / f".sweep.json.{DEAD_PID}.k3j.tmp").write_text("half a fi")
     write_report(tmp_path / "other", {"run": 7})
     assert report_run(tmp_path / "r") == 1  # put back, complete
     assert hidden_leftovers(tmp_path) == [live_staging.name]

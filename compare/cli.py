@@ -5,8 +5,7 @@ Exit codes (compare/exit_codes.py): 0 agree / success, 1 disagreement found,
 traceback; an operating-system fault (disk full, permission denied, ...) is one
 line naming the path and the cause, exit 2; an error in the user's own code (a
 check target, an --activation-module) shows their traceback first, then the
-one line.  Ctrl-C:
-one line, exit 130.
+one line.  Ctrl-C: one line, exit 130.
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     mode = "wb" if isinstance(data, bytes) else "w"
     tmp = None
     try:
-        remove_stale(path.parent)
+        remove_stale(path.parent, path.name)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
                                    dir=path.parent)
         with os.fdopen(fd, mode) as handle:
@@ -159,7 +159,7 @@ def staged_directory(destination: str | os.PathLike, fresh: bool = False):
     if destination.is_symlink() and destination.is_dir():
         destination = destination.resolve()  # the folder it points to is replaced, not the link
     make_directory(destination.parent)
-    remove_stale(destination.parent)
+    remove_stale(destination.parent, destination.name)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.{os.getpid()}.",
                                         suffix=STAGING, dir=destination.parent))
@@ -183,23 +183,25 @@ class _Staged:
         self.path: Path | None = None  # where it is once in place
 
 
-# A temporary file or folder of ours: .NAME.PID.RANDOM.tmp, .partial or .partial-old.
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.(tmp|partial(?P<old>-old)?)$")
+# Our temporary files and folders for NAME: .NAME.PID.RANDOM.tmp, .partial or .partial-old
+# (RANDOM: the 8 characters tempfile draws).
+_LEFTOVER = r"^\.{name}\.(?P<pid>\d+)\.[a-z0-9_]{{8}}\.(tmp|partial(?P<old>-old)?)$"
 
 
-def remove_stale(parent: Path) -> None:
-    """Remove the temporary files and folders left in `parent` by runs that are no
-    longer alive (killed: no chance to clean up).  An old folder moved aside whose
-    destination is missing is put back instead."""
+def remove_stale(parent: Path, name: str) -> None:
+    """Remove the temporary files and folders for `name` left in `parent` by runs that
+    are no longer alive (killed: no chance to clean up).  An old folder moved aside
+    whose destination is missing is put back instead."""
     try:
         names = os.listdir(parent)
     except OSError:
         return
-    for name in names:
-        match = _LEFTOVER.match(name)
+    pattern, destination = re.compile(_LEFTOVER.format(name=re.escape(name))), parent / name
+    for entry in names:
+        match = pattern.match(entry)
         if not match or _alive(int(match.group("pid"))):
             continue
-        leftover, destination = parent / name, parent / match.group("name")
+        leftover = parent / entry
         if match.group("old") and not destination.exists():
             with contextlib.suppress(OSError):
                 os.rename(leftover, destination)  # the old result, back in place

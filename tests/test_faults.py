@@ -102,16 +102,22 @@ def test_without_an_atomic_swap_the_old_folder_is_moved_aside_then_deleted(
 
 def test_leftovers_of_a_killed_run_are_cleaned_or_put_back(fake_render, tmp_path):
     # Killed between the two renames of the fallback: the old report waits aside.
-    aside = tmp_path / f".r.{DEAD_PID}.abc123.partial-old"
+    aside = tmp_path / f".r.{DEAD_PID}.abc123de.partial-old"
     write_report(aside, {"run": 1})
-    dead_staging = tmp_path / f".r.{DEAD_PID}.xyz.partial"
+    dead_staging = tmp_path / f".r.{DEAD_PID}.xyz_1234.partial"
     dead_staging.mkdir()
-    live_staging = tmp_path / f".r.{os.getpid()}.live.partial"  # a run still writing
+    live_staging = tmp_path / f".r.{os.getpid()}.live1234.partial"  # a run still writing
     live_staging.mkdir()
-    (tmp_path / f".sweep.json.{DEAD_PID}.k3j.tmp").write_text("half a fi")
-    write_report(tmp_path / "other", {"run": 7})
+    output.remove_stale(tmp_path, "r")  # what the next run into "r" does first
     assert report_run(tmp_path / "r") == 1  # put back, complete
     assert hidden_leftovers(tmp_path) == [live_staging.name]
+    write_report(tmp_path / "r", {"run": 2})
+    assert report_run(tmp_path / "r") == 2 and hidden_leftovers(tmp_path) == [live_staging.name]
+    (tmp_path / f".x.json.{DEAD_PID}.k3j4m5n6.tmp").write_text("half a fi")
+    (tmp_path / f".notes.{DEAD_PID}.draft.tmp").write_text("the user's")  # not ours
+    output.write_json(tmp_path / "x.json", {})
+    assert hidden_leftovers(tmp_path) == sorted([live_staging.name,
+                                                 f".notes.{DEAD_PID}.draft.tmp"])
 
 
 CHILD = """

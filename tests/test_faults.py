@@ -87,9 +87,20 @@ def test_ctrl_c_at_every_step_leaves_the_old_report_whole(fake_render, tmp_path,
         assert report_run(out) == 1 and hidden_leftovers(tmp_path) == []
     monkeypatch.setattr(report, "write_atomic", real_write)
     monkeypatch.setattr(output, "_exchange", real_exchange)
-    (out / "notes.txt").write_text("the user's")
+    (out / "report.md").unlink()  # a report with a file missing is replaced all the same
     write_report(out, {"run": 2})  # the rerun replaces the folder as a whole
     assert report_run(out) == 2 and hidden_leftovers(tmp_path) == []
+
+
+def test_a_folder_that_is_not_a_report_is_never_replaced(fake_render, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("the user's")
+    with pytest.raises(SpecError, match=r"--out .*mine holds files that are not a report "
+                                        r"\(notes.txt\) and would be replaced as a whole"):
+        write_report(tmp_path / "mine", {"run": 1})
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    write_report(tmp_path / "empty", {"run": 1})  # the twin: a new or empty folder is fine
+    assert report_run(tmp_path / "empty") == 1
 
 
 def test_without_an_atomic_swap_the_old_folder_is_moved_aside_then_deleted(

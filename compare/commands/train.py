@@ -92,6 +92,9 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
     from ..presets import resolve_config
 
     check_output_options(args, out_dir)
+    if out_dir is not None and not fresh:
+        from ..report import check_replaceable
+        check_replaceable(out_dir)  # before the run, not after it
     resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,

@@ -82,8 +82,8 @@ def check_directory_target(path, option: str = "--out") -> None:
         raise SpecError(f"{option} needs a directory path, e.g. {option} reports/run1")
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise SpecError(f"{option} {path} is a file; expected a directory (it will hold "
-                        f"the results; a new one is created)")
+        raise SpecError(f"{option} {path} is {special_kind(path) or 'a file'}; expected a "
+                        f"directory (it will hold the results; a new one is created)")
     _check_can_create(path, f"{option} {path}")
 
 

@@ -219,6 +219,8 @@ def test_a_fifo_is_never_written_through(cli, tmp_path):
     assert code == 2 and "is a FIFO; expected a regular file path" in one_line(err)
     with pytest.raises(SpecError, match="is a FIFO"):
         output.write_atomic(fifo, "x")
+    code, out, err = cli("sweep", "--activations", "relu", "--out", str(fifo))
+    assert code == 2 and "is a FIFO; expected a directory" in one_line(err)
 
 
 def test_an_os_error_nobody_caught_is_still_one_line(cli, monkeypatch):

@@ -163,6 +163,7 @@ def staged_directory(destination: str | os.PathLike, fresh: bool = False):
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.{os.getpid()}.",
                                         suffix=STAGING, dir=destination.parent))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; give what mkdir would
     except OSError as error:
         raise os_error("write to", destination.parent, error) from None
     target = _Staged(staging)

@@ -103,6 +103,12 @@ def test_a_folder_that_is_not_a_report_is_never_replaced(fake_render, tmp_path):
     assert report_run(tmp_path / "empty") == 1
 
 
+def test_a_report_folder_gets_the_permissions_mkdir_would_give(fake_render, tmp_path):
+    (tmp_path / "made").mkdir()
+    write_report(tmp_path / "r", {"run": 1})
+    assert (tmp_path / "r").stat().st_mode == (tmp_path / "made").stat().st_mode
+
+
 def test_without_an_atomic_swap_the_old_folder_is_moved_aside_then_deleted(
         fake_render, tmp_path, monkeypatch):
     monkeypatch.setattr(output, "_exchange", lambda a, b: False)  # e.g. macOS

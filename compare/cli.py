@@ -43,10 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     # Everything, imports included, runs inside the try: Ctrl-C at any moment is one line.
     try:
         from handrolled.errors import SpecError
+        from handrolled.usercode import marking_interrupts
 
         args = build_parser().parse_args(argv)
         try:
-            return args.run(args)
+            with marking_interrupts():  # a Ctrl-C told from user code raising KeyboardInterrupt
+                return args.run(args)
         except SpecError as error:
             details = getattr(error, "details", "")
             if details:  # the user's own code raised: their traceback, then our line

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights, load_weights
+from handrolled.activations import check_user_activations
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
 
 from .environment import describe_environment
 from .presets import TrainingConfig
 from .training import TrainingResult, epoch_orders, train_side_by_side
+from .training.data import check_epochs
 
 
 @dataclass
@@ -75,6 +77,9 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
     if config.batch > rows:
         raise SpecError(f"batch size {config.batch} is larger than the {rows} training rows "
                         f"of {config.dataset}; accepted: 1 to {rows}")
+    check_epochs(rows, config.epochs)  # before any work, not after the gradient check
+    check_user_activations(spec.build_layers(), [config.batch, rows % config.batch or
+                                                 config.batch])  # the last partial batch too
     return Prepared(config, dataset, spec, weights)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
-from .common import add_json_option, check_output_options, network_text, positive_int, seed
+from .common import (MAX_BENCH_ROWS, MAX_BENCH_VALUES, MAX_PEAK_SIZE, add_json_option, check_output_options,
+                     int_between, network_text, positive_int, seed)
 
 NAME = "bench"
 HELP = "time training epochs of handrolled and Keras, and compare with the matmul peak"
@@ -46,7 +47,8 @@ def add_parser(subparsers):
     parser.add_argument("--impls", default=",".join(DEFAULT_IMPLS), metavar="NAME[,NAME...]",
                         help=f"implementations to time, of {', '.join(IMPLS)} "
                              f"(default: {','.join(DEFAULT_IMPLS)})")
-    parser.add_argument("--rows", type=positive_int, default=None,
+    parser.add_argument("--rows", default=None,
+                        type=int_between(1, MAX_BENCH_ROWS, "synthetic rows per epoch"),
                         help=f"rows of synthetic data per epoch, for every configuration "
                              f"(default: {DENSE_ROWS} for a dense network, {OTHER_ROWS} for "
                              f"any other: NumPy convolutions are slow)")
@@ -59,7 +61,8 @@ def add_parser(subparsers):
                              "(the hand-written side then runs the textbook epoch)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
-    parser.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
+    parser.add_argument("--peak-size", default=2048, metavar="N",
+                        type=int_between(1, MAX_PEAK_SIZE, "the side of the square product"),
                         help="side of the square product that measures the peak (default: 2048)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each phase of a handrolled step (matmul, bias, "
@@ -103,6 +106,9 @@ def configs_from_args(args):
     for network, batch in shapes:
         spec = bench_spec(network)  # fails now, in one line, on a bad network
         rows = args.rows or default_rows(spec)
+        if rows * spec.inputs > MAX_BENCH_VALUES:
+            raise SpecError(f"{rows:,} rows of {spec.inputs:,} inputs are {rows * spec.inputs:,} "
+                            f"numbers; at most {MAX_BENCH_VALUES:,} are accepted (fewer --rows)")
         if batch > rows:
             rows_text = (f"--rows {rows}" if args.rows else f"the {rows} rows per epoch of "
                          f"{'a dense network' if spec.is_dense else 'a network with other layers'}")

@@ -43,8 +43,8 @@ def run(args) -> int:
 
     result = run_check(target, dataset=args.dataset, batch=args.batch, seed=args.seed,
                        finite_differences=not args.no_fd, user_side=side)
-    print(format_report(result))
-    if args.json:
+    if args.json:  # saved before the verdict is shown
         from ..output import write_json
         write_json(args.json, result.to_dict())
+    print(format_report(result))
     return AGREE if result.agree else DISAGREE

@@ -98,12 +98,14 @@ def check_output_options(args, out_dir=None) -> None:
 
 
 def input_paths(args) -> list[tuple[str, str]]:
-    """(option, path) of every file or folder the command reads: --weights, a --network
-    file, each --activation-module, check's FILE, an idx:DIR or cifar10:DIR data set."""
+    """(option, path) of every file or folder the command reads: --weights, --from-keras, a
+    --network file, each --activation-module, check's FILE, an idx:DIR or cifar10:DIR data
+    set."""
     from compare.datasets import dataset_directory
 
     inputs = [(option, getattr(args, name)) for option, name in
-              (("--weights", "weights"), ("check target", "file")) if getattr(args, name, None)]
+              (("--weights", "weights"), ("--from-keras", "from_keras"), ("check target", "file"))
+              if getattr(args, name, None)]
     network = getattr(args, "network", None)
     if network and os.path.exists(network):
         inputs.append(("--network", network))

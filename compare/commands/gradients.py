@@ -58,10 +58,10 @@ def run(args) -> int:
 
     result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd,
                                data=data)
+    if args.json:  # saved before the verdict is shown
+        from ..output import write_json
+        write_json(args.json, dict(result.to_dict(), notes=notes))
     print(gradient_table(result))
     for note in notes:
         print(f"note: {note}")
-    if args.json:
-        from ..output import write_json
-        write_json(args.json, dict(result.to_dict(), notes=notes))
     return AGREE if result.agree else DISAGREE

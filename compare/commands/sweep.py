@@ -84,6 +84,9 @@ def run(args) -> int:
     sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                       quiet=args.quiet)
     log = sweep.log
+    plotted = None  # every file on disk before the table and its verdict are shown
+    if not args.no_plot and sweep.summary:
+        plotted = plot(sweep.summary, log.directory / "sweep.png")
     print(f"Sweep: {len(sweep.rows)} configurations ({sweep.run_now} run now, "
           f"{sweep.from_log} from {log.path})")
     if plan.settings.get("optimizer"):
@@ -92,8 +95,8 @@ def run(args) -> int:
     if plan.settings.get("front"):
         print(f"every network starts with {plan.settings['front']}, then the swept dense layers")
     print(table(sweep.summary))
-    if not args.no_plot and sweep.summary:
-        print(f"plot: {plot(sweep.summary, log.directory / 'sweep.png')}")
+    if plotted:
+        print(f"plot: {plotted}")
     print(f"results: {log.directory / 'sweep.json'}, {log.directory / 'sweep.csv'}")
     return AGREE if sweep.agree else DISAGREE
 

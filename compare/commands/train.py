@@ -92,12 +92,18 @@ def run(args) -> int:
     return run_comparison(args, NAME, gradients=False, out_dir=args.out)
 
 
-def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
-    """Shared by `train` and `report`: prepare, run, print, write, exit code."""
+def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = False) -> int:
+    """Shared by `train` and `report`: prepare, run, write, print, exit code.
+    fresh: `out_dir` is the parent of a new time-stamped report folder.
+    The results go to disk first: a verdict on the screen means they are saved
+    (a disk that fails is one error line and exit 2, with no verdict)."""
     from ..experiment import prepare
     from ..presets import resolve_config
 
     check_output_options(args, out_dir)
+    if out_dir is not None and not fresh:
+        from ..report import check_replaceable
+        check_replaceable(out_dir)  # before the run, not after it
     twin = import_keras_model(args)  # --from-keras: its layers and loss into args
     resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
@@ -122,8 +128,10 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
     with ProgressBar(2 * config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
                                  command=command, threads=threads)
+    saved = write_outputs(outcome.results, out_dir, args.json, fresh)
     print_tables(outcome)
-    write_outputs(outcome.results, out_dir, args.json)
+    for line in saved:
+        print(line)
     return exit_code(outcome)
 
 
@@ -166,16 +174,19 @@ def print_tables(outcome) -> None:
     print(f"\nverdict: {outcome.results['verdict']}", flush=True)
 
 
-def write_outputs(results: dict, out_dir, json_path) -> None:
+def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> list[str]:
+    """The report folder and --json FILE; return the lines that say where they are."""
     from ..output import write_json
 
+    saved = []
     if out_dir is not None:
         from ..report import write_report
-        written = write_report(out_dir, results)
+        written = write_report(out_dir, results, fresh=fresh)
         others = ", ".join(sorted(set(written) - {"report.html"}))
-        print(f"report: {written['report.html']} (and {others} beside it)")
+        saved.append(f"report: {written['report.html']} (and {others} beside it)")
     if json_path:
         write_json(json_path, results)
+    return saved
 
 
 def exit_code(outcome) -> int:

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test property-tests install clean
+.PHONY: report test property-tests install notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,11 @@ test: $(STAMP)
 property-tests: $(STAMP)
 	NN_PROPERTY_PROFILE=long $(BIN)/python -m pytest -q -n auto tests/test_properties.py
 
+# The notebooks' source is notebooks/NN_*.py (jupytext py:percent); this writes the paired
+# .ipynb beside each (not committed), which any Jupyter front end opens.
+notebooks: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
+	@echo "open them with: $(BIN)/python -m pip install jupyterlab && $(BIN)/jupyter lab notebooks/"
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) reports .pytest_cache .hypothesis *.egg-info notebooks/*.ipynb

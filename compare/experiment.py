@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, init_weights, load_weights
+from handrolled import NetworkSpec, Params, init_weights, load_weights, validate
 from handrolled.activations import check_user_activations
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
@@ -32,6 +32,7 @@ class Prepared:
     dataset: object  # compare.datasets.Dataset
     spec: NetworkSpec
     weights: Params
+    state: Params | None = None  # the starting moving statistics (None: the usual start)
 
 
 @dataclass
@@ -46,8 +47,11 @@ class Outcome:
         return bool(self.results["agree"])
 
 
-def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None) -> Prepared:
-    """Load the data, build the spec for its shape, and the starting weights.
+def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None,
+            weights: Params | None = None, state: Params | None = None) -> Prepared:
+    """Load the data, build the spec for its shape, and the starting weights (`weights`,
+    e.g. an imported Keras model's, else `weights_file`, else config.init's) and moving
+    statistics (`state`, e.g. the imported model's).
 
     `spec_from(input_shape, classes)` builds the spec (the command line passes one
     that also loads --activation-module files); by default from config.hidden.
@@ -69,7 +73,9 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed,
         loss=config.loss))
     spec = spec_from(dataset.input_shape, dataset.classes)
-    if weights_file:
+    if weights is not None:
+        weights = validate(spec, weights)
+    elif weights_file:
         weights = load_weights(weights_file, spec)
     else:
         weights = init_weights(spec, config.init)
@@ -80,7 +86,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
     check_epochs(rows, config.epochs)  # before any work, not after the gradient check
     check_user_activations(spec.build_layers(), [config.batch, rows % config.batch or
                                                  config.batch])  # the last partial batch too
-    return Prepared(config, dataset, spec, weights)
+    return Prepared(config, dataset, spec, weights, state)
 
 
 def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +114,8 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
                                   shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
-                                  handrolled_loop(config.loop), threads=threads)
+                                  handrolled_loop(config.loop), threads=threads,
+                                  state=prepared.state)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 

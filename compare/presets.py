@@ -54,6 +54,7 @@ class TrainingConfig:
     validation_halves: bool = False  # split the test set into validation + test halves
     loop: str = "fast"               # the hand-written epoch: "fast" or "textbook" (LOOPS)
     preset: str = "default"
+    from_keras: str | None = None    # a saved Keras model: its layers and starting weights
 
     @property
     def shuffle(self) -> bool:
@@ -70,11 +71,14 @@ class TrainingConfig:
     def command(self, name: str = "report") -> str:
         """The command line that reproduces this run, every setting spelled out."""
         parts = ["nn-compare", name, "--preset", self.preset]
-        for option in ("hidden", "loss", "optimizer", "dataset", "train_rows", "preprocess",
-                       "epochs", "batch", "lr", "dtype", "seed", "init", "order", "loop"):
+        for option in ("from_keras", "hidden", "loss", "optimizer", "dataset", "train_rows",
+                       "preprocess", "epochs", "batch", "lr", "dtype", "seed", "init", "order",
+                       "loop"):
             value = getattr(self, option)
-            if value is None or (option == "lr" and self.optimizer):
-                continue  # no optimizer: SGD at --lr; an optimizer carries its own rate
+            if value is None or (option == "lr" and self.optimizer) or \
+                    (option == "hidden" and self.from_keras):
+                continue  # no optimizer: SGD at --lr; an optimizer carries its own rate;
+                # a Keras model carries its layers
             parts += [f"--{option.replace('_', '-')}", shlex.quote(str(value))]
         return " ".join(parts)
 

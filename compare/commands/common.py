@@ -98,12 +98,14 @@ def check_output_options(args, out_dir=None) -> None:
 
 
 def input_paths(args) -> list[tuple[str, str]]:
-    """(option, path) of every file or folder the command reads: --weights, a --network
-    file, each --activation-module, check's FILE, an idx:DIR or cifar10:DIR data set."""
+    """(option, path) of every file or folder the command reads: --weights, --from-keras, a
+    --network file, each --activation-module, check's FILE, an idx:DIR or cifar10:DIR data
+    set."""
     from compare.datasets import dataset_directory
 
     inputs = [(option, getattr(args, name)) for option, name in
-              (("--weights", "weights"), ("check target", "file")) if getattr(args, name, None)]
+              (("--weights", "weights"), ("--from-keras", "from_keras"), ("check target", "file"))
+              if getattr(args, name, None)]
     network = getattr(args, "network", None)
     if network and os.path.exists(network):
         inputs.append(("--network", network))
@@ -229,12 +231,58 @@ def _json_loss(text: str, path: str) -> str | None:
     return loss
 
 
+def add_from_keras_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from-keras", metavar="MODEL.keras",
+                        help="compare the hand-written twin of this saved Keras model (a "
+                             "Sequential or a functional chain of Dense, Conv2D, pooling, "
+                             "Flatten, Activation, BatchNormalization and Dropout layers, "
+                             "loaded in Keras' safe mode) holding its weights; the layers, "
+                             "input shape and classes come from the model; --loss only for a "
+                             "linear output (default: categorical_crossentropy on logits)")
+
+
+def import_keras_model(args):
+    """--from-keras MODEL.keras: the model's hand-written twin (keras_impl.from_keras.
+    Imported, kept as args.keras_twin for spec_from_args), or None.  Imports TensorFlow.
+    Its layers and loss go into args.hidden and args.loss, so the run's settings say them."""
+    path = getattr(args, "from_keras", None)
+    if path is None:
+        return None
+    for option in ("hidden", "network", "weights"):
+        if getattr(args, option, None) is not None:
+            raise SpecError(f"--from-keras takes the layers and the weights from the model; "
+                            f"leave out --{option}")
+    load_activation_modules(args)
+    from keras_impl.from_keras import import_model
+
+    twin = import_model(path, dtype=args.dtype, seed=args.seed, loss=getattr(args, "loss", None))
+    args.keras_twin, args.activation_module = twin, []  # the modules are loaded
+    args.hidden, args.loss = twin.spec.hidden_text, twin.spec.loss
+    return twin
+
+
+def twin_for_data(twin, inputs, classes: int) -> NetworkSpec:
+    """The imported spec, if the data has its input shape and classes."""
+    import math
+
+    spec = twin.spec
+    fits = math.prod(inputs) == spec.inputs and (len(spec.input_shape) == 1 or
+                                                 tuple(inputs) == spec.input_shape)
+    if not fits or classes != spec.classes:
+        raise SpecError(f"the Keras model {twin.path} takes inputs of shape {spec.input_shape} "
+                        f"and {spec.classes} classes; the data has shape {tuple(inputs)} and "
+                        f"{classes} classes")
+    return spec
+
+
 def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
                    text: str | None = None, loss: str | None = None) -> NetworkSpec:
     """The spec of --hidden/--network/--loss (or `text`, `loss`), for data of shape
-    `inputs`."""
+    `inputs`; with --from-keras, the imported model's (checked against the data)."""
     from handrolled import losses
 
+    if getattr(args, "keras_twin", None) is not None:
+        return twin_for_data(args.keras_twin, inputs, classes)
     load_activation_modules(args)  # user activations must exist before the spec names them
     resolve_network(args)
     text = text if text is not None else (args.hidden if args.hidden is not None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import add_json_option, add_network_options, check_output_options, \
-    check_rows, positive_int, spec_from_args
+from .common import add_from_keras_option, add_json_option, add_network_options, \
+    check_output_options, check_rows, import_keras_model, positive_int, spec_from_args
 
 NAME = "gradients"
 HELP = "compare per-parameter gradients of handrolled, Keras and finite differences"
@@ -16,6 +16,7 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP + ". Exit 0 when every "
                                    "row agrees, 1 when any disagrees, 2 on bad input.")
     add_network_options(parser)
+    add_from_keras_option(parser)
     parser.add_argument("--batch", type=check_rows, default=32,
                         help="rows in the batch (default: 32)")
     parser.add_argument("--dataset", default="mnist-sample", metavar="NAME",
@@ -41,12 +42,13 @@ def run(args) -> int:
     from ..batch import SYNTHETIC, sample_batch, training_set
 
     check_output_options(args)
-    if args.dataset == SYNTHETIC:
-        spec = spec_from_args(args)  # MNIST's shape: 28x28x1 inputs, 10 classes
+    twin = import_keras_model(args)
+    if args.dataset == SYNTHETIC:  # MNIST's shape (28x28x1 inputs, 10 classes), or the model's
+        spec = twin.spec if twin else spec_from_args(args)
     else:  # the network's input and output sizes come from the data
         _, Y_all, input_shape = training_set(args.dataset, args.seed)
         spec = spec_from_args(args, inputs=input_shape, classes=Y_all.shape[1])
-    weights = (load_weights(args.weights, spec) if args.weights
+    weights = (twin.weights if twin else load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
     X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)
     check_user_activations(spec.build_layers(), [len(X)])  # before TensorFlow is imported

@@ -13,8 +13,9 @@ import sys
 from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
-from .common import (add_data_options, add_json_option, add_network_options, add_threads_option,
-                     check_output_options, positive_float, positive_int, resolve_network,
+from .common import (add_data_options, add_from_keras_option, add_json_option,
+                     add_network_options, add_threads_option, check_output_options,
+                     import_keras_model, positive_float, positive_int, resolve_network,
                      spec_from_args)
 
 NAME = "train"
@@ -37,6 +38,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     from ..presets import LOOPS, ORDERS, PRESETS
 
     add_network_options(parser)
+    add_from_keras_option(parser)
     add_data_options(parser)
     parser.set_defaults(preprocess=None, dataset=None)  # from the preset unless given
     parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
@@ -102,9 +104,12 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
     if out_dir is not None and not fresh:
         from ..report import check_replaceable
         check_replaceable(out_dir)  # before the run, not after it
+    twin = import_keras_model(args)  # --from-keras: its layers and loss into args
     resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
+                       weights=twin.weights if twin else None,
+                       state=twin.state if twin else None,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
     print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "

@@ -16,15 +16,17 @@ from .runtime import Stopwatch
 
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
                    lr: float, progress=None, handrolled_epoch=sgd_epoch,
-                   dropout_masks: list | None = None, threads=None) -> History:
+                   dropout_masks: list | None = None, threads=None,
+                   state: Params | None = None) -> History:
     """All epochs of the hand-written loop, from a private copy of `weights`.
 
     `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
     fresh one is made).  `dropout_masks`: the masks Keras drew, one {layer: mask}
     per training step over the whole run, applied step by step by the Dropout layers.
-    `threads`: a compare.threads.ThreadPolicy whose BLAS limit the epochs run under."""
+    `threads`: a compare.threads.ThreadPolicy whose BLAS limit the epochs run under.
+    `state`: the starting moving statistics (default: their usual start)."""
 
-    network = Network(spec, {name: value.copy() for name, value in weights.items()})
+    network = Network(spec, {name: value.copy() for name, value in weights.items()}, state)
     optimizer = optimizers.for_training(lr).build(network.params)
     # plain SGD keeps no state: the epoch function gets its learning rate, a number
     # (what the fused loop multiplies by), and the step count is the steps taken
@@ -57,7 +59,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
 
 
 def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
-              lr: float, seed: int, progress=None) -> History:
+              lr: float, seed: int, progress=None, state: Params | None = None) -> History:
     """All epochs of `model.fit`, one call per epoch, on rows in the same order."""
     import keras_impl
     from keras_impl.dropout import DropoutMaskRecorder, dropout_shapes
@@ -66,7 +68,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     from keras_impl.train import compile_for_training, fit_epoch
 
     keras_impl.seed_everything(seed)
-    model = keras_impl.build_model(spec, weights)
+    model = keras_impl.build_model(spec, weights, state)
     compile_for_training(model, spec, optimizers.for_training(lr))
     history, sets = History(), data.evaluation_sets()
     rows = data.X_train.shape[0]

@@ -15,7 +15,7 @@ from .runtime import runtime_summary
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
                        progress=None, handrolled_epoch=sgd_epoch,
-                       threads=None) -> TrainingResult:
+                       threads=None, state: Params | None = None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
@@ -25,6 +25,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
     `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
     the hand-written epochs run under its BLAS limit.
+    `state`: the starting moving statistics (default: mean 0, variance 1).
     """
     from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
@@ -36,13 +37,13 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     load_before = load_average()
     if any(layer.kind == "dropout" for layer in spec.layers):
         # Keras first: the hand-written side applies the dropout masks Keras drew
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch, keras.dropout_masks, threads)
+                                    handrolled_epoch, keras.dropout_masks, threads, state)
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch, threads=threads)
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+                                    handrolled_epoch, threads=threads, state=state)
+        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)

@@ -146,6 +146,9 @@ def print_tables(outcome) -> None:
     print(tables.runtime_table(training))
     print("\n".join(tables.runtime_notes(training)))
     print(f"\nverdict: {outcome.results['verdict']}", flush=True)
+    reason = training["outcome"]["reason"]
+    if reason and outcome.results["verdict"] == training["verdict"]:
+        print(f"  ({reason})", flush=True)
 
 
 def write_outputs(results: dict, out_dir, json_path) -> None:
@@ -161,16 +164,16 @@ def write_outputs(results: dict, out_dir, json_path) -> None:
 
 
 def exit_code(outcome) -> int:
-    """0 agree, 1 disagree; a run whose two sides diverged at the same step is
-    an unusable configuration (2), one that diverged on one side only a disagreement."""
+    """0 identical or agree within round-off, 1 disagree; a run whose two sides both
+    blew up is an unusable configuration (2), one side alone a disagreement."""
     training = outcome.training
-    if training.diverged:
-        for side in ("handrolled", "keras"):
-            divergence = getattr(training, side).diverged
-            if divergence:
-                print(f"nn-compare: {divergence.message(side, training.lr)}", file=sys.stderr)
-        return BAD_INPUT if training.diverged_together else DISAGREE
-    return AGREE if outcome.agree else DISAGREE
+    for side in ("handrolled", "keras"):
+        divergence = getattr(training, side).diverged
+        if divergence:
+            print(f"nn-compare: {divergence.message(side)}", file=sys.stderr)
+    if outcome.agree:
+        return AGREE
+    return BAD_INPUT if training.diverged_together and outcome.gradients_agree else DISAGREE
 
 
 def _optimizer_text(config) -> str:

@@ -43,19 +43,39 @@ def loss_plot(training: dict) -> bytes:
         steps[side] = _floats([v for epoch in history["step_loss"] for v in epoch])
         steps_ax.plot(np.arange(1, len(steps[side]) + 1), steps[side],
                       **dict(STYLE[side], marker=None))
-    common = min(len(steps["handrolled"]), len(steps["keras"]))
-    diff = np.abs(steps["handrolled"][:common] - steps["keras"][:common])
-    diff_ax.semilogy(np.arange(1, common + 1), np.maximum(diff, SMALLEST), color="tab:green",
-                     linewidth=0.8)
-    diff_ax.axhline(training["tolerance"]["loss"], color="tab:red", linestyle=":",
-                    label="tolerance")
+    difference_vs_envelope(diff_ax, training, steps)
     epochs_ax.set(title="training-set loss after each epoch", xlabel="epoch", ylabel="loss")
     steps_ax.set(title="training loss of every step", xlabel="step", ylabel="loss")
-    diff_ax.set(title="|handrolled - keras| per step", xlabel="step",
-                ylabel=f"difference (0 drawn at {SMALLEST:g})")
-    for ax in (epochs_ax, steps_ax, diff_ax):
+    for ax in (epochs_ax, steps_ax):
         ax.legend()
     return _png(figure)
+
+
+def difference_vs_envelope(ax, training: dict, steps: dict) -> None:
+    """|handrolled - keras| per step on log axes, over the round-off envelope
+    (|handrolled - handrolled with each batch's rows reversed|) and the band the
+    verdict allows (compare/training/verdict.py)."""
+    common = min(len(steps["handrolled"]), len(steps["keras"]))
+    x = np.arange(1, common + 1)
+    diff = np.abs(steps["handrolled"][:common] - steps["keras"][:common])
+    roundoff = training.get("roundoff")
+    if roundoff:
+        mine = _floats([v for epoch in roundoff["step_loss"] for v in epoch])
+        n = min(common, len(mine))
+        ax.semilogy(x[:n], np.maximum(np.abs(steps["handrolled"][:n] - mine[:n]), SMALLEST),
+                    color="tab:gray", linewidth=0.6, alpha=0.8,
+                    label="round-off: handrolled vs itself, rows reversed")
+        band = _floats(roundoff["band"])
+        ax.semilogy(np.arange(1, len(band) + 1), band, color="tab:red", linestyle=":",
+                    label="band allowed (verdict)")
+    ax.semilogy(x, np.maximum(diff, SMALLEST), color="tab:green", linewidth=0.8,
+                label="|handrolled - keras|")
+    outcome = training.get("outcome") or {}
+    if outcome.get("step"):
+        ax.axvline(outcome["step"], color="black", linewidth=0.6)
+    ax.set(title=f"loss difference per step: {training['verdict'].split(':')[0]}",
+           xlabel="step", ylabel=f"|difference| (0 drawn at {SMALLEST:g})")
+    ax.legend(fontsize="small")
 
 
 def accuracy_plot(training: dict) -> bytes:

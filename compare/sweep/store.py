@@ -20,8 +20,8 @@ from handrolled.errors import SpecError
 from ..output import write_atomic, write_json
 
 CSV_COLUMNS = ["activation", "depth", "seed", "lr", "handrolled_accuracy", "keras_accuracy",
-               "seconds", "handrolled_seconds", "keras_seconds", "agree", "max_loss_diff",
-               "diverged", "evaluation", "hidden", "units", "epochs", "batch", "dataset",
+               "seconds", "handrolled_seconds", "keras_seconds", "agree", "verdict", "max_loss_diff",
+               "max_roundoff_envelope", "diverged", "evaluation", "hidden", "units", "epochs", "batch", "dataset",
                "preprocess", "dtype", "train_rows"]
 
 

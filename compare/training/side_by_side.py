@@ -5,7 +5,7 @@ from __future__ import annotations
 from handrolled import NetworkSpec, Params, validate
 from handrolled.train import batch_starts, sgd_epoch
 
-from .data import TrainingData, check_settings, epoch_orders
+from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
 from .runs import run_handrolled, run_keras
 from .runtime import runtime_summary
@@ -15,6 +15,10 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
                        progress=None, handrolled_epoch=sgd_epoch) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
+
+    The hand-written side runs a second time on the same batches with each batch's
+    rows reversed (`roundoff`): how far round-off alone moves a correct run, the
+    envelope the verdict judges the handrolled-Keras difference against.
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
     optionally X_validation, y_validation, and a name (see compare.datasets).
@@ -36,9 +40,16 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch)
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
+    # the round-off envelope: the hand-written side once more, each batch's rows reversed
+    # (with their dropout masks): the same mathematics, another order of the sums
+    masks = [{name: mask[::-1] for name, mask in step.items()} for step in keras.dropout_masks]
+    roundoff = run_handrolled(spec, weights, data, reversed_within_batches(orders, rows,
+                                                                           batch_size),
+                              batch_size, lr, None, handrolled_epoch, masks or None)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
     return TrainingResult(spec, data.name, rows, epochs, batch_size,
                           float(lr) if isinstance(lr, (int, float)) else lr, shuffle, seed,
-                          handrolled, keras)
+                          handrolled, keras, roundoff,
+                          {name: len(y) for name, (_, y) in data.evaluation_sets().items()})

@@ -1,4 +1,5 @@
-"""When two training runs agree: `TrainingTolerance` per dtype, `TRAINING_TOLERANCES`."""
+"""When two training runs agree: `RoundoffRule` per dtype (`ROUNDOFF_RULES`, what
+`verdict.py` judges with), and the fixed `TRAINING_TOLERANCES` kept for reference."""
 
 from __future__ import annotations
 
@@ -30,4 +31,26 @@ TRAINING_TOLERANCES = {
     # because their difference keeps growing with the number of updates while
     # the accuracies (the issue's criterion: within 0.5 points) stay together.
     "float32": TrainingTolerance("float32", loss=1e-3, accuracy=0.005, weights=None),
+}
+
+
+@dataclass(frozen=True)
+class RoundoffRule:
+    """How `verdict.py` judges a handrolled-Keras difference against the round-off
+    envelope (|handrolled - handrolled with each batch's rows reversed|)."""
+
+    dtype: str
+    floor_ulps: float    # first-step round-off: this many eps times the loss (or weight)
+    factor: float        # how far above the envelope's running maximum a difference may go
+    accuracy_rows: int   # rows of an evaluated set that may change class on top of factor
+                         # times the envelope's accuracy difference
+
+    def describe(self) -> str:
+        return (f"{self.dtype}: inside max({self.factor:g} x round-off envelope, "
+                f"{self.floor_ulps:g} eps x |loss|)")
+
+
+ROUNDOFF_RULES = {
+    "float64": RoundoffRule("float64", floor_ulps=8, factor=10, accuracy_rows=0),
+    "float32": RoundoffRule("float32", floor_ulps=8, factor=10, accuracy_rows=2),
 }

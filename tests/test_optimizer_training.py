@@ -97,7 +97,7 @@ def keep_options(cls):
 ])
 def test_a_textbook_habit_disagrees(digits, optimizer, twin):
     r = train(digits, optimizer, handrolled_epoch=replaced_by(twin))
-    assert not r.agree and r.verdict == "DISAGREE"
+    assert not r.agree and r.verdict.startswith("disagree from step ")
 
 
 @pytest.mark.slow

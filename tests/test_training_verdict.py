@@ -22,7 +22,7 @@ from compare.training import side_by_side, train_side_by_side
 from compare.training.data import reversed_within_batches
 from compare.training.history import find_divergence
 from compare.training.verdict import DISAGREE, DIVERGED, IDENTICAL, WITHIN_ROUNDOFF, Verdict
-from handrolled import NetworkSpec, init_weights
+from handrolled import NetworkSpec, activations, init_weights
 from handrolled.activations import zoo
 from handrolled.optimizers import SGD
 from handrolled.train import sgd_epoch
@@ -47,7 +47,7 @@ def shared_keras(monkeypatch, keras_runs):
     real = side_by_side.run_keras
 
     def once(spec, weights, data, orders, batch_size, lr, seed, progress=None):
-        key = (spec.dtype, lr)
+        key = (spec.hidden_text, spec.dtype, lr, len(orders))
         if key not in keras_runs:
             keras_runs[key] = real(spec, weights, data, orders, batch_size, lr, seed, progress)
         return keras_runs[key]
@@ -149,6 +149,18 @@ def test_twin_one_side_alone_making_nan_disagrees_at_that_step(shared_keras):
     r = train("float32", handrolled_epoch=nan_at_step_7)
     assert r.judgement.outcome == DISAGREE and r.judgement.step == 7, r.judgement
     assert "only handrolled's loss blew up" in r.judgement.reason
+
+
+def test_an_activation_making_nan_on_both_sides_gets_the_nan_message(clean_registry,
+                                                                      shared_keras):
+    activations.register_user_activation("log_of", lambda z, xp: xp.log(z), lambda z, a: 1 / z)
+    spec = NetworkSpec.from_text("8:log_of", inputs=12, classes=4, dtype="float32", seed=0)
+    r = train_side_by_side(spec, init_weights(spec), blobs(ROWS, 60, dtype="float32"),
+                           epochs=1, batch_size=BATCH, lr=LR, seed=0)
+    assert np.isnan(r.handrolled.step_losses[0][0]) and np.isnan(r.keras.step_losses[0][0])
+    assert r.judgement.outcome == DIVERGED and r.judgement.step == 1, r.judgement
+    assert r.verdict.startswith("training diverged on both sides at epoch 1, step 1: the loss "
+                                "is not finite before any update")
 
 
 def test_blowup_is_nan_inf_or_far_above_the_first_loss():

@@ -15,6 +15,8 @@ class RoundoffRule:
     factor: float        # how far above the envelope's running maximum a difference may go
     accuracy_rows: int   # rows of an evaluated set that may change class on top of factor
                          # times the envelope's accuracy difference
+    onset_ratio: float = 10  # chaos may set in this many times earlier than in the envelope
+    onset_lag: int = 10      # steps of slack when the two take-offs are aligned
 
     def describe(self) -> str:
         return (f"{self.dtype}: inside max({self.factor:g} x round-off envelope, "

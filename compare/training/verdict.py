@@ -112,11 +112,34 @@ def loss_floor(rule: RoundoffRule, *losses: np.ndarray) -> np.ndarray:
 
 def step_bands(rule: RoundoffRule, h: np.ndarray, k: np.ndarray, r: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
-    """(floor, band) per step over the steps all three runs have."""
+    """(floor, band) per step over the steps all three runs have (see `takeoffs`)."""
+    floor, band, _ = takeoffs(rule, h, k, r)
+    return floor, band
+
+
+def takeoffs(rule: RoundoffRule, h: np.ndarray, k: np.ndarray, r: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(floor, band, lead) per step over the steps all three runs have; lead: how
+    many steps earlier the difference took off than the envelope (0: not aligned).
+
+    Chaos sets in at a random step: a difference sits at round-off level until,
+    say, one relu unit flips in one run and not the other, then grows.  The
+    envelope's own take-off (its first step above the floor, t_e) and the
+    difference's (t_d) need not coincide, so when the difference takes off no
+    earlier than t_e / onset_ratio, it may also grow as the envelope grew after
+    its take-off: band(t_d + s) >= factor x E(t_e + s + onset_lag)."""
     n = min(len(h), len(k), len(r))
     floor = loss_floor(rule, h[:n], k[:n])
-    band = np.maximum(rule.factor * running_envelope(h[:n], r[:n]), floor)
-    return floor, band
+    envelope = running_envelope(h[:n], r[:n])
+    band = np.maximum(rule.factor * envelope, floor)
+    t_e = first_crossing(np.abs(h[:n] - r[:n]), floor)
+    t_d = first_crossing(np.abs(h[:n] - k[:n]), band)
+    if t_e is None or t_d is None or t_d < t_e / rule.onset_ratio:
+        return floor, band, 0
+    growth = envelope[t_e:]  # the envelope from its take-off on
+    after = np.minimum(np.arange(n - t_d) + rule.onset_lag, len(growth) - 1)
+    band[t_d:] = np.maximum(band[t_d:], rule.factor * growth[after])
+    return floor, band, max(t_e - t_d, 0)
 
 
 def first_crossing(d: np.ndarray, band: np.ndarray) -> int | None:
@@ -133,8 +156,9 @@ def judge(result) -> Verdict:
     r = steps_of(result.roundoff) if result.roundoff is not None else h
     blowups = [_blowup_step(history, per_epoch) for history in (result.handrolled, result.keras)]
     horizon = min([len(h), len(k)] + [b - 1 for b in blowups if b is not None])
+    _, band, lead = takeoffs(rule, h[:horizon], k[:horizon], r)
     crossings = [c for c in (_step_crossing(rule, h[:horizon], k[:horizon], r),
-                             _epoch_crossing(rule, result, horizon),
+                             _epoch_crossing(rule, result, horizon, band, lead),
                              _final_crossing(rule, result, horizon))
                  if c is not None]
     if crossings:
@@ -185,28 +209,32 @@ def _step_crossing(rule: RoundoffRule, h, k, r) -> Crossing | None:
                            f"first-step round-off {floor[i]:.3g})")
 
 
-def _epoch_crossing(rule: RoundoffRule, result, horizon: int) -> Crossing | None:
-    """The per-epoch training-set loss and accuracies against their envelopes."""
+def _epoch_crossing(rule: RoundoffRule, result, horizon: int, band: np.ndarray, lead: int
+                    ) -> Crossing | None:
+    """The per-epoch training-set loss and accuracies against their envelopes: the
+    envelope's as many epochs on as the difference took off before it (`lead`
+    steps), and the loss no tighter than the step band at the epoch's end."""
     per_epoch = result.steps_per_epoch
     epochs = min(horizon // per_epoch, len(result.handrolled.loss), len(result.keras.loss))
     if result.roundoff is None or epochs == 0:
         return None
     H, K, R = result.handrolled, result.keras, result.roundoff
     eps = np.finfo(rule.dtype).eps
-    loss_env = accuracy_env = 0.0
+    ahead = -(-lead // per_epoch)  # epochs, rounded up
     for e in range(min(epochs, len(R.loss))):
         end = (e + 1) * per_epoch
-        loss_env = max(loss_env, abs(H.loss[e] - R.loss[e]))
+        seen = range(min(e + ahead, len(R.loss) - 1) + 1)  # the envelope's epochs so far
+        loss_env = max(abs(H.loss[i] - R.loss[i]) for i in seen)
         floor = rule.floor_ulps * eps * max(abs(H.loss[e]), abs(K.loss[e]))
-        band = max(rule.factor * loss_env, floor)
-        if not abs(H.loss[e] - K.loss[e]) <= band:
+        allowed = max(rule.factor * loss_env, floor, band[min(end, len(band)) - 1])
+        if not abs(H.loss[e] - K.loss[e]) <= allowed:
             return Crossing(end, f"training-set loss after epoch {e + 1}: |handrolled - keras|"
-                                 f" = {abs(H.loss[e] - K.loss[e]):.3g} > {band:.3g}")
+                                 f" = {abs(H.loss[e] - K.loss[e]):.3g} > {allowed:.3g}")
         for name in ("train_accuracy", "test_accuracy", "validation_accuracy"):
             hs, ks, rs = getattr(H, name), getattr(K, name), getattr(R, name)
             if e >= min(len(hs), len(ks), len(rs)):
                 continue
-            accuracy_env = max(accuracy_env, abs(hs[e] - rs[e]))
+            accuracy_env = max(abs(hs[i] - rs[i]) for i in seen if i < len(rs))
             rows = result.evaluated_rows.get(name.replace("_accuracy", ""), 0)
             allowed = rule.factor * accuracy_env + (rule.accuracy_rows / rows if rows else 0)
             if abs(hs[e] - ks[e]) > allowed + 1e-12:

@@ -96,7 +96,9 @@ def training_summary(training: dict) -> list[str]:
         rule = roundoff["rule"]
         lines.append(f"rule ({rule['dtype']}): every difference inside max({rule['factor']:g} x "
                      f"its round-off envelope so far, {rule['floor_ulps']:g} eps x its value); "
-                     f"accuracies may also differ by {rule['accuracy_rows']} rows")
+                     f"once the difference takes off (no earlier than 1/{rule['onset_ratio']:g} "
+                     f"of the envelope's take-off step) it may grow as the envelope grew after "
+                     f"its own; accuracies may also differ by {rule['accuracy_rows']} rows")
     if training.get("max_state_diff") is not None:
         lines.append(f"max final moving-statistics diff: {fmt(training['max_state_diff'])}")
     if training.get("optimizer"):

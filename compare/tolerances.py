@@ -62,12 +62,23 @@ def tolerance_for(dtype: str) -> Tolerance:
     return TOLERANCES[dtype]
 
 
-def max_diffs(h: np.ndarray, k: np.ndarray) -> tuple[float, float]:
-    """(max absolute difference, max floored relative difference) of two tensors."""
+def _same_shape_float64(h, k) -> tuple[np.ndarray, np.ndarray]:
     h = np.asarray(h, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
     if h.shape != k.shape:
         raise ValueError(f"shapes differ: handrolled {h.shape} vs keras {k.shape}")
+    return h, k
+
+
+def max_abs_diff(h: np.ndarray, k: np.ndarray) -> float:
+    """max |h - k| of two tensors (nan where a difference is not a number)."""
+    h, k = _same_shape_float64(h, k)
+    return float(np.max(np.abs(h - k))) if h.size else 0.0
+
+
+def max_diffs(h: np.ndarray, k: np.ndarray) -> tuple[float, float]:
+    """(max absolute difference, max floored relative difference) of two tensors."""
+    h, k = _same_shape_float64(h, k)
     if h.size == 0:
         return 0.0, 0.0
     diff = np.abs(h - k)

@@ -287,7 +287,7 @@ def test_bench_takes_a_json_network_file(cli, tmp_path):
     path.write_text(json.dumps({"layers": ["conv(2,3,relu)", {"type": "flatten"}]}))
     code, out, err = cli("bench", "--network", str(path), "--batch", "16", "--rows", "64",
                          "--repeats", "1", "--impls", "handrolled", "--dtype", "float64",
-                         "--quiet", "--json", str(tmp_path / "b.json"))
+                         "--peak-size", "64", "--quiet", "--json", str(tmp_path / "b.json"))
     assert code == 0, err
     assert json.loads((tmp_path / "b.json").read_text())["rows"][0]["hidden"] == \
         "conv(2,3,relu),flatten"

@@ -77,7 +77,7 @@ def test_sweep_and_bench_take_an_optimizer(cli, tmp_path):
     assert row["optimizer"] == "adam" and row["handrolled_accuracy"] == row["keras_accuracy"]
     code, out, err = cli("bench", "--network", "16:relu", "--batch", "32", "--rows", "256",
                          "--repeats", "1", "--dtype", "float64", "--optimizer", "rmsprop",
-                         "--impls", "handrolled,keras_fit", "--quiet",
+                         "--impls", "handrolled,keras_fit", "--peak-size", "64", "--quiet",
                          "--json", str(tmp_path / "b.json"))
     assert code == 0, err
     assert json.loads((tmp_path / "b.json").read_text())["optimizer"] == "rmsprop"

@@ -22,8 +22,17 @@ HELP = "train handrolled and Keras side by side on the same batches and compare 
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """The options of `train` and `report`.  Those a preset sets default to None
-    here, so that a preset fills in only what the user left out."""
+    """The options of `train` and `report`: what to train (`add_run_options`), then
+    where the results go."""
+    add_run_options(parser)
+    parser.add_argument("--out", metavar="DIR", help="write the report directory here")
+    add_json_option(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """What to train, shared by `train`, `report` and `code`.  Those a preset sets
+    default to None here, so that a preset fills in only what the user left out."""
     from ..presets import LOOPS, ORDERS, PRESETS
 
     add_network_options(parser)
@@ -67,9 +76,6 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                         f"{preset_values('loop')}")
     parser.add_argument("--weights", metavar="NPZ", help="start from these weights (W1, b1, "
                         "... or the book's w1, w2, ...)")
-    parser.add_argument("--out", metavar="DIR", help="write the report directory here")
-    add_json_option(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def add_parser(subparsers):

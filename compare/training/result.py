@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from handrolled import NetworkSpec, optimizers
 from handrolled.train import batch_starts
 
-from ..tolerances import max_diffs
+from ..tolerances import max_abs_diff
 from .history import History
 from .runtime import runtime_ratios
 from .tolerances import ROUNDOFF_RULES, RoundoffRule
@@ -69,7 +70,7 @@ class TrainingResult:
             return float("inf")
         return abs(self.handrolled.test_accuracy[-1] - self.keras.test_accuracy[-1])
 
-    @property
+    @cached_property  # weights are large (a CNN's dense kernel: 18M numbers)
     def weight_diffs(self) -> dict[str, float]:
         """Max absolute difference of every final weight tensor."""
         return _abs_diffs(self.handrolled.weights, self.keras.weights, self.spec.param_shapes())
@@ -78,7 +79,7 @@ class TrainingResult:
     def max_weight_diff(self) -> float:
         return max(self.weight_diffs.values())
 
-    @property
+    @cached_property
     def state_diffs(self) -> dict[str, float]:
         """Max absolute difference of every final state tensor (moving statistics)."""
         return _abs_diffs(self.handrolled.state, self.keras.state, self.spec.state_shapes())
@@ -97,7 +98,7 @@ class TrainingResult:
         one = {"w": np.zeros(1, dtype=self.spec.dtype)}
         return self.optimizer.build(one).get_config().get("applied", {})
 
-    @property
+    @cached_property
     def optimizer_state_diffs(self) -> dict[str, float]:
         """Max absolute difference of every optimizer slot (moments, accumulators) after
         training, and of the step counts ("iterations"); inf where one side lacks one."""
@@ -130,7 +131,7 @@ class TrainingResult:
         """A side's loss blew up (see `history.find_divergence`)."""
         return bool(self.handrolled.diverged or self.keras.diverged)
 
-    @property
+    @cached_property
     def judgement(self) -> Verdict:
         """identical, agree within round-off, disagree from step N, or diverged."""
         return judge(self)
@@ -222,7 +223,7 @@ class TrainingResult:
 
 def _abs_diffs(h: dict, k: dict, names) -> dict[str, float]:
     """{name: max |h - k|} over the named tensors of two sides (inf where not finite)."""
-    return {name: _finite_or_inf(max_diffs(h[name], k[name])[0]) for name in names}
+    return {name: _finite_or_inf(max_abs_diff(h[name], k[name])) for name in names}
 
 
 def _finite_or_inf(value) -> float:

@@ -1,0 +1,95 @@
+"""What the two programs load, and the folder they live in, written atomically.
+
+    data.npz            X_train, y_train, X_test, y_test (the slice used), orders (epochs, rows)
+    weights.npz         the starting weights and moving statistics, "dense1/kernel", ...
+    dropout_masks.npz   (with Dropout) the keep masks Keras drew: "<layer>/step<n>"
+
+`write_folder` writes everything into a temporary folder beside the target and
+renames it into place: an interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from handrolled.errors import SpecError
+
+from ..output import _umask, check_directory_target
+
+
+def npz_bytes(arrays: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def data_arrays(data, orders: list) -> dict:
+    """`data`: a compare.training.TrainingData; `orders`: one row order per epoch
+    (None: in order)."""
+    rows = data.X_train.shape[0]
+    return {"X_train": data.X_train, "y_train": data.y_train, "X_test": data.X_test,
+            "y_test": data.y_test,
+            "orders": np.stack([np.arange(rows) if order is None else np.asarray(order)
+                                for order in orders]).astype(np.int64)}
+
+
+def mask_arrays(masks: list[dict]) -> dict:
+    """Keras' masks, one {layer: keep} per training step -> {"<layer>/step<n>": keep}."""
+    return {f"{layer}/step{step}": keep for step, by_layer in enumerate(masks)
+            for layer, keep in by_layer.items()}
+
+
+def check_target(out, force: bool) -> None:
+    """Before any work: a folder that can be created (compare.output's checks), new or
+    empty unless --force."""
+    check_directory_target(out, "--out")
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SpecError(f"--out {out} exists and is not empty; give a new folder or --force "
+                        f"to replace it")
+    if not os.access(out.resolve().parent, os.W_OK):
+        raise SpecError(f"--out {out}: the folder {out.resolve().parent} is not writable")
+
+
+def staging_folder(out: Path) -> Path:
+    """A new empty folder beside `out` (the same file system, so the rename is atomic)."""
+    try:
+        staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+        staged.chmod(0o777 & ~_umask())   # mkdtemp makes it private; a folder is not
+        return staged
+    except OSError as error:
+        raise SpecError(f"--out {out}: cannot write there ({error.strerror})") from None
+
+
+def write_files(folder: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        try:
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        except OSError as error:
+            raise SpecError(f"cannot write {name} ({error.strerror})") from None
+
+
+def publish(staged: Path, out: Path) -> None:
+    """Move the finished folder into place (an existing `out`, checked by check_target,
+    is replaced only now)."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+        os.replace(out, old / out.name)
+    os.replace(staged, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)

@@ -46,5 +46,6 @@ from .history import Divergence, History, evaluate, find_divergence  # noqa: F40
 from .result import TrainingResult  # noqa: F401
 from .runs import run_handrolled, run_keras  # noqa: F401
 from .side_by_side import train_side_by_side  # noqa: F401
-from .tolerances import ROUNDOFF_RULES, RoundoffRule  # noqa: F401
+from .tolerances import (ROUNDOFF_RULES, TRAINING_TOLERANCES, RoundoffRule,  # noqa: F401
+                         TrainingTolerance)
 from .verdict import Verdict, judge  # noqa: F401

@@ -10,7 +10,7 @@ another order.  |handrolled - reversed| per step is the envelope e(t).
 
 The handrolled-Keras difference d(t) is judged step by step, in time order:
 
-    band(t) = max(factor * max_{s <= t} e(s),  floor(t))
+    band(t) = max(factor * max_{s <= t'} e(s),  floor(t)),  t' = t + 10 + t/4
     floor(t) = floor_ulps * eps * max(|loss_h(t)|, |loss_k(t)|)   (first-step round-off)
 
 * d(t) <= floor(t) at every step, and every final tensor and accuracy as
@@ -131,7 +131,11 @@ def takeoffs(rule: RoundoffRule, h: np.ndarray, k: np.ndarray, r: np.ndarray
     n = min(len(h), len(k), len(r))
     floor = loss_floor(rule, h[:n], k[:n])
     envelope = running_envelope(h[:n], r[:n])
-    band = np.maximum(rule.factor * envelope, floor)
+    steps = np.arange(n)
+    # two samples of one chaotic process grow alike but not in step: step t is held
+    # to the envelope a little later, at t + onset_lag + lead_fraction t
+    later = np.minimum(steps + rule.onset_lag + (rule.lead_fraction * steps).astype(int), n - 1)
+    band = np.maximum(rule.factor * envelope[later], floor) if n else floor
     t_e = first_crossing(np.abs(h[:n] - r[:n]), floor)
     t_d = first_crossing(np.abs(h[:n] - k[:n]), band)
     if t_e is None or t_d is None or t_d < t_e / rule.onset_ratio:
@@ -223,7 +227,8 @@ def _epoch_crossing(rule: RoundoffRule, result, horizon: int, band: np.ndarray, 
     ahead = -(-lead // per_epoch)  # epochs, rounded up
     for e in range(min(epochs, len(R.loss))):
         end = (e + 1) * per_epoch
-        seen = range(min(e + ahead, len(R.loss) - 1) + 1)  # the envelope's epochs so far
+        later = (end - 1 + rule.onset_lag + int(rule.lead_fraction * (end - 1))) // per_epoch
+        seen = range(min(max(e + ahead, later), len(R.loss) - 1) + 1)  # envelope's epochs
         loss_env = max(abs(H.loss[i] - R.loss[i]) for i in seen)
         floor = rule.floor_ulps * eps * max(abs(H.loss[e]), abs(K.loss[e]))
         allowed = max(rule.factor * loss_env, floor, band[min(end, len(band)) - 1])

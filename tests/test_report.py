@@ -77,7 +77,7 @@ def test_training_table_shows_both_sides_per_epoch(outcome):
     assert "max step diff" in lines[0] and "round-off band" in lines[0]
     summary = "\n".join(tables.training_summary(outcome.results["training"]))
     assert "round-off envelope (handrolled vs itself with each batch's rows reversed)" in summary
-    assert "rule (float64): every difference inside max(10 x its round-off envelope" in summary
+    assert "rule (float64): every difference at step t inside max(10 x its round-off" in summary
     assert "verdict" not in summary  # printed once, by the command
 
 

@@ -94,11 +94,13 @@ def training_summary(training: dict) -> list[str]:
     ]
     if roundoff.get("rule"):
         rule = roundoff["rule"]
-        lines.append(f"rule ({rule['dtype']}): every difference inside max({rule['factor']:g} x "
-                     f"its round-off envelope so far, {rule['floor_ulps']:g} eps x its value); "
-                     f"once the difference takes off (no earlier than 1/{rule['onset_ratio']:g} "
-                     f"of the envelope's take-off step) it may grow as the envelope grew after "
-                     f"its own; accuracies may also differ by {rule['accuracy_rows']} rows")
+        lines.append(f"rule ({rule['dtype']}): every difference at step t inside max("
+                     f"{rule['factor']:g} x its round-off envelope up to step t + "
+                     f"{rule['onset_lag']} + {rule['lead_fraction']:g} t, {rule['floor_ulps']:g} eps "
+                     f"x its value); once the difference takes off (no earlier than "
+                     f"1/{rule['onset_ratio']:g} of the envelope's take-off step) it may grow as "
+                     f"the envelope grew after its own; accuracies may also differ by "
+                     f"{rule['accuracy_rows']} rows")
     if training.get("max_state_diff") is not None:
         lines.append(f"max final moving-statistics diff: {fmt(training['max_state_diff'])}")
     if training.get("optimizer"):

@@ -21,8 +21,12 @@ The handrolled-Keras difference d(t) is judged step by step, in time order:
 * the first step where one of them leaves its band: "disagree from step N".
   A bug shows at the step it first acts, when the envelope is still at
   round-off level; a difference that grows faster than the envelope leaves it
-  later.  The factor and floor per dtype are in `tolerances.py`, with the
-  measurements behind them; float64's are tighter.
+  later.  Once d takes off (leaves the floor for good, no earlier than
+  1/onset_ratio of the envelope's own take-off), it may also grow as the
+  envelope grew after its take-off (`takeoffs`): chaos sets in at a random step.
+  The rule per dtype is in `tolerances.py`, with the measurements behind it;
+  float64 stays strict through its envelope, ~1e-16 wherever the run is not
+  chaotic, and no accuracy row may change that round-off did not change.
 
 Divergence is named, not counted as disagreement: when both sides blow up
 (`history.find_divergence`: a NaN or inf loss, or one far above the first)

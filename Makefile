@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test install clean
+.PHONY: report test property-tests install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +23,9 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
 
+# the property tests (tests/test_properties.py) with many more drawn examples (minutes)
+property-tests: $(STAMP)
+	NN_PROPERTY_PROFILE=long $(BIN)/python -m pytest -q -n auto tests/test_properties.py
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache *.egg-info
+	rm -rf $(VENV) reports .pytest_cache .hypothesis *.egg-info

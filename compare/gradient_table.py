@@ -24,15 +24,16 @@ def gradient_table(result, tablefmt: str = "simple") -> str:
 
 
 def roundoff_note(rows, rtol: float) -> str:
-    """A line naming the rows that agree only within their measured round-off."""
-    within = [row for row in rows if row.agree and row.roundoff is not None
+    """A line naming the rows that agree only within their round-off allowance."""
+    within = [row for row in rows if row.agree and row.limit is not None
               and row.max_rel_diff > rtol]
     if not within:
         return ""
-    parts = ", ".join(f"{row.name} {fmt(row.max_rel_diff)} <= {ROUNDOFF_FACTOR} x "
-                      f"{fmt(row.roundoff)}" for row in within)
-    return (f"within round-off: {parts} (the round-off: the hand-written gradients with the "
-            f"batch's rows reversed; compare/tolerances.py)\n")
+    parts = ", ".join(f"{row.name} {fmt(row.max_rel_diff)} <= {fmt(row.limit)}"
+                      for row in within)
+    return (f"within round-off: {parts} (the allowance: {ROUNDOFF_FACTOR} x the row's own "
+            f"round-off, the hand-written gradients with the batch's rows reversed, or "
+            f"{ROUNDOFF_FACTOR} x depth x eps; compare/tolerances.py)\n")
 
 
 def gradient_rows_table(rows, tablefmt: str = "simple", fd_header: str = "fd rel diff") -> str:

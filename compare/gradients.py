@@ -16,7 +16,8 @@ from keras_impl.dropout import dropout_shapes, next_masks
 from handrolled import SpecError, Network, NetworkSpec, Params, check_batch, validate
 
 from .finite_diff import FiniteDifferences
-from .tolerances import ROUNDOFF_FACTOR, Tolerance, max_diffs, tolerance_for
+from .tolerances import (ROUNDOFF_FACTOR, Tolerance, depth_rtol, max_diffs,
+                         resolution_floor, tolerance_for)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class GradientRow:
     fd_kinks: int
     agree: bool
     roundoff: float | None = None    # the hand-written side against itself, rows reversed
+    limit: float | None = None       # the max rel diff this row was allowed (see below)
 
     @property
     def name(self) -> str:
@@ -78,32 +80,42 @@ def split_param_name(name: str) -> tuple[str | int, str]:
 def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
                            fd: FiniteDifferences | None = None,
                            tolerance: Tolerance | None = None,
-                           reordered: Params | None = None) -> list[GradientRow]:
+                           reordered: Params | None = None,
+                           loss: float | None = None) -> list[GradientRow]:
     """One row per parameter: the same loop over the same keys for both sides.
 
     `tolerance` defaults to the dtype's; `nn-compare check` passes its own (a
     learner's float64 code is not held to 1e-12).  `fd` may be any
     FiniteDifferences, e.g. check's witness on the user's own forward().
     `reordered`: the hand-written gradients once more, with the batch's rows in
-    another order; their difference is each row's round-off (see tolerances.py)."""
+    another order; their difference is each row's round-off (see tolerances.py).
+    `loss`: the loss these are the gradients of; with it, elements below
+    `resolution_floor` (depth * eps * max(|L|, 1)) are judged against that floor.
+
+    A row agrees with Keras when its max rel diff is at most its `limit`, the
+    largest of: the tolerance's rtol; `depth_rtol` (ROUNDOFF_FACTOR * depth *
+    eps, the round-off of a deep backprop); ROUNDOFF_FACTOR times the row's
+    own round-off (when `reordered` is given)."""
     tol = tolerance if tolerance is not None else tolerance_for(spec.dtype)
+    floor = resolution_floor(tol.dtype, spec.depth, loss) if loss is not None else 0.0
+    deep = depth_rtol(tol.dtype, spec.depth)
     if set(handrolled) != set(keras):
         raise SpecError(f"the two sides have different parameters: {sorted(handrolled)} vs "
                         f"{sorted(keras)}")
     rows = []
     for name in handrolled:  # the spec's names, or W1, b1, ... from `check`
-        abs_diff, rel_diff = max_diffs(handrolled[name], keras[name])
+        abs_diff, rel_diff = max_diffs(handrolled[name], keras[name], floor)
         witness = fd.check(name, handrolled[name]) if fd is not None else None
         fd_rel = witness.max_rel_diff if witness else None
-        roundoff = max_diffs(handrolled[name], reordered[name])[1] if reordered else None
-        limit = max(tol.rtol, ROUNDOFF_FACTOR * roundoff) if roundoff is not None else tol.rtol
+        roundoff = max_diffs(handrolled[name], reordered[name], floor)[1] if reordered else None
+        limit = max(tol.rtol, deep, ROUNDOFF_FACTOR * (roundoff or 0.0))
         agree = bool(rel_diff <= limit and (fd_rel is None or fd_rel <= tol.fd_rtol))
         layer, param = split_param_name(name)
         rows.append(GradientRow(
             layer=layer, param=param, shape=tuple(handrolled[name].shape),
             max_abs_diff=abs_diff, max_rel_diff=rel_diff, fd_max_rel_diff=fd_rel,
             fd_checks=witness.checks if witness else 0, fd_kinks=witness.kinks if witness else 0,
-            agree=agree, roundoff=roundoff))
+            agree=agree, roundoff=roundoff, limit=limit))
     return rows
 
 
@@ -135,6 +147,7 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
         raise RuntimeError("Keras drew other dropout masks than the ones recovered for it")
     fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed, state=network.state,
                            masks=masks) if finite_differences else None
-    rows = compare_gradient_dicts(spec, grads_h, grads_k, fd, reordered=grads_reordered)
+    rows = compare_gradient_dicts(spec, grads_h, grads_k, fd, reordered=grads_reordered,
+                                  loss=loss_h)
     return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows,
                               data)

@@ -114,14 +114,29 @@ def test_stats_of_a_correct_relu_network_are_the_true_derivative():
     assert check(EXAMPLES / "book_network.py").stats[0].saturated is not None
 
 
-def test_unlisted_bug_is_reported_with_where_it_sits():
+def test_bias_averaged_twice_is_named_for_its_tensor():
+    """Only b3 is wrong, 1/32 of the right one: named with its tensor and factor."""
     result = check(TARGETS / "bug_bias_mean.py")
+    assert not result.agree
+    assert (result.first_mismatch.layer, result.first_mismatch.param) == (3, "b")
+    assert [(f.layer, f.label) for f in result.diagnosis.findings] == [
+        (3, "mean_twice (b3 only)")]
+    assert "1/32" in result.diagnosis.findings[0].message
+    assert result.diagnosis.unexplained is None
+
+
+def test_unlisted_bug_is_reported_with_where_it_sits(tmp_path):
+    """A bias gradient off in one unit only: no listed bug, so where it sits is said."""
+    path = tmp_path / "one_unit.py"
+    source = (TARGETS / "bug_bias_mean.py").read_text()
+    path.write_text(source.replace("db3 = d3.mean(axis=0)", "db3 = d3.sum(axis=0) + np.eye(10)[3]"))
+    result = check(path)
     assert not result.agree and result.diagnosis.findings == []
     assert (result.first_mismatch.layer, result.first_mismatch.param) == (3, "b")
     assert result.diagnosis.unexplained == 3
     text = " ".join(result.unexplained)
     assert "none of the listed bugs" in text
-    assert "only the bias gradient differs" in text and "1/32" in text
+    assert "only the bias gradient differs" in text and "unit(s) 3 (100%" in text
 
 
 def test_forward_bug_is_reported_as_forward():

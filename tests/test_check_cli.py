@@ -30,6 +30,7 @@ def test_relu_bug_exits_1_and_writes_the_json_keys(cli, tmp_path):
     assert data["first_mismatch"] == {"layer": 1, "param": "W"}
     assert data["forward_agrees"] is True
     assert data["diagnosis"][0] == {"layer": 1, "bug": "derivative_of_output",
+                                    "label": "derivative_of_output (layer 1)",
                                     "message": data["diagnosis"][0]["message"]}
     assert [(row["layer"], row["param"]) for row in data["layers"]] == [
         (1, "W"), (1, "b"), (2, "W"), (2, "b")]

@@ -38,6 +38,8 @@ class Prediction:
     grad_b: np.ndarray
     delta: np.ndarray               # passed down to layer l - 1
     derivative: np.ndarray | None   # the f'(z_l) the hypothesis used (hidden layers only)
+    label: str = ""                 # the bug and the tensors it touches: "scaled x0.5 (b2 only)"
+                                    # ("": the bug's id, for the whole layer)
 
 
 class Backprop:

@@ -12,7 +12,14 @@ the delta each explanation implies.  At each layer: if the delta from above
 already explains the user's gradient, there is no new bug there (a layer that
 disagrees with Keras only because of a bug above is reported as such);
 otherwise every hypothesis is tried, and each one that reproduces the user's
-gradient is a finding.  So a bug at hidden layer 2 of 3 is named at layer 2,
+gradient is a finding.  Most hypotheses are fixed formulas; the `FITTED` ones
+take the constant from the user's numbers (the factor c of user = c * right,
+fitted by least squares, c = <user, right> / <right, right>), for one tensor
+alone or for the whole layer, and still have to reproduce the gradient.
+
+A finding names the tensors it touches: `sign_flipped (b4 only)`,
+`scaled x0.5 (W2 only)`, or `sign_flipped (layer 2)` for a bug in every
+tensor of the layer (`Finding.label`).  So a bug at hidden layer 2 of 3 is named at layer 2,
 not at layer 1 which merely inherits it, and a bug repeated in every layer of a
 loop is named at each.
 """
@@ -28,6 +35,7 @@ from handrolled import Params, activations
 
 from ..tolerances import max_diffs
 from .backprop import Backprop, Prediction
+from .differences import fitted_factor
 
 # A hypothesis reproduces the user's gradient when the two agree to this
 # relative difference.  Looser than the agreement tolerance because the
@@ -41,10 +49,15 @@ MAX_PATHS = 16  # explanations followed at once (equal ones share a path)
 Hypothesis = Callable[[Backprop, int, "np.ndarray | None"], "list[Prediction]"]
 HYPOTHESES: dict[str, Hypothesis] = {}
 
+# Hypotheses fitted to the user's gradients of layer l: (bp, l, delta_above, W, b).
+Fitted = Callable[[Backprop, int, "np.ndarray | None", np.ndarray, np.ndarray],
+                  "list[Prediction]"]
+FITTED: dict[str, Fitted] = {}
 
-def hypothesis(bug: str):
+
+def hypothesis(bug: str, registry: dict = HYPOTHESES):
     def decorate(function):
-        HYPOTHESES[bug] = function
+        registry[bug] = function
         return function
     return decorate
 
@@ -236,7 +249,8 @@ def transposed(bp: Backprop, l: int, above) -> list[Prediction]:
     out = []
     if bp.layout == "separate" and base.grad_W.shape[0] == base.grad_W.shape[1]:
         out.append(Prediction("transposed", _transposed_message(l, base.grad_W.shape),
-                              base.grad_W.T, base.grad_b, base.delta, base.derivative))
+                              base.grad_W.T, base.grad_b, base.delta, base.derivative,
+                              label=f"transposed (W{l} only)"))
     full = np.vstack([base.grad_b[None, :], base.grad_W])
     if bp.layout == "bias_row" and full.shape[0] == full.shape[1]:
         flipped = full.T
@@ -258,6 +272,75 @@ def _transposed_message(l: int, shape) -> str:
             f"not delta.T @ a_prev.")
 
 
+# ---------------------------------------------------------------- fitted: a constant factor
+
+def factor_bug(c: float, n: int) -> str | None:
+    """The bug a factor c on the right gradient names: -1 sign_flipped, n (the batch
+    size) sum_not_mean, 1/n mean_twice, 0 missing, 1 none, anything else scaled."""
+    named = ((1.0, None), (-1.0, "sign_flipped"), (float(n), "sum_not_mean"),
+             (1.0 / n, "mean_twice"), (0.0, "missing"))
+    for value, bug in named:
+        if abs(c - value) <= MATCH_RTOL * max(1.0, abs(value)):
+            return bug
+    return "scaled"
+
+
+FACTOR_WORDS = {
+    "sign_flipped": "the wrong sign (-1 times the right one)",
+    "sum_not_mean": "{n} times the right one, the batch size: summed over the rows instead "
+                    "of averaged",
+    "mean_twice": "1/{n} of the right one, one over the batch size: divided by the number "
+                  "of rows twice",
+    "missing": "all zeros: never computed, or left at zero",
+    "scaled": "{c:.6g} times the right one",
+}
+
+
+def factor_label(bug: str, c: float) -> str:
+    """'scaled x0.5'; the named factors need no number ('sign_flipped')."""
+    return f"{bug} x{c:.6g}" if bug == "scaled" else bug
+
+
+@hypothesis("one_tensor", FITTED)
+def one_tensor(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]:
+    """One tensor of the layer (W or b) is c times the right one, the other tensor and the
+    delta passed down are right: a slip in that one line of the user's code."""
+    base = bp.correct(l, above)
+    out = []
+    for name, right, user in ((f"W{l}", base.grad_W, user_W), (f"b{l}", base.grad_b, user_b)):
+        c = fitted_factor(user, right)
+        bug = None if c is None else factor_bug(c, bp.n)
+        if bug is None:
+            continue
+        grads = {f"W{l}": base.grad_W, f"b{l}": base.grad_b, name: c * right}
+        words = FACTOR_WORDS[bug].format(n=bp.n, c=c)
+        message = (f"only {name}'s gradient is wrong: it is {words}; the layer's other "
+                   f"gradient and the delta it passes down are right.")
+        out.append(Prediction(bug, message, grads[f"W{l}"], grads[f"b{l}"], base.delta,
+                              base.derivative, label=f"{factor_label(bug, c)} ({name} only)"))
+    return out
+
+
+@hypothesis("whole_layer", FITTED)
+def whole_layer(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]:
+    """Both tensors of the layer c times the right ones (in the gradient only, or in the
+    delta too).  sign_flipped and sum_not_mean have their own hypotheses above."""
+    base = bp.correct(l, above)
+    c = fitted_factor(np.concatenate([user_W.ravel(), user_b.ravel()]),
+                      np.concatenate([base.grad_W.ravel(), base.grad_b.ravel()]))
+    bug = None if c is None else factor_bug(c, bp.n)
+    if bug in (None, "sign_flipped", "sum_not_mean"):
+        return []
+    head = f"layer {l}'s gradient (W{l} and b{l}) is {FACTOR_WORDS[bug].format(n=bp.n, c=c)}"
+    predictions = _scaled(bp, l, above, c, bug, f"{head}.",
+                          f"{head}, and so is the delta it passes down: every layer below "
+                          f"inherits it.")
+    for prediction in predictions:
+        prediction.label = f"{factor_label(bug, c)} (layer {l})"
+    return predictions
+
+
+
 # ---------------------------------------------------------------- walking down the layers
 
 @dataclass
@@ -265,6 +348,7 @@ class Finding:
     layer: int
     bug: str
     message: str
+    label: str = ""   # the bug with its factor and tensors: "sign_flipped (b4 only)"
 
 
 @dataclass
@@ -297,8 +381,7 @@ def diagnose(bp: Backprop, user: Params, disagreeing: set[int]) -> Diagnosis:
     unexplained = stopped = delta_above = None
     for l in range(bp.depth, 0, -1):
         clean = _try(frontier, lambda path: [bp.correct(l, path.delta)], user, l)
-        found = clean or _try(frontier, lambda path: [p for hyp in HYPOTHESES.values()
-                                                      for p in hyp(bp, l, path.delta)], user, l)
+        found = clean or _try(frontier, lambda path: _propose(bp, l, path.delta, user), user, l)
         if found:
             frontier = _merge(found, l)
         elif unexplained is None:
@@ -313,6 +396,13 @@ def diagnose(bp: Backprop, user: Params, disagreeing: set[int]) -> Diagnosis:
             break
     live = _live_steps(frontier)
     return _summarise(bp, live, disagreeing, unexplained, delta_above, stopped)
+
+
+def _propose(bp: Backprop, l: int, above, user: Params) -> list[Prediction]:
+    """Every hypothesis' predictions for layer l: the fixed ones and the fitted ones."""
+    fixed = [p for hyp in HYPOTHESES.values() for p in hyp(bp, l, above)]
+    return fixed + [p for fit in FITTED.values()
+                    for p in fit(bp, l, above, user[f"W{l}"], user[f"b{l}"])]
 
 
 def _try(frontier, propose, user, l) -> list[tuple[Prediction, _Path]]:
@@ -351,7 +441,7 @@ def _live_steps(frontier: list[_Path]) -> dict[int, list[Prediction]]:
 
 def _summarise(bp, live, disagreeing, unexplained, delta_above, stopped) -> Diagnosis:
     findings, inherited, rounding, derivatives = [], [], [], {}
-    bug_order = list(HYPOTHESES)
+    bug_order = [*HYPOTHESES, "mean_twice", "missing", "scaled"]  # the fitted ones last
     for l in sorted(live, reverse=True):
         if l == unexplained:
             continue
@@ -359,9 +449,10 @@ def _summarise(bp, live, disagreeing, unexplained, delta_above, stopped) -> Diag
         bugs = {}
         for prediction in sorted(predictions, key=lambda p: bug_order.index(p.bug)
                                  if p.bug else -1):
-            if prediction.bug and prediction.bug not in bugs:
-                bugs[prediction.bug] = prediction.message
-        findings += [Finding(l, bug, message) for bug, message in bugs.items()]
+            label = prediction.label or f"{prediction.bug} (layer {l})"
+            if prediction.bug and label not in bugs:
+                bugs[label] = Finding(l, prediction.bug, prediction.message, label)
+        findings += list(bugs.values())
         if l in disagreeing and not bugs:
             bug_above = any(f.layer > l for f in findings)
             (inherited if bug_above else rounding).append(l)

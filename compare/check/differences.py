@@ -51,12 +51,19 @@ def describe(user_W, user_b, right_W, right_b, l: int, layout: str, rtol: float,
     return sentences
 
 
+def fitted_factor(user: np.ndarray, right: np.ndarray) -> float | None:
+    """c = <user, right> / <right, right>, the least-squares factor of user ~ c * right
+    (None if right is 0)."""
+    user, right = np.ravel(user).astype(np.float64), np.ravel(right).astype(np.float64)
+    norm = float(right @ right)
+    return None if norm == 0 else float(user @ right) / norm
+
+
 def _factor(user: np.ndarray, right: np.ndarray) -> float | None:
     """c when user = c * right (to 1e-6), else None."""
-    norm = float(right @ right)
-    if norm == 0:
+    c = fitted_factor(user, right)
+    if c is None:
         return None
-    c = float(user @ right) / norm
     residual = np.linalg.norm(user - c * right)
     return c if residual <= 1e-6 * max(np.linalg.norm(user), 1e-300) else None
 

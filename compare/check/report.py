@@ -26,7 +26,7 @@ def format_report(result: CheckResult) -> str:
     findings = result.diagnosis.findings
     if findings:
         parts.append("Diagnosis:")
-        parts += [_item(f"layer {f.layer}: {f.bug}: {f.message}") for f in findings]
+        parts += [_item(f"layer {f.layer}: {f.label}: {f.message}") for f in findings]
         layers = [f.layer for f in findings]
         if len(set(layers)) < len(layers):
             parts.append(_item("(where one layer has several matches, they give identical "

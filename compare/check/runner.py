@@ -127,7 +127,7 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
         forward = ForwardRow(user_p.shape, abs_diff, rel_diff, rel_diff <= tolerance.rtol)
     witness = (UserForwardDifferences(target, spec, params, X, Y, seed=seed)
                if user_p is not None and finite_differences else None)
-    rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance)
+    rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance, loss=loss_k)
 
     bp = Backprop(spec, params, X, Y, target.layout)
     disagreeing = {row.layer for row in rows if row.max_rel_diff > tolerance.rtol}
@@ -168,7 +168,8 @@ def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
     l = diagnosis.unexplained
     if l is None:
         return
-    result.unexplained.append(f"none of the listed bugs ({', '.join(HYPOTHESES)}) "
+    listed = [*HYPOTHESES, "one tensor or the whole layer scaled, sign-flipped or zero"]
+    result.unexplained.append(f"none of the listed bugs ({', '.join(listed)}) "
                               f"reproduces layer {l}'s gradient.")
     result.unexplained += describe(user[f"W{l}"], user[f"b{l}"], keras_grads[f"W{l}"],
                                    keras_grads[f"b{l}"], l, result.target.layout,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from handrolled import NetworkSpec, Params, validate
 from handrolled.train import batch_starts, sgd_epoch
 
@@ -41,10 +43,14 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                                     handrolled_epoch)
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
     # the round-off envelope: the hand-written side once more, each batch's rows reversed
-    # (with their dropout masks): the same mathematics, another order of the sums
+    # (with their dropout masks): the same mathematics, another order of the sums; and
+    # every starting weight one unit in the last place larger (w (1 + eps)), so that
+    # batches of one row, where reversing changes nothing, are perturbed too
     masks = [{name: mask[::-1] for name, mask in step.items()} for step in keras.dropout_masks]
-    roundoff = run_handrolled(spec, weights, data, reversed_within_batches(orders, rows,
-                                                                           batch_size),
+    eps = np.finfo(spec.dtype).eps
+    nudged = {name: w * (1 + eps) for name, w in weights.items()}
+    roundoff = run_handrolled(spec, nudged, data, reversed_within_batches(orders, rows,
+                                                                          batch_size),
                               batch_size, lr, None, handrolled_epoch, masks or None)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):

@@ -5,13 +5,13 @@ training is chaotic: a difference of one unit in the last place grows, step by
 step, until the two trajectories are as far apart as two runs from different
 seeds.  How far round-off alone moves a correct run is measured in the same run:
 the hand-written side trains once more on the same batches with each batch's
-rows reversed (`data.reversed_within_batches`), the same mathematics summed in
-another order.  |handrolled - reversed| per step is the envelope e(t).
+rows reversed (`data.reversed_within_batches`) and every starting weight times
+(1 + eps), the same mathematics summed in another order.  |handrolled - reversed| per step is the envelope e(t).
 
 The handrolled-Keras difference d(t) is judged step by step, in time order:
 
     band(t) = max(factor * max_{s <= t'} e(s),  floor(t)),  t' = t + 10 + t/4
-    floor(t) = floor_ulps * eps * max(|loss_h(t)|, |loss_k(t)|)   (first-step round-off)
+    floor(t) = floor_ulps * eps * max(|loss_h(t)|, |loss_k(t)|, 1)   (first-step round-off)
 
 * d(t) <= floor(t) at every step, and every final tensor and accuracy as
   close: "identical";
@@ -109,8 +109,10 @@ def running_envelope(h: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def loss_floor(rule: RoundoffRule, *losses: np.ndarray) -> np.ndarray:
-    """floor_ulps * eps * |loss|: the round-off of computing one loss, before any update."""
-    scale = np.max(np.abs(np.stack(losses)), axis=0)
+    """floor_ulps * eps * max(|loss|, 1): the round-off of computing one loss, before any
+    update (a loss near 0 is a log-sum-exp of logits of order 1: its round-off is not
+    relative to the loss)."""
+    scale = np.max(np.abs(np.stack([*losses, np.ones_like(losses[0])])), axis=0)
     return rule.floor_ulps * np.finfo(rule.dtype).eps * scale
 
 
@@ -234,7 +236,7 @@ def _epoch_crossing(rule: RoundoffRule, result, horizon: int, band: np.ndarray, 
         later = (end - 1 + rule.onset_lag + int(rule.lead_fraction * (end - 1))) // per_epoch
         seen = range(min(max(e + ahead, later), len(R.loss) - 1) + 1)  # envelope's epochs
         loss_env = max(abs(H.loss[i] - R.loss[i]) for i in seen)
-        floor = rule.floor_ulps * eps * max(abs(H.loss[e]), abs(K.loss[e]))
+        floor = rule.floor_ulps * eps * max(abs(H.loss[e]), abs(K.loss[e]), 1.0)
         allowed = max(rule.factor * loss_env, floor, band[min(end, len(band)) - 1])
         if not abs(H.loss[e] - K.loss[e]) <= allowed:
             return Crossing(end, f"training-set loss after epoch {e + 1}: |handrolled - keras|"

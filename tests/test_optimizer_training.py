@@ -70,13 +70,14 @@ def test_every_optimizer_trains_the_same_on_both_sides(digits, optimizer):
 
 
 def replaced_by(make):
-    """A hand-written epoch whose optimizer is replaced (once, kept across epochs)."""
-    twins = {}
+    """A hand-written epoch whose optimizer is replaced (once per run, kept across epochs;
+    kept on the network: an id() could be reused by the next run's optimizer, the
+    round-off run's)."""
 
     def epoch(network, X, Y, batch_size, optimizer, **kwargs):
-        if id(optimizer) not in twins:
-            twins[id(optimizer)] = make(optimizer).build(network.params)
-        return sgd_epoch(network, X, Y, batch_size, twins[id(optimizer)], **kwargs)
+        if not hasattr(network, "optimizer_twin"):
+            network.optimizer_twin = make(optimizer).build(network.params)
+        return sgd_epoch(network, X, Y, batch_size, network.optimizer_twin, **kwargs)
 
     return epoch
 

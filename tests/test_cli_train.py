@@ -29,6 +29,7 @@ def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_p
     assert "Gradients: handrolled vs keras" in stdout
     assert "Training: handrolled vs keras, 12-8 sigmoid-10, float64" in stdout
     assert "ratio handrolled/keras" in stdout and stdout.rstrip().endswith("beside it)")
+    assert "\ngradients: AGREE\n" in stdout and stdout.count("verdict:") == 1  # one verdict
     assert {"results.json", "report.md", "report.html", "loss.png"} <= {
         p.name for p in out.iterdir()}
     results = json.loads((out / "results.json").read_text())

@@ -144,7 +144,7 @@ def print_tables(outcome) -> None:
 
     training = outcome.results["training"]
     if outcome.gradients is not None:
-        print(gradient_table(outcome.gradients), end="\n\n")
+        print(gradient_table(outcome.gradients, label="gradients"), end="\n\n")
     print(f"Training: handrolled vs keras, {training['network']}, {training['dtype']}")
     print(tables.training_table(training))
     print("\n".join(tables.training_summary(training)), end="\n\n")

@@ -97,7 +97,7 @@ def training_summary(training: dict) -> list[str]:
         lines.append(f"rule ({rule['dtype']}): every difference at step t inside max("
                      f"{rule['factor']:g} x its round-off envelope up to step t + "
                      f"{rule['onset_lag']} + {rule['lead_fraction']:g} t, {rule['floor_ulps']:g} eps "
-                     f"x its value); once the difference takes off (no earlier than "
+                     f"x max(|value|, 1)); once the difference takes off (no earlier than "
                      f"1/{rule['onset_ratio']:g} of the envelope's take-off step) it may grow as "
                      f"the envelope grew after its own; accuracies may also differ by "
                      f"{rule['accuracy_rows']} rows")

@@ -2,9 +2,10 @@
 
 Exit codes (compare/exit_codes.py): 0 agree / success, 1 disagreement found,
 2 bad input or an unusable target.  Bad input is reported in one line, never a
-traceback; an error in the user's own code (a check target, an
---activation-module) shows their traceback first, then the one line.  Ctrl-C:
-one line, exit 130.
+traceback; an operating-system fault (disk full, permission denied, ...) is one
+line naming the path and the cause, exit 2; an error in the user's own code (a
+check target, an --activation-module) shows their traceback first, then the
+one line.  Ctrl-C: one line, exit 130.
 """
 
 from __future__ import annotations
@@ -42,15 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     # Everything, imports included, runs inside the try: Ctrl-C at any moment is one line.
     try:
         from handrolled.errors import SpecError
+        from handrolled.usercode import marking_interrupts
 
         args = build_parser().parse_args(argv)
         try:
-            return args.run(args)
+            with marking_interrupts():  # a Ctrl-C told from user code raising KeyboardInterrupt
+                return args.run(args)
         except SpecError as error:
             details = getattr(error, "details", "")
             if details:  # the user's own code raised: their traceback, then our line
                 sys.stderr.write(details)
             return _fail(" ".join(str(error).split("\n")))
+        except BrokenPipeError:
+            raise  # handled below: not a fault of the machine
+        except OSError as error:  # a machine fault no command caught where it happened
+            from .output import os_error
+            return _fail(str(os_error("use", error.filename or "a file", error)))
         except MemoryError as error:
             return _fail(f"out of memory: {error or 'an array is too large'}; choose smaller "
                          f"layers (--hidden), a smaller --batch or fewer rows")

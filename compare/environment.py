@@ -42,7 +42,7 @@ def describe_timing_environment() -> dict:
     """Everything a benchmark figure depends on (TensorFlow's part: add `tensorflow_info()`)."""
     return {
         **_cpu_counts(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "load_average": load_average(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": blas_info(),
@@ -50,6 +50,11 @@ def describe_timing_environment() -> dict:
         "env": {key: value for key, value in sorted(os.environ.items())
                 if key.startswith(("OPENBLAS_", "OMP_", "MKL_")) or key in TF_SETTINGS},
     }
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the system has none)."""
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
 
 def _cpu_counts() -> dict:

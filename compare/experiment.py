@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights, load_weights
+from handrolled.activations import check_user_activations
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
 
 from .environment import describe_environment
 from .presets import TrainingConfig
 from .training import TrainingResult, epoch_orders, train_side_by_side
+from .training.data import check_epochs
 
 
 @dataclass
@@ -80,6 +82,9 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
     if config.batch > rows:
         raise SpecError(f"batch size {config.batch} is larger than the {rows} training rows "
                         f"of {config.dataset}; accepted: 1 to {rows}")
+    check_epochs(rows, config.epochs)  # before any work, not after the gradient check
+    check_user_activations(spec.build_layers(), [config.batch, rows % config.batch or
+                                                 config.batch])  # the last partial batch too
     return Prepared(config, dataset, spec, weights)
 
 
@@ -92,10 +97,11 @@ def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(prepared: Prepared, gradients: bool = True, progress=None,
-        handrolled_epoch=None, command: str = "report") -> Outcome:
+        handrolled_epoch=None, command: str = "report", threads=None) -> Outcome:
     """Gradients on the first batch (optional), then training side by side.
 
     `handrolled_epoch`: the hand-written epoch function (default: config.loop's).
+    `threads`: the compare.threads.ThreadPolicy (None: train_side_by_side measures one).
     """
     from .gradients import compare_gradients  # imports TensorFlow
 
@@ -107,7 +113,7 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
                                   shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
-                                  handrolled_loop(config.loop))
+                                  handrolled_loop(config.loop), threads=threads)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 
@@ -145,7 +151,9 @@ def results_dict(prepared: Prepared, training: TrainingResult, grads, command: s
         results["gradients"] = dict(grads.to_dict(), batch_source="first training batch")
     # the fused fast loop is for dense networks; any other runs the textbook epoch
     loop = prepared.config.loop if prepared.spec.is_dense else "textbook"
-    results["training"] = dict(training.to_dict(), handrolled_loop=loop)
+    results["training"] = dict(training.to_dict(), handrolled_loop=loop,
+                               threads=training.threads.to_dict(),
+                               load_average=training.load_average)
     return results
 
 

@@ -40,6 +40,7 @@ from .text import split_call, split_top_level
 DTYPES = ("float64", "float32")
 MNIST_SHAPE = (28, 28, 1)
 MAX_PARAMETERS = 200_000_000  # a larger network is a typo here, not a network (1.6 GB in float64)
+MAX_LAYERS = 1_000  # hidden layers; each is a Python object on both sides, built before any check
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class NetworkSpec:
             raise SpecError(f"unknown dtype '{self.dtype}'; accepted: {', '.join(DTYPES)}")
         object.__setattr__(self, "loss", losses.get(self.loss).name)
         hidden = tuple(self.hidden)
+        _check_depth(len(hidden))
         for layer in hidden:
             if not isinstance(layer, LayerSpec):
                 raise SpecError(f"hidden layers must be LayerSpec objects, got {layer!r}")
@@ -255,7 +257,15 @@ def parse_layers(text: str) -> tuple[LayerSpec, ...]:
     text = text.strip()
     if not text:
         return ()
-    return tuple(parse_layer(item) for item in split_top_level(text))
+    items = split_top_level(text)
+    _check_depth(len(items))
+    return tuple(parse_layer(item) for item in items)
+
+
+def _check_depth(layers: int) -> None:
+    if layers > MAX_LAYERS:
+        raise SpecError(f"the network has {layers:,} hidden layers; at most {MAX_LAYERS:,} "
+                        f"are accepted")
 
 
 def parse_layer(item: str) -> LayerSpec:
@@ -298,6 +308,7 @@ def network_from_json(source, path: str = "network") -> tuple[LayerSpec, ...]:
     if not isinstance(items, list):
         raise SpecError(f'{path} must hold a list of layers, e.g. {{"layers": '
                         f'["conv(8,3,relu)", {{"type": "flatten"}}]}}')
+    _check_depth(len(items))
     return tuple(_json_layer(item, path, i) for i, item in enumerate(items, start=1))
 
 

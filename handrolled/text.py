@@ -15,11 +15,16 @@ import re
 
 from .errors import SpecError
 
+MAX_NESTING = 16  # parentheses inside parentheses; the deepest real form needs 3
+# (dense(3,mix(leaky_relu(0.1),abs))): deeper is a mistake or an attack, and each level
+# is one Python call deeper, so it is refused before parsing recurses.
+
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:
     """Split on `separator` outside parentheses: 'a(1,2),b' -> ['a(1,2)', 'b']."""
+    check_nesting(text)
     pieces, depth, start = [], 0, 0
     for i, char in enumerate(text):
         if char == "(":
@@ -37,9 +42,31 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
     return pieces
 
 
+def check_nesting(text: str) -> None:
+    """Refuse parentheses nested deeper than MAX_NESTING (a one-line SpecError, not a
+    RecursionError half-way through parsing)."""
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise SpecError(f"'{_shorten(text)}' nests parentheses {deepest} deep; at most "
+                        f"{MAX_NESTING} are accepted")
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    """The start and end of a long text, for a one-line message."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else f"{text[:width // 2]}...{text[-width // 2:]}"
+
+
 def split_call(text: str, what: str = "name",
                example: str = "'relu' or 'leaky_relu(0.1)'") -> tuple[str, str | None]:
     """'leaky_relu(0.1)' -> ('leaky_relu', '0.1');  'relu' -> ('relu', None)."""
+    check_nesting(text)
     match = _CALL.match(text)
     if not match:
         raise SpecError(f"malformed {what} '{text.strip()}'; expected a name such as {example}")

@@ -17,8 +17,11 @@ convolution kernel is flattened to (kh kw C_in, filters) below its bias row).
 
 from __future__ import annotations
 
+import math
 import re
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -161,19 +164,42 @@ def load_weights(path, spec: NetworkSpec) -> Params:
     """Weights from an .npz: the parameter names (dense1/kernel, ...), W1, b1, ... (Keras
     layout) or w1, w2, ... (the book's bias-row matrices, as `np.savez("w.npz", w1=w1,
     w2=w2)` writes them), validated."""
-    arrays = _read_npz(path)
+    arrays = _read_npz(path, accepted_shapes(spec), len(spec.param_shapes()))
     if arrays and all(key.startswith("w") and key[1:].isdigit() for key in arrays):
         return from_bias_row(spec, [arrays[f"w{l}"] for l in range(1, len(arrays) + 1)
                                     if f"w{l}" in arrays])
     return validate(spec, arrays)
 
 
+def accepted_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
+    """Every name a weights file may use for `spec`, with its shape: the parameter names,
+    W1, b1, ... and the book's bias-row w1, w2, ..."""
+    shapes = spec.param_shapes()
+    accepted = dict(shapes)
+    accepted.update({legacy: shapes[name] for legacy, name in spec.legacy_names().items()})
+    for l, layer in enumerate(_kernel_layers(spec), start=1):
+        kernel = shapes[f"{layer}/kernel"]
+        accepted[f"w{l}"] = (math.prod(kernel[:-1]) + 1, kernel[-1])
+    return accepted
+
+
 _NPZ_FORM = ("expected an .npz (np.savez) with the parameter names (dense1/kernel, ...), "
              "W1, b1, ... or the book's w1, w2, ...")
+MAX_NPY_HEADER = 10_000  # bytes of one array's .npy header (NumPy's own limit)
+_NPZ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+               TypeError, KeyError, NotImplementedError, RuntimeError, SyntaxError,
+               RecursionError, UnicodeDecodeError, zlib.error, struct.error)
 
 
-def _read_npz(path: str) -> dict:
-    """The named arrays of an .npz; a SpecError for anything else, read or not."""
+def _read_npz(path: str, accepted: dict[str, tuple[int, ...]], most: int) -> dict:
+    """The named arrays of an .npz; a SpecError for anything else, read or not.
+
+    Memory stays bounded by the network's own size, whatever the file claims: each
+    member's name, declared size and .npy header (shape, dtype) are read first, and
+    only an array whose name and shape the network expects is decompressed.  Any
+    other member becomes a zero-byte stand-in of its declared shape and dtype, so
+    `validate` still names what is wrong (its keys, its shape, its dtype).  More members
+    than the network has arrays (`most`) are refused before any is read."""
     magic = read_head(path, "weights file", 6, _NPZ_FORM)
     if magic == b"\x93NUMPY":  # np.save: one bare array
         raise SpecError(f"weights file {path} is an .npy holding one unnamed array; "
@@ -181,10 +207,48 @@ def _read_npz(path: str) -> dict:
     if not magic.startswith(b"PK"):  # an .npz is a zip archive
         raise SpecError(f"weights file {path} is not an .npz archive; {_NPZ_FORM}")
     try:
-        with np.load(path) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        reason = "it holds Python objects, which are not loaded" if "pickle" in str(error) \
-            else f"{type(error).__name__}: {error}"
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > most:
+                raise SpecError(f"weights file {path} holds {len(members):,} arrays; the "
+                                f"network has {most}; {_NPZ_FORM}")
+            arrays = {}
+            for info in members:
+                key = info.filename.removesuffix(".npy")
+                arrays[key] = _read_member(archive, info, accepted.get(key), path)
+            return arrays
+    except SpecError:
+        raise
+    except _NPZ_ERRORS as error:
+        reason = f"{type(error).__name__}: {' '.join(str(error).split())}"
         raise SpecError(f"weights file {path} is a damaged or unsupported .npz ({reason}); "
                         f"{_NPZ_FORM}") from None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape, path) -> np.ndarray:
+    """One member's array if the network expects its name and shape, else a stand-in."""
+    if not info.filename.endswith(".npy"):
+        return np.empty(0)  # not an array at all: `validate` reports the name
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"{info.filename} has .npy format version {version}")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        found, _, dtype = read_header(member, max_header_size=MAX_NPY_HEADER)
+    if dtype.hasobject:
+        raise SpecError(f"weights file {path} is a damaged or unsupported .npz (it holds "
+                        f"Python objects, which are not loaded); {_NPZ_FORM}")
+    if found != shape or dtype.kind not in "fiu":  # `validate` refuses it, by name
+        return np.lib.stride_tricks.as_strided(np.zeros(1, dtype), found, (0,) * len(found))
+    needed = dtype.itemsize * math.prod(found)
+    if info.file_size > MAX_NPY_HEADER + needed:
+        raise SpecError(f"weights file {path}: {info.filename} declares {info.file_size:,} "
+                        f"bytes; a {found} {dtype} array takes {needed:,}, so it is refused "
+                        f"unread")
+    with archive.open(info) as member:
+        array = np.lib.format.read_array(member, allow_pickle=False,
+                                         max_header_size=MAX_NPY_HEADER)
+        if member.read(MAX_NPY_HEADER + 1):  # to the end: the zip's CRC is checked there
+            raise ValueError(f"{info.filename} has bytes after its {found} array")
+    return array

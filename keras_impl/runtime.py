@@ -5,6 +5,11 @@ C++ before its logging is configured, so TF_CPP_MIN_LOG_LEVEL alone does not
 silence them.  We set the variables *and* point file descriptor 2 at
 /dev/null for the duration of the import; any Python exception raised by the
 import still reaches the caller after stderr is restored.
+
+Thread pools are fixed when the runtime starts (the first op, here): TensorFlow's
+own TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS, when set (by
+compare/threads.py's policy before the import, or by the user), are handed to
+tf.config.threading first, so that it reports them too.
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ with _stderr_to_devnull():
     import tensorflow as tf  # noqa: E402
     import keras  # noqa: E402
 
+    for _variable, _set in (("TF_NUM_INTRAOP_THREADS",
+                             tf.config.threading.set_intra_op_parallelism_threads),
+                            ("TF_NUM_INTEROP_THREADS",
+                             tf.config.threading.set_inter_op_parallelism_threads)):
+        if os.environ.get(_variable, "").isdigit():  # compare/threads.py's policy, or the
+            _set(int(os.environ[_variable]))         # user's: before the runtime starts
     tf.constant(0.0)  # the first op initialises the runtime, which also logs
 
 if keras.backend.backend() != "tensorflow":

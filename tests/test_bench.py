@@ -266,3 +266,59 @@ def test_bench_bad_input(cli, tmp_path, args, message):
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert out == "" and not path.exists()  # refused before any timing
+
+
+def test_a_noisy_machine_never_gives_negative_or_overfull_phases(monkeypatch):
+    # a fake timer: every isolated phase takes 1 ms, the whole step (without the
+    # gather) 1 ms, so the phases (5 ms: the activation less its copies is 0) add up
+    # to 150 % more than the 2 ms step
+    from compare.bench import breakdown as module
+
+    monkeypatch.setattr(module, "best_seconds", lambda fn, repeats: 1e-3)
+    monkeypatch.setattr(module, "_best_step", lambda *args: 1e-3)
+    result = breakdown("8:relu", 16, "float32", rows=64, repeats=1)
+    seconds = result["seconds_per_step"]
+    assert seconds["other"] == 0.0 and result["excess"] == pytest.approx(1.5)
+    table = breakdown_table([result], {"float32": 100.0, "float64": 50.0})
+    shares = [int(cell.strip("(%)")) for cell in table.split() if cell.endswith("%)")]
+    assert len(shares) == len(PHASES) + 1 and all(0 <= s <= 100 for s in shares)
+    assert "150% more than the whole step: the machine was too noisy" in table
+    quiet = module.account(dict(seconds, step=10e-3))  # the twin: phases fit in the step
+    assert quiet["excess"] == 0 and quiet["seconds_per_step"]["other"] == pytest.approx(5e-3)
+
+
+def test_competitor_processes_stop_even_when_the_block_is_interrupted():
+    import os
+
+    from compare.bench.load import competing_load
+
+    with pytest.raises(KeyboardInterrupt):
+        with competing_load(1) as pids:
+            assert len(pids) == 1 and os.path.exists(f"/proc/{pids[0]}")
+            raise KeyboardInterrupt  # Ctrl-C while timing
+    assert not os.path.exists(f"/proc/{pids[0]}")
+
+
+def test_bench_under_load_reports_the_spread_the_load_and_the_threads(cli, tmp_path,
+                                                                     monkeypatch):
+    path = tmp_path / "bench.json"
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(variable, raising=False)  # --threads may set them: undone after
+    code, out, err = cli("bench", "--config", "8:relu@32", "--rows", "64", "--repeats", "2",
+                         "--impls", "handrolled", "--dtype", "float32", "--peak-size", "32",
+                         "--load", "1", "--threads", "1", "--quiet", "--json", str(path))
+    assert code == 0, err
+    result = json.loads(path.read_text())
+    assert result["load"]["competitors"] == 1 and len(result["load"]["load_average_before"]) == 3
+    (row,) = result["rows"]
+    assert row["epoch_seconds_min"] <= row["epoch_seconds"] <= row["epoch_seconds_max"]
+    assert row["blas_threads"] == 1 and result["threads"]["blas"] == "set by --threads"
+    assert "with 1 CPU-bound competitor process running (--load 1)" in out
+    assert "min-max" in out and "BLAS threads" in out
+
+
+def test_batchnorm_has_parameters_but_no_product():
+    spec = NetworkSpec.from_text("conv(4,3,relu),batchnorm,dropout(0.5),flatten",
+                                 inputs=(28, 28, 1))
+    assert flops_per_row(spec) == flops_per_row(
+        NetworkSpec.from_text("conv(4,3,relu),flatten", inputs=(28, 28, 1)))

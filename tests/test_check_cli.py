@@ -128,8 +128,8 @@ def test_missing_file_exit_2(cli, tmp_path):
 
 @pytest.mark.parametrize("replacements, extra, user_line, last", [
     ([], "\nimport a_module_nobody_has\n", "import a_module_nobody_has",
-     "failed to import: ModuleNotFoundError"),
-    ([], "\ndef broken(:\n", "def broken(:", "failed to import: SyntaxError"),
+     "failed to import: it raised ModuleNotFoundError"),
+    ([], "\ndef broken(:\n", "def broken(:", "failed to import: it raised SyntaxError"),
     ([("d1 = (d2 @ W2.T)", "d1 = (d2 @ W2)")], "", "d1 = (d2 @ W2) * (1 - a ** 2)",
      "gradients() in target.py raised ValueError"),
 ])

@@ -21,9 +21,12 @@ def small(idx_dir, *extra):
             "--batch", "32", "--lr", "0.5", "--quiet", *extra]
 
 
-def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_path):
+def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_path,
+                                                            monkeypatch):
     out = tmp_path / "rep"
-    code, stdout, stderr = cli("report", *small(idx_dir, "--out", str(out),
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(variable, raising=False)  # --threads may set them: undone after
+    code, stdout, stderr = cli("report", *small(idx_dir, "--out", str(out), "--threads", "1",
                                                 "--json", str(tmp_path / "copy.json")))
     assert code == 0, stderr
     assert "Gradients: handrolled vs keras" in stdout
@@ -34,6 +37,11 @@ def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_p
         p.name for p in out.iterdir()}
     results = json.loads((out / "results.json").read_text())
     assert results["agree"] is True and "gradients" in results
+    threads = results["training"]["threads"]  # compare/threads.py's policy, as it ran
+    assert (threads["blas_threads"], threads["source"]) == (1, "--threads")
+    assert "threads: 1 BLAS thread for the hand-written side (set by --threads)" in stdout
+    load = results["training"]["load_average"]
+    assert len(load["before"]) == len(load["after"]) == 3 and load["cores"] >= 1
     assert results["training"]["max_loss_diff"] <= 1e-9
     assert json.loads((tmp_path / "copy.json").read_text())["training"]["epochs"] == 2
     assert results["command"].startswith("nn-compare report --preset default --hidden 8:sigmoid")

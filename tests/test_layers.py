@@ -291,3 +291,30 @@ def test_bench_takes_a_json_network_file(cli, tmp_path):
     assert code == 0, err
     assert json.loads((tmp_path / "b.json").read_text())["rows"][0]["hidden"] == \
         "conv(2,3,relu),flatten"
+
+
+
+def arrays_not_in(dtype, network, X, Y) -> list[str]:
+    """The layer outputs and gradients of one training step whose dtype is not `dtype`."""
+    cache = network.forward(X, training=True)
+    outputs = {layer.name: a for layer, a in zip(network.layers, cache.outputs)}
+    grads = network.backward(cache, Y)
+    return [name for name, array in {**outputs, **grads}.items() if array.dtype != dtype]
+
+
+def test_a_float32_cnn_computes_in_float32_throughout():
+    # every layer kind of a CNN, tiled and overlapping pooling: no silent upcast
+    from conftest import make_batch
+
+    spec = NetworkSpec.from_text("conv(4,3,relu),maxpool(2),conv(4,3,tanh,padding=same),"
+                                 "maxpool(2,strides=1),avgpool(2),flatten,dense(8,relu)",
+                                 inputs=(12, 12, 2), classes=3, dtype="float32")
+    X, Y = make_batch(spec, 6)
+    X = X.reshape(6, *spec.input_shape)
+    network = Network(spec, init_weights(spec))
+    assert arrays_not_in(np.float32, network, X, Y) == []
+    pool = network.layers[1]  # the twin: one layer that upcasts its output
+    forward = pool.forward
+    pool.forward = lambda params, x, training=False: (
+        (lambda y, cache: (y.astype(np.float64), cache))(*forward(params, x, training)))
+    assert "maxpool2" in arrays_not_in(np.float32, network, X, Y)

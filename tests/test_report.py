@@ -10,7 +10,7 @@ from training_blobs import blobs
 
 from compare import experiment
 from compare.presets import TrainingConfig
-from compare.report import default_out_dir, markdown, tables, write_report
+from compare.report import markdown, tables, write_report
 from handrolled import NetworkSpec, init_weights
 
 FILES = {"results.json", "report.md", "report.html", "loss.png", "accuracy.png",
@@ -64,9 +64,7 @@ def test_an_interrupted_report_leaves_no_results_or_html(outcome, tmp_path, monk
     monkeypatch.setattr(report, "render_html", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_report(tmp_path / "r", outcome.results)
-    names = {p.name for p in (tmp_path / "r").iterdir()}
-    assert "results.json" not in names and "report.html" not in names
-    assert not [name for name in names if name.endswith(".tmp")]
+    assert list(tmp_path.iterdir()) == []  # no report, no hidden half-written folder
 
 
 def test_training_table_shows_both_sides_per_epoch(outcome):
@@ -116,7 +114,13 @@ def test_runtime_table_has_the_ratio_row(outcome):
     assert "ratio handrolled/keras" in table and "steady epoch s" in table
 
 
-def test_default_out_dir_never_reuses_a_directory(tmp_path):
-    first = default_out_dir(tmp_path)
-    first.mkdir()
-    assert default_out_dir(tmp_path) != first
+def test_a_new_report_folder_is_never_reused(tmp_path, monkeypatch):
+    import compare.report as report
+
+    # Two runs in the same second start from the same name; the second gets -2.
+    monkeypatch.setattr(report, "default_out_dir", lambda root: tmp_path / "stamp")
+    monkeypatch.setattr(report, "render_files", lambda results: {"results.json": "{}"})
+    first = write_report(tmp_path, {}, fresh=True)["results.json"].parent
+    second = write_report(tmp_path, {}, fresh=True)["results.json"].parent
+    assert (first.name, second.name) == ("stamp", "stamp-2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stamp", "stamp-2"]

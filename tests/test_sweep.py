@@ -193,6 +193,12 @@ def test_a_killed_sweep_resumes(cli, tmp_path):
     code, out, err = cli("sweep", *args)
     assert code == 0, err
     assert f"({6 - finished} run now, {finished} from" in out
+    assert [p.name for p in tmp_path.glob(".*")] == [".sweep.lock"]  # no temporary file left
+    # The row the killed process finished equals the one an uninterrupted run computes.
+    code, _, err = cli("sweep", "--activations", "relu", "--seeds", "1", "--out",
+                       str(tmp_path / "whole"), *TINY)
+    assert code == 0, err
+    assert accuracies(tmp_path)[("relu", 1, 0)] == accuracies(tmp_path / "whole")[("relu", 1, 0)]
 
 
 def test_a_convolutional_front_is_swept_too(cli, tmp_path):

@@ -18,7 +18,11 @@ phases:
 `step` is one whole fast step (the minimum over steps on successive batches,
 without the gather) plus the gather; `other` is step minus the phases:
 Python dispatch between the NumPy calls and cache effects that the isolated
-phases do not see.
+phases do not see.  Each figure is a minimum taken at a different moment, so
+on a busy machine the phases can add up to more than the step; then `other`
+is 0 and `excess` says by how much (a fraction of the step), and the table
+says the machine was too noisy instead of printing a negative share
+(`account`).
 
 `ceilings` turns these into the limit a loop of these NumPy calls can reach,
 as a percentage of the matmul peak: if only the products took time
@@ -42,13 +46,13 @@ PHASES = ("matmul", "bias", "activation", "softmax", "update", "gather")
 
 
 def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: int = 50,
-              seed: int = 0) -> dict:
+              seed: int = 0, input_shape=None) -> dict:
     """Seconds per full step for each phase, the whole step, and the rest."""
     from ..synthetic import synthetic_batch
 
     from .runner import bench_spec
 
-    spec = bench_spec(hidden, dtype, seed)  # MNIST shape: 784 flat inputs for a dense network
+    spec = bench_spec(hidden, dtype, seed, *([input_shape] if input_shape else []))  # flat rows
     if not spec.is_dense:  # the phases below are those of the fused dense loop
         raise SpecError(f"the breakdown times the phases of handrolled.fast's dense loop; "
                         f"{spec.describe()} is not a dense network")
@@ -111,10 +115,26 @@ def breakdown(hidden: str, batch: int, dtype: str, rows: int = 60000, repeats: i
     }
     step = _best_step(network, X, Y, batch, repeats)
     seconds["step"] = step + seconds["gather"]
-    seconds["other"] = seconds["step"] - sum(seconds[phase] for phase in PHASES)
     fast.release_workspace(network)
     return {"hidden": hidden, "batch": batch, "dtype": dtype, "rows": rows,
-            "flops_per_step": batch * flops_per_row(spec.sizes), "seconds_per_step": seconds}
+            "flops_per_step": batch * flops_per_row(spec.sizes), **account(seconds)}
+
+
+def account(seconds: dict) -> dict:
+    """`seconds` (each phase and the whole step) with `other` = step - phases, never
+    negative; `excess`: how much more than the step the phases add up to, as a
+    fraction of the step (0 when they fit: the machine was quiet enough)."""
+    phases = sum(seconds[phase] for phase in PHASES)
+    return {"seconds_per_step": dict(seconds, other=max(seconds["step"] - phases, 0.0)),
+            "excess": max(phases - seconds["step"], 0.0) / seconds["step"]}
+
+
+def shares(result: dict) -> dict:
+    """Each column's % of the step, or of the phases' sum when that is larger (a
+    noisy machine): never negative, never above 100."""
+    seconds = result["seconds_per_step"]
+    whole = max(seconds["step"], sum(seconds[phase] for phase in PHASES))
+    return {name: 100 * seconds[name] / whole for name in (*PHASES, "other")}
 
 
 def ceilings(result: dict, peak_gflops: float) -> dict:

@@ -44,8 +44,8 @@ def layer_flops_per_row(layer, first: bool) -> int:
         out_h, out_w, filters = layer.output_shape
         kh, kw, channels, _ = layer.param_shapes["kernel"]
         product = 2 * out_h * out_w * kh * kw * channels * filters
-    elif not layer.param_shapes:  # maxpool, avgpool, flatten, activation: no product
-        return 0
+    elif not layer.param_shapes or layer.kind == "batchnorm":  # no product: pooling,
+        return 0  # flatten, activation, dropout; batchnorm's gamma and beta scale and shift
     else:  # a new kind with parameters must say how it counts, not count 0
         raise NotImplementedError(f"no flop count for layer {layer.name} ({layer.kind})")
     return (2 if first else 3) * product

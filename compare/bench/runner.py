@@ -8,7 +8,12 @@ permutation of the rows every epoch:
 * one warm-up epoch each (Keras traces its graphs, NumPy's buffers and BLAS
   threads start), then `repeats` rounds in which every implementation trains
   one epoch in turn (interleaved, so load from other processes spreads over
-  all of them); the figure is the median of each one's epochs;
+  all of them); the figure is the median of each one's epochs, and their
+  minimum and maximum show the spread;
+* the hand-written epochs run under the configuration's thread policy
+  (compare/threads.py: BLAS threads measured per network and batch, or
+  --threads); `load` competitor processes (compare/bench/load.py, --load)
+  keep cores busy from before the policy is measured to after the last epoch;
 * step seconds = epoch seconds / steps per epoch;
 * GFLOP/s = matmul flops of the epoch (compare/bench/flops.py: dense and
   convolution products) / epoch seconds;
@@ -68,9 +73,11 @@ DENSE_ROWS = 60000              # rows per epoch of a dense network: one MNIST e
 OTHER_ROWS = 2000               # ... of any other (convolutions in NumPy are slow)
 
 
-def bench_spec(hidden: str, dtype: str = "float32", seed: int = 0) -> NetworkSpec:
-    """The network a configuration times (SpecError on a bad spec)."""
-    return NetworkSpec.from_text(hidden, inputs=INPUT_SHAPE, classes=10, dtype=dtype, seed=seed)
+def bench_spec(hidden: str, dtype: str = "float32", seed: int = 0,
+               input_shape=INPUT_SHAPE) -> NetworkSpec:
+    """The network a configuration times (SpecError on a bad spec); images of
+    `input_shape` (default MNIST's 28x28x1; --input-shape 32x32x3 for CIFAR's)."""
+    return NetworkSpec.from_text(hidden, inputs=input_shape, classes=10, dtype=dtype, seed=seed)
 
 
 def default_rows(spec: NetworkSpec) -> int:
@@ -85,6 +92,7 @@ class Config:
     batch: int
     dtype: str
     rows: int | None = None     # rows per epoch (None: run_bench's `rows`, or default_rows)
+    input_shape: tuple = INPUT_SHAPE  # one synthetic row's shape
 
 
 @dataclass
@@ -94,6 +102,8 @@ class Row:
     dtype: str
     impl: str
     epoch_seconds: float        # median of the timed epochs
+    epoch_seconds_min: float    # ... their spread
+    epoch_seconds_max: float
     step_seconds: float
     gflops: float
     percent_of_peak: float
@@ -103,6 +113,8 @@ class Row:
     rows: int                   # rows per epoch
     flops_per_row: int          # matmul flops of one row's step (flops.py)
     dense: bool                 # dense-only (the fast loop) or not
+    blas_threads: int | None = None  # the hand-written side's BLAS threads (compare/threads.py)
+    input_shape: tuple = INPUT_SHAPE
 
 
 # ------------------------------------------------------------ the runners
@@ -112,8 +124,9 @@ class Row:
 # shared machine hits every implementation alike instead of one of them.
 
 def _handrolled(loop: str):
-    """`loop`: "fast" or "textbook", the hand-written epochs of `nn-compare train --loop`."""
-    def setup(spec, weights, X, Y, batch, lr, seed):
+    """`loop`: "fast" or "textbook", the hand-written epochs of `nn-compare train --loop`;
+    each epoch under the thread policy's BLAS limit."""
+    def setup(spec, weights, X, Y, batch, lr, seed, threads):
         from handrolled import Network
 
         from ..experiment import handrolled_loop
@@ -127,16 +140,18 @@ def _handrolled(loop: str):
         def epoch() -> float:
             nonlocal epochs_done
             order = rng.permutation(X.shape[0])
-            start = time.perf_counter()
-            epoch_fn(network, X, Y, batch, lr, order, epochs_done, epochs_done * steps)
+            with threads.blas_limits():
+                start = time.perf_counter()
+                epoch_fn(network, X, Y, batch, lr, order, epochs_done, epochs_done * steps)
+                seconds = time.perf_counter() - start
             epochs_done += 1
-            return time.perf_counter() - start
+            return seconds
         return epoch
     return setup
 
 
 def _keras_fit(steps_per_execution: bool):
-    def setup(spec, weights, X, Y, batch, lr, seed):
+    def setup(spec, weights, X, Y, batch, lr, seed, threads):
         from keras_impl import build_model, keras, loss_function
         from keras_impl.compiled import compile_steps_per_execution
         from keras_impl.optimizers import training_optimizer
@@ -163,7 +178,7 @@ def _keras_fit(steps_per_execution: bool):
     return setup
 
 
-def _keras_compiled(spec, weights, X, Y, batch, lr, seed):
+def _keras_compiled(spec, weights, X, Y, batch, lr, seed, threads):
     from keras_impl import build_model, tf
     from keras_impl.compiled import CompiledEpoch
 
@@ -192,13 +207,15 @@ KERAS_IMPLS = ("keras_fit", "keras_compiled", "keras_spe")
 
 # ------------------------------------------------------------- the bench
 def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: float,
-                 seed: int) -> list[Row]:
+                 seed: int, threads: int | None = None) -> list[Row]:
     """Time every implementation on one configuration, from the same weights and data.
-    Rows per epoch: config.rows, else `rows`, else default_rows.  (percent_of_peak
-    is left at 0 here: run_bench fills it in.)"""
+    Rows per epoch: config.rows, else `rows`, else default_rows.  `threads`: --threads
+    (None: the policy measures).  (percent_of_peak is left at 0 here: run_bench fills
+    it in.)"""
     from ..synthetic import synthetic_batch
+    from ..threads import decide
 
-    spec = bench_spec(config.hidden, config.dtype, seed)
+    spec = bench_spec(config.hidden, config.dtype, seed, config.input_shape)
     rows = config.rows or rows or default_rows(spec)
     X, Y = synthetic_batch(spec, rows, seed)
     X = X.reshape((rows, *spec.input_shape))  # images (n, 28, 28, 1) for a convolution
@@ -206,8 +223,9 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
     steps = len(batch_starts(rows, config.batch))
     per_row = flops_per_row(spec)
     flops = rows * per_row
+    policy = decide(spec, config.batch, threads, seed)
     epochs = {impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
-                                config.batch, lr, seed) for impl in impls}
+                                config.batch, lr, seed, policy) for impl in impls}
     warmup = {impl: epoch() for impl, epoch in epochs.items()}
     seconds = {impl: [] for impl in impls}
     for _ in range(repeats):  # round-robin: load bursts hit every implementation alike
@@ -218,8 +236,11 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
         epoch_seconds = statistics.median(seconds[impl])
         gflops = flops / epoch_seconds / 1e9
         result.append(Row(config.hidden, config.batch, config.dtype, impl, epoch_seconds,
+                          min(seconds[impl]), max(seconds[impl]),
                           epoch_seconds / steps, gflops, 0.0, steps, warmup[impl],
-                          seconds[impl], rows, per_row, spec.is_dense))
+                          seconds[impl], rows, per_row, spec.is_dense,
+                          policy.blas_threads if impl.startswith("handrolled") else None,
+                          config.input_shape))
     if any(impl in KERAS_IMPLS for impl in impls):
         from keras_impl import keras
         keras.backend.clear_session()  # free the graphs of this configuration
@@ -227,11 +248,34 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
 
 
 def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: int = 3,
-              lr: float = 0.01, seed: int = 0, peak_size: int = 2048, progress=None) -> dict:
+              lr: float = 0.01, seed: int = 0, peak_size: int = 2048, progress=None,
+              threads: int | None = None, load: int = 0) -> dict:
     """The whole benchmark as a JSON-ready dict: peak, rows, environment.  `rows`:
     rows per epoch of a configuration whose own `rows` is None (None: default_rows
     of its network).  "rows_per_epoch" in the result is the rows per epoch when
-    every configuration has the same, else None (each row has its own "rows")."""
+    every configuration has the same, else None (each row has its own "rows").
+    `threads`: --threads (None: measured per configuration); `load`: competitor
+    processes kept busy during the whole run (--load)."""
+    from ..environment import load_average
+    from ..threads import ThreadPolicy, apply_tensorflow_threads, usable_cores
+    from .load import competing_load
+
+    tf_threads = apply_tensorflow_threads(ThreadPolicy(  # before TensorFlow starts
+        threads or 1, threads or usable_cores(), 1, "--threads" if threads else "measured"))
+    load_before = load_average()
+    with competing_load(load):
+        result = _run_bench(configs, impls, rows, repeats, lr, seed, peak_size, progress,
+                            threads)
+    result["load"] = {"competitors": load, "load_average_before": load_before,
+                      "load_average_after": result["environment"]["load_average"]}
+    result["threads"] = {"blas": "set by --threads" if threads else "measured per configuration",
+                         "tf_intra_op_threads": tf_threads.tf_intra_op_threads,
+                         "tf_inter_op_threads": tf_threads.tf_inter_op_threads,
+                         "tensorflow_applied": tf_threads.tensorflow_applied}
+    return result
+
+
+def _run_bench(configs, impls, rows, repeats, lr, seed, peak_size, progress, threads) -> dict:
     from ..environment import describe_timing_environment, tensorflow_info
     from .peak import matmul_peak
 
@@ -246,7 +290,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: in
     for config in configs:
         if progress:
             progress(config)
-        rows_out.extend(bench_config(config, impls, rows, repeats, lr, seed))
+        rows_out.extend(bench_config(config, impls, rows, repeats, lr, seed, threads))
     peak_after = {dtype: matmul_peak(dtype, size=peak_size) for dtype in dtypes}
     peak = {dtype: max(peak_before[dtype], peak_after[dtype]) for dtype in dtypes}
     for row in rows_out:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from .runner import DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
-from .breakdown import PHASES, ceilings
+from .breakdown import PHASES, ceilings, shares
 
 
 def bench_table(result: dict, tablefmt: str = "simple") -> str:
@@ -15,30 +15,64 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
     common_rows = result.get("rows_per_epoch")
     body = [[r["hidden"], r["batch"], r["dtype"], r["impl"],
              *([] if common_rows else [r["rows"]]), f"{r['epoch_seconds']:.3f}",
+             f"{r['epoch_seconds_min']:.3f}-{r['epoch_seconds_max']:.3f}",
              f"{1e3 * r['step_seconds']:.3f}", f"{r['gflops']:.1f}", f"{r['percent_of_peak']:.0f}",
-             "-" if ratio is None else f"{ratio:.2f}x"]
+             "-" if ratio is None else f"{ratio:.2f}x",
+             "-" if r.get("blas_threads") is None else r["blas_threads"]]
             for r, ratio in zip(rows, ratios_to_baseline(rows))]
     headers = ["network", "batch", "dtype", "impl", *([] if common_rows else ["rows"]),
-               "epoch s", "step ms", "GFLOP/s", "% peak", "vs handrolled"]
+               "epoch s", "min-max", "step ms", "GFLOP/s", "% peak", "vs handrolled",
+               "BLAS threads"]
     table = tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
     peak = result["peak_gflops"]
     env = result["environment"]
     blas = "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
                      f"kernel, {b.get('num_threads')} threads" for b in env["blas"])
-    on_rows = (f"on {common_rows} synthetic rows of MNIST shape" if common_rows else
-               "on synthetic rows of MNIST shape (rows per epoch in the 'rows' column)")
+    shapes = ", ".join(dict.fromkeys("x".join(map(str, r.get("input_shape", (28, 28, 1))))
+                                     for r in rows))
+    on_rows = (f"on {common_rows} synthetic rows of shape {shapes}" if common_rows else
+               f"on synthetic rows of shape {shapes} (rows per epoch in the 'rows' column)")
     return (f"Training epochs {on_rows}: "
             f"median of {result['repeats']} epoch{'s' if result['repeats'] != 1 else ''} "
-            f"after a warm-up\n"
+            f"after a warm-up (min-max: their spread)"
+            f"{_load_text(result)}\n"
             f"{table}\n"
             + "".join(f"{note}\n" for note in network_notes(rows, common_rows)) +
-            f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after): "
+            f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after, with 1 and with all BLAS threads): "
             f"float32 {peak['float32']:.1f} GFLOP/s, float64 {peak['float64']:.1f} GFLOP/s\n"
             f"machine: {env['cpu']}, {env['cpus_usable']} usable cores, AVX-512 "
             f"{'yes' if env.get('avx512') else 'no'}; BLAS: {blas}; "
             f"OPENBLAS settings: {_openblas(env)}\n"
-            f"load average at the end: {', '.join(f'{x:.2f}' for x in env['load_average'] or [])}"
+            f"load average before and after: {_loads(result)}\n"
+            f"threads: {_threads_text(result)}"
             + "".join(f"\n{note}" for note in kernel_notes(env)))
+
+
+def _load_text(result: dict) -> str:
+    competitors = result.get("load", {}).get("competitors", 0)
+    if not competitors:
+        return ""
+    return (f", with {competitors} CPU-bound competitor process{'es' if competitors > 1 else ''} "
+            f"running (--load {competitors})")
+
+
+def _loads(result: dict) -> str:
+    load = result.get("load", {})
+    before = load.get("load_average_before")
+    after = load.get("load_average_after", result["environment"].get("load_average"))
+    return " -> ".join(", ".join(f"{x:.2f}" for x in values)
+                       for values in (before, after) if values) or "unknown"
+
+
+def _threads_text(result: dict) -> str:
+    threads = result.get("threads")
+    if not threads:
+        return "as the libraries start"
+    return (f"hand-written side's BLAS threads {threads['blas']} (column 'BLAS threads', "
+            f"compare/threads.py); TensorFlow {threads['tf_intra_op_threads']} intra-op, "
+            f"{threads['tf_inter_op_threads']} inter-op"
+            + ("" if threads["tensorflow_applied"] is not False else
+               " (TensorFlow had already started; 0 = one per core)"))
 
 
 def network_notes(rows: list[dict], common_rows: int | None = None) -> list[str]:
@@ -78,11 +112,15 @@ def breakdown_table(breakdowns: list[dict], peak_gflops: dict, tablefmt: str = "
     """Milliseconds per step in each phase and its share of the step; then the
     step's % of the matmul peak and the ceilings above it (breakdown.ceilings)."""
     columns = [*PHASES, "other", "step"]
-    body = []
+    body, notes = [], []
     for b in breakdowns:
-        seconds = b["seconds_per_step"]
-        cells = [f"{1e3 * seconds[c]:.3f} ({100 * seconds[c] / seconds['step']:.0f}%)"
-                 for c in columns[:-1]]
+        seconds, share = b["seconds_per_step"], shares(b)
+        cells = [f"{1e3 * seconds[c]:.3f} ({share[c]:.0f}%)" for c in columns[:-1]]
+        if b.get("excess", 0) > 0:
+            notes.append(f"note: {b['hidden']} batch {b['batch']} {b['dtype']}: the phases, "
+                         f"each timed alone, add up to {100 * b['excess']:.0f}% more than the "
+                         f"whole step: the machine was too noisy for this breakdown (shares "
+                         f"are of the phases' sum, other is 0); rerun it on a quieter machine")
         limits = ceilings(b, peak_gflops[b["dtype"]])
         body.append([b["hidden"], b["batch"], b["dtype"], *cells, f"{1e3 * seconds['step']:.3f}",
                      *(f"{limits[k]:.0f}" for k in ("step", "phases", "matmul"))])
@@ -90,4 +128,5 @@ def breakdown_table(breakdowns: list[dict], peak_gflops: dict, tablefmt: str = "
                "% peak", "phases only", "matmul only"]
     return ("Where a handrolled step goes (best of many isolated runs per phase); % of the "
             "matmul peak for the step, and if only the phases, or only the products, took time\n"
-            + tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True))
+            + tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+            + "".join(f"\n{note}" for note in notes))

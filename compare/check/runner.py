@@ -15,17 +15,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, init_weights
+from handrolled import NetworkSpec, Params
 from handrolled.weights import to_legacy
 
 from ..gradients import GradientRow, compare_gradient_dicts
-from ..batch import sample_batch
 from ..tolerances import Tolerance, max_diffs, tolerance_for
 from .backprop import Backprop
 from .diagnosis import HYPOTHESES, Diagnosis, diagnose
 from .differences import describe
 from .stats import LayerStats, activation_stats
 from .target import Target
+from .user_side import UserSide, run_user_side
 from .witness import UserForwardDifferences
 
 # Agreement tolerance.  A learner's code is float64 NumPy like ours, so we
@@ -107,14 +107,13 @@ class CheckResult:
 
 
 def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, seed: int = 0,
-              finite_differences: bool = True) -> CheckResult:
-    """Compare the target's forward and gradients with Keras; diagnose what differs."""
-    spec = dataclasses.replace(target.spec, seed=seed)
-    X, Y, data, notes = sample_batch(spec, dataset, batch, seed)
-    params = to_legacy(spec, init_weights(spec, "book", seed))  # W1, b1, ...: the book's names
-
-    user = target.call_gradients(X, Y, params)  # the user's code first: their errors are exit 2
-    user_p = target.call_forward(X, params) if target.forward_fn else None
+              finite_differences: bool = True, user_side: UserSide | None = None) -> CheckResult:
+    """Compare the target's forward and gradients with Keras; diagnose what differs.
+    `user_side`: what `run_user_side` already computed (the command line runs it first)."""
+    side = user_side or run_user_side(target, dataset, batch, seed)  # their errors: exit 2
+    spec, X, Y, data, notes, params = side.spec, side.X, side.Y, side.data, side.notes, \
+        side.params
+    user, user_p = side.gradients, side.probabilities
     tolerance = CHECK_TOLERANCES["float64"]
     if any(array.dtype != np.float64 for array in user.values()):
         tolerance = CHECK_TOLERANCES["float32"]

@@ -29,6 +29,7 @@ import numpy as np
 from handrolled import NetworkSpec, Params, as_list, dense_layer, to_bias_row
 from handrolled.weights import rename_legacy
 from handrolled.errors import SpecError
+from handrolled.usercode import ESCAPES, is_real_interrupt, what_it_did
 
 LAYOUTS = ("bias_row", "separate")
 REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
@@ -110,9 +111,10 @@ class Target:
     def _call(self, name: str, function: Callable, *args):
         try:
             return function(*args)
-        except Exception as error:  # their bug, not ours: show their traceback
-            raise TargetError(f"{name}() in {self.path.name} raised "
-                              f"{type(error).__name__}: {error}",
+        except ESCAPES as error:  # their bug, not ours (sys.exit() too): their traceback
+            if is_real_interrupt(error):
+                raise
+            raise TargetError(f"{name}() in {self.path.name} {what_it_did(error)}",
                               user_traceback(error, self.path)) from error
 
     def _check_arrays(self, returned) -> list[np.ndarray]:
@@ -154,13 +156,24 @@ def _shape_hint(got: tuple, expected: tuple, layout: str) -> str:
 
 
 def _as_floats(value, what: str) -> np.ndarray:
+    """The user's array as it is (float32/float16 kept) or as float64; anything that is
+    not real floating-point numbers is refused, never cast (a complex array would lose
+    its imaginary part, an integer or boolean one is not a gradient)."""
     if _is_float32(value):
         return value
     try:
-        return np.asarray(value, dtype=np.float64)
+        array = np.asarray(value)
     except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype.kind in "OSUV":
         raise TargetError(f"{what} is a {type(value).__name__}, not an array of "
                           f"numbers") from None
+    if array.dtype.kind == "c":
+        raise TargetError(f"{what} has complex dtype {array.dtype}; expected real "
+                          f"floating-point numbers (the imaginary part would be dropped)")
+    if array.dtype.kind != "f":
+        raise TargetError(f"{what} has dtype {array.dtype}; expected floating-point numbers")
+    return array.astype(np.float64, copy=False)
 
 
 def _is_float32(value) -> bool:
@@ -221,9 +234,11 @@ def _import(path: Path):
     sys.path.insert(0, str(path.parent))  # so the file can import its neighbours
     try:
         module_spec.loader.exec_module(module)
-    except (Exception, SystemExit) as error:
+    except ESCAPES as error:
         sys.modules.pop(name, None)
-        raise TargetError(f"{path.name} failed to import: {type(error).__name__}: {error}",
+        if is_real_interrupt(error):
+            raise
+        raise TargetError(f"{path.name} failed to import: it {what_it_did(error)}",
                           user_traceback(error, path)) from error
     finally:
         if str(path.parent) in sys.path:  # unless their code took it out already

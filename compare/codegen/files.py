@@ -4,23 +4,22 @@
     weights.npz         the starting weights and moving statistics, "dense1/kernel", ...
     dropout_masks.npz   (with Dropout) the keep masks Keras drew: "<layer>/step<n>"
 
-`write_folder` writes everything into a temporary folder beside the target and
-renames it into place: an interrupted run leaves nothing half-written.
+Everything is written into a temporary folder beside the target that then takes its
+place in one step (compare/output.py `staged_directory`): an interrupted run leaves
+nothing half-written.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from handrolled.errors import SpecError
 
-from ..output import _umask, check_directory_target
+from ..output import check_directory_target, os_error
 
 
 def npz_bytes(arrays: dict) -> bytes:
@@ -57,16 +56,6 @@ def check_target(out, force: bool) -> None:
         raise SpecError(f"--out {out}: the folder {out.resolve().parent} is not writable")
 
 
-def staging_folder(out: Path) -> Path:
-    """A new empty folder beside `out` (the same file system, so the rename is atomic)."""
-    try:
-        staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
-        staged.chmod(0o777 & ~_umask())   # mkdtemp makes it private; a folder is not
-        return staged
-    except OSError as error:
-        raise SpecError(f"--out {out}: cannot write there ({error.strerror})") from None
-
-
 def write_files(folder: Path, files: dict[str, str | bytes]) -> None:
     for name, content in files.items():
         path = folder / name
@@ -76,20 +65,4 @@ def write_files(folder: Path, files: dict[str, str | bytes]) -> None:
             else:
                 path.write_text(content, encoding="utf-8")
         except OSError as error:
-            raise SpecError(f"cannot write {name} ({error.strerror})") from None
-
-
-def publish(staged: Path, out: Path) -> None:
-    """Move the finished folder into place (an existing `out`, checked by check_target,
-    is replaced only now)."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
-        os.replace(out, old / out.name)
-    os.replace(staged, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def discard(staged: Path) -> None:
-    shutil.rmtree(staged, ignore_errors=True)
+            raise os_error("write", path, error) from None

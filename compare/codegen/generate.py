@@ -21,6 +21,7 @@ from pathlib import Path
 from handrolled.errors import SpecError
 from handrolled.weights import init_state
 
+from ..output import staged_directory
 from ..training import epoch_orders, train_side_by_side
 from ..training.data import TrainingData
 from . import files, html, outputs
@@ -103,19 +104,15 @@ def generate(prepared, out, command: str, run: bool = True, force: bool = False,
             files.mask_arrays(result.keras.dropout_masks))
     generated = Generated(out, blocks, outputs.reference(result.handrolled),
                           outputs.reference(result.keras))
-    staged = files.staging_folder(out)
-    try:
-        files.write_files(staged, contents)
+    with staged_directory(out) as target:  # all files appear at once, or none
+        files.write_files(target.staging, contents)
         if run:
             sizes = {"train": len(data.y_train), "test": len(data.y_test)}
             for name in ("numpy_version.py", "keras_version.py"):
-                done = outputs.run_program(staged, name)
+                done = outputs.run_program(target.staging, name)
                 generated.runs[name] = done
                 generated.judgements[name] = outputs.judge(done.epochs, generated.reference,
                                                            spec.dtype, sizes, name)
-        files.write_files(staged, {"side_by_side.html": html.render(generated, spec, command)})
-        files.publish(staged, out)
-    except BaseException:
-        files.discard(staged)
-        raise
+        files.write_files(target.staging,
+                          {"side_by_side.html": html.render(generated, spec, command)})
     return generated

@@ -43,10 +43,10 @@ def run(args) -> int:
             raise SpecError(f"'{text}' is a per-unit layer; check its functions one by one, "
                             f"e.g. nn-compare activations relu abs sin")
     rows = [check_activation(text, args.dtype) for text in texts]
-    print(derivative_table(rows, args.dtype))
-    if args.json:
+    if args.json:  # saved before the verdict is shown
         from ..activation_check import rows_to_dicts
         from ..output import write_json
         write_json(args.json, {"agree": all(r.agree for r in rows), "dtype": args.dtype,
                                "activations": rows_to_dicts(rows)})
+    print(derivative_table(rows, args.dtype))
     return AGREE if all(r.agree for r in rows) else DISAGREE

@@ -5,7 +5,11 @@ from __future__ import annotations
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
-from .common import add_json_option, check_output_options, network_text, positive_int, seed
+from .common import (MAX_BENCH_ROWS, MAX_BENCH_VALUES, MAX_PEAK_SIZE, add_json_option,
+                     add_threads_option, check_output_options, int_between, network_text,
+                     positive_int, seed)
+
+MAX_LOAD = 64  # --load: competitor processes (more is a typo, or a fork bomb)
 
 NAME = "bench"
 HELP = "time training epochs of handrolled and Keras, and compare with the matmul peak"
@@ -46,7 +50,8 @@ def add_parser(subparsers):
     parser.add_argument("--impls", default=",".join(DEFAULT_IMPLS), metavar="NAME[,NAME...]",
                         help=f"implementations to time, of {', '.join(IMPLS)} "
                              f"(default: {','.join(DEFAULT_IMPLS)})")
-    parser.add_argument("--rows", type=positive_int, default=None,
+    parser.add_argument("--rows", default=None,
+                        type=int_between(1, MAX_BENCH_ROWS, "synthetic rows per epoch"),
                         help=f"rows of synthetic data per epoch, for every configuration "
                              f"(default: {DENSE_ROWS} for a dense network, {OTHER_ROWS} for "
                              f"any other: NumPy convolutions are slow)")
@@ -59,12 +64,22 @@ def add_parser(subparsers):
                              "(the hand-written side then runs the textbook epoch)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
-    parser.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
+    parser.add_argument("--peak-size", default=2048, metavar="N",
+                        type=int_between(1, MAX_PEAK_SIZE, "the side of the square product"),
                         help="side of the square product that measures the peak (default: 2048)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each phase of a handrolled step (matmul, bias, "
                              "activation, softmax, update, gather, and the rest), with the %% "
                              "of peak those phases allow; dense networks only (the fast loop)")
+    parser.add_argument("--input-shape", default="28x28x1", metavar="HxWxC",
+                        help="shape of one synthetic image, e.g. 32x32x3 (CIFAR's) "
+                             "(default: 28x28x1, MNIST's; a dense network gets them flat)")
+    parser.add_argument("--load", type=int_between(0, MAX_LOAD, "busy processes"), default=0,
+                        metavar="N",
+                        help="keep N other processes busy (pure-Python loops, one core each) "
+                             "while timing, to measure a busy machine; they are stopped at the "
+                             "end (default: 0)")
+    add_threads_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)
     return parser
@@ -99,17 +114,32 @@ def configs_from_args(args):
                             f" has batch {args.batch}; default batches: "
                             f"{', '.join(map(str, accepted))} (use --network to choose a "
                             f"network)")
+    input_shape = _input_shape(getattr(args, "input_shape", None) or "28x28x1")
     configs = []
     for network, batch in shapes:
-        spec = bench_spec(network)  # fails now, in one line, on a bad network
+        spec = bench_spec(network, input_shape=input_shape)  # a bad network: one line, now
         rows = args.rows or default_rows(spec)
+        if rows * spec.inputs > MAX_BENCH_VALUES:
+            raise SpecError(f"{rows:,} rows of {spec.inputs:,} inputs are {rows * spec.inputs:,} "
+                            f"numbers; at most {MAX_BENCH_VALUES:,} are accepted (fewer --rows)")
         if batch > rows:
             rows_text = (f"--rows {rows}" if args.rows else f"the {rows} rows per epoch of "
                          f"{'a dense network' if spec.is_dense else 'a network with other layers'}")
             raise SpecError(f"batch {batch} is larger than {rows_text}; accepted: batches of "
                             f"1 to {rows} (or a larger --rows)")
-        configs += [Config(network, batch, dtype, rows) for dtype in dtypes]
+        configs += [Config(network, batch, dtype, rows, input_shape) for dtype in dtypes]
     return configs
+
+
+def _input_shape(text: str) -> tuple[int, int, int]:
+    try:
+        shape = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise SpecError(f"--input-shape '{text}' is not HxWxC with positive sizes, e.g. "
+                        f"28x28x1 or 32x32x3")
+    return shape
 
 
 def _parse_config(text: str):
@@ -153,7 +183,8 @@ def breakdown_configs(configs) -> tuple[list, list[str]]:
     networks only.  SpecError when it would time none of them."""
     from ..bench.runner import bench_spec
 
-    dense = {c.hidden: bench_spec(c.hidden).is_dense for c in configs}
+    dense = {c.hidden: bench_spec(c.hidden, input_shape=c.input_shape).is_dense
+             for c in configs}
     skipped = [network for network, is_dense in dense.items() if not is_dense]
     if len(skipped) == len(dense):
         verb = "is not a dense network" if len(skipped) == 1 else "are not dense networks"
@@ -166,7 +197,7 @@ def breakdown_configs(configs) -> tuple[list, list[str]]:
 def run(args) -> int:
     import sys
 
-    from ..bench.runner import IMPLS, run_bench
+    from ..bench.runner import IMPLS, bench_spec, run_bench
     from ..bench.table import bench_table, breakdown_table
 
     check_output_options(args)
@@ -188,12 +219,20 @@ def run(args) -> int:
         args.optimizer = optimizers.get(args.optimizer).text  # a typo: one line, exit 2
     result = run_bench(configs, impls, repeats=args.repeats,
                        lr=args.optimizer if args.optimizer is not None else args.lr,
-                       seed=args.seed, peak_size=args.peak_size, progress=progress)
+                       seed=args.seed, peak_size=args.peak_size, progress=progress,
+                       threads=args.threads, load=args.load)
     if args.breakdown:
         from ..bench.breakdown import breakdown
 
-        result["breakdown"] = [breakdown(c.hidden, c.batch, c.dtype, rows=c.rows,
-                                         seed=args.seed) for c in broken_down]
+        from ..threads import decide
+
+        result["breakdown"] = []
+        for c in broken_down:  # under the configuration's thread policy, as its epochs
+            with decide(bench_spec(c.hidden, c.dtype, args.seed, c.input_shape), c.batch,
+                        args.threads,
+                        args.seed).blas_limits():
+                result["breakdown"].append(breakdown(c.hidden, c.batch, c.dtype, rows=c.rows,
+                                                     seed=args.seed, input_shape=c.input_shape))
         result["breakdown_skipped"] = skipped
     print(bench_table(result))
     if result.get("optimizer"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from handrolled import DTYPES, MNIST_SHAPE, NetworkSpec
 from handrolled.errors import SpecError
@@ -26,6 +27,30 @@ def int_at_least(minimum: int):
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+
+
+def int_between(minimum: int, maximum: int, why: str):
+    """An argparse type: an integer from minimum to maximum (a stated limit, `why` it is)."""
+    at_least = int_at_least(minimum)
+
+    def parse(text: str) -> int:
+        value = at_least(text)
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,} ({why}), "
+                                             f"got {value:,}")
+        return value
+    return parse
+
+
+# Sizes beyond these are typos, or input meant to exhaust the memory: refused at once, with
+# the limit in the message, before any array is made.
+MAX_CHECK_ROWS = 100_000     # rows in a gradient check's batch (gradients, check)
+MAX_THREADS = 1024           # --threads: BLAS threads and TensorFlow intra-op threads
+MAX_BENCH_ROWS = 1_000_000   # synthetic rows per bench epoch (the default: 60,000)
+MAX_BENCH_VALUES = 1 << 29   # synthetic numbers, rows x inputs (4 GiB in float64)
+MAX_PEAK_SIZE = 8_192        # the side of bench's square matmul (three 512 MB float64 arrays)
+MAX_SEEDS = 1_000            # seeds per sweep configuration
+check_rows = int_between(1, MAX_CHECK_ROWS, "rows in a gradient check")
 
 
 SEED_MAX = 2**32 - 1  # NumPy's legacy seeding (which Keras' set_random_seed calls) stops here
@@ -51,13 +76,44 @@ def positive_float(text: str) -> float:
 
 def check_output_options(args, out_dir=None) -> None:
     """--json FILE and the output directory, checked before anything runs: a bad path
-    must not cost the user a finished run (nothing is created here)."""
+    must not cost the user a finished run (nothing is created here).  Neither may be
+    one of the command's inputs, nor (--out) a folder holding one: a result never
+    overwrites what it was computed from."""
     from compare.output import check_directory_target, check_file_target
 
     if getattr(args, "json", None) is not None:
         check_file_target(args.json, "--json")
     if out_dir is not None:
         check_directory_target(out_dir, "--out")
+    for option, value in input_paths(args):
+        source = Path(value).expanduser().resolve()
+        if getattr(args, "json", None) and Path(args.json).expanduser().resolve() == source:
+            raise SpecError(f"--json {args.json} is the {option} input; the result would "
+                            f"overwrite it: choose another path")
+        if out_dir is not None:
+            out = Path(out_dir).expanduser().resolve()
+            if out == source or out in source.parents:
+                raise SpecError(f"--out {out_dir} holds the {option} input {value}; the "
+                                f"results would overwrite it: choose another folder")
+
+
+def input_paths(args) -> list[tuple[str, str]]:
+    """(option, path) of every file or folder the command reads: --weights, a --network
+    file, each --activation-module, check's FILE, an idx:DIR or cifar10:DIR data set."""
+    from compare.datasets import dataset_directory
+
+    inputs = [(option, getattr(args, name)) for option, name in
+              (("--weights", "weights"), ("check target", "file")) if getattr(args, name, None)]
+    network = getattr(args, "network", None)
+    if network and os.path.exists(network):
+        inputs.append(("--network", network))
+    inputs += [("--activation-module", path)
+               for path in getattr(args, "activation_module", None) or []]
+    dataset = getattr(args, "dataset", None)
+    directory = dataset_directory(dataset) if isinstance(dataset, str) else None
+    if directory and directory.strip():
+        inputs.append(("--dataset", directory))
+    return inputs
 
 
 NETWORK_FORMS = ("the layers before the output layer, e.g. '100:sigmoid' (= dense(100,sigmoid)), "
@@ -186,3 +242,12 @@ def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
     loss = loss or getattr(args, "loss", None) or losses.DEFAULT
     return NetworkSpec.from_text(text, inputs=inputs, classes=classes,
                                  dtype=args.dtype, seed=args.seed, loss=loss)
+
+
+def add_threads_option(parser) -> None:
+    """--threads N (train, report, bench): overrides compare/threads.py's measured policy."""
+    parser.add_argument("--threads", type=int_between(1, MAX_THREADS, "threads per pool"),
+                        default=None, metavar="N",
+                        help="N BLAS threads for the hand-written side and N TensorFlow "
+                             "intra-op threads (default: measured per network and batch, "
+                             "see compare/threads.py)")

@@ -6,7 +6,7 @@ from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, DISAGREE
 from .common import add_json_option, add_network_options, check_output_options, \
-    positive_int, spec_from_args
+    check_rows, positive_int, spec_from_args
 
 NAME = "gradients"
 HELP = "compare per-parameter gradients of handrolled, Keras and finite differences"
@@ -16,7 +16,7 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP + ". Exit 0 when every "
                                    "row agrees, 1 when any disagrees, 2 on bad input.")
     add_network_options(parser)
-    parser.add_argument("--batch", type=positive_int, default=32,
+    parser.add_argument("--batch", type=check_rows, default=32,
                         help="rows in the batch (default: 32)")
     parser.add_argument("--dataset", default="mnist-sample", metavar="NAME",
                         help="where the batch comes from: seeded rows of a data set's training "
@@ -36,6 +36,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from handrolled import init_weights, load_weights
+    from handrolled.activations import check_user_activations
 
     from ..batch import SYNTHETIC, sample_batch, training_set
 
@@ -48,16 +49,17 @@ def run(args) -> int:
     weights = (load_weights(args.weights, spec) if args.weights
                else init_weights(spec, args.init))
     X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)
+    check_user_activations(spec.build_layers(), [len(X)])  # before TensorFlow is imported
 
     from ..gradients import compare_gradients  # imports TensorFlow
     from ..gradient_table import gradient_table
 
     result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd,
                                data=data)
+    if args.json:  # saved before the verdict is shown
+        from ..output import write_json
+        write_json(args.json, dict(result.to_dict(), notes=notes))
     print(gradient_table(result))
     for note in notes:
         print(f"note: {note}")
-    if args.json:
-        from ..output import write_json
-        write_json(args.json, dict(result.to_dict(), notes=notes))
     return AGREE if result.agree else DISAGREE

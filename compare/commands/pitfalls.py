@@ -66,6 +66,12 @@ def run(args) -> int:
                                       args.seed)
         rows_out.append(pitfalls.pitfall_row(pitfall, result))
 
+    if args.json:  # saved before the verdict is shown
+        from ..output import write_json
+        write_json(args.json, {"network": spec.describe(), "rows": rows_out,
+                               "train_rows": args.train_rows, "epochs": args.epochs,
+                               "batch": args.batch, "lr": args.lr, "dtype": args.dtype})
+
     from tabulate import tabulate
 
     headers = ["pitfall", "what the hand-written side does", "max loss diff",
@@ -76,9 +82,4 @@ def run(args) -> int:
     right = rows_out[0]
     print(f"the right network {'agrees' if right['agree'] else 'DISAGREES'} with Keras; "
           f"every pitfall is a difference Keras would not make")
-    if args.json:
-        from ..output import write_json
-        write_json(args.json, {"network": spec.describe(), "rows": rows_out,
-                               "train_rows": args.train_rows, "epochs": args.epochs,
-                               "batch": args.batch, "lr": args.lr, "dtype": args.dtype})
     return AGREE if right["agree"] else DISAGREE

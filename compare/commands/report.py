@@ -2,8 +2,10 @@
 
 The gradient check runs on the first training batch; then both
 implementations train side by side (see train.py for the shared options).
-The report directory (`--out`, default reports/<timestamp>/) holds
-results.json, report.md, report.html (plots embedded) and the PNG plots.
+The report directory (`--out`, default a new reports/<timestamp>[-N]/) holds
+results.json, report.md, report.html (plots embedded) and the PNG plots; it is
+written whole and then moved into place (an existing --out is replaced as a
+whole, or left untouched if the run stops; compare/report/__init__.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..report import default_out_dir
+    from ..report import DEFAULT_ROOT
 
-    out_dir = default_out_dir() if args.out is None else args.out  # --out '' is refused
-    return run_comparison(args, NAME, gradients=True, out_dir=out_dir)
+    if args.out is None:  # a new folder under reports/ (--out '' is refused)
+        return run_comparison(args, NAME, gradients=True, out_dir=DEFAULT_ROOT, fresh=True)
+    return run_comparison(args, NAME, gradients=True, out_dir=args.out)

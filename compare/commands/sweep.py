@@ -8,7 +8,7 @@ from handrolled import DTYPES
 
 from ..exit_codes import AGREE, DISAGREE
 from .common import (add_activation_module_option, add_data_options, check_output_options,
-                     load_activation_modules, positive_int)
+                     MAX_SEEDS, int_between, load_activation_modules, positive_int)
 
 NAME = "sweep"
 HELP = "train both implementations over activations x depths x seeds and tabulate accuracy"
@@ -27,7 +27,8 @@ def add_parser(subparsers):
                              f"{DEFAULT_ACTIVATIONS})")
     parser.add_argument("--depths", default="1", metavar="LIST",
                         help="numbers of hidden layers, e.g. 1,2,3 (default: 1)")
-    parser.add_argument("--seeds", type=positive_int, default=3,
+    parser.add_argument("--seeds", type=int_between(1, MAX_SEEDS, "seeds per configuration"),
+                        default=3,
                         help="seeds 0..N-1 per configuration: weights and batch order "
                              "(default: 3)")
     parser.add_argument("--lr", metavar="SPEC",
@@ -69,6 +70,7 @@ def run(args) -> int:
     load_activation_modules(args)
     activations = sweep_plan.parse_activations(args.activations)
     depths = sweep_plan.parse_depths(args.depths)
+    _check_size(len(activations), depths, args.seeds)
     modules = tuple(str(Path(p).resolve()) for p in args.activation_module)
     plan = sweep_plan.SweepPlan(activations, depths, args.seeds,
                                 sweep_plan.parse_lr(args.lr, activations),
@@ -82,6 +84,9 @@ def run(args) -> int:
     sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                       quiet=args.quiet)
     log = sweep.log
+    plotted = None  # every file on disk before the table and its verdict are shown
+    if not args.no_plot and sweep.summary:
+        plotted = plot(sweep.summary, log.directory / "sweep.png")
     print(f"Sweep: {len(sweep.rows)} configurations ({sweep.run_now} run now, "
           f"{sweep.from_log} from {log.path})")
     if plan.settings.get("optimizer"):
@@ -90,10 +95,29 @@ def run(args) -> int:
     if plan.settings.get("front"):
         print(f"every network starts with {plan.settings['front']}, then the swept dense layers")
     print(table(sweep.summary))
-    if not args.no_plot and sweep.summary:
-        print(f"plot: {plot(sweep.summary, log.directory / 'sweep.png')}")
+    if plotted:
+        print(f"plot: {plotted}")
     print(f"results: {log.directory / 'sweep.json'}, {log.directory / 'sweep.csv'}")
     return AGREE if sweep.agree else DISAGREE
+
+
+MAX_CONFIGURATIONS = 10_000  # activations x depths x seeds in one sweep
+
+
+def _check_size(activations: int, depths: list[int], seeds: int) -> None:
+    """The plan's size, before it is built: deeper than MAX_LAYERS or more than
+    MAX_CONFIGURATIONS runs is refused, with the limit."""
+    from handrolled.errors import SpecError
+    from handrolled.spec import MAX_LAYERS
+
+    if max(depths) > MAX_LAYERS:
+        raise SpecError(f"--depths {max(depths):,} is deeper than {MAX_LAYERS:,} hidden layers, "
+                        f"the most a network may have")
+    runs = activations * len(depths) * seeds
+    if runs > MAX_CONFIGURATIONS:
+        raise SpecError(f"the sweep has {activations} activations x {len(depths)} depths x "
+                        f"{seeds} seeds = {runs:,} runs; at most {MAX_CONFIGURATIONS:,} are "
+                        f"accepted")
 
 
 def _check_train_rows(args) -> None:

@@ -13,7 +13,7 @@ import sys
 from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
-from .common import (add_data_options, add_json_option, add_network_options,
+from .common import (add_data_options, add_json_option, add_network_options, add_threads_option,
                      check_output_options, positive_float, positive_int, resolve_network,
                      spec_from_args)
 
@@ -28,6 +28,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="write the report directory here")
     add_json_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_option(parser)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -89,12 +90,18 @@ def run(args) -> int:
     return run_comparison(args, NAME, gradients=False, out_dir=args.out)
 
 
-def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
-    """Shared by `train` and `report`: prepare, run, print, write, exit code."""
+def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = False) -> int:
+    """Shared by `train` and `report`: prepare, run, write, print, exit code.
+    fresh: `out_dir` is the parent of a new time-stamped report folder.
+    The results go to disk first: a verdict on the screen means they are saved
+    (a disk that fails is one error line and exit 2, with no verdict)."""
     from ..experiment import prepare
     from ..presets import resolve_config
 
     check_output_options(args, out_dir)
+    if out_dir is not None and not fresh:
+        from ..report import check_replaceable
+        check_replaceable(out_dir)  # before the run, not after it
     resolve_network(args)  # --network FILE.json -> the text form in args.hidden
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
@@ -105,13 +112,21 @@ def run_comparison(args, command: str, gradients: bool, out_dir) -> int:
           f"({config.order})",
           flush=True)
 
+    from ..threads import apply_tensorflow_threads, decide
+
+    threads = apply_tensorflow_threads(decide(prepared.spec, config.batch, args.threads,
+                                              config.seed))  # before TensorFlow starts
+    print(f"threads: {threads.describe()}", flush=True)
+
     from ..experiment import run as run_experiment  # imports TensorFlow
 
     with ProgressBar(2 * config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
-                                 command=command)
+                                 command=command, threads=threads)
+    saved = write_outputs(outcome.results, out_dir, args.json, fresh)
     print_tables(outcome)
-    write_outputs(outcome.results, out_dir, args.json)
+    for line in saved:
+        print(line)
     return exit_code(outcome)
 
 
@@ -157,16 +172,19 @@ def print_tables(outcome) -> None:
         print(f"  ({reason})", flush=True)
 
 
-def write_outputs(results: dict, out_dir, json_path) -> None:
+def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> list[str]:
+    """The report folder and --json FILE; return the lines that say where they are."""
     from ..output import write_json
 
+    saved = []
     if out_dir is not None:
         from ..report import write_report
-        written = write_report(out_dir, results)
+        written = write_report(out_dir, results, fresh=fresh)
         others = ", ".join(sorted(set(written) - {"report.html"}))
-        print(f"report: {written['report.html']} (and {others} beside it)")
+        saved.append(f"report: {written['report.html']} (and {others} beside it)")
     if json_path:
         write_json(json_path, results)
+    return saved
 
 
 def exit_code(outcome) -> int:

@@ -57,6 +57,14 @@ ACCEPTED = (f"{DEFAULT_DATASET}, {', '.join(prefix + 'DIR' for prefix in PREFIXE
             f"{', '.join(name for name in DATASET_NAMES if name != DEFAULT_DATASET)}")
 
 
+def dataset_directory(name: str) -> str | None:
+    """The folder a prefix:DIR name reads (idx:~/mnist -> '~/mnist'), None for the others."""
+    for prefix in _PREFIXED:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return None
+
+
 def is_dataset_name(name: str) -> bool:
     """True for a registered name or prefix:DIR (the loader checks DIR itself)."""
     return name in _LOADERS or name.startswith(PREFIXES)

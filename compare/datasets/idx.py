@@ -47,13 +47,20 @@ def find_file(directory: Path, stem: str) -> Path:
                     f"{EXPECTED} (each optionally .gz)")
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, decompressed when it ends in .gz."""
+MAX_IDX_BYTES = 1 << 30  # the largest IDX file read, decompressed (1 GiB; full MNIST's
+# training images are 47 MB): a header announcing more is refused before anything is read
+_CHUNK = 1 << 20  # bytes decompressed at a time
+
+
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """The values of the IDX file at `path` (gzip when it ends in .gz), shaped by its header.
+
+    The header is read first and checked (magic, sizes, at most MAX_IDX_BYTES); then at
+    most one byte more than it announces is read, in chunks, so neither a lying header
+    nor a gzip bomb can take more memory than the header's (bounded) size."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
+            return _read(handle, path, magic)
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise SpecError(f"{path}: not a complete gzip file ({error}); "
                         f"download it again or decompress it yourself") from None
@@ -61,35 +68,53 @@ def read_bytes(path: Path) -> bytes:
         raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-def parse(data: bytes, path: Path, magic: int) -> np.ndarray:
-    """The values of an IDX file of the given magic, shaped by its header."""
+def _read(handle, path: Path, magic: int) -> np.ndarray:
     ndim = _NDIM[magic]
     header = 4 + 4 * ndim
-    if len(data) < header:
-        raise SpecError(f"{path}: {len(data)} bytes is shorter than the {header}-byte IDX header "
+    head = handle.read(header)
+    if len(head) < header:
+        raise SpecError(f"{path}: {len(head)} bytes is shorter than the {header}-byte IDX header "
                         f"of an MNIST {_WHAT[magic]} file")
-    found = struct.unpack(">I", data[:4])[0]
+    found = struct.unpack(">I", head[:4])[0]
     if found != magic:
         known = f" (that of an MNIST {_WHAT[found]} file)" if found in _WHAT else ""
         raise SpecError(f"{path}: magic number {found}{known}; expected {magic} for MNIST "
                         f"{_WHAT[magic]}")
-    shape = struct.unpack(f">{ndim}I", data[4:header])
+    shape = struct.unpack(f">{ndim}I", head[4:])
     if 0 in shape:
         raise SpecError(f"{path}: header gives shape {shape}; every size must be at least 1")
     expected = header + math.prod(shape)
-    if len(data) != expected:
-        problem = "is truncated" if len(data) < expected else "has extra bytes"
-        raise SpecError(f"{path} {problem}: the header announces {_WHAT[magic]} of shape {shape} "
-                        f"= {expected} bytes, the file has {len(data)}")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    announces = f"the header announces {_WHAT[magic]} of shape {shape} = {expected:,} bytes"
+    if expected > MAX_IDX_BYTES:
+        raise SpecError(f"{path}: {announces}; at most {MAX_IDX_BYTES:,} bytes are read")
+    body = _read_at_most(handle, expected - header + 1)
+    size = header + len(body)
+    if size < expected:
+        raise SpecError(f"{path} is truncated: {announces}, the file has {size:,}")
+    if size > expected:
+        more = "more (decompressed)" if path.suffix == ".gz" else f"{path.stat().st_size:,}"
+        raise SpecError(f"{path} has extra bytes: {announces}, the file has {more}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def _read_at_most(handle, size: int) -> bytes:
+    """Up to `size` bytes, read in chunks (one read(size) would allocate all of it first)."""
+    chunks = []
+    while size > 0:
+        chunk = handle.read(min(_CHUNK, size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Images (n, rows, cols) and labels (n,) of the 'train' or 't10k' pair."""
     images_stem, labels_stem = SPLITS[split]
     images_path, labels_path = find_file(directory, images_stem), find_file(directory, labels_stem)
-    images = parse(read_bytes(images_path), images_path, IMAGES_MAGIC)
-    labels = parse(read_bytes(labels_path), labels_path, LABELS_MAGIC)
+    images = read_idx(images_path, IMAGES_MAGIC)
+    labels = read_idx(labels_path, LABELS_MAGIC)
     if images.shape[0] != labels.shape[0]:
         raise SpecError(f"{directory}: {images_path.name} holds {images.shape[0]} images but "
                         f"{labels_path.name} {labels.shape[0]} labels; they must match")

@@ -1,11 +1,17 @@
 """The report directory: results.json, report.md, report.html and the PNG plots.
 
-    write_report(out_dir, results)     # results: the results.json dictionary
+    write_report(out_dir, results)             # results: the results.json dictionary
+    write_report(root, results, fresh=True)    # a new folder root/<time stamp>[-N]
 
-Every file goes through compare.output.write_atomic (temporary name, then
-rename), and results.json is written last: an interrupted run never leaves a
-half-written file, and a results.json present means the report beside it is
-complete.
+A report is a transaction (compare.output.staged_directory): every file is
+written into a hidden folder beside the destination, which then takes the
+destination's place in one rename.  The destination therefore holds the old
+complete report or the new complete one, never a mix (an existing folder that
+holds anything but a report is refused, as it would be replaced as a whole); an interrupted run
+leaves the old one untouched, and the hidden folder of a killed run is
+removed by the next run into the same parent folder.  A fresh folder's name
+is claimed by that same rename, so two runs in the same second get two
+folders.
 """
 
 from __future__ import annotations
@@ -13,31 +19,58 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from ..output import write_atomic, write_json
+from handrolled.errors import SpecError
+
+from ..output import json_text, staged_directory, write_atomic
 from .html import render_html
 from .markdown import render_markdown
 from .plots import all_plots
 
-__all__ = ["write_report", "default_out_dir"]
+__all__ = ["write_report", "default_out_dir", "render_files", "check_replaceable"]
+
+DEFAULT_ROOT = "reports"
+REPORT_FILES = ("results.json", "report.md", "report.html", "*.png")  # what a report holds
 
 
-def default_out_dir(root: str = "reports") -> Path:
-    """reports/<local time>/, with -2, -3, ... if that directory already exists."""
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    path, n = Path(root) / stamp, 1
-    while path.exists():
-        n += 1
-        path = Path(root) / f"{stamp}-{n}"
-    return path
-
-
-def write_report(out_dir, results: dict) -> dict[str, Path]:
-    """Write the whole report directory; return file name -> path."""
+def check_replaceable(out_dir) -> None:
+    """An existing --out folder is replaced as a whole, so it must hold a report and
+    nothing else (or nothing): never a folder of the user's that happens to be named."""
     out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return
+    others = sorted(p.name for p in out_dir.iterdir()
+                    if not (p.is_file() and any(p.match(f) for f in REPORT_FILES)))
+    if others:
+        named = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise SpecError(f"--out {out_dir} holds files that are not a report ({named}) and "
+                        f"would be replaced as a whole; choose a new or empty folder, or an "
+                        f"earlier report's")
+
+
+def default_out_dir(root: str | Path = DEFAULT_ROOT) -> Path:
+    """root/<local time>: the name a new report starts from (-2, -3, ... are added
+    when it is taken at the moment the report moves in)."""
+    return Path(root) / datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+
+
+def render_files(results: dict) -> dict[str, str | bytes]:
+    """Every file of the report by name, results.json last."""
     plots = all_plots(results)
-    written = {name: write_atomic(out_dir / name, png) for name, png in plots.items()}
-    written["report.md"] = write_atomic(out_dir / "report.md",
-                                        render_markdown(results, list(plots)))
-    written["report.html"] = write_atomic(out_dir / "report.html", render_html(results, plots))
-    written["results.json"] = write_json(out_dir / "results.json", results)
-    return written
+    files: dict[str, str | bytes] = dict(plots)
+    files["report.md"] = render_markdown(results, list(plots))
+    files["report.html"] = render_html(results, plots)
+    files["results.json"] = json_text(results)
+    return files
+
+
+def write_report(out_dir, results: dict, fresh: bool = False) -> dict[str, Path]:
+    """Write the whole report directory in one step; return file name -> final path.
+    fresh=True: `out_dir` is the parent of a new time-stamped folder."""
+    files = render_files(results)
+    destination = default_out_dir(out_dir) if fresh else Path(out_dir)
+    if not fresh:
+        check_replaceable(destination)
+    with staged_directory(destination, fresh=fresh) as staged:
+        for name, data in files.items():
+            write_atomic(staged.staging / name, data)
+    return {name: staged.path / name for name in files}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from ..output import fmt
+from ..threads import ThreadPolicy
+from ..training.runtime import timing_warnings
 from ..gradient_table import gradient_rows_table
 
 SIDES = ("handrolled", "keras")
@@ -162,4 +164,8 @@ def runtime_notes(training: dict) -> list[str]:
         lines.append(f"keras: each fit call (one per epoch here) spends a further "
                      f"{overhead[len(overhead) // 2]:.3f} s (median) setting up, not counted "
                      f"above; a single fit(epochs=N) pays it once")
-    return lines
+    threads = training.get("threads")
+    if threads:
+        lines.append(f"threads: {ThreadPolicy.from_dict(threads).describe()}")
+    return lines + timing_warnings({side: training[side]["epoch_seconds"] for side in SIDES},
+                                   training.get("load_average"))

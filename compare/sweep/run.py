@@ -3,8 +3,9 @@
     sweep = run_sweep(plan, "reports/sweep", workers=2)
     sweep.rows, sweep.summary, sweep.run_now, sweep.from_log, sweep.agree
 
-A configuration whose key is in OUT/sweep.jsonl is done and is not run again;
-the rest run (in this process, in local worker processes, or on a Dask
+One sweep at a time works on OUT (store.SweepLock; a second one waits, then
+finds the first one's rows).  A configuration whose key is in OUT/sweep.jsonl
+is done and is not run again; the rest run (in this process, in local worker processes, or on a Dask
 cluster), and each row is appended to the log the moment it finishes, before
 sweep.json and sweep.csv are rewritten from everything finished so far.
 """
@@ -16,7 +17,7 @@ import sys
 from dataclasses import dataclass
 
 from .plan import SweepPlan
-from .store import ResultsLog, write_outputs
+from .store import ResultsLog, SweepLock, write_outputs
 from .summary import summarize
 
 
@@ -42,10 +43,19 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: int = 1,
     `scheduler`: a Dask scheduler's address (else `workers` local processes);
     it is checked and connected to before anything runs (a SpecError: exit 2).
     A progress bar goes to stderr unless `quiet`."""
+    log = ResultsLog(out)
+    if scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
+        from .executors import check_address
+        check_address(scheduler)  # even when nothing is left to run: a typo is a typo
+    with SweepLock(log.directory):
+        return _run_locked(plan, log, workers, scheduler, quiet)
+
+
+def _run_locked(plan: SweepPlan, log: ResultsLog, workers: int, scheduler: str | None,
+                quiet: bool) -> SweepRun:
     activations, depths = plan.activations, plan.depths
     modules = plan.settings.get("activation_modules", ())
     configs = plan.configurations()
-    log = ResultsLog(out)
     done = log.rows()
     pending = [c for c in configs if c.key not in done]
     rows = {c.key: done[c.key] for c in configs if c.key in done}
@@ -79,10 +89,8 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: int = 1,
 
 
 def _runner(pending, workers: int, scheduler: str | None):
-    from .executors import check_address, connect, profiler_hang_risk, run_dask, run_local
+    from .executors import connect, profiler_hang_risk, run_dask, run_local
 
-    if scheduler is not None:  # --scheduler '' is a mistake, not "run locally"
-        check_address(scheduler)  # even when nothing is left to run: a typo is a typo
     if not pending:
         return iter(())
     if scheduler is not None:

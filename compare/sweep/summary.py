@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
+
+from ..output import write_atomic
 
 
 def summarize(rows: list[dict], activations: list[str], depths: list[int]) -> list[dict]:
@@ -91,9 +94,7 @@ def plot(summary: list[dict], path: Path) -> Path:
     low = min((100 * (s["handrolled_mean"] or 0) for s in summary), default=0)
     ax.set_ylim(max(0, low - 10), 100)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
-    tmp.replace(path)  # atomic, like every other output
-    return path
+    return write_atomic(path, buffer.getvalue())  # atomic, like every other output

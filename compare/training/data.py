@@ -62,10 +62,23 @@ def _labelled(spec: NetworkSpec, name: str, part: str, X, y) -> tuple[np.ndarray
     return X, y
 
 
-def check_settings(rows: int, epochs: int, batch_size: int, lr) -> None:
-    """Epochs, batch size, and the learning rate (or an optimizer's text or object)."""
+MAX_EPOCH_ROWS = 1 << 28  # epochs x training rows: every epoch's row order is drawn up front
+# (`epoch_orders`, 2 GiB of int64 at the limit; full MNIST: 4,473 epochs)
+
+
+def check_epochs(rows: int, epochs: int) -> None:
+    """A positive number of epochs whose row orders fit MAX_EPOCH_ROWS."""
     if not isinstance(epochs, int) or epochs < 1:
         raise SpecError(f"epochs must be a positive integer, got {epochs!r}")
+    if epochs * rows > MAX_EPOCH_ROWS:
+        raise SpecError(f"{epochs:,} epochs of {rows:,} training rows are {epochs * rows:,} "
+                        f"rows; at most {MAX_EPOCH_ROWS:,} are accepted (their orders are "
+                        f"drawn up front): fewer --epochs")
+
+
+def check_settings(rows: int, epochs: int, batch_size: int, lr) -> None:
+    """Epochs, batch size, and the learning rate (or an optimizer's text or object)."""
+    check_epochs(rows, epochs)
     if not isinstance(batch_size, int) or not 1 <= batch_size <= rows:
         raise SpecError(f"batch size must be between 1 and the {rows} training rows, "
                         f"got {batch_size!r}")

@@ -29,6 +29,8 @@ class TrainingResult:
     seed: int
     handrolled: History
     keras: History
+    threads: object = None  # the compare.threads.ThreadPolicy the runs used
+    load_average: dict | None = None  # os.getloadavg() before and after the runs
     roundoff: History | None = None  # handrolled again, each batch's rows reversed
     evaluated_rows: dict = field(default_factory=dict)  # {"train": n, "test": n, ...}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from handrolled import Network, NetworkSpec, Params, optimizers
@@ -14,12 +16,14 @@ from .runtime import Stopwatch
 
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
                    lr: float, progress=None, handrolled_epoch=sgd_epoch,
-                   dropout_masks: list | None = None) -> History:
+                   dropout_masks: list | None = None, threads=None) -> History:
     """All epochs of the hand-written loop, from a private copy of `weights`.
 
     `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
     fresh one is made).  `dropout_masks`: the masks Keras drew, one {layer: mask}
-    per training step over the whole run, applied step by step by the Dropout layers."""
+    per training step over the whole run, applied step by step by the Dropout layers.
+    `threads`: a compare.threads.ThreadPolicy whose BLAS limit the epochs run under."""
+
     network = Network(spec, {name: value.copy() for name, value in weights.items()})
     optimizer = optimizers.for_training(lr).build(network.params)
     # plain SGD keeps no state: the epoch function gets its learning rate, a number
@@ -30,18 +34,20 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
         network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
-    for epoch, order in enumerate(orders):
-        with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: see find_divergence
-            losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size, step_with,
-                                      order=order, epoch=epoch, first_step=step)
-        with np.errstate(all="ignore"):
-            evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
-        history.record(evaluation, clock.seconds, losses)
-        step += len(losses)
-        _report(progress, "handrolled", epoch, history)
-        history.diverged = find_divergence(epoch, losses, evaluation, _first(history))
-        if history.diverged:
-            break
+    with threads.blas_limits() if threads else contextlib.nullcontext():
+        for epoch, order in enumerate(orders):
+            with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: find_divergence
+                losses = handrolled_epoch(network, data.X_train, data.Y_train, batch_size,
+                                          step_with, order=order, epoch=epoch, first_step=step)
+            with np.errstate(all="ignore"):
+                evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
+            history.record(evaluation, clock.seconds, losses)
+            step += len(losses)
+            _report(progress, "handrolled", epoch, history)
+            history.diverged = find_divergence(epoch, losses, evaluation,
+                                                _first(history))
+            if history.diverged:
+                break
     network.on_train_end()
     history.weights = {name: value.copy() for name, value in network.params.items()}
     history.state = {name: value.copy() for name, value in network.state.items()}

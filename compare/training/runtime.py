@@ -10,6 +10,10 @@ Definitions (per implementation):
 * ratio -- handrolled / Keras, per column (below 1: the hand-written loop is faster).
 
 Timings are reported, never asserted: they depend on the machine and its load.
+`timing_warnings` says when they are unreliable: other processes kept at least
+BUSY_CORES of a core busy on average during the run (the 1-minute load average
+before the run, or after it less this run's own core), or one side's later
+epochs spread by more than SPREAD times (slowest / fastest).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import asdict, dataclass
+
+
+BUSY_CORES = 0.5   # load from other processes, in cores, that makes timings unreliable
+SPREAD = 1.5       # slowest / fastest later epoch of one side that does
 
 
 class Stopwatch:
@@ -74,3 +82,28 @@ def runtime_ratios(handrolled: Runtime, keras: Runtime) -> dict:
                                       keras.steady_epoch_seconds),
         "step_seconds": ratio(handrolled.step_seconds, keras.step_seconds),
     }
+
+
+def timing_warnings(epoch_seconds: dict[str, list[float]], load: dict | None) -> list[str]:
+    """Why the runtime figures may not be trusted, one line each ([] when nothing says so).
+
+    `epoch_seconds`: each side's epoch times; `load`: {"before", "after": os.getloadavg(),
+    "cores": usable cores} around the runs (None: unknown)."""
+    lines = []
+    if load and load.get("before") and load.get("after"):
+        busy = max(load["before"][0], load["after"][0] - 1)  # after: this run's own core too
+        if busy >= BUSY_CORES:
+            lines.append(f"warning: the machine was busy: other processes wanted about "
+                         f"{busy:.1f} cores of its {load.get('cores') or '?'} (1-minute "
+                         f"load average {load['before'][0]:.2f} before the run, "
+                         f"{load['after'][0]:.2f} after it, this run included), so these "
+                         f"timings are unreliable; rerun on a quiet machine, or measure a busy "
+                         f"one on purpose with `nn-compare bench --load N`")
+    for side, seconds in epoch_seconds.items():
+        later = seconds[1:]
+        if len(later) >= 2 and min(later) > 0 and max(later) / min(later) > SPREAD:
+            lines.append(f"warning: {side}'s later epochs took {min(later):.3f} to "
+                         f"{max(later):.3f} s, {max(later) / min(later):.1f}x apart (more than "
+                         f"{SPREAD}x): the machine's speed changed during the run, so its "
+                         f"steady epoch is unreliable")
+    return lines

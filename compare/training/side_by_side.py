@@ -10,12 +10,14 @@ from handrolled.train import batch_starts, sgd_epoch
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
 from .runs import run_handrolled, run_keras
+from ..environment import load_average
 from .runtime import runtime_summary
 
 
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
-                       progress=None, handrolled_epoch=sgd_epoch) -> TrainingResult:
+                       progress=None, handrolled_epoch=sgd_epoch,
+                       threads=None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     The hand-written side runs a second time on the same batches with each batch's
@@ -27,20 +29,25 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `progress(side, epoch, history)` is called after every epoch of each side.
     `handrolled_epoch` is the hand-written epoch function (same signature as
     `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
+    `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
+    the hand-written epochs run under its BLAS limit.
     """
+    from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
     rows = data.X_train.shape[0]
     check_settings(rows, epochs, batch_size, lr)
     weights = validate(spec, weights)
     orders = epoch_orders(rows, epochs, seed, shuffle)
+    threads = threads or decide(spec, batch_size, seed=seed)
+    load_before = load_average()
     if any(layer.kind == "dropout" for layer in spec.layers):
         # Keras first: the hand-written side applies the dropout masks Keras drew
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch, keras.dropout_masks)
+                                    handrolled_epoch, keras.dropout_masks, threads)
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
-                                    handrolled_epoch)
+                                    handrolled_epoch, threads=threads)
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress)
     # the round-off envelope: the hand-written side once more, each batch's rows reversed
     # (with their dropout masks): the same mathematics, another order of the sums; and
@@ -51,11 +58,15 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     nudged = {name: w * (1 + eps) for name, w in weights.items()}
     roundoff = run_handrolled(spec, nudged, data, reversed_within_batches(orders, rows,
                                                                           batch_size),
-                              batch_size, lr, None, handrolled_epoch, masks or None)
+                              batch_size, lr, None, handrolled_epoch, masks or None, threads)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
     return TrainingResult(spec, data.name, rows, epochs, batch_size,
                           float(lr) if isinstance(lr, (int, float)) else lr, shuffle, seed,
-                          handrolled, keras, roundoff,
-                          {name: len(y) for name, (_, y) in data.evaluation_sets().items()})
+                          handrolled, keras, threads,
+                          {"before": load_before, "after": load_average(),
+                           "cores": usable_cores()},
+                          roundoff=roundoff,
+                          evaluated_rows={name: len(y) for name, (_, y) in
+                                          data.evaluation_sets().items()})

@@ -21,11 +21,12 @@ from . import zoo  # noqa: F401,E402  (registers the zoo)
 from .zoo import ReLU, Sigmoid, Tanh, Linear  # noqa: F401,E402
 from .mix import Mix, PerUnitActivation, mix_of  # noqa: F401,E402
 from .stochastic import EVALUATION_RULE, Stochastic  # noqa: F401,E402
-from .user import (ActivationModuleError, UserActivation, load_activation_module,  # noqa: F401
+from .user import (ActivationModuleError, UserActivation, check_user_activations,  # noqa: F401
+                   load_activation_module,
                    register_user_activation, unregister_user_activation, user_names)
 
 __all__ = ["Activation", "get", "names", "examples", "register", "register_factory",
            "split_call", "unregister", "format_number", "Mix", "PerUnitActivation", "mix_of",
            "Stochastic", "EVALUATION_RULE", "UserActivation", "register_user_activation",
            "unregister_user_activation", "load_activation_module", "ActivationModuleError",
-           "user_names"]
+           "user_names", "check_user_activations"]

@@ -22,6 +22,7 @@ derivative against an independent one.  Nothing here imports Keras.
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import SpecError
+from ..usercode import ESCAPES, is_real_interrupt, what_it_did
 from .core import Activation, names, register_factory
 
 _NAME_FORM = "a Python identifier such as 'softsign'"
@@ -50,11 +52,24 @@ class UserActivation(Activation):
 
     def value(self, z):
         a = self.call_user("function", self.function, z, np)
-        return np.asarray(a, dtype=z.dtype)  # float32 stays float32
+        return self.checked(a, z, f"user activation '{self.name}'")
 
     def derivative(self, z, a):
-        return np.asarray(self.call_user("derivative", self.derivative_function, z, a),
-                          dtype=z.dtype)
+        d = self.call_user("derivative", self.derivative_function, z, a)
+        return self.checked(d, z, f"the derivative of user activation '{self.name}'")
+
+    @staticmethod
+    def checked(result, z, what: str) -> np.ndarray:
+        """The user's result as an array of z's shape and dtype (float32 stays float32),
+        checked on every call: a wrong shape or non-real numbers is one line, whatever
+        the batch, not a broadcasting error later."""
+        result = np.asarray(result)
+        if result.shape != z.shape:
+            raise SpecError(f"{what} returns shape {result.shape} for input shape {z.shape}; "
+                            f"it must work elementwise (one value per element, same shape)")
+        if result.dtype.kind not in "fiub":  # complex would lose its imaginary part
+            raise SpecError(f"{what} returns dtype {result.dtype}; expected real numbers")
+        return result.astype(z.dtype, copy=False)
 
     def call_user(self, role: str, function: Callable, *args):
         """Call the user's code; if it raises, an ActivationModuleError carrying their
@@ -63,13 +78,14 @@ class UserActivation(Activation):
             return function(*args)
         except SpecError:
             raise
-        except Exception as error:  # noqa: BLE001 -- any failure in user code
-            first_line = (str(error).strip().splitlines() or [""])[0]
+        except ESCAPES as error:  # any failure in user code, sys.exit() included
+            if is_real_interrupt(error):
+                raise
             details = "".join(traceback.format_exception(  # from their frame on, not ours
                 type(error), error, error.__traceback__.tb_next))
             raise ActivationModuleError(
-                f"user activation '{self.name}': its {role} raised "
-                f"{type(error).__name__}: {first_line}", details) from None
+                f"user activation '{self.name}': its {role} {what_it_did(error)}",
+                details) from None
 
 
 def register_user_activation(name: str, function: Callable, derivative: Callable,
@@ -116,18 +132,24 @@ def _factory(activation: UserActivation):
     return factory
 
 
-def _check_shapes(activation: UserActivation) -> None:
-    """Call value and derivative on a (3, 4) probe; the shapes must come back unchanged."""
-    z = np.linspace(-2.0, 2.0, 12).reshape(3, 4)
-    a = np.asarray(activation.value(z))
-    if a.shape != z.shape:
-        raise SpecError(f"user activation '{activation.name}' returns shape {a.shape} for "
-                        f"input shape {z.shape}; it must work elementwise (same shape out)")
-    d = np.asarray(activation.derivative(z, a))
-    if d.shape != z.shape:
-        raise SpecError(f"the derivative of user activation '{activation.name}' returns shape "
-                        f"{d.shape} for input shape {z.shape}; it must return one value per "
-                        f"element")
+def _check_shapes(activation: UserActivation, shape=(3, 4)) -> None:
+    """Call value and derivative on a probe of `shape` (values from -2 to 2); each checks
+    that its result has the probe's shape (`UserActivation.checked`)."""
+    z = np.linspace(-2.0, 2.0, math.prod(shape)).reshape(shape)
+    activation.derivative(z, activation.value(z))
+
+
+def check_user_activations(layers, rows) -> None:
+    """Every user activation of the built `layers`, called on z of each real batch shape
+    (r, *the layer's output shape) for r in `rows` (the batch, the last partial batch):
+    before any work, so a function that only fails beyond the (3, 4) registration probe
+    is one line at the start, not a traceback mid-run."""
+    for layer in layers:
+        functions = getattr(layer.activation, "functions", [layer.activation])
+        for activation in functions:
+            if isinstance(activation, UserActivation):
+                for r in sorted(set(rows)):
+                    _check_shapes(activation, (r, *layer.output_shape))
 
 
 class ActivationModuleError(SpecError):
@@ -163,13 +185,13 @@ def load_activation_module(path: str) -> list[str]:
         spec.loader.exec_module(module)
     except SpecError:
         raise  # our own one-line message (e.g. a wrong shape) is already clear
-    except BaseException as error:  # noqa: BLE001 -- any failure in user code
-        if isinstance(error, KeyboardInterrupt):
-            raise
+    except ESCAPES as error:  # any failure in user code, sys.exit() included
         sys.modules.pop(module_name, None)
+        if is_real_interrupt(error):
+            raise
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         raise ActivationModuleError(
-            f"activation module {path} failed to load: {type(error).__name__}: {error}",
+            f"activation module {path} failed to load: it {what_it_did(error)}",
             details) from None
     return sorted(set(names()) - before)
 

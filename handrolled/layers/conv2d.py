@@ -11,7 +11,7 @@ Backward, from dy = dL/da:
 
     delta   = dy * f'(z)
     dL/dK   = cols^T delta              (then reshaped to (kh, kw, C_in, F))
-    dL/db   = sum of delta over n, i, j
+    dL/db   = 1^T delta                 the sum of delta over n, i, j, as one product
     dL/dx   = scatter(delta K^T)        each window's share added back onto its
                                         pixels (windows.Windows.scatter)
 
@@ -78,10 +78,12 @@ class Conv2D(Layer):
 
     def forward(self, params, x, training=False):
         n = x.shape[0]
-        windows = self.windows.view(self.windows.pad(x))        # (n, oh, ow, C, kh, kw)
-        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, _rows(params["kernel"]))
+        cols = self.windows.columns(self.windows.pad(x))         # (n, oh, ow, kh, kw, C)
+        cols = cols.reshape(-1, _rows(params["kernel"]))         # a view: one row per window
         K = params["kernel"].reshape(-1, self.filters)
-        z = (cols @ K + params["bias"]).reshape(n, *self.output_shape)
+        z = cols @ K                                             # the one product
+        z += params["bias"]                                      # in place: no second array
+        z = z.reshape(n, *self.output_shape)
         a = self.activation.value(z)
         return a, (cols, z, a)
 
@@ -90,8 +92,11 @@ class Conv2D(Layer):
         delta = dy * self.activation.derivative(z, a)
         delta_rows = delta.reshape(-1, self.filters)
         kernel = params["kernel"]
+        ones = np.ones(delta_rows.shape[0], dtype=delta_rows.dtype)
         grads = {"kernel": (cols.T @ delta_rows).reshape(kernel.shape),
-                 "bias": delta_rows.sum(axis=0)}
+                 # a product, not delta_rows.sum(axis=0): NumPy sums a tall array of
+                 # few columns row by row, 40-50x slower here (docs/PERFORMANCE.md)
+                 "bias": ones @ delta_rows}
         if not input_gradient:
             return None, grads
         d_cols = delta_rows @ kernel.reshape(-1, self.filters).T   # (n oh ow, kh kw C)

@@ -46,6 +46,11 @@ class Outcome:
     def agree(self) -> bool:
         return bool(self.results["agree"])
 
+    @property
+    def gradients_agree(self) -> bool:
+        """True when the first batch's gradients agree or were not compared."""
+        return self.gradients is None or bool(self.gradients.agree)
+
 
 def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = None,
             weights: Params | None = None, state: Params | None = None) -> Prepared:
@@ -120,11 +125,15 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
     return Outcome(prepared, training, grads, results)
 
 
+GRADIENTS_DISAGREE = "disagree from step 1 (epoch 1): the gradients of the first batch differ"
+
+
 def overall_verdict(gradients_agree: bool | None, training_verdict: str) -> str:
-    """The one verdict every output prints: DISAGREE if the gradients disagree
-    (None: not compared), else the training's AGREE, DISAGREE or DIVERGED (both
-    sides at the same step: the settings, not the code)."""
-    return "DISAGREE" if gradients_agree is False else training_verdict
+    """The one verdict every output prints: the gradients of the first training
+    batch disagreeing (None: not compared) decide it, else the training's
+    ("identical", "agree within round-off", "disagree from step N (epoch E)",
+    "training diverged on both sides ...": the settings, not the code)."""
+    return GRADIENTS_DISAGREE if gradients_agree is False else training_verdict
 
 
 def handrolled_loop(name: str):

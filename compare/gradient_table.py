@@ -10,8 +10,9 @@ from .output import fmt
 from .tolerances import ROUNDOFF_FACTOR
 
 
-def gradient_table(result, tablefmt: str = "simple") -> str:
-    """The gradient parity table, with the tolerance used and a verdict line."""
+def gradient_table(result, tablefmt: str = "simple", label: str = "verdict") -> str:
+    """The gradient parity table, with the tolerance used and a verdict line (`label`:
+    "gradients" where the gradients are one part of a larger verdict, `report`'s)."""
     table = gradient_rows_table(result.rows, tablefmt)
     verdict = "AGREE" if result.agree else "DISAGREE"
     return (f"Gradients: handrolled vs keras, {result.spec.describe()}, {result.spec.dtype}, "
@@ -20,7 +21,7 @@ def gradient_table(result, tablefmt: str = "simple") -> str:
             f"{table}\n"
             f"tolerance {result.tolerance.describe()}\n"
             f"{roundoff_note(result.rows, result.tolerance.rtol)}"
-            f"verdict: {verdict}")
+            f"{label}: {verdict}")
 
 
 def roundoff_note(rows, rtol: float) -> str:

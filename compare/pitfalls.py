@@ -124,13 +124,13 @@ NAMES = [p.name for p in PITFALLS]
 
 def patched_epoch(pitfall: Pitfall, epoch_function=sgd_epoch):
     """The hand-written epoch, with the pitfall applied to the network before its first
-    step (after the dropout masks were handed over)."""
-    patched = set()
+    step (after the dropout masks were handed over).  Each network is marked once
+    patched: an id() could be reused by the next run's network (the round-off run)."""
 
     def epoch(network, *args, **kwargs):
-        if id(network) not in patched and pitfall.patch is not None:
+        if pitfall.patch is not None and not getattr(network, "pitfall_patched", False):
             pitfall.patch(network)
-            patched.add(id(network))
+            network.pitfall_patched = True
         return epoch_function(network, *args, **kwargs)
 
     return epoch

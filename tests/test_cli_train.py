@@ -32,6 +32,7 @@ def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_p
     assert "Gradients: handrolled vs keras" in stdout
     assert "Training: handrolled vs keras, 12-8 sigmoid-10, float64" in stdout
     assert "ratio handrolled/keras" in stdout and stdout.rstrip().endswith("beside it)")
+    assert "\ngradients: AGREE\n" in stdout and stdout.count("verdict:") == 1  # one verdict
     assert {"results.json", "report.md", "report.html", "loss.png"} <= {
         p.name for p in out.iterdir()}
     results = json.loads((out / "results.json").read_text())
@@ -76,7 +77,8 @@ def test_twin_a_broken_hand_written_epoch_exits_1(cli, idx_dir, tmp_path, monkey
     path = tmp_path / "t.json"
     code, stdout, _ = cli("train", *small(idx_dir, "--json", str(path)))
     assert code == 1
-    assert stdout.rstrip().endswith("verdict: DISAGREE")
+    assert stdout.count("verdict:") == 1
+    assert "\nverdict: disagree from step 2 (epoch 1)\n" in stdout
     assert json.loads(path.read_text())["agree"] is False
 
 
@@ -121,11 +123,13 @@ def test_diverging_run_exits_2_names_the_step_and_still_reports(cli, idx_dir, tm
                           "--out", str(out))
     assert code == 2
     assert "handrolled: the loss became nan at epoch 1, step" in stderr
-    assert "try a smaller --lr" in stderr
-    assert "\nverdict: DIVERGED\n" in stdout
+    assert stdout.count("verdict:") == 1
+    assert "\nverdict: training diverged on both sides at epoch 1, step " in stdout
+    assert "; try a learning rate below 1e+199\n" in stdout
     results = json.loads((out / "results.json").read_text())
     assert results["training"]["handrolled"]["diverged"]["epoch"] == 1
-    assert "DIVERGED" in (out / "report.md").read_text()
+    assert results["training"]["outcome"]["outcome"] == "diverged"
+    assert "training diverged on both sides" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize("args, words", [

@@ -70,13 +70,14 @@ def test_every_optimizer_trains_the_same_on_both_sides(digits, optimizer):
 
 
 def replaced_by(make):
-    """A hand-written epoch whose optimizer is replaced (once, kept across epochs)."""
-    twins = {}
+    """A hand-written epoch whose optimizer is replaced (once per run, kept across epochs;
+    kept on the network: an id() could be reused by the next run's optimizer, the
+    round-off run's)."""
 
     def epoch(network, X, Y, batch_size, optimizer, **kwargs):
-        if id(optimizer) not in twins:
-            twins[id(optimizer)] = make(optimizer).build(network.params)
-        return sgd_epoch(network, X, Y, batch_size, twins[id(optimizer)], **kwargs)
+        if not hasattr(network, "optimizer_twin"):
+            network.optimizer_twin = make(optimizer).build(network.params)
+        return sgd_epoch(network, X, Y, batch_size, network.optimizer_twin, **kwargs)
 
     return epoch
 
@@ -97,7 +98,7 @@ def keep_options(cls):
 ])
 def test_a_textbook_habit_disagrees(digits, optimizer, twin):
     r = train(digits, optimizer, handrolled_epoch=replaced_by(twin))
-    assert not r.agree and r.verdict == "DISAGREE"
+    assert not r.agree and r.verdict.startswith("disagree from step ")
 
 
 @pytest.mark.slow

@@ -72,30 +72,39 @@ def test_training_table_shows_both_sides_per_epoch(outcome):
     lines = table.splitlines()
     assert "loss handrolled" in lines[0] and "val acc % k" in lines[0]
     assert len(lines) == 2 + 2  # header, rule, two epochs
+    assert "max step diff" in lines[0] and "round-off band" in lines[0]
     summary = "\n".join(tables.training_summary(outcome.results["training"]))
-    assert "verdict: AGREE" in summary and "tolerance 1e-09" in summary
+    assert "round-off envelope (handrolled vs itself with each batch's rows reversed)" in summary
+    assert "rule (float64): every difference at step t inside max(10 x its round-off" in summary
+    assert "verdict" not in summary  # printed once, by the command
 
 
 def test_one_verdict_for_gradients_and_training(outcome):
     from compare.experiment import overall_verdict
 
-    assert outcome.results["verdict"] == "AGREE" and outcome.results["agree"] is True
-    assert overall_verdict(True, "AGREE") == "AGREE"
-    assert overall_verdict(None, "AGREE") == "AGREE"  # no gradients compared (`train`)
-    assert overall_verdict(False, "AGREE") == "DISAGREE"  # training agrees, gradients don't
-    assert overall_verdict(True, "DISAGREE") == "DISAGREE"
-    assert overall_verdict(True, "DIVERGED") == "DIVERGED"
-    assert overall_verdict(False, "DIVERGED") == "DISAGREE"  # a gradient bug is not settings"
+    assert outcome.results["verdict"] == "identical" and outcome.results["agree"] is True
+    assert overall_verdict(True, "identical") == "identical"
+    assert overall_verdict(None, "identical") == "identical"  # no gradients compared (`train`)
+    gradients = "disagree from step 1 (epoch 1): the gradients of the first batch differ"
+    assert overall_verdict(False, "identical") == gradients  # training agrees, gradients don't
+    assert overall_verdict(True, "disagree from step 9 (epoch 1)") == \
+        "disagree from step 9 (epoch 1)"
+    diverged = "training diverged on both sides at epoch 1, step 3; try a learning rate below 1"
+    assert overall_verdict(True, diverged) == diverged
+    assert overall_verdict(False, diverged) == gradients  # a gradient bug is not settings
 
 
 def test_twin_a_disagreeing_run_says_so_everywhere(outcome, tmp_path):
     results = json.loads(json.dumps(outcome.results))
     results["agree"] = results["training"]["agree"] = False
-    results["verdict"] = results["training"]["verdict"] = "DISAGREE"
+    results["verdict"] = results["training"]["verdict"] = "disagree from step 15 (epoch 2)"
+    results["training"]["outcome"]["reason"] = "only handrolled's loss blew up"
     results["training"]["handrolled"]["diverged"] = {"epoch": 2, "step": 5, "value": None}
     summary = "\n".join(tables.training_summary(results["training"]))
-    assert "verdict: DISAGREE" in summary and "DIVERGED: handrolled" in summary
-    assert "Verdict: DISAGREE" in markdown.render_markdown(results, [])
+    assert "blew up: handrolled loss became None at epoch 2, step 5" in summary
+    rendered = markdown.render_markdown(results, [])
+    assert "Verdict: disagree from step 15 (epoch 2)" in rendered
+    assert "Why: only handrolled's loss blew up" in rendered
     write_report(tmp_path, results)
     assert 'class="disagree"' in (tmp_path / "report.html").read_text()
 

@@ -7,8 +7,9 @@ import pytest
 from training_blobs import blobs
 
 from compare.training.runtime import runtime_ratios, runtime_summary
-from compare.training import (TRAINING_TOLERANCES, TrainingData, epoch_orders, run_handrolled,
+from compare.training import (ROUNDOFF_RULES, TrainingData, epoch_orders, run_handrolled,
                               train_side_by_side)
+from compare.training.verdict import DISAGREE, DIVERGED, IDENTICAL, WITHIN_ROUNDOFF
 from handrolled import NetworkSpec, init_weights
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
@@ -54,8 +55,10 @@ def test_results_json_training_keys(float64_run):
         for key in ("loss", "train_accuracy", "test_accuracy", "epoch_seconds"):
             assert len(d[side][key]) == 2
         assert len(d[side]["step_loss"][0]) == 10
-    assert d["tolerance"] == {"dtype": "float64", "loss": 1e-9, "accuracy": 0.0,
-                              "weights": 1e-9}
+    rule = d["roundoff"]["rule"]
+    assert (rule["dtype"], rule["floor_ulps"], rule["factor"], rule["accuracy_rows"]) == (
+        "float64", 8, 10, 0)
+    assert d["verdict"] == "identical" and d["outcome"]["outcome"] == IDENTICAL
 
 
 def off_by_a_millionth(network, X, Y, batch_size, lr, **kwargs):
@@ -79,13 +82,13 @@ def drops_the_last_batch(network, X, Y, batch_size, lr, order=None, **kwargs):
                                          drops_the_last_batch])
 def test_twin_a_wrong_hand_written_loop_disagrees(wrong_epoch):
     r = train(spec_for(), handrolled_epoch=wrong_epoch)
-    assert not r.agree
-    assert r.max_loss_diff > TRAINING_TOLERANCES["float64"].loss
+    assert not r.agree and r.judgement.outcome == DISAGREE
+    assert r.verdict.startswith("disagree from step ")
 
 
 def test_float32_accuracies_within_half_a_point():
     r = train(spec_for(dtype="float32"))
-    assert r.agree, r.to_dict()
+    assert r.agree and r.judgement.outcome in (IDENTICAL, WITHIN_ROUNDOFF), r.judgement
     assert r.max_accuracy_diff <= 0.005
     assert r.handrolled.weights["dense1/kernel"].dtype == np.float32
     assert all(s.dtype == np.float64 for s in r.keras.step_losses)
@@ -94,8 +97,9 @@ def test_float32_accuracies_within_half_a_point():
 def test_twin_float32_with_a_wrong_update_disagrees():
     r = train(spec_for(dtype="float32"),
               handrolled_epoch=lambda net, X, Y, b, lr, **kw: sgd_epoch(net, X, Y, b, 2 * lr, **kw))
-    assert not r.agree
-    assert r.max_loss_diff > TRAINING_TOLERANCES["float32"].loss
+    assert not r.agree and r.judgement.outcome == DISAGREE
+    assert r.judgement.step == 2  # the first update was wrong; step 2's loss shows it
+    assert r.max_loss_diff > ROUNDOFF_RULES["float32"].factor * r.max_roundoff_envelope
 
 
 # ---------------------------------------------------------------- determinism
@@ -138,12 +142,13 @@ def test_training_does_not_change_the_callers_weights():
 # ------------------------------------------------------------------ divergence
 def test_divergence_stops_both_sides_and_names_the_step():
     r = train(spec_for("16:relu"), epochs=3, lr=1e30)
-    assert not r.agree and r.diverged
+    assert not r.agree and r.diverged and r.judgement.outcome == DIVERGED
     h, k = r.handrolled.diverged, r.keras.diverged
     assert (h.epoch, h.step) == (k.epoch, k.step) == (1, h.step)
     assert len(r.handrolled.loss) == 1  # what ran is kept
-    message = h.message("handrolled", r.lr)
-    assert f"epoch 1, step {h.step}" in message and "smaller --lr" in message
+    assert f"epoch 1, step {h.step}" in h.message("handrolled")
+    assert r.verdict == (f"training diverged on both sides at epoch 1, step {h.step}; try a "
+                         f"learning rate below 1e+29")
     assert r.to_dict()["handrolled"]["diverged"]["epoch"] == 1
 
 

@@ -164,7 +164,7 @@ def print_tables(outcome) -> None:
 
     training = outcome.results["training"]
     if outcome.gradients is not None:
-        print(gradient_table(outcome.gradients), end="\n\n")
+        print(gradient_table(outcome.gradients, label="gradients"), end="\n\n")
     print(f"Training: handrolled vs keras, {training['network']}, {training['dtype']}")
     print(tables.training_table(training))
     print("\n".join(tables.training_summary(training)), end="\n\n")
@@ -172,6 +172,9 @@ def print_tables(outcome) -> None:
     print(tables.runtime_table(training))
     print("\n".join(tables.runtime_notes(training)))
     print(f"\nverdict: {outcome.results['verdict']}", flush=True)
+    reason = training["outcome"]["reason"]
+    if reason and outcome.results["verdict"] == training["verdict"]:
+        print(f"  ({reason})", flush=True)
 
 
 def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> list[str]:
@@ -190,16 +193,16 @@ def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> lis
 
 
 def exit_code(outcome) -> int:
-    """0 agree, 1 disagree; a run whose two sides diverged at the same step is
-    an unusable configuration (2), one that diverged on one side only a disagreement."""
+    """0 identical or agree within round-off, 1 disagree; a run whose two sides both
+    blew up is an unusable configuration (2), one side alone a disagreement."""
     training = outcome.training
-    if training.diverged:
-        for side in ("handrolled", "keras"):
-            divergence = getattr(training, side).diverged
-            if divergence:
-                print(f"nn-compare: {divergence.message(side, training.lr)}", file=sys.stderr)
-        return BAD_INPUT if training.diverged_together else DISAGREE
-    return AGREE if outcome.agree else DISAGREE
+    for side in ("handrolled", "keras"):
+        divergence = getattr(training, side).diverged
+        if divergence:
+            print(f"nn-compare: {divergence.message(side)}", file=sys.stderr)
+    if outcome.agree:
+        return AGREE
+    return BAD_INPUT if training.diverged_together and outcome.gradients_agree else DISAGREE
 
 
 def _optimizer_text(config) -> str:

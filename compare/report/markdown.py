@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from . import tables
 
-PLOT_TITLES = {"loss.png": "Loss: both curves overlaid, and their difference per step",
+PLOT_TITLES = {"loss.png": "Loss: both curves overlaid, and their difference per step "
+                           "against the round-off envelope",
                "accuracy.png": "Accuracy per epoch",
                "gradients.png": "Gradient differences per parameter tensor",
                "runtime.png": "Runtime per implementation"}
@@ -33,6 +34,8 @@ def headline(results: dict) -> list[str]:
         f"{training['epochs']} epochs, {training['steps_per_epoch']} steps per epoch, "
         f"order {training['order']}, init {config['init']} (preset {config['preset']})",
         f"Final test accuracy: {accuracy}",
+        *([f"Why: {training['outcome']['reason']}"] if (training.get("outcome") or {}).get(
+            "reason") else []),
         f"Reproduce: {results['command']}",
     ]
 

@@ -33,7 +33,7 @@ def _floats(values) -> np.ndarray:
 
 def loss_plot(training: dict) -> bytes:
     """Loss per epoch and per step for both sides, and their difference per step."""
-    figure = Figure(figsize=(12, 3.6))
+    figure = Figure(figsize=(14, 4.4), layout="constrained")
     epochs_ax, steps_ax, diff_ax = figure.subplots(1, 3)
     steps = {}
     for side in ("handrolled", "keras"):
@@ -43,19 +43,45 @@ def loss_plot(training: dict) -> bytes:
         steps[side] = _floats([v for epoch in history["step_loss"] for v in epoch])
         steps_ax.plot(np.arange(1, len(steps[side]) + 1), steps[side],
                       **dict(STYLE[side], marker=None))
-    common = min(len(steps["handrolled"]), len(steps["keras"]))
-    diff = np.abs(steps["handrolled"][:common] - steps["keras"][:common])
-    diff_ax.semilogy(np.arange(1, common + 1), np.maximum(diff, SMALLEST), color="tab:green",
-                     linewidth=0.8)
-    diff_ax.axhline(training["tolerance"]["loss"], color="tab:red", linestyle=":",
-                    label="tolerance")
+    difference_vs_envelope(diff_ax, training, steps)
     epochs_ax.set(title="training-set loss after each epoch", xlabel="epoch", ylabel="loss")
     steps_ax.set(title="training loss of every step", xlabel="step", ylabel="loss")
-    diff_ax.set(title="|handrolled - keras| per step", xlabel="step",
-                ylabel=f"difference (0 drawn at {SMALLEST:g})")
-    for ax in (epochs_ax, steps_ax, diff_ax):
+    for ax in (epochs_ax, steps_ax):
         ax.legend()
     return _png(figure)
+
+
+def difference_vs_envelope(ax, training: dict, steps: dict) -> None:
+    """|handrolled - keras| per step on log axes, over the round-off envelope
+    (|handrolled - handrolled with each batch's rows reversed|) and the band the
+    verdict allows (compare/training/verdict.py).  Thin lines: every step (a
+    difference of exactly 0 is not drawn); thick lines: the largest so far."""
+    common = min(len(steps["handrolled"]), len(steps["keras"]))
+    curves = {"|handrolled - keras|": (np.abs(steps["handrolled"][:common]
+                                               - steps["keras"][:common]), "tab:green")}
+    roundoff = training.get("roundoff")
+    if roundoff:
+        mine = _floats([v for epoch in roundoff["step_loss"] for v in epoch])
+        n = min(common, len(mine))
+        curves["round-off envelope: handrolled vs itself, rows reversed"] = (
+            np.abs(steps["handrolled"][:n] - mine[:n]), "tab:gray")
+    for label, (values, color) in curves.items():
+        x = np.arange(1, len(values) + 1)
+        ax.semilogy(x, np.where(values > 0, values, np.nan), color=color, linewidth=0.4,
+                    alpha=0.35)
+        largest = np.fmax.accumulate(np.where(np.isfinite(values), values, np.nan))
+        ax.semilogy(x, np.where(largest > 0, largest, np.nan), color=color, linewidth=1.6,
+                    label=f"{label} (largest so far)")
+    if roundoff:
+        band = _floats(roundoff["band"])
+        ax.semilogy(np.arange(1, len(band) + 1), band, color="tab:red", linestyle=":",
+                    label="band the verdict allows")
+    outcome = training.get("outcome") or {}
+    if outcome.get("step"):
+        ax.axvline(outcome["step"], color="black", linewidth=0.6)
+    ax.set(title=f"loss difference per step: {training['verdict'].split(':')[0]}",
+           xlabel="step", ylabel="|difference| (log scale)")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18))
 
 
 def accuracy_plot(training: dict) -> bytes:

@@ -30,8 +30,8 @@ from handrolled.errors import SpecError
 from ..output import make_directory, os_error, write_atomic, write_json
 
 CSV_COLUMNS = ["activation", "depth", "seed", "lr", "handrolled_accuracy", "keras_accuracy",
-               "seconds", "handrolled_seconds", "keras_seconds", "agree", "max_loss_diff",
-               "diverged", "evaluation", "hidden", "units", "epochs", "batch", "dataset",
+               "seconds", "handrolled_seconds", "keras_seconds", "agree", "verdict", "max_loss_diff",
+               "max_roundoff_envelope", "diverged", "evaluation", "hidden", "units", "epochs", "batch", "dataset",
                "preprocess", "dtype", "train_rows"]
 
 _NUMBER, _ACCURACY = (int, float), (int, float, type(None))

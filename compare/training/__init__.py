@@ -1,7 +1,7 @@
 """Training both implementations side by side, from the same weights, on the same batches.
 
     result = train_side_by_side(spec, weights, dataset, epochs=20, batch_size=32, lr=2.0)
-    result.agree, result.max_loss_diff, result.to_dict()   # the "training" of results.json
+    result.verdict, result.agree, result.to_dict()   # the "training" of results.json
 
 How the comparison is kept fair and exact:
 
@@ -19,16 +19,24 @@ How the comparison is kept fair and exact:
 * all hand-written epochs run first, then all Keras epochs, so neither
   library's worker threads compete with the other's during a timed epoch.
 
-A loss that becomes NaN or inf stops that side after the epoch in which it
-happened; the result records where (`Divergence`) and keeps what ran.
+* the hand-written side runs once more on the same batches with each
+  batch's rows reversed: the round-off envelope the verdict is judged against
+  (verdict.py).
+
+A loss that becomes NaN or inf, or grows a thousandfold, stops that side after
+the epoch in which it happened; the result records where (`Divergence`) and
+keeps what ran.
 
 The modules, in the order of a run:
 
-    tolerances.py    `TrainingTolerance`, `TRAINING_TOLERANCES`: when two runs agree
-    data.py          `TrainingData` (checked arrays), `check_settings`, `epoch_orders`
+    tolerances.py    `RoundoffRule`, `ROUNDOFF_RULES`: how far above round-off is a disagreement
+    data.py          `TrainingData` (checked arrays), `check_settings`, `epoch_orders`,
+                     `reversed_within_batches` (the round-off run's orders)
     runtime.py       `Stopwatch`, `Runtime`, `runtime_summary`, `runtime_ratios`
     history.py       `History` (one side's run), `evaluate`, `find_divergence`, `Divergence`
     runs.py          `run_handrolled`, `run_keras`
+    verdict.py       `judge` -> `Verdict`: identical, agree within round-off, disagree from
+                     step N, or diverged on both sides
     result.py        `TrainingResult`: the differences and the verdict
     side_by_side.py  `train_side_by_side`: the above, in order
 """
@@ -38,4 +46,6 @@ from .history import Divergence, History, evaluate, find_divergence  # noqa: F40
 from .result import TrainingResult  # noqa: F401
 from .runs import run_handrolled, run_keras  # noqa: F401
 from .side_by_side import train_side_by_side  # noqa: F401
-from .tolerances import TRAINING_TOLERANCES, TrainingTolerance  # noqa: F401
+from .tolerances import (ROUNDOFF_RULES, TRAINING_TOLERANCES, RoundoffRule,  # noqa: F401
+                         TrainingTolerance)
+from .verdict import Verdict, judge  # noqa: F401

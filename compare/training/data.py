@@ -8,6 +8,7 @@ import numpy as np
 
 from handrolled import NetworkSpec, check_batch, one_hot, optimizers
 from handrolled.errors import SpecError
+from handrolled.train import batch_starts
 
 
 @dataclass
@@ -93,3 +94,18 @@ def epoch_orders(rows: int, epochs: int, seed: int, shuffle: bool) -> list[np.nd
         return [None] * epochs
     rng = np.random.default_rng(seed)
     return [rng.permutation(rows) for _ in range(epochs)]
+
+
+def reversed_within_batches(orders: list, rows: int, batch_size: int) -> list[np.ndarray]:
+    """The same batches with the rows of each one in reverse order.
+
+    Every batch holds the same rows, so the mean loss and its gradient are the
+    same numbers mathematically; only the order of the sums over the rows (and
+    so the round-off) differs.  The round-off envelope (`roundoff.py`) trains
+    the hand-written side once more on these orders."""
+    reordered = []
+    for order in orders:
+        order = np.arange(rows) if order is None else np.asarray(order)
+        reordered.append(np.concatenate([order[start:start + batch_size][::-1]
+                                         for start in batch_starts(rows, batch_size)]))
+    return reordered

@@ -13,17 +13,17 @@ from .runtime import Runtime
 
 @dataclass
 class Divergence:
-    """Where a loss first became NaN or inf (epoch and step counted from 1)."""
+    """Where a loss first blew up: NaN, inf or far above its start (epoch and step
+    counted from 1)."""
 
     epoch: int
     step: int | None  # within the epoch; None: after the epoch's last step
     value: float
 
-    def message(self, side: str, lr: float) -> str:
+    def message(self, side: str) -> str:
         where = f"epoch {self.epoch}, step {self.step}" if self.step else \
             f"the end of epoch {self.epoch}"
-        return (f"{side}: the loss became {self.value} at {where}; training stopped there. "
-                f"The learning rate {lr:g} is probably too large; try a smaller --lr")
+        return f"{side}: the loss became {self.value:g} at {where}; training stopped there"
 
 
 @dataclass
@@ -83,10 +83,21 @@ def evaluate(logits_of, sets: dict[str, tuple[np.ndarray, np.ndarray]], spec: Ne
     return out
 
 
-def find_divergence(epoch: int, losses: np.ndarray, evaluation: dict) -> Divergence | None:
-    bad = np.flatnonzero(~np.isfinite(losses))
+BLOWUP = 1e3  # a loss this many times its first step's (or 1, if larger) has blown up
+
+
+def find_divergence(epoch: int, losses: np.ndarray, evaluation: dict,
+                    first_loss: float | None = None) -> Divergence | None:
+    """Where the loss blew up in this epoch: NaN, inf, or above BLOWUP x max(first
+    step's loss, 1) (a loss growing without bound; `first_loss` None: this epoch's
+    first step).  None if it did not."""
+    losses = np.asarray(losses, dtype=np.float64)
+    first = losses[0] if first_loss is None and losses.size else first_loss
+    limit = BLOWUP * max(abs(first), 1.0) if first is not None and np.isfinite(first) \
+        else np.inf
+    bad = np.flatnonzero(~(np.abs(losses) <= limit))
     if bad.size:
         return Divergence(epoch + 1, int(bad[0]) + 1, float(losses[bad[0]]))
-    if not np.isfinite(evaluation["train_loss"]):
+    if not abs(evaluation["train_loss"]) <= limit:
         return Divergence(epoch + 1, None, evaluation["train_loss"])
     return None

@@ -1,8 +1,8 @@
-"""The verdict: `TrainingResult` (the differences, `agree`, `verdict`, results.json "training")."""
+"""`TrainingResult`: the differences, the verdict (`verdict.py`), results.json "training"."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -13,7 +13,8 @@ from handrolled.train import batch_starts
 from ..tolerances import max_abs_diff
 from .history import History
 from .runtime import runtime_ratios
-from .tolerances import TRAINING_TOLERANCES, TrainingTolerance
+from .tolerances import ROUNDOFF_RULES, RoundoffRule
+from .verdict import DIVERGED, Verdict, judge, running_envelope, step_bands, steps_of
 
 
 @dataclass
@@ -30,10 +31,12 @@ class TrainingResult:
     keras: History
     threads: object = None  # the compare.threads.ThreadPolicy the runs used
     load_average: dict | None = None  # os.getloadavg() before and after the runs
+    roundoff: History | None = None  # handrolled again, each batch's rows reversed
+    evaluated_rows: dict = field(default_factory=dict)  # {"train": n, "test": n, ...}
 
     @property
-    def tolerance(self) -> TrainingTolerance:
-        return TRAINING_TOLERANCES[self.spec.dtype]
+    def rule(self) -> RoundoffRule:
+        return ROUNDOFF_RULES[self.spec.dtype]
 
     @property
     def steps_per_epoch(self) -> int:
@@ -127,32 +130,56 @@ class TrainingResult:
 
     @property
     def diverged(self) -> bool:
+        """A side's loss blew up (see `history.find_divergence`)."""
         return bool(self.handrolled.diverged or self.keras.diverged)
 
-    @property
-    def diverged_together(self) -> bool:
-        """Both sides diverged, at the same epoch and step: the settings, not the code."""
-        h, k = self.handrolled.diverged, self.keras.diverged
-        return bool(h and k and (h.epoch, h.step) == (k.epoch, k.step))
+    @cached_property
+    def judgement(self) -> Verdict:
+        """identical, agree within round-off, disagree from step N, or diverged."""
+        return judge(self)
 
     @property
     def verdict(self) -> str:
-        if self.diverged_together:
-            return "DIVERGED"
-        return "AGREE" if self.agree else "DISAGREE"
+        return self.judgement.text()
+
+    @property
+    def diverged_together(self) -> bool:
+        """Both sides blew up, and nothing disagreed before: the settings, not the code."""
+        return self.judgement.outcome == DIVERGED
 
     @property
     def agree(self) -> bool:
-        tol = self.tolerance
-        return (not self.diverged
-                and len(self.handrolled.loss) == len(self.keras.loss) == self.epochs
-                and self.max_loss_diff <= tol.loss
-                and self.max_accuracy_diff <= tol.accuracy
-                and (tol.weights is None or self.max_weight_diff <= tol.weights)
-                and (tol.weights is None or self.max_state_diff is None
-                     or self.max_state_diff <= tol.weights)
-                and (tol.weights is None or self.max_optimizer_state_diff is None
-                     or self.max_optimizer_state_diff <= tol.weights))
+        return self.judgement.agree
+
+    @property
+    def max_roundoff_envelope(self) -> float | None:
+        """Largest |handrolled - handrolled with reversed rows| over the steps."""
+        if self.roundoff is None:
+            return None
+        h, r = steps_of(self.handrolled), steps_of(self.roundoff)
+        n = min(len(h), len(r))
+        return float(running_envelope(h[:n], r[:n])[-1]) if n else None
+
+    def roundoff_dict(self) -> dict | None:
+        """results.json "roundoff": the envelope run and the band, per step."""
+        if self.roundoff is None:
+            return None
+        h, k, r = steps_of(self.handrolled), steps_of(self.keras), steps_of(self.roundoff)
+        floor, band = step_bands(self.rule, h, k, r)
+        return {
+            "method": "handrolled again on the same batches, each batch's rows reversed "
+                      "(dropout masks with them), from every starting weight times (1 + eps): "
+                      "the same mathematics, another summation order",
+            "rule": asdict(self.rule),
+            "step_loss": [losses.tolist() for losses in self.roundoff.step_losses],
+            "envelope": running_envelope(h[:len(band)], r[:len(band)]).tolist(),
+            "band": band.tolist(),
+            "first_step_floor": floor.tolist(),
+            "loss": list(self.roundoff.loss),
+            "max_weight_diff": max(_abs_diffs(self.handrolled.weights, self.roundoff.weights,
+                                              self.spec.param_shapes()).values())
+            if self.roundoff.weights else None,
+        }
 
     def runtime_ratios(self) -> dict:
         return runtime_ratios(self.handrolled.runtime, self.keras.runtime)
@@ -162,6 +189,7 @@ class TrainingResult:
         return {
             "agree": self.agree,
             "verdict": self.verdict,
+            "outcome": self.judgement.to_dict(),
             "dataset": self.dataset,
             "network": self.spec.describe(),
             "hidden": self.spec.hidden_text,
@@ -174,11 +202,12 @@ class TrainingResult:
             "order": "shuffled per epoch (seeded)" if self.shuffle else "sequential",
             "rows": self.rows,
             "steps_per_epoch": self.steps_per_epoch,
-            "tolerance": asdict(self.tolerance),
+            "roundoff": self.roundoff_dict(),
             "handrolled": self.handrolled.to_dict(),
             "keras": self.keras.to_dict(),
             "max_loss_diff": self.max_loss_diff,
             "max_step_loss_diff": self.max_step_loss_diff,
+            "max_roundoff_envelope": self.max_roundoff_envelope,
             "max_accuracy_diff": self.max_accuracy_diff,
             "final_accuracy_diff": self.final_accuracy_diff,
             "max_weight_diff": self.max_weight_diff,

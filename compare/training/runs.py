@@ -46,7 +46,8 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
             history.record(evaluation, clock.seconds, losses)
             step += len(losses)
             _report(progress, "handrolled", epoch, history)
-            history.diverged = find_divergence(epoch, losses, evaluation)
+            history.diverged = find_divergence(epoch, losses, evaluation,
+                                                _first(history))
             if history.diverged:
                 break
     network.on_train_end()
@@ -86,7 +87,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
         history.record(evaluation, gather.seconds + run.epoch_seconds, losses)
         history.call_seconds.append(gather.seconds + run.call_seconds)
         _report(progress, "keras", epoch, history)
-        history.diverged = find_divergence(epoch, losses, evaluation)
+        history.diverged = find_divergence(epoch, losses, evaluation, _first(history))
         if history.diverged:
             break
     history.weights = keras_impl.read_weights(model, spec)
@@ -94,6 +95,11 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     history.optimizer_state = read_state(model.optimizer, named_variables(model))
     history.dropout_masks = recorder.masks
     return history
+
+
+def _first(history: History) -> float:
+    """The loss of the run's first step: the scale a blow-up is measured from."""
+    return float(history.step_losses[0][0]) if len(history.step_losses[0]) else None
 
 
 def _report(progress, side: str, epoch: int, history: History) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from handrolled import NetworkSpec, Params, validate
 from handrolled.train import batch_starts, sgd_epoch
 
-from .data import TrainingData, check_settings, epoch_orders
+from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
 from .runs import run_handrolled, run_keras
 from ..environment import load_average
@@ -17,6 +19,10 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        progress=None, handrolled_epoch=sgd_epoch,
                        threads=None, state: Params | None = None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
+
+    The hand-written side runs a second time on the same batches with each batch's
+    rows reversed (`roundoff`): how far round-off alone moves a correct run, the
+    envelope the verdict judges the handrolled-Keras difference against.
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
     optionally X_validation, y_validation, and a name (see compare.datasets).
@@ -44,6 +50,17 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, threads=threads, state=state)
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+    # the round-off envelope: the hand-written side once more, each batch's rows reversed
+    # (with their dropout masks): the same mathematics, another order of the sums; and
+    # every starting weight one unit in the last place larger (w (1 + eps)), so that
+    # batches of one row, where reversing changes nothing, are perturbed too
+    masks = [{name: mask[::-1] for name, mask in step.items()} for step in keras.dropout_masks]
+    eps = np.finfo(spec.dtype).eps
+    nudged = {name: w * (1 + eps) for name, w in weights.items()}
+    roundoff = run_handrolled(spec, nudged, data, reversed_within_batches(orders, rows,
+                                                                          batch_size),
+                              batch_size, lr, None, handrolled_epoch, masks or None, threads,
+                              state)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
@@ -51,4 +68,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                           float(lr) if isinstance(lr, (int, float)) else lr, shuffle, seed,
                           handrolled, keras, threads,
                           {"before": load_before, "after": load_average(),
-                           "cores": usable_cores()})
+                           "cores": usable_cores()},
+                          roundoff=roundoff,
+                          evaluated_rows={name: len(y) for name, (_, y) in
+                                          data.evaluation_sets().items()})

@@ -1,0 +1,180 @@
+"""The round-off-aware training verdict (compare/training/verdict.py).
+
+A correct run is "identical" or "agrees within round-off"; three real bugs of
+the hand-written side (a derivative 1% off, the learning rate applied as
+0.999 lr, the bias update skipped every 100th step) are each judged "disagree
+from step N", at the step where the bug first acts, in float32 as in float64.
+Both sides blowing up is named as divergence (exit 2), one side alone is a
+disagreement.
+
+The bugs are on the hand-written side only, so the Keras run of each dtype is
+trained once and shared (`shared_keras`); each test still trains the
+hand-written side twice (normal and rows reversed) through `train_side_by_side`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from training_blobs import blobs
+
+from compare.training import side_by_side, train_side_by_side
+from compare.training.data import reversed_within_batches
+from compare.training.history import find_divergence
+from compare.training.verdict import DISAGREE, DIVERGED, IDENTICAL, WITHIN_ROUNDOFF, Verdict
+from handrolled import NetworkSpec, activations, init_weights
+from handrolled.activations import zoo
+from handrolled.optimizers import SGD
+from handrolled.train import sgd_epoch
+
+# 240 rows in batches of 4: 60 steps per epoch, 2 epochs = 120 steps (past step 100)
+ROWS, BATCH, EPOCHS, LR = 240, 4, 2, 0.05
+STEPS_PER_EPOCH = ROWS // BATCH
+
+
+def spec_for(dtype: str) -> NetworkSpec:
+    return NetworkSpec.from_text("16:tanh", inputs=12, classes=4, dtype=dtype, seed=0)
+
+
+@pytest.fixture(scope="module")
+def keras_runs():
+    return {}
+
+
+@pytest.fixture
+def shared_keras(monkeypatch, keras_runs):
+    """run_keras once per (dtype, lr): the hand-written bugs leave the Keras side alone."""
+    real = side_by_side.run_keras
+
+    def once(spec, weights, data, orders, batch_size, lr, seed, progress=None):
+        key = (spec.hidden_text, spec.dtype, lr, len(orders))
+        if key not in keras_runs:
+            keras_runs[key] = real(spec, weights, data, orders, batch_size, lr, seed, progress)
+        return keras_runs[key]
+
+    monkeypatch.setattr(side_by_side, "run_keras", once)
+
+
+def train(dtype: str, lr=LR, handrolled_epoch=sgd_epoch):
+    spec = spec_for(dtype)
+    return train_side_by_side(spec, init_weights(spec), blobs(ROWS, 60, dtype=dtype),
+                              epochs=EPOCHS, batch_size=BATCH, lr=lr, seed=0,
+                              handrolled_epoch=handrolled_epoch)
+
+
+# ------------------------------------------------------------------ correct runs
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_correct_run_agrees_and_the_envelope_is_measured(dtype, shared_keras):
+    r = train(dtype)
+    assert r.judgement.outcome in (IDENTICAL, WITHIN_ROUNDOFF), r.judgement
+    assert r.agree and r.verdict in ("identical", "agree within round-off")
+    d = r.to_dict()
+    assert d["verdict"] == r.verdict and d["outcome"]["step"] is None
+    roundoff = d["roundoff"]
+    assert len(roundoff["band"]) == len(roundoff["envelope"]) == EPOCHS * STEPS_PER_EPOCH
+    # the reversed-rows run is a different summation order: round-off, not zero
+    assert 0 < d["max_roundoff_envelope"] < 100 * np.finfo(dtype).eps
+    assert roundoff["rule"]["dtype"] == dtype
+
+
+def test_reversed_within_batches_keeps_every_batch():
+    order = np.array([5, 2, 0, 4, 1, 3, 6])
+    assert reversed_within_batches([order], 7, 3)[0].tolist() == [0, 2, 5, 3, 1, 4, 6]
+    assert reversed_within_batches([None], 5, 2)[0].tolist() == [1, 0, 3, 2, 4]
+
+
+# ------------------------------------------------------------ failing twins
+def scaled_derivative(monkeypatch):
+    """The hand-written tanh derivative scaled by 1.01."""
+    right = zoo.Tanh.derivative
+    monkeypatch.setattr(zoo.Tanh, "derivative", lambda self, z, a: 1.01 * right(self, z, a))
+    return sgd_epoch, 2  # the first update is wrong; step 2's loss shows it
+
+
+def smaller_rate(monkeypatch):
+    """The learning rate applied as 0.999 lr."""
+    return (lambda network, X, Y, batch_size, lr, **kw:
+            sgd_epoch(network, X, Y, batch_size, 0.999 * lr, **kw)), 2
+
+
+class SkipsBias(SGD):
+    """SGD that forgets the bias update on every 100th step."""
+
+    def apply(self, params, grads):
+        if (self.iterations + 1) % 100 == 0:
+            grads = {name: 0 * g if name.endswith("bias") else g for name, g in grads.items()}
+        super().apply(params, grads)
+
+
+def skipped_bias(monkeypatch):
+    def epoch(network, X, Y, batch_size, lr, **kw):
+        if not hasattr(network, "skips_bias"):  # one optimizer per run, kept across epochs
+            network.skips_bias = SkipsBias(learning_rate=lr)
+        return sgd_epoch(network, X, Y, batch_size, network.skips_bias, **kw)
+
+    return epoch, 101  # step 100's update is skipped; step 101's loss shows it
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bug", [scaled_derivative, smaller_rate, skipped_bias])
+def test_twin_a_bug_disagrees_from_the_step_it_acts(bug, dtype, monkeypatch, shared_keras):
+    epoch_function, first_wrong = bug(monkeypatch)
+    r = train(dtype, handrolled_epoch=epoch_function)
+    v = r.judgement
+    assert v.outcome == DISAGREE and not r.agree, v
+    assert v.step == first_wrong, v
+    assert v.epoch == (first_wrong - 1) // STEPS_PER_EPOCH + 1
+    assert r.verdict == f"disagree from step {first_wrong} (epoch {v.epoch})"
+
+
+# ------------------------------------------------------------------ divergence
+def test_both_sides_blowing_up_is_divergence_not_disagreement(shared_keras):
+    r = train("float32", lr=1e6)
+    v = r.judgement
+    assert v.outcome == DIVERGED and not r.agree, v
+    assert r.handrolled.diverged and r.keras.diverged
+    assert v.lr_hint == pytest.approx(1e5)
+    assert r.verdict.startswith(f"training diverged on both sides at epoch {v.epoch}, step "
+                                f"{v.step_in_epoch}; try a learning rate below 100000")
+
+
+def test_twin_one_side_alone_making_nan_disagrees_at_that_step(shared_keras):
+    def nan_at_step_7(network, X, Y, batch_size, lr, first_step=0, **kw):
+        losses = sgd_epoch(network, X, Y, batch_size, lr, first_step=first_step, **kw)
+        if first_step == 0:
+            network.params["dense1/kernel"][...] = np.nan
+            losses[6:] = np.nan
+        return losses
+
+    r = train("float32", handrolled_epoch=nan_at_step_7)
+    assert r.judgement.outcome == DISAGREE and r.judgement.step == 7, r.judgement
+    assert "only handrolled's loss blew up" in r.judgement.reason
+
+
+def test_an_activation_making_nan_on_both_sides_gets_the_nan_message(clean_registry,
+                                                                      shared_keras):
+    with np.errstate(invalid="ignore", divide="ignore"):  # the registration probe
+        activations.register_user_activation("log_of", lambda z, xp: xp.log(z),
+                                             lambda z, a: 1 / z)
+    spec = NetworkSpec.from_text("8:log_of", inputs=12, classes=4, dtype="float32", seed=0)
+    r = train_side_by_side(spec, init_weights(spec), blobs(ROWS, 60, dtype="float32"),
+                           epochs=1, batch_size=BATCH, lr=LR, seed=0)
+    assert np.isnan(r.handrolled.step_losses[0][0]) and np.isnan(r.keras.step_losses[0][0])
+    assert r.judgement.outcome == DIVERGED and r.judgement.step == 1, r.judgement
+    assert r.verdict.startswith("training diverged on both sides at epoch 1, step 1: the loss "
+                                "is not finite before any update")
+
+
+def test_blowup_is_nan_inf_or_far_above_the_first_loss():
+    fine = {"train_loss": 1.0}
+    assert find_divergence(0, np.array([2.3, 2.0, 1e3]), fine) is None
+    assert find_divergence(0, np.array([2.3, 5e3]), fine).step == 2
+    assert find_divergence(1, np.array([1.0, np.nan]), fine, first_loss=2.3).step == 2
+    assert find_divergence(1, np.array([1.0]), {"train_loss": np.inf}, 2.3).step is None
+
+
+def test_verdict_words():
+    assert Verdict(IDENTICAL).text() == "identical"
+    assert Verdict(WITHIN_ROUNDOFF).text() == "agree within round-off"
+    assert Verdict(DISAGREE, 131, 3, 11).text() == "disagree from step 131 (epoch 3)"
+    assert "before any update" in Verdict(DIVERGED, 1, 1, 1).text()

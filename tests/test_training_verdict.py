@@ -46,10 +46,11 @@ def shared_keras(monkeypatch, keras_runs):
     """run_keras once per (dtype, lr): the hand-written bugs leave the Keras side alone."""
     real = side_by_side.run_keras
 
-    def once(spec, weights, data, orders, batch_size, lr, seed, progress=None):
+    def once(spec, weights, data, orders, batch_size, lr, seed, progress=None, state=None):
         key = (spec.hidden_text, spec.dtype, lr, len(orders))
         if key not in keras_runs:
-            keras_runs[key] = real(spec, weights, data, orders, batch_size, lr, seed, progress)
+            keras_runs[key] = real(spec, weights, data, orders, batch_size, lr, seed, progress,
+                                   state)
         return keras_runs[key]
 
     monkeypatch.setattr(side_by_side, "run_keras", once)

@@ -179,3 +179,13 @@ def test_verdict_words():
     assert Verdict(WITHIN_ROUNDOFF).text() == "agree within round-off"
     assert Verdict(DISAGREE, 131, 3, 11).text() == "disagree from step 131 (epoch 3)"
     assert "before any update" in Verdict(DIVERGED, 1, 1, 1).text()
+
+
+def test_a_chaotic_run_is_named_and_a_calm_one_is_not():
+    from types import SimpleNamespace as NS
+
+    from compare.training.verdict import chaos_note
+    calm = NS(handrolled=NS(test_accuracy=[0.90, 0.91]), roundoff=NS(test_accuracy=[0.90, 0.905]))
+    chaotic = NS(handrolled=NS(test_accuracy=[0.50, 0.30]), roundoff=NS(test_accuracy=[0.6, 0.78]))
+    assert chaos_note(calm) == ""
+    assert "moved the final test accuracy by 48.00 points" in chaos_note(chaotic)

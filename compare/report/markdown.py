@@ -34,8 +34,7 @@ def headline(results: dict) -> list[str]:
         f"{training['epochs']} epochs, {training['steps_per_epoch']} steps per epoch, "
         f"order {training['order']}, init {config['init']} (preset {config['preset']})",
         f"Final test accuracy: {accuracy}",
-        *([f"Why: {training['outcome']['reason']}"] if (training.get("outcome") or {}).get(
-            "reason") else []),
+        *([_why(training["outcome"])] if (training.get("outcome") or {}).get("reason") else []),
         f"Reproduce: {results['command']}",
     ]
 
@@ -106,3 +105,9 @@ def render_markdown(results: dict, plot_files: list[str]) -> str:
     out += ["## Environment", "", "| what | value |", "|---|---|"]
     out += [f"| {key} | {value} |" for key, value in environment_rows(results)]
     return "\n".join(out) + "\n"
+
+
+def _why(outcome: dict) -> str:
+    """The reason under a disagreement or divergence; an agreement's note as it is."""
+    reason = outcome["reason"]
+    return reason[0].upper() + reason[1:] if reason.startswith("note:") else f"Why: {reason}"

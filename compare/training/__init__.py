@@ -19,9 +19,9 @@ How the comparison is kept fair and exact:
 * all hand-written epochs run first, then all Keras epochs, so neither
   library's worker threads compete with the other's during a timed epoch.
 
-* the hand-written side runs once more on the same batches with each
-  batch's rows reversed: the round-off envelope the verdict is judged against
-  (verdict.py).
+* the hand-written side runs twice more on the same batches with each
+  batch's rows reversed (from weights times 1 + eps and 1 - eps): the round-off
+  envelope the verdict is judged against (verdict.py).
 
 A loss that becomes NaN or inf, or grows a thousandfold, stops that side after
 the epoch in which it happened; the result records where (`Divergence`) and

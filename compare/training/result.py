@@ -168,8 +168,9 @@ class TrainingResult:
         floor, band = step_bands(self.rule, h, k, r)
         return {
             "method": "handrolled again on the same batches, each batch's rows reversed "
-                      "(dropout masks with them), from every starting weight times (1 + eps): "
-                      "the same mathematics, another summation order",
+                      "(dropout masks with them), from every starting weight times (1 + eps) and "
+                      "(1 - eps), the sample farther from the hand-written run kept: the "
+                      "same mathematics, another summation order",
             "rule": asdict(self.rule),
             "step_loss": [losses.tolist() for losses in self.roundoff.step_losses],
             "envelope": running_envelope(h[:len(band)], r[:len(band)]).tolist(),

@@ -21,9 +21,10 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        threads=None, state: Params | None = None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
-    The hand-written side runs a second time on the same batches with each batch's
-    rows reversed (`roundoff`): how far round-off alone moves a correct run, the
-    envelope the verdict judges the handrolled-Keras difference against.
+    The hand-written side runs twice more on the same batches with each batch's
+    rows reversed (`roundoff`: the sample farther from it): how far round-off alone
+    moves a correct run, the envelope the verdict judges the handrolled-Keras
+    difference against.
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
     optionally X_validation, y_validation, and a name (see compare.datasets).

@@ -189,6 +189,17 @@ def test_a_value_starting_with_a_dash_gets_a_hint(cli):
     assert code == 2 and "layer size must be a positive integer, got -3" in one_line(err)
 
 
+@pytest.mark.parametrize("command", ["gradients", "train"])
+def test_dropout_rate_zero_runs(cli, idx_dir, command):
+    # dropout(0) is accepted ([0, 1)); Keras' Dropout(0) makes no seed generator,
+    # and reading its masks gave an AttributeError traceback
+    args = tiny_data(idx_dir)[:2] + ["--network", "3:relu,dropout(0)", "--batch", "8"]
+    if command == "train":
+        args += ["--epochs", "1", "--quiet"]
+    code, out, err = cli(command, *args)
+    assert code == 0 and "Traceback" not in err, err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--hidden", "3:relu", "--batch", "8", "--lr", "inf"], "--lr must be positive and finite"),
     (["--hidden", "3:relu", "--batch", "8", "--lr", "nan"], "--lr must be positive and finite"),

@@ -11,6 +11,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,21 @@ def weights_cases(tmp_path: Path) -> dict[str, str]:
         "complex": save_weights(tmp_path / "c.npz", W1=np.ones((784, 3)) * (1 + 1j)),
         "strings": save_weights(tmp_path / "s.npz", W1=np.full((784, 3), "a")),
         "float32 overflow": save_weights(tmp_path / "big.npz", W1=np.full((784, 3), 1e39)),
+        "unclosed header": unclosed_header(good, tmp_path / "open.npz"),
     }
+
+
+def unclosed_header(good: Path, path: Path) -> str:
+    """`good` with W1.npy's header cut open: numpy's tokenizer raised TokenError."""
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "W1.npy":
+                size = int.from_bytes(data[8:10], "little")
+                header = "{'descr': '<f8', 'shape': (".ljust(size - 1) + "\n"
+                data = data[:10] + header.encode() + data[10 + size:]
+            target.writestr(info, data)
+    return str(path)
 
 
 @pytest.mark.parametrize("case, message", [
@@ -75,6 +90,7 @@ def weights_cases(tmp_path: Path) -> dict[str, str]:
     ("complex", "weight W1 (dense1/kernel) has dtype complex128; expected real numbers"),
     ("strings", "weight W1 (dense1/kernel) has dtype <U1; expected real numbers"),
     ("float32 overflow", "beyond the range of float32"),
+    ("unclosed header", "is a damaged or unsupported .npz (TokenError"),
 ])
 def test_unusable_weights_file_is_one_line(cli, tmp_path, case, message):
     path = weights_cases(tmp_path)[case]

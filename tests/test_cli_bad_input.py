@@ -466,3 +466,13 @@ def test_every_command_prints_its_help(cli, command):
     """argparse formats help strings with %: a bare '%' crashed `bench --help`."""
     code, out, err = cli(command, "--help")
     assert code == 0 and out.startswith(f"usage: nn-compare {command}") and err == ""
+
+
+def test_keras_zip_bomb_is_refused_unread(cli, tmp_path):
+    # a config.json declaring 17 MiB (a few KB compressed): refused before Keras reads it
+    path = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}" + " " * (17 * 2**20))
+    code, out, err = cli("gradients", "--no-fd", "--from-keras", str(path))
+    assert code == 2 and "config.json declares 17,825,794 bytes; at most 16,777,216" \
+        in one_line(err)

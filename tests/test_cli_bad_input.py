@@ -476,3 +476,12 @@ def test_keras_zip_bomb_is_refused_unread(cli, tmp_path):
     code, out, err = cli("gradients", "--no-fd", "--from-keras", str(path))
     assert code == 2 and "config.json declares 17,825,794 bytes; at most 16,777,216" \
         in one_line(err)
+
+
+def test_leaky_relu_slope_beyond_float32_is_one_line(cli):
+    # the slope is rounded to float32 as TensorFlow does: 1e308 became inf, then NaN
+    # losses, RuntimeWarnings and a meaningless DISAGREE (exit 1)
+    code, out, err = cli("gradients", "--no-fd", "--batch", "4",
+                         "--network", "4:leaky_relu(-1e308)")
+    assert code == 2 and "the slope of leaky_relu must be within float32's range" \
+        in one_line(err)

@@ -485,3 +485,14 @@ def test_leaky_relu_slope_beyond_float32_is_one_line(cli):
                          "--network", "4:leaky_relu(-1e308)")
     assert code == 2 and "the slope of leaky_relu must be within float32's range" \
         in one_line(err)
+
+
+@pytest.mark.parametrize("name", ["report.md", "extra.json"])
+def test_json_inside_out_is_refused(cli, idx_dir, tmp_path, name):
+    # --json DIR/report.md overwrote the report's own report.md; DIR/extra.json made the
+    # next run with the same --out refuse the folder (a file that is not a report)
+    out_dir = tmp_path / "run"
+    code, out, err = cli("train", *tiny_data(idx_dir), "--out", str(out_dir),
+                         "--json", str(out_dir / name))
+    assert code == 2 and "is inside --out" in one_line(err)
+    assert not out_dir.exists()

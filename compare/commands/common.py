@@ -85,6 +85,13 @@ def check_output_options(args, out_dir=None) -> None:
         check_file_target(args.json, "--json")
     if out_dir is not None:
         check_directory_target(out_dir, "--out")
+        if getattr(args, "json", None):
+            target = Path(args.json).expanduser().resolve()
+            out = Path(out_dir).expanduser().resolve()
+            if target == out or out in target.parents:
+                raise SpecError(f"--json {args.json} is inside --out {out_dir}, which holds "
+                                f"the report alone and is replaced as a whole (results.json "
+                                f"is in it already): choose a path outside it")
     for option, value in input_paths(args):
         source = Path(value).expanduser().resolve()
         target = Path(args.json).expanduser().resolve() if getattr(args, "json", None) else None

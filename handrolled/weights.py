@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+import tokenize
 import zipfile
 import zlib
 
@@ -188,7 +189,8 @@ _NPZ_FORM = ("expected an .npz (np.savez) with the parameter names (dense1/kerne
 MAX_NPY_HEADER = 10_000  # bytes of one array's .npy header (NumPy's own limit)
 _NPZ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                TypeError, KeyError, NotImplementedError, RuntimeError, SyntaxError,
-               RecursionError, UnicodeDecodeError, zlib.error, struct.error)
+               RecursionError, UnicodeDecodeError, zlib.error, struct.error,
+               tokenize.TokenError)  # numpy tokenizes an .npy header; an unclosed one
 
 
 def _read_npz(path: str, accepted: dict[str, tuple[int, ...]], most: int) -> dict:

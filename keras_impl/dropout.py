@@ -29,6 +29,10 @@ def next_masks(model: keras.Model, shapes: dict, rows: int) -> dict[str, np.ndar
     masks = {}
     for name, shape in shapes.items():
         layer = model.get_layer(name)
+        if getattr(layer, "seed_generator", None) is None:
+            # rate 0: Keras' Dropout makes no generator and keeps every unit
+            masks[name] = np.ones((rows, *shape), dtype=bool)
+            continue
         state = layer.seed_generator.state
         saved = keras.ops.convert_to_numpy(state.value)
         ones = keras.ops.ones((rows, *shape), dtype=layer.compute_dtype)

@@ -39,6 +39,7 @@ moving_variance), to the hand-written layer in the same place of the chain.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ import numpy as np
 from handrolled import NetworkSpec, Params, losses, validate
 from handrolled import layers as layer_registry
 from handrolled.errors import SpecError
-from handrolled.spec import LayerSpec
+from handrolled.spec import MAX_PARAMETERS, LayerSpec
 from handrolled.weights import validate_state
 
 from .layers import PerUnitActivation
@@ -111,6 +112,7 @@ def load_saved(path: str) -> keras.Model:
                         f"(model.save('model.keras')), got '{path}'")
     if not os.path.isfile(path):
         raise SpecError(f"Keras model file {path} does not exist or is not a file")
+    check_member_sizes(path)
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises ValueError, TypeError, OSError, zipfile errors
@@ -121,6 +123,27 @@ def load_saved(path: str) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise SpecError(f"{path} holds a {type(model).__name__}, not a Keras model")
     return model
+
+
+MAX_KERAS_JSON = 16 * 2**20  # bytes of a .keras file's config.json or metadata.json
+MAX_KERAS_MEMBER = 2 * 8 * MAX_PARAMETERS  # any other member: float64 weights and state
+
+
+def check_member_sizes(path: str) -> None:
+    """Refuse a .keras zip whose members declare more bytes than a model within the
+    limits needs, before Keras decompresses any (zipfile reads no more than declared).
+    A file that is no zip at all is left to Keras, whose error says so."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    for info in members:
+        most = MAX_KERAS_JSON if info.filename.endswith(".json") else MAX_KERAS_MEMBER
+        if info.file_size > most:
+            raise SpecError(f"Keras model file {path}: {info.filename} declares "
+                            f"{info.file_size:,} bytes; at most {most:,} are read, so it is "
+                            f"refused unread")
 
 
 def layer_chain(model: keras.Model) -> tuple[list, tuple]:

@@ -194,6 +194,9 @@ CASES = [
         *GRADIENTS, "--weights", str(d / "w.npz"), "--json", str(d / "w.npz")]),
     BadInput("--out that holds the data set", lambda d: [
         "train", "--dataset", f"idx:{idx_dir(d)}", "--out", str(d)]),
+    BadInput("--json inside the data set's folder (on one of its files)", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--json",
+        str(d / "idx" / "train-images-idx3-ubyte.gz")]),
 ]
 
 

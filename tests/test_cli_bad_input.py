@@ -11,6 +11,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,21 @@ def weights_cases(tmp_path: Path) -> dict[str, str]:
         "complex": save_weights(tmp_path / "c.npz", W1=np.ones((784, 3)) * (1 + 1j)),
         "strings": save_weights(tmp_path / "s.npz", W1=np.full((784, 3), "a")),
         "float32 overflow": save_weights(tmp_path / "big.npz", W1=np.full((784, 3), 1e39)),
+        "unclosed header": unclosed_header(good, tmp_path / "open.npz"),
     }
+
+
+def unclosed_header(good: Path, path: Path) -> str:
+    """`good` with W1.npy's header cut open: numpy's tokenizer raised TokenError."""
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "W1.npy":
+                size = int.from_bytes(data[8:10], "little")
+                header = "{'descr': '<f8', 'shape': (".ljust(size - 1) + "\n"
+                data = data[:10] + header.encode() + data[10 + size:]
+            target.writestr(info, data)
+    return str(path)
 
 
 @pytest.mark.parametrize("case, message", [
@@ -75,6 +90,7 @@ def weights_cases(tmp_path: Path) -> dict[str, str]:
     ("complex", "weight W1 (dense1/kernel) has dtype complex128; expected real numbers"),
     ("strings", "weight W1 (dense1/kernel) has dtype <U1; expected real numbers"),
     ("float32 overflow", "beyond the range of float32"),
+    ("unclosed header", "is a damaged or unsupported .npz (TokenError"),
 ])
 def test_unusable_weights_file_is_one_line(cli, tmp_path, case, message):
     path = weights_cases(tmp_path)[case]
@@ -187,6 +203,17 @@ def test_a_value_starting_with_a_dash_gets_a_hint(cli):
     assert code == 2 and "write OPTION=VALUE" in one_line(err)
     code, out, err = cli("gradients", "--hidden=-3:relu")  # what the hint says to do
     assert code == 2 and "layer size must be a positive integer, got -3" in one_line(err)
+
+
+@pytest.mark.parametrize("command", ["gradients", "train"])
+def test_dropout_rate_zero_runs(cli, idx_dir, command):
+    # dropout(0) is accepted ([0, 1)); Keras' Dropout(0) makes no seed generator,
+    # and reading its masks gave an AttributeError traceback
+    args = tiny_data(idx_dir)[:2] + ["--network", "3:relu,dropout(0)", "--batch", "8"]
+    if command == "train":
+        args += ["--epochs", "1", "--quiet"]
+    code, out, err = cli(command, *args)
+    assert code == 0 and "Traceback" not in err, err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -439,3 +466,33 @@ def test_every_command_prints_its_help(cli, command):
     """argparse formats help strings with %: a bare '%' crashed `bench --help`."""
     code, out, err = cli(command, "--help")
     assert code == 0 and out.startswith(f"usage: nn-compare {command}") and err == ""
+
+
+def test_keras_zip_bomb_is_refused_unread(cli, tmp_path):
+    # a config.json declaring 17 MiB (a few KB compressed): refused before Keras reads it
+    path = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}" + " " * (17 * 2**20))
+    code, out, err = cli("gradients", "--no-fd", "--from-keras", str(path))
+    assert code == 2 and "config.json declares 17,825,794 bytes; at most 16,777,216" \
+        in one_line(err)
+
+
+def test_leaky_relu_slope_beyond_float32_is_one_line(cli):
+    # the slope is rounded to float32 as TensorFlow does: 1e308 became inf, then NaN
+    # losses, RuntimeWarnings and a meaningless DISAGREE (exit 1)
+    code, out, err = cli("gradients", "--no-fd", "--batch", "4",
+                         "--network", "4:leaky_relu(-1e308)")
+    assert code == 2 and "the slope of leaky_relu must be within float32's range" \
+        in one_line(err)
+
+
+@pytest.mark.parametrize("name", ["report.md", "extra.json"])
+def test_json_inside_out_is_refused(cli, idx_dir, tmp_path, name):
+    # --json DIR/report.md overwrote the report's own report.md; DIR/extra.json made the
+    # next run with the same --out refuse the folder (a file that is not a report)
+    out_dir = tmp_path / "run"
+    code, out, err = cli("train", *tiny_data(idx_dir), "--out", str(out_dir),
+                         "--json", str(out_dir / name))
+    assert code == 2 and "is inside --out" in one_line(err)
+    assert not out_dir.exists()

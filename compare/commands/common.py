@@ -85,11 +85,22 @@ def check_output_options(args, out_dir=None) -> None:
         check_file_target(args.json, "--json")
     if out_dir is not None:
         check_directory_target(out_dir, "--out")
+        if getattr(args, "json", None):
+            target = Path(args.json).expanduser().resolve()
+            out = Path(out_dir).expanduser().resolve()
+            if target == out or out in target.parents:
+                raise SpecError(f"--json {args.json} is inside --out {out_dir}, which holds "
+                                f"the report alone and is replaced as a whole (results.json "
+                                f"is in it already): choose a path outside it")
     for option, value in input_paths(args):
         source = Path(value).expanduser().resolve()
-        if getattr(args, "json", None) and Path(args.json).expanduser().resolve() == source:
+        target = Path(args.json).expanduser().resolve() if getattr(args, "json", None) else None
+        if target == source:
             raise SpecError(f"--json {args.json} is the {option} input; the result would "
                             f"overwrite it: choose another path")
+        if target is not None and source in target.parents:  # a data set's folder
+            raise SpecError(f"--json {args.json} is inside the {option} input {value}; the "
+                            f"result could overwrite its files: choose another path")
         if out_dir is not None:
             out = Path(out_dir).expanduser().resolve()
             if out == source or out in source.parents:

@@ -116,7 +116,12 @@ class LeakyReLU(Activation):
 
     def __init__(self, slope: float = DEFAULT):
         self.given = float(slope)
-        self.slope = float(np.float32(slope))
+        with np.errstate(over="ignore"):
+            self.slope = float(np.float32(slope))
+        if not np.isfinite(self.slope):  # TensorFlow stores it as float32, which overflows
+            raise SpecError(f"the slope of leaky_relu must be within float32's range "
+                            f"(at most {float(np.finfo(np.float32).max):.4g} in size), "
+                            f"got {self.given:g}")
 
     @classmethod
     def from_text(cls, args):

@@ -189,3 +189,23 @@ def test_a_chaotic_run_is_named_and_a_calm_one_is_not():
     chaotic = NS(handrolled=NS(test_accuracy=[0.50, 0.30]), roundoff=NS(test_accuracy=[0.6, 0.78]))
     assert chaos_note(calm) == ""
     assert "moved the final test accuracy by 48.00 points" in chaos_note(chaotic)
+
+
+def test_the_envelope_is_the_larger_distance_of_the_samples_at_every_step():
+    from compare.training.history import History
+    from compare.training.roundoff import widest
+    h = History(loss=[1.0, 0.5], step_losses=[np.array([2.0, 1.0]), np.array([0.6, 0.5])],
+                weights={"w": np.array([1.0, 2.0])})
+    kink_early = History(loss=[1.0, 0.6], step_losses=[np.array([2.0, 1.3]), np.array([0.6, 0.5])],
+                         weights={"w": np.array([1.5, 2.0])})
+    kink_late = History(loss=[1.2, 0.5], step_losses=[np.array([2.0, 1.0]), np.array([0.1, 0.5])],
+                        weights={"w": np.array([1.0, 2.25])})
+    r = widest(h, [kink_early, kink_late])
+    distance = np.abs(np.concatenate(h.step_losses) - np.concatenate(r.step_losses))
+    assert np.allclose(distance, [0.0, 0.3, 0.5, 0.0])
+    assert np.allclose(np.abs(np.subtract(h.loss, r.loss)), [0.2, 0.1])
+    assert np.allclose(np.abs(h.weights["w"] - r.weights["w"]), [0.5, 0.25])
+    # twin: either sample alone misses one of the two jumps
+    for alone in (kink_early, kink_late):
+        one = np.abs(np.concatenate(h.step_losses) - np.concatenate(alone.step_losses))
+        assert not np.allclose(one, distance)

@@ -169,8 +169,9 @@ class TrainingResult:
         return {
             "method": "handrolled again on the same batches, each batch's rows reversed "
                       "(dropout masks with them), from every starting weight times (1 + eps) and "
-                      "(1 - eps), the sample farther from the hand-written run kept: the "
-                      "same mathematics, another summation order",
+                      "(1 - eps): the same mathematics, another summation order; "
+                      "step_loss and loss are the hand-written run's plus the larger "
+                      "distance of the two samples, so |handrolled - these| is the envelope",
             "rule": asdict(self.rule),
             "step_loss": [losses.tolist() for losses in self.roundoff.step_losses],
             "envelope": running_envelope(h[:len(band)], r[:len(band)]).tolist(),

@@ -9,10 +9,10 @@ from handrolled.train import batch_starts, sgd_epoch
 
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
+from .roundoff import widest
 from .runs import run_handrolled, run_keras
 from ..environment import load_average
 from .runtime import runtime_summary
-from .verdict import steps_of
 
 
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
@@ -52,15 +52,16 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, threads=threads, state=state)
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
-    # the round-off envelope: the hand-written side once more, each batch's rows reversed
+    # the round-off envelope: the hand-written side again, each batch's rows reversed
     # (with their dropout masks): the same mathematics, another order of the sums; and
     # every starting weight one unit in the last place away (w (1 +- eps)), so that
     # batches of one row, where reversing changes nothing, are perturbed too.  Two such
-    # samples, and the one farther from the hand-written run is kept: round-off can
+    # samples, as round-off can
     # move a pre-activation across a kink (relu's 0, piecewise's corners) at a step
     # where one sample happens not to (measured: mnist-sample, piecewise(-1:-1,0:0,1:2),
     # float32, 20 epochs: Keras' difference took off at step 479, the w (1 + eps)
-    # sample never did, the w (1 - eps) sample at step 459)
+    # sample never did, the w (1 - eps) sample at step 459); the envelope is the
+    # larger distance of the two at every step (roundoff.py)
     masks = [{name: mask[::-1] for name, mask in step.items()} for step in keras.dropout_masks]
     reversed_orders = reversed_within_batches(orders, rows, batch_size)
     eps = np.finfo(spec.dtype).eps
@@ -68,7 +69,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                               data, reversed_orders, batch_size, lr, None, handrolled_epoch,
                               masks or None, threads, state)
                for sign in (1, -1)]
-    roundoff = max(samples, key=lambda sample: _max_step_distance(handrolled, sample))
+    roundoff = widest(handrolled, samples)
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
@@ -81,10 +82,3 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                           evaluated_rows={name: len(y) for name, (_, y) in
                                           data.evaluation_sets().items()})
 
-
-def _max_step_distance(a, b) -> float:
-    """max |loss_a - loss_b| over the steps both have (inf where one is not finite)."""
-    x, y = steps_of(a), steps_of(b)
-    n = min(len(x), len(y))
-    d = np.abs(x[:n] - y[:n])
-    return float(np.max(np.where(np.isfinite(d), d, np.inf), initial=0.0))

@@ -7,7 +7,7 @@ seeds.  How far round-off alone moves a correct run is measured in the same run:
 the hand-written side trains twice more on the same batches with each batch's
 rows reversed (`data.reversed_within_batches`) and every starting weight times
 (1 + eps), then (1 - eps), the same mathematics summed in another order; the
-sample farther from the hand-written run is kept.  |handrolled - reversed| per step is the envelope e(t).
+larger distance of the two at every step counts (`roundoff.widest`).  |handrolled - reversed| per step is the envelope e(t).
 
 The handrolled-Keras difference d(t) is judged step by step, in time order:
 

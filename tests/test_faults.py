@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -146,13 +147,21 @@ report.render_files = fake_files
 out, run = sys.argv[1], 1
 print("ready", flush=True)
 while True:
-    run += 1
-    try:
+    try:  # the whole loop body: a SIGINT anywhere in it is caught
+        run += 1
         report.write_report(out, {"run": run})
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         sys.stdin.readline()  # the test checks the folder, then lets it go on
+        print("go", flush=True)  # back in the loop: the next SIGINT may come
 """
+
+
+def line_of(child, seconds: float = 60) -> str:
+    """The child's next line, or a failure (not a hang) if none comes in time."""
+    ready, _, _ = select.select([child.stdout], [], [], seconds)
+    assert ready, f"no line from the child in {seconds} s"
+    return child.stdout.readline()
 
 
 def test_report_under_sigint_and_sigkill_at_seeded_moments(fake_render, tmp_path):
@@ -163,16 +172,17 @@ def test_report_under_sigint_and_sigkill_at_seeded_moments(fake_render, tmp_path
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(out)], cwd=ROOT, text=True,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert child.stdout.readline() == "ready\n"
+        assert line_of(child) == "ready\n"
         seen = set()
         for _ in range(3):
             time.sleep(rng.uniform(0.05, 0.3))
             child.send_signal(signal.SIGINT)
-            assert child.stdout.readline() == "interrupted\n"
+            assert line_of(child) == "interrupted\n"
             seen.add(report_run(out))
             assert hidden_leftovers(tmp_path) == []  # Ctrl-C cleans up after itself
             child.stdin.write("\n")
             child.stdin.flush()
+            assert line_of(child) == "go\n"
         time.sleep(rng.uniform(0.05, 0.3))
         child.kill()
         child.wait(10)
@@ -401,8 +411,7 @@ def test_kill_9_of_a_sweep_takes_its_workers_with_it(idx_dir, tmp_path):
         deadline, workers = time.time() + 60, set()
         while len(workers) < 2:
             assert time.time() < deadline and sweep.poll() is None
-            workers = {pid for pid in children(sweep.pid)
-                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+            workers = {pid for pid in children(sweep.pid) if b"spawn_main" in cmdline(pid)}
             time.sleep(0.05)
         time.sleep(1.0)  # the workers are past their start-up
         sweep.kill()
@@ -458,3 +467,11 @@ if __name__ == "__main__":
     print(worker.pid, flush=True)
     time.sleep(60)
 """
+
+
+def cmdline(pid: int) -> bytes:
+    """A process's command line; b"" once it has gone (it may end while we look)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -109,4 +109,4 @@ def test_an_output_beside_its_input_is_fine(tmp_path):  # the twin of "is the in
     with pytest.raises(SpecError, match="is the --weights input"):
         check_output_options(argparse.Namespace(weights=str(weights), json=str(weights)))
     with pytest.raises(SpecError, match="holds the --weights input"):
-        check_output_options(args, tmp_path)
+        check_output_options(argparse.Namespace(weights=str(weights), json=None), tmp_path)

@@ -139,7 +139,10 @@ def test_leftovers_of_a_killed_run_are_cleaned_or_put_back(fake_render, tmp_path
 
 
 CHILD = """
-import sys, time
+import signal, sys, time
+# A process inherits an ignored SIGINT (pytest-xdist's workers ignore it), and Python
+# then installs no handler of its own: Ctrl-C must raise KeyboardInterrupt here.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import compare.report as report
 sys.path.insert(0, "tests")
 from test_faults import fake_files

@@ -34,7 +34,7 @@ from handrolled.weights import to_legacy
 
 PROFILES = {  # examples per property: (gradients, training, injected bugs)
     "default": (3, 2, 20),
-    "long": (30, 12, 200),
+    "long": (60, 25, 300),
 }
 try:
     GRADIENTS, TRAINING, BUGS = PROFILES[os.environ.get("NN_PROPERTY_PROFILE", "default")]

@@ -101,8 +101,8 @@ def reversed_within_batches(orders: list, rows: int, batch_size: int) -> list[np
 
     Every batch holds the same rows, so the mean loss and its gradient are the
     same numbers mathematically; only the order of the sums over the rows (and
-    so the round-off) differs.  The round-off envelope (`roundoff.py`) trains
-    the hand-written side once more on these orders."""
+    so the round-off) differs.  The round-off envelope (`side_by_side.py`,
+    `roundoff.py`) trains the hand-written side twice more on these orders."""
     reordered = []
     for order in orders:
         order = np.arange(rows) if order is None else np.asarray(order)

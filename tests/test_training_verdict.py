@@ -209,3 +209,26 @@ def test_the_envelope_is_the_larger_distance_of_the_samples_at_every_step():
     for alone in (kink_early, kink_late):
         one = np.abs(np.concatenate(h.step_losses) - np.concatenate(alone.step_losses))
         assert not np.allclose(one, distance)
+
+
+def test_a_final_tensor_may_show_the_runs_round_off_growth_but_not_a_bug():
+    """Measured on book-ch19-cnn (float64, 2 Adam steps): gamma 3.1e-14 apart while its own
+    envelope was 1.3e-15 and the run's largest relative growth 2e-12 -> inside.  Twin: the
+    same tensor moved by 1e-6 (a bug) -> outside."""
+    from types import SimpleNamespace as NS
+
+    from compare.training.tolerances import ROUNDOFF_RULES
+    from compare.training.verdict import _final_pairs
+
+    def side(gamma_shift=0.0, kernel_shift=0.0):
+        return NS(weights={"bn/gamma": np.array([1.0 + gamma_shift]),
+                           "dense/kernel": np.array([0.5 + kernel_shift])},
+                  state={}, optimizer_state={})
+
+    h, r = side(), side(gamma_shift=1.3e-15, kernel_shift=2e-12)
+    inside = NS(handrolled=h, roundoff=r, keras=side(gamma_shift=3.1e-14))
+    bug = NS(handrolled=h, roundoff=r, keras=side(gamma_shift=1e-6))
+    rule = ROUNDOFF_RULES["float64"]
+    assert all(ok for _, ok, _ in _final_pairs(rule, inside, envelope=True))
+    failing = [name for name, ok, _ in _final_pairs(rule, bug, envelope=True) if not ok]
+    assert failing == ["bn/gamma"]

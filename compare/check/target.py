@@ -1,14 +1,13 @@
 """A check target: the user's own network in a Python file, and the contract it must keep.
 
     INPUTS = 784                                  # input features
-    LAYERS = [(100, "relu"), (10, "softmax")]     # (units, activation); the last is softmax
-    LAYOUT = "bias_row"                           # or "separate"
+    LAYERS = [(100, "relu"), (10, "softmax")]     # (units, activation); the last: the output
+    LAYOUT = "bias_row"                           # or "separate" or "column" (layouts.py)
     def gradients(X, Y, weights): ...             # -> list of arrays, same shapes as weights
-    def forward(X, weights): ...                  # optional -> probabilities (n, classes)
+    def forward(X, weights): ...                  # optional -> the outputs (n, classes)
+    LOSS, UNITS, HALF, REDUCTION, REGULARIZATION  # optional: the loss (objective.py)
 
-Layouts of `weights` (and of what `gradients` returns):
-    "bias_row"  one array per layer, shape (n_in + 1, n_out), the bias in row 0 (the book's)
-    "separate"  two arrays per layer, W (n_in, n_out) then b (n_out,) (Keras')
+Layouts of `weights` (and of what `gradients` returns): compare/check/layouts.py.
 
 Everything the user's code does wrong *as code* (it does not import, breaks the
 contract, raises, returns NaN or the wrong shapes) is a `TargetError`: exit 2.
@@ -26,12 +25,14 @@ from typing import Callable
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, as_list, dense_layer, to_bias_row
+from handrolled import NetworkSpec, Params, dense_layer
 from handrolled.weights import rename_legacy
 from handrolled.errors import SpecError
 from handrolled.usercode import ESCAPES, is_real_interrupt, what_it_did
 
-LAYOUTS = ("bias_row", "separate")
+from . import layouts
+from .objective import DECLARATIONS, Objective, ObjectiveError, read_objective
+
 REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
 CONTRACT = ("a check target defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, weights) "
             "(see README, 'Check your own network')")
@@ -54,49 +55,53 @@ class Target:
     layout: str
     gradients_fn: Callable
     forward_fn: Callable | None
+    objective: Objective = Objective()
 
     # ------------------------------------------------------------ layouts
+    @property
+    def form(self) -> layouts.Layout:
+        return layouts.get(self.layout)
+
     def array_names(self) -> list[str]:
         """What each array in the user's list is, for messages: 'w1', or 'W1' and 'b1'."""
-        depth = self.spec.depth
-        if self.layout == "bias_row":
-            return [f"w{l} (layer {l}, bias in row 0)" for l in range(1, depth + 1)]
-        return [f"{kind}{l} (layer {l} {'weights' if kind == 'W' else 'biases'})"
-                for l in range(1, depth + 1) for kind in ("W", "b")]
+        return self.form.names(self.spec.depth)
 
     def expected_shapes(self) -> list[tuple[int, ...]]:
-        sizes = self.spec.sizes
-        if self.layout == "bias_row":
-            return [(sizes[l - 1] + 1, sizes[l]) for l in range(1, self.spec.depth + 1)]
-        return list(self.spec.param_shapes().values())
+        return self.form.shapes(self.spec.sizes)
 
     def user_weights(self, params: Params) -> list[np.ndarray]:
         """W/b dict -> the user's layout; fresh copies, so their code cannot change ours."""
         params = rename_legacy(self.spec, params)  # W1, b1, ... or dense1/kernel, ...
-        arrays = to_bias_row(params) if self.layout == "bias_row" else as_list(params)
-        return [np.array(array, dtype=np.float64, copy=True) for array in arrays]
+        return [np.array(array, dtype=np.float64, copy=True)
+                for array in self.form.to_user(params)]
+
+    def user_batch(self, array: np.ndarray) -> np.ndarray:
+        """X or Y as the layout takes it (columns for 'column'); a fresh copy."""
+        return np.array(self.form.batch(array), copy=True)
 
     def to_params(self, arrays: list[np.ndarray]) -> Params:
         """The user's layout -> {'W1', 'b1', ...}, the book's names (arrays already
         shape-checked)."""
-        if self.layout == "separate":
-            return {name: arrays[i] for i, name in enumerate(self.spec.legacy_names())}
-        params = {}
-        for l, matrix in enumerate(arrays, start=1):
-            params[f"W{l}"], params[f"b{l}"] = matrix[1:], matrix[0]
-        return params
+        return self.form.from_user(arrays)
 
     # ------------------------------------------------------------ calling the user's code
     def call_gradients(self, X: np.ndarray, Y: np.ndarray, params: Params) -> Params:
         """Run the user's `gradients` and check what it returns against the contract."""
-        returned = self._call("gradients", self.gradients_fn, X.copy(), Y.copy(),
-                              self.user_weights(params))
+        returned = self._call("gradients", self.gradients_fn, self.user_batch(X),
+                              self.user_batch(Y), self.user_weights(params))
         return self.to_params(self._check_arrays(returned))
 
     def call_forward(self, X: np.ndarray, params: Params) -> np.ndarray:
-        """Run the user's `forward`; check it returns finite (n, classes) probabilities."""
-        returned = self._call("forward", self.forward_fn, X.copy(), self.user_weights(params))
-        expected = (X.shape[0], self.spec.classes)
+        """Run the user's `forward`; check it returns finite (n, classes) outputs."""
+        returned = self._call("forward", self.forward_fn, self.user_batch(X),
+                              self.user_weights(params))
+        return self.check_forward(returned, X.shape[0])
+
+    def check_forward(self, returned, n: int) -> np.ndarray:
+        """forward's result against the contract, as (n, outputs) rows."""
+        outputs = self.spec.outputs
+        expected = (n, outputs) if self.form.samples_are_rows else (outputs, n)
+        what = "row" if self.form.samples_are_rows else "column"
         if isinstance(returned, tuple):
             raise TargetError(f"forward returned a tuple of {len(returned)}; expected one array "
                               f"of shape {expected} (if yours returns (y_hat, h) like the "
@@ -104,9 +109,9 @@ class Target:
         probabilities = _as_floats(returned, "forward's result")
         if probabilities.shape != expected:
             raise TargetError(f"forward returned shape {probabilities.shape}; expected "
-                              f"{expected}: one row of class probabilities per input row")
+                              f"{expected}: one {what} of outputs per input {what}")
         _check_finite(probabilities, "forward's result")
-        return probabilities
+        return self.form.rows(probabilities)
 
     def _call(self, name: str, function: Callable, *args):
         try:
@@ -132,16 +137,19 @@ class Target:
             array = _as_floats(item, what)
             if array.shape != shape:
                 raise TargetError(f"{what} has shape {array.shape}; expected {shape}"
-                                  f"{_shape_hint(array.shape, shape, self.layout)}")
+                                  f"{_shape_hint(array.shape, shape, self.form)}")
             _check_finite(array, what)
             arrays.append(array)
         return arrays
 
 
-def _shape_hint(got: tuple, expected: tuple, layout: str) -> str:
+def _shape_hint(got: tuple, expected: tuple, form: layouts.Layout) -> str:
     """A likely reason for a wrong shape, when there is an obvious one."""
+    layout = form.name
+    if layout == "column" and len(expected) == 2 and expected[1] == 1 and got == expected[:1]:
+        return " (keep b a column: delta.sum(axis=1, keepdims=True))"
     if got == expected[::-1]:
-        return " (transposed: the weight gradient is a_prev.T @ delta)"
+        return f" (transposed: the weight gradient is {form.weight_gradient_formula()})"
     if len(got) == 2 and len(expected) == 2 and got[0] == expected[0]:
         if layout == "bias_row" and got[1] == expected[1] + 1:
             return (" (one column too many: was the bias row of the next layer's matrix "
@@ -210,16 +218,14 @@ def load_target(path: str | Path) -> Target:
     missing = [name for name in REQUIRED if not hasattr(module, name)]
     if missing:
         raise TargetError(f"{path.name} does not define {', '.join(missing)}; {CONTRACT}")
-    spec = _spec(module.INPUTS, module.LAYERS)
-    layout = module.LAYOUT
-    if layout not in LAYOUTS:
-        raise TargetError(f"LAYOUT is {layout!r}; accepted: 'bias_row' (one (n_in + 1, n_out) "
-                          f"array per layer, bias in row 0) or 'separate' (W then b per layer)")
+    declared = {name: getattr(module, name) for name in DECLARATIONS if hasattr(module, name)}
+    spec, objective = read_network(module.INPUTS, module.LAYERS, declared)
+    layout = read_layout(module.LAYOUT)
     forward = getattr(module, "forward", None)
     for name, function in (("gradients", module.gradients), ("forward", forward)):
         if function is not None and not callable(function):
             raise TargetError(f"{name} is a {type(function).__name__}, not a function; {CONTRACT}")
-    return Target(path, spec, layout, module.gradients, forward)
+    return Target(path, spec, layout, module.gradients, forward, objective)
 
 
 def _import(path: Path):
@@ -246,11 +252,26 @@ def _import(path: Path):
     return module
 
 
-def _spec(inputs, layers) -> NetworkSpec:
-    form = "a list of (units, activation) pairs ending with (classes, 'softmax')"
-    if isinstance(inputs, bool) or not isinstance(inputs, (int, np.integer)) or inputs < 1:
-        raise TargetError(f"INPUTS is {inputs!r}; expected a positive integer (the number "
-                          f"of input features, e.g. 784)")
+def read_layout(layout) -> str:
+    """The declared LAYOUT's name, or a TargetError listing the accepted ones."""
+    if not isinstance(layout, str) or layout.strip().lower() not in layouts.DESCRIPTIONS:
+        raise TargetError(f"LAYOUT is {layout!r}; accepted: {layouts.accepted()}")
+    return layout.strip().lower()
+
+
+def read_network(inputs, layers, declared: dict) -> tuple[NetworkSpec, Objective]:
+    """INPUTS, LAYERS and the loss declarations (plain data: name -> value) -> the
+    network and its loss, or a TargetError saying what is accepted."""
+    _check_layers(layers)
+    try:
+        objective = read_objective(declared, layers[-1][1], len(layers))
+    except ObjectiveError as error:
+        raise TargetError(str(error)) from None
+    return _spec(inputs, layers, objective), objective
+
+
+def _check_layers(layers) -> None:
+    form = "a list of (units, activation) pairs ending with the output layer, e.g. (10, 'softmax')"
     if not isinstance(layers, (list, tuple)) or not layers:
         raise TargetError(f"LAYERS is {layers!r}; expected {form}")
     for i, layer in enumerate(layers):
@@ -258,10 +279,24 @@ def _spec(inputs, layers) -> NetworkSpec:
                 or not isinstance(layer[1], str)):
             raise TargetError(f"LAYERS[{i}] is {layer!r}; expected (units, activation), "
                               f"e.g. (100, 'relu')")
+
+
+def _spec(inputs, layers, objective: Objective = Objective()) -> NetworkSpec:
+    if isinstance(inputs, bool) or not isinstance(inputs, (int, np.integer)) or inputs < 1:
+        raise TargetError(f"INPUTS is {inputs!r}; expected a positive integer (the number "
+                          f"of input features, e.g. 784)")
+    _check_layers(layers)
     classes, output = layers[-1]
-    if output != "softmax":
-        raise TargetError(f"the last layer is {layers[-1]!r}; expected (classes, 'softmax'): "
-                          f"the checker compares the softmax cross-entropy gradient")
+    if output != objective.output:
+        raise TargetError(f"the last layer is {layers[-1]!r}; expected (classes, "
+                          f"{objective.output!r}) for LOSS {objective.loss!r}")
+    if isinstance(classes, (int, np.integer)) and not isinstance(classes, bool):
+        if objective.loss == "binary_crossentropy" and classes == 1:
+            classes = 2  # one sigmoid unit for two classes (handrolled's convention)
+        elif classes == 1:
+            raise TargetError(f"the last layer is {layers[-1]!r}; one output unit is accepted "
+                              f"with LOSS 'binary_crossentropy' (two classes), otherwise at "
+                              f"least 2 units")
     hidden = []
     for i, (units, activation) in enumerate(layers[:-1]):
         if activation == "softmax":
@@ -274,6 +309,7 @@ def _spec(inputs, layers) -> NetworkSpec:
             raise TargetError(f"LAYERS[{i}] = {layers[i]!r}: {error}") from None
     try:
         return NetworkSpec(int(inputs), tuple(hidden),
-                           int(classes) if isinstance(classes, np.integer) else classes)
+                           int(classes) if isinstance(classes, np.integer) else classes,
+                           loss=objective.loss)
     except SpecError as error:
         raise TargetError(f"LAYERS[{len(layers) - 1}] = {layers[-1]!r}: {error}") from None

@@ -27,7 +27,7 @@ from handrolled import Params, regularizers
 from ..tolerances import max_diffs
 from .backprop import Backprop
 from .differences import fitted_factor
-from .objective import Objective, declaration, regularization_text
+from .objective import Objective, declaration
 
 MATCH_RTOL = 1e-6   # as diagnosis.MATCH_RTOL: a variant must reproduce every gradient
 DIGITS = 10         # a fitted L2 factor, rounded to this many significant digits
@@ -39,21 +39,36 @@ class Convention:
     message: str
 
 
-def find_convention(bp: Backprop, user: Params) -> Objective | None:
-    """The first variant of bp's objective, changing only undeclared names, whose right
-    gradients reproduce `user` in every layer (None: no convention explains them)."""
+def find_convention(bp: Backprop, user: Params) -> tuple[Objective, list[int]] | None:
+    """The variant of bp's objective, changing only undeclared names, whose right
+    gradients reproduce `user` in the most layers counted from the output down (all of
+    them, or down to a bug), more than the declared objective does; and those layers.
+    None: no convention explains more than the declaration."""
     declared = bp.objective
+    best, best_layers = None, _explained(bp, user)
     for variant in variants(declared, *bp.Y.shape):
         candidate = _with(bp, variant)
         if "REGULARIZATION" not in declared.declared:
-            candidate = _with(bp, variant.with_changes(
-                regularizers=fit_l2(candidate, user)))
+            candidate = _with(bp, variant.with_changes(regularizers=fit_l2(candidate, user)))
         if candidate.objective == declared:
             continue
-        right = candidate.right_gradients()
-        if all(max_diffs(right[name], user[name])[1] <= MATCH_RTOL for name in right):
-            return candidate.objective
-    return None
+        layers = _explained(candidate, user)
+        if len(layers) > len(best_layers):
+            best, best_layers = candidate.objective, layers
+        if len(layers) == bp.depth:
+            break
+    return None if best is None else (best, best_layers)
+
+
+def _explained(bp: Backprop, user: Params) -> list[int]:
+    """The layers, from the output down, whose right gradients reproduce the user's."""
+    right, layers = bp.right_gradients(), []
+    for l in range(bp.depth, 0, -1):
+        if any(max_diffs(right[name], user[name])[1] > MATCH_RTOL
+               for name in (f"W{l}", f"b{l}")):
+            break
+        layers.append(l)
+    return layers
 
 
 def variants(objective: Objective, n: int, k: int):
@@ -79,7 +94,9 @@ def _with(bp: Backprop, objective: Objective) -> Backprop:
 
 def fit_l2(bp: Backprop, user: Params) -> tuple:
     """Per layer, L2(lambda) with 2 lambda W_l = user_W - the right (unpenalised) weight
-    gradient, fitted; None where that difference is not a positive multiple of W_l."""
+    gradient, fitted; None where that difference is not a positive multiple of W_l.
+    Where every layer that has one has the same factor, the others get it too (one
+    REGULARIZATION for every kernel: a layer with a bug of its own shows no clean fit)."""
     right = bp.right_gradients()
     regs = []
     for l in range(1, bp.depth + 1):
@@ -87,15 +104,23 @@ def fit_l2(bp: Backprop, user: Params) -> tuple:
         residual = user[f"W{l}"] - right[f"W{l}"]
         c = fitted_factor(residual, W)
         scale = max(np.abs(user[f"W{l}"]).max(), np.abs(right[f"W{l}"]).max(), 1e-300)
-        if c is None or c <= 0 or np.abs(c * W).max() <= MATCH_RTOL * scale:
+        if c is None or c <= 0 or np.abs(c * W).max() <= MATCH_RTOL * scale or \
+                np.abs(residual - c * W).max() > MATCH_RTOL * scale:  # not c * W_l
             regs.append(None)
             continue
         regs.append(regularizers.get(f"l2({float(f'{c / 2:.{DIGITS}g}')!r})"))
-    return tuple(regs) if any(r is not None for r in regs) else ()
+    if not any(r is not None for r in regs):
+        return ()
+    if len({r.text for r in regs if r is not None}) == 1:
+        common = next(r for r in regs if r is not None)
+        regs = [common] * len(regs)
+    return tuple(regs)
 
 
-def describe(declared: Objective, found: Objective, k: int, n: int) -> list[Convention]:
-    """One sentence per name the found variant sets differently from the declared one."""
+def describe(declared: Objective, found: Objective, k: int, n: int,
+             layers: list[int] | None = None) -> list[Convention]:
+    """One sentence per name the found variant sets differently from the declared one;
+    `layers`: the layers it explains when not all of them."""
     out = []
     if found.units != declared.units:
         out.append(Convention("UNITS", _sentence(
@@ -110,12 +135,16 @@ def describe(declared: Objective, found: Objective, k: int, n: int) -> list[Conv
             "REDUCTION", found, f"the loss {'summed' if found.reduction == 'sum' else 'averaged'}"
             f" over the {n} rows of the batch")))
     if found.regularizers != declared.regularizers:
-        text = regularization_text(found.regularizers)
         out.append(Convention("REGULARIZATION", _sentence(
             "REGULARIZATION", found,
-            f"an L2 term in your loss, {text} in Keras' meaning (factor * sum(w^2) added to "
-            f"the loss, gradient 2 * factor * W, biases untouched), the factor fitted from "
-            f"your gradients")))
+            "an L2 term in your loss in Keras' meaning: factor * sum(w^2) added to the loss, "
+            "gradient 2 * factor * W, biases untouched; the factor fitted from your "
+            "gradients")))
+    if layers is not None:
+        where = ", ".join(map(str, layers))
+        for convention in out:
+            convention.message = convention.message.replace(
+                "agrees with", f"layer(s) {where} agree with", 1)
     return out
 
 

@@ -143,8 +143,10 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
     bp = Backprop(spec, params, X, Y, target.layout, objective)
     if not all(row.agree for row in rows):
         found = find_convention(bp, user)
-        if found is not None:
-            conventions = describe_conventions(objective, found, spec.outputs, X.shape[0])
+        if found is not None:  # the comparison and the diagnosis under that convention
+            found, layers = found
+            conventions = describe_conventions(objective, found, spec.outputs, X.shape[0],
+                                               None if len(layers) == spec.depth else layers)
             objective, bp = found, Backprop(spec, params, X, Y, target.layout, found)
             loss_k, keras_grads, keras_p, keras_notes, rows = against(found)
     notes += keras_notes

@@ -67,7 +67,9 @@ class Target:
         return self.form.names(self.spec.depth)
 
     def expected_shapes(self) -> list[tuple[int, ...]]:
-        return self.form.shapes(self.spec.sizes)
+        spec = self.spec  # (n_0, ..., n_L): spec.sizes is for the softmax networks only
+        return self.form.shapes((spec.inputs, *(layer.config["units"] for layer in spec.hidden),
+                                 spec.outputs))
 
     def user_weights(self, params: Params) -> list[np.ndarray]:
         """W/b dict -> the user's layout; fresh copies, so their code cannot change ours."""

@@ -19,8 +19,9 @@ FORMS = Path(__file__).resolve().parent / "targets" / "forms"
 
 
 def check(path, fd=False, **options):
-    return run_check(load_target(path), dataset="synthetic", batch=8, seed=0,
-                     finite_differences=fd, **options)
+    with load_target(path) as target:  # the user's code runs in its own process
+        return run_check(target, dataset="synthetic", batch=8, seed=0,
+                         finite_differences=fd, **options)
 
 
 def variant(tmp_path, name, *replacements):
@@ -236,7 +237,8 @@ def test_a_column_bias_without_keepdims_gets_a_hint(tmp_path):
 
 def test_layouts_round_trip_the_weights():
     """What the user gets is what the checker means: the column layout is W.T and b[:, None]."""
-    target = load_target(FORMS / "nielsen_column.py")
+    with load_target(FORMS / "nielsen_column.py") as target:
+        pass
     rng = np.random.default_rng(0)
     params = {f"{kind}{l}": rng.normal(size=shape) for l, (n_in, n_out) in
               enumerate([(5, 4), (4, 4), (4, 3)], start=1)

@@ -82,6 +82,10 @@ class CheckResult:
                 return row
         return None
 
+    def format(self) -> str:
+        from .report import format_report
+        return format_report(self)
+
     def to_dict(self) -> dict:
         first = self.first_mismatch
         spec = self.target.spec

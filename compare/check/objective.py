@@ -167,6 +167,14 @@ def default_objective(loss: str = losses.DEFAULT) -> Objective:
     return Objective(loss, OUTPUT_OF.get(loss, "linear"))
 
 
+def describe_network(spec, objective: Objective) -> str:
+    """'784-30 sigmoid-10 sigmoid': the layers as the target declares them (spec.describe
+    names the linear output layer Keras' side builds the logits with)."""
+    parts = [str(spec.inputs), *(f"{layer.config['units']} {layer.config['activation']}"
+                                 for layer in spec.hidden)]
+    return "-".join([*parts, f"{spec.outputs} {objective.output}"])
+
+
 def regularization_text(regs) -> str:
     """'l2(0.001)' when every layer has the same, else the list ['l2(0.001)', 'none']."""
     texts = [r.text if r is not None else "none" for r in regs]

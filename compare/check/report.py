@@ -9,6 +9,7 @@ from tabulate import tabulate
 
 from ..output import fmt
 from ..gradient_table import gradient_rows_table
+from .objective import describe_network
 from .runner import CheckResult
 
 WIDTH = 100  # sentences are wrapped to this many characters
@@ -17,7 +18,8 @@ WIDTH = 100  # sentences are wrapped to this many characters
 def format_report(result: CheckResult) -> str:
     target, spec = result.target, result.target.spec
     objective = result.objective or target.objective
-    parts = [f"Check: {target.path.name}  ({spec.describe()}, layout {target.layout}; "
+    parts = [f"Check: {target.path.name}  ({describe_network(spec, objective)}, layout "
+             f"{target.layout}; "
              f"{result.data}, seed {result.seed}; book-style weights)",
              textwrap.fill(f"loss: {objective.describe()}" + (
                  " (as found below, not as declared)" if result.conventions else ""),

@@ -24,7 +24,7 @@ from .backprop import Backprop
 from .conventions import Convention, describe as describe_conventions, find_convention
 from .diagnosis import FITTED_BUGS, HYPOTHESES, Diagnosis, diagnose
 from .differences import describe
-from .objective import Objective
+from .objective import Objective, describe_network
 from .stats import LayerStats, activation_stats
 from .target import Target
 from .user_side import UserSide, run_user_side
@@ -94,7 +94,7 @@ class CheckResult:
             "kind": "network",
             "agree": self.agree,
             "target": str(self.target.path),
-            "network": spec.describe(),
+            "network": describe_network(spec, objective),
             "layout": self.target.layout,
             "loss": objective.describe(),
             "conventions": [asdict(convention) for convention in self.conventions],

@@ -36,7 +36,8 @@ def variant(tmp_path, name, *replacements):
 
 
 CORRECT = ["book_bias_row_l2.py", "nielsen_column.py", "nielsen_per_sample.py",
-           "cs231n_l2.py", "class_layers_l2.py", "bce_sigmoid.py", "summed_loss.py"]
+           "cs231n_l2.py", "class_layers_l2.py", "bce_sigmoid.py", "summed_loss.py",
+           "mse_linear.py"]
 
 
 @pytest.mark.parametrize("name", CORRECT)
@@ -89,6 +90,7 @@ BUGS = [
                             "nabla_w[-l] = (delta @ activations[-l - 1].T if l != 2 "
                             "else activations[-l - 1] @ delta.T)")],
      "transposed (W2 only)", 2),
+    ("mse_linear.py", [("w2[1:].T", "w2[:-1].T")], "bias_row_in_backprop (layer 1)", 1),
     ("nielsen_per_sample.py", [("delta1 = (w2.T @ delta2) * (1 - h ** 2)",
                                 "delta1 = w2.T @ delta2")],
      "derivative_missing (layer 1)", 1),
@@ -134,6 +136,23 @@ def test_undeclared_sum_over_the_batch_is_a_convention_declared_mean_is_a_bug(tm
     declared = check(variant(tmp_path, "summed_loss.py", ('"sum"', '"mean"')))
     assert not declared.agree and declared.conventions == []
     assert "sum_not_mean (layer 2)" in {f.label for f in declared.diagnosis.findings}
+
+
+def test_a_batch_that_cannot_tell_two_conventions_apart_says_so(tmp_path):
+    """UNITS = 'sum' over 8 output units is a factor 8, and so is REDUCTION = 'sum' over
+    8 rows: both are named, and another batch size separates them."""
+    path = variant(tmp_path, "bce_sigmoid.py", ("(3, \"sigmoid\")", "(8, \"sigmoid\")"),
+                   ("/ Y.size", "/ Y.shape[0]"))
+    result = check(path)
+    assert result.agree
+    first, same = result.conventions
+    assert first.name in ("UNITS", "REDUCTION") and same.name == "SAME_NUMBERS"
+    other = {"UNITS": "REDUCTION", "REDUCTION": "UNITS"}[first.name]
+    assert f"{other} = 'sum' gives the same numbers" in same.message
+    other = run_check(load_target(path), dataset="synthetic", batch=5, seed=0,
+                      finite_differences=False)
+    other.target.close()
+    assert other.agree and [c.name for c in other.conventions] == ["UNITS"]
 
 
 def test_a_declared_convention_that_the_code_does_not_keep_disagrees(tmp_path):

@@ -55,9 +55,19 @@ def find_convention(bp: Backprop, user: Params) -> tuple[Objective, list[int]] |
         layers = _explained(candidate, user)
         if len(layers) > len(best_layers):
             best, best_layers = candidate.objective, layers
-        if len(layers) == bp.depth:
-            break
     return None if best is None else (best, best_layers)
+
+
+def same_numbers(bp: Backprop, found: Objective) -> list[Objective]:
+    """Other variants that give exactly the found one's factor on this batch (UNITS = 'sum'
+    with as many output units as rows is REDUCTION = 'sum'): the batch cannot tell them
+    apart, so the message names them too."""
+    n, k = bp.Y.shape
+    return [variant.with_changes(regularizers=found.regularizers)
+            for variant in variants(bp.objective, n, k)
+            if variant.with_changes(regularizers=found.regularizers) != found
+            and variant.scale(n, k) == found.scale(n, k)
+            and variant.scale(n, k) != bp.objective.scale(n, k)]
 
 
 def _explained(bp: Backprop, user: Params) -> list[int]:
@@ -118,9 +128,10 @@ def fit_l2(bp: Backprop, user: Params) -> tuple:
 
 
 def describe(declared: Objective, found: Objective, k: int, n: int,
-             layers: list[int] | None = None) -> list[Convention]:
+             layers: list[int] | None = None, alike: list[Objective] = ()) -> list[Convention]:
     """One sentence per name the found variant sets differently from the declared one;
-    `layers`: the layers it explains when not all of them."""
+    `layers`: the layers it explains when not all of them; `alike`: variants this batch
+    cannot tell from it (`same_numbers`)."""
     out = []
     if found.units != declared.units:
         out.append(Convention("UNITS", _sentence(
@@ -140,6 +151,13 @@ def describe(declared: Objective, found: Objective, k: int, n: int,
             "an L2 term in your loss in Keras' meaning: factor * sum(w^2) added to the loss, "
             "gradient 2 * factor * W, biases untouched; the factor fitted from your "
             "gradients")))
+    for other in alike:
+        names = [name for name in ("UNITS", "HALF", "REDUCTION")
+                 if getattr(other, name.lower()) != getattr(declared, name.lower())]
+        out.append(Convention("SAME_NUMBERS", (
+            f"{', '.join(declaration(name, other) for name in names) or 'Keras default'} "
+            f"gives the same numbers on this batch ({n} rows, {k} output units); run with "
+            f"another --batch to tell them apart.")))
     if layers is not None:
         where = ", ".join(map(str, layers))
         for convention in out:

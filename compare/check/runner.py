@@ -21,7 +21,8 @@ from handrolled.weights import to_legacy
 from ..gradients import GradientRow, compare_gradient_dicts
 from ..tolerances import Tolerance, max_diffs, tolerance_for
 from .backprop import Backprop
-from .conventions import Convention, describe as describe_conventions, find_convention
+from .conventions import (Convention, describe as describe_conventions, find_convention,
+                          same_numbers)
 from .diagnosis import FITTED_BUGS, HYPOTHESES, Diagnosis, diagnose
 from .differences import describe
 from .objective import Objective, describe_network
@@ -150,7 +151,8 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
         if found is not None:  # the comparison and the diagnosis under that convention
             found, layers = found
             conventions = describe_conventions(objective, found, spec.outputs, X.shape[0],
-                                               None if len(layers) == spec.depth else layers)
+                                               None if len(layers) == spec.depth else layers,
+                                               same_numbers(bp, found))
             objective, bp = found, Backprop(spec, params, X, Y, target.layout, found)
             loss_k, keras_grads, keras_p, keras_notes, rows = against(found)
     notes += keras_notes

@@ -236,6 +236,12 @@ class Server:
         self.requests, self.responses, self.path = requests, responses, path
         self.objects = Objects()
         self.module = None
+        self.recursion_limit = sys.getrecursionlimit()
+
+    def restore(self) -> None:
+        """What their code may have lowered for itself, back before our code runs again."""
+        if sys.getrecursionlimit() < self.recursion_limit:
+            sys.setrecursionlimit(self.recursion_limit)
 
     def send(self, body) -> None:
         data = encode(body)
@@ -266,8 +272,10 @@ class Server:
         try:
             spec.loader.exec_module(module)
         except BaseException as error:  # noqa: BLE001 - all of it is theirs
+            self.restore()
             return {"error": {"kind": "import", "message": did(error),
                               "traceback": user_traceback(error, self.path)}}
+        self.restore()
         self.module = module
         return {"ready": declared(module)}
 
@@ -295,8 +303,10 @@ class Server:
         try:
             result = function(*args, **kwargs)
         except BaseException as error:  # noqa: BLE001
+            self.restore()
             return {"error": {"kind": "raised", "message": did(error),
                               "traceback": user_traceback(error, self.path)}}
+        self.restore()
         try:
             return {"ok": convert(result, request["returns"], self.objects)}
         except Contract as error:

@@ -329,6 +329,7 @@ class Server:
         return value
 
     def serve(self) -> None:
+        self.send({"started": True})  # the interpreter is up: the user's time starts now
         self.send(self.load())
         if self.module is None:
             return
@@ -358,6 +359,8 @@ def main(argv: list[str]) -> None:
     code = 0
     try:
         Server(requests, responses, path).serve()
+    except BrokenPipeError:
+        pass  # the checker stopped listening (it gave up on a slow call): nothing to say
     except BaseException as error:  # noqa: BLE001 - our own failure: say it, exit 3
         if os.environ.get("NN_COMPARE_DEBUG"):
             traceback.print_exc()

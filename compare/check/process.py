@@ -42,6 +42,7 @@ from .wire import PREFIX, Handle, WireError, decode, encode, frame_length
 
 DEFAULT_TIMEOUT = 60.0      # seconds per call: a real network's gradients take well under 1 s
 MAX_TIMEOUT = 86_400.0
+STARTUP_TIMEOUT = 120.0     # seconds for the interpreter and NumPy to start, before their code
 STOP_GRACE = 2.0            # seconds the child gets to exit when asked, before SIGKILL
 
 
@@ -78,6 +79,7 @@ class UserProcess:
         self.memory = default_memory() if memory is None else int(memory)
         self._proc = None
         self._start()
+        self._receive(f"starting Python for {self.path.name}", STARTUP_TIMEOUT)
         self.declared = self._declared(self._receive(f"{self.path.name}, while it was "
                                                      f"imported,"))
 
@@ -158,8 +160,8 @@ class UserProcess:
         if kind == "missing":
             raise TargetError(f"{where}: {error['message']}")
         if kind == "returned":
-            raise TargetError(f"{where} returned a {error['type']} that {error['message']} "
-                              f"when it was read", error.get("traceback", ""))
+            raise TargetError(f"{where} returned a {error['type']}; reading it, its code "
+                              f"{error['message']}", error.get("traceback", ""))
         raise TargetError(f"{where} {error['message']}{self._memory_hint(error['message'])}",
                           error.get("traceback", ""))
 

@@ -289,3 +289,31 @@ def test_handles_keep_objects_in_the_users_process(tmp_path):
         assert np.array_equal(out, [3.0, 3.0])
         dx = user.call((layer, "backward"), np.ones(2), cache, returns="array")
         assert np.array_equal(dx, [3.0, 3.0])
+
+
+ACTIVATIONS = '''import numpy as np
+from handrolled.activations import register_user_activation
+def softsign(z, xp):
+    return z / (1 + xp.abs(z))
+def softsign_derivative(z, a):
+    return 1 / (1 + np.abs(z)) ** 2
+register_user_activation("softsign", softsign, softsign_derivative)
+'''
+SOFTSIGN = NETWORK.replace('"tanh"', '"softsign"').replace(
+    "a = np.tanh(X @ W1 + b1)", "z = X @ W1 + b1\n    a = z / (1 + np.abs(z))").replace(
+    "(1 - a ** 2)", "DERIVATIVE(z)")
+
+
+@pytest.mark.parametrize("derivative, code", [("1 / (1 + np.abs(z)) ** 2", 0),
+                                              ("1 / (1 + np.abs(z))", 1)])  # 1: the twin
+def test_activation_modules_are_loaded_on_both_sides(cli, tmp_path, derivative, code):
+    (tmp_path / "acts.py").write_text(ACTIVATIONS)
+    path = target(tmp_path, f"DERIVATIVE = lambda z: {derivative}\n", base=SOFTSIGN)
+    try:
+        got, out, err = cli("check", path, *CHECK, "--activation-module",
+                            str(tmp_path / "acts.py"))
+    finally:
+        from handrolled.activations import unregister_user_activation
+        unregister_user_activation("softsign")
+    assert got == code, err
+    assert f"verdict: {'AGREE' if code == 0 else 'DISAGREE'}" in out

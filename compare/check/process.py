@@ -1,6 +1,6 @@
 """The user's code in a process of its own: `UserProcess`.
 
-    with UserProcess("my_net.py", timeout=60) as user:
+    with UserProcess("my_net.py", timeout=60) as user:   # activation_modules=[...] too
         user.declared["LAYERS"]                     # plain data, read in the child
         grads = user.call("gradients", X, Y, weights, returns=("list", "array"))
         out, cache = user.call("forward", x, params, True, returns=("tuple", ["array", "handle"]))
@@ -69,8 +69,9 @@ class UserProcess:
     """A user's Python file loaded in a child process; call its functions by name."""
 
     def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT,
-                 memory: int | None = None):
+                 memory: int | None = None, activation_modules: list[str] = ()):
         self.path = Path(path).resolve()
+        self.activation_modules = [str(Path(m).resolve()) for m in activation_modules]
         if not self.path.is_file():
             raise TargetError(f"check target {self.path} does not exist or is not a file")
         if self.path.suffix != ".py":
@@ -88,7 +89,8 @@ class UserProcess:
         requests_r, requests_w = os.pipe()
         responses_r, responses_w = os.pipe()
         argv = [sys.executable, "-c", _BOOT.format(root=_ROOT), str(requests_r),
-                str(responses_w), str(os.getpid()), str(self.memory), str(self.path)]
+                str(responses_w), str(os.getpid()), str(self.memory), str(self.path),
+                *self.activation_modules]
         try:
             self._proc = subprocess.Popen(
                 argv, cwd=self.path.parent, stdin=subprocess.DEVNULL, stdout=_stderr_fd(),

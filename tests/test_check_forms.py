@@ -155,6 +155,37 @@ def test_a_batch_that_cannot_tell_two_conventions_apart_says_so(tmp_path):
     assert other.agree and [c.name for c in other.conventions] == ["UNITS"]
 
 
+PER_LAYER = [('REGULARIZATION = "l2(0.001)"',
+              'REGULARIZATION = ["l2(0.001)", "none", "l2(0.002)"]'),
+             ("Dense(W2, b2), ReLU(), Dense(W3, b3)",
+              "Dense(W2, b2, l2=0.0), ReLU(), Dense(W3, b3, l2=0.002)")]
+
+
+def test_one_regularizer_per_layer_declared_or_found(tmp_path):
+    declared = check(variant(tmp_path, "class_layers_l2.py", *PER_LAYER))
+    assert declared.agree and declared.conventions == [], format_report(declared)
+    found = check(variant(tmp_path, "class_layers_l2.py", *PER_LAYER[1:],
+                          ('REGULARIZATION = "l2(0.001)"', "")))
+    assert found.agree and [c.name for c in found.conventions] == ["REGULARIZATION"]
+    assert ("REGULARIZATION = ['l2(0.001)', 'none', 'l2(0.002)']"
+            in found.conventions[0].message)
+    twin = check(variant(tmp_path, "class_layers_l2.py", PER_LAYER[0]))  # code: 0.001 all
+    assert not twin.agree
+    assert {f.label for f in twin.diagnosis.findings} == {
+        "regularization_half (W3)", "L2 term in your gradient, factor fitted (W2)"}
+
+
+def test_assert_matches_keras_on_a_form_and_its_twin(tmp_path):
+    from compare.testing import assert_matches_keras
+
+    options = dict(dataset="synthetic", batch=8, finite_differences=False)
+    assert assert_matches_keras(FORMS / "bce_sigmoid.py", **options).agree
+    twin = variant(tmp_path, "bce_sigmoid.py",
+                   ("delta2 = (a - Y) / Y.size", "delta2 = (a - Y) * a * (1 - a) / Y.size"))
+    with pytest.raises(AssertionError, match=r"output_derivative_twice \(layer 2\)"):
+        assert_matches_keras(twin, **options)
+
+
 def test_a_declared_convention_that_the_code_does_not_keep_disagrees(tmp_path):
     """The twin of the conventions: declaring UNITS = 'sum' on Keras-style code."""
     result = check(variant(tmp_path, "bce_sigmoid.py",

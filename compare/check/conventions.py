@@ -104,26 +104,30 @@ def _with(bp: Backprop, objective: Objective) -> Backprop:
 
 def fit_l2(bp: Backprop, user: Params) -> tuple:
     """Per layer, L2(lambda) with 2 lambda W_l = user_W - the right (unpenalised) weight
-    gradient, fitted; None where that difference is not a positive multiple of W_l.
-    Where every layer that has one has the same factor, the others get it too (one
-    REGULARIZATION for every kernel: a layer with a bug of its own shows no clean fit)."""
+    gradient, fitted; None where that difference is 0.  A layer where it is neither 0 nor
+    a positive multiple of W_l (a bug of its own there) gets the factor the other layers
+    share, if they share one: one REGULARIZATION is usually meant for every kernel."""
     right = bp.right_gradients()
-    regs = []
+    regs, unclear = [], []
     for l in range(1, bp.depth + 1):
         W = bp.W(l)
         residual = user[f"W{l}"] - right[f"W{l}"]
-        c = fitted_factor(residual, W)
         scale = max(np.abs(user[f"W{l}"]).max(), np.abs(right[f"W{l}"]).max(), 1e-300)
-        if c is None or c <= 0 or np.abs(c * W).max() <= MATCH_RTOL * scale or \
-                np.abs(residual - c * W).max() > MATCH_RTOL * scale:  # not c * W_l
+        c = fitted_factor(residual, W)
+        if np.abs(residual).max() <= MATCH_RTOL * scale:
+            regs.append(None)                               # no penalty on this layer
+        elif c is not None and c > 0 and \
+                np.abs(residual - c * W).max() <= MATCH_RTOL * scale:
+            regs.append(regularizers.get(f"l2({float(f'{c / 2:.{DIGITS}g}')!r})"))
+        else:
             regs.append(None)
-            continue
-        regs.append(regularizers.get(f"l2({float(f'{c / 2:.{DIGITS}g}')!r})"))
-    if not any(r is not None for r in regs):
+            unclear.append(l - 1)
+    fitted = {r.text: r for r in regs if r is not None}
+    if not fitted:
         return ()
-    if len({r.text for r in regs if r is not None}) == 1:
-        common = next(r for r in regs if r is not None)
-        regs = [common] * len(regs)
+    if len(fitted) == 1:
+        for index in unclear:
+            regs[index] = next(iter(fitted.values()))
     return tuple(regs)
 
 

@@ -254,10 +254,9 @@ def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
                                    result.tolerance.rtol, result.batch)
     stop = diagnosis.stopped
     if stop is not None:
-        result.unexplained.append(f"layer {stop} differs too, and nothing explains it from "
-                                  f"the right delta: layer {l}'s bug probably changes the delta "
-                                  f"it passes down, so layers {stop} and below were not "
-                                  f"diagnosed.")
+        result.unexplained.append(f"layer {stop} differs too, and nothing listed explains it "
+                                  f"from the right delta either, so layers {stop} and below "
+                                  f"were not diagnosed.")
     elif l > 1:
         result.unexplained.append(f"the layers below are consistent with receiving the right "
                                   f"delta from layer {l}: the error stays in layer {l}'s "

@@ -106,6 +106,7 @@ def test_each_bug_is_named(tmp_path, name, replacements, label, layer):
     assert result.conventions == []
     assert all(f.layer <= layer for f in result.diagnosis.findings)
     assert label in format_report(result)
+    assert "mean_twice" not in {f.bug for f in result.diagnosis.findings}  # a declared sum
 
 
 def test_the_issue_case_undeclared_l2_agrees_as_a_convention(tmp_path):

@@ -328,11 +328,13 @@ def _transposed_message(l: int, shape) -> str:
 
 # ---------------------------------------------------------------- fitted: a constant factor
 
-def factor_bug(c: float, n: int) -> str | None:
+def factor_bug(c: float, n: int, reduction: str = "mean") -> str | None:
     """The bug a factor c on the right gradient names: -1 sign_flipped, n (the batch
-    size) sum_not_mean, 1/n mean_twice, 0 missing, 1 none, anything else scaled."""
-    named = ((1.0, None), (-1.0, "sign_flipped"), (float(n), "sum_not_mean"),
-             (1.0 / n, "mean_twice"), (0.0, "missing"))
+    size) sum_not_mean, 1/n mean_twice, 0 missing, 1 none, anything else scaled.  Where
+    the target declares REDUCTION = 'sum', 1/n is mean_not_sum (and n is only scaled)."""
+    by_n = (((1.0 / n, "mean_not_sum"),) if reduction == "sum" else
+            ((float(n), "sum_not_mean"), (1.0 / n, "mean_twice")))
+    named = ((1.0, None), (-1.0, "sign_flipped"), *by_n, (0.0, "missing"))
     for value, bug in named:
         if abs(c - value) <= MATCH_RTOL * max(1.0, abs(value)):
             return bug
@@ -345,6 +347,8 @@ FACTOR_WORDS = {
                     "of averaged",
     "mean_twice": "1/{n} of the right one, one over the batch size: divided by the number "
                   "of rows twice",
+    "mean_not_sum": "1/{n} of the right one: averaged over the {n} rows, but the target "
+                    "declares REDUCTION = 'sum'",
     "missing": "all zeros: never computed, or left at zero",
     "scaled": "{c:.6g} times the right one",
 }
@@ -363,7 +367,7 @@ def one_tensor(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]:
     out = []
     for name, right, user in ((f"W{l}", base.grad_W, user_W), (f"b{l}", base.grad_b, user_b)):
         c = fitted_factor(user, right)
-        bug = None if c is None else factor_bug(c, bp.n)
+        bug = None if c is None else factor_bug(c, bp.n, bp.objective.reduction)
         if bug is None:
             continue
         grads = {f"W{l}": base.grad_W, f"b{l}": base.grad_b, name: c * right}
@@ -382,8 +386,8 @@ def whole_layer(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]
     base = bp.correct(l, above)
     c = fitted_factor(np.concatenate([user_W.ravel(), user_b.ravel()]),
                       np.concatenate([base.grad_W.ravel(), base.grad_b.ravel()]))
-    bug = None if c is None else factor_bug(c, bp.n)
-    if bug in (None, "sign_flipped", "sum_not_mean"):
+    bug = None if c is None else factor_bug(c, bp.n, bp.objective.reduction)
+    if bug in (None, "sign_flipped", "sum_not_mean", "mean_not_sum"):  # their own hypotheses
         return []
     head = f"layer {l}'s gradient (W{l} and b{l}) is {FACTOR_WORDS[bug].format(n=bp.n, c=c)}"
     predictions = _scaled(bp, l, above, c, bug, f"{head}.",

@@ -193,6 +193,16 @@ def test_a_declared_convention_that_the_code_does_not_keep_disagrees(tmp_path):
                            ('LOSS = "binary_crossentropy"',
                             'LOSS = "binary_crossentropy"\nUNITS = "sum"')))
     assert not result.agree and result.conventions == []
+    assert "units_mean_not_sum (layer 2)" in {f.label for f in result.diagnosis.findings}
+    result = check(variant(tmp_path, "bce_sigmoid.py",
+                           ('LOSS = "binary_crossentropy"',
+                            'LOSS = "binary_crossentropy"\nUNITS = "mean"'),
+                           ("/ Y.size", "/ Y.shape[0]")))
+    assert not result.agree and result.conventions == []
+    assert "units_sum_not_mean (layer 2)" in {f.label for f in result.diagnosis.findings}
+    result = check(variant(tmp_path, "nielsen_column.py",
+                           ("* sigmoid_prime(zs[-1]) / n", "* sigmoid_prime(zs[-1]) / n * 2")))
+    assert "half_missing (layer 3)" in {f.label for f in result.diagnosis.findings}
 
 
 def test_undeclared_l2_beside_a_real_bug_is_named_not_blamed(tmp_path):

@@ -230,6 +230,45 @@ def mean_not_sum(bp: Backprop, l: int, above) -> list[Prediction]:
                    f"what you mean).")
 
 
+# A declared UNITS or HALF the code does not keep: (name, the other choice) -> (bug, words).
+DECLARED_SCALE = {
+    ("UNITS", "sum"): ("units_sum_not_mean", "one sample's loss is summed over its {k} output "
+                                             "units, but the target declares UNITS = 'mean'"),
+    ("UNITS", "mean"): ("units_mean_not_sum", "one sample's loss is averaged over its {k} "
+                                              "output units, but the target declares "
+                                              "UNITS = 'sum'"),
+    ("HALF", False): ("half_missing", "the quadratic cost has no 1/2 in the code, but the "
+                                      "target declares HALF = True"),
+    ("HALF", True): ("half_extra", "the quadratic cost has a 1/2 in the code, but the target "
+                                   "does not declare HALF = True"),
+}
+
+
+@hypothesis("declared_scale")
+def declared_scale(bp: Backprop, l: int, above) -> list[Prediction]:
+    """The output error scaled as the other choice of a declared UNITS or HALF would: the
+    code keeps another convention than the one the file declares."""
+    objective, out = bp.objective, []
+    if l != bp.depth:
+        return out
+    n, k = bp.Y.shape
+    for name, choices in (("UNITS", ("mean", "sum")), ("HALF", (False, True))):
+        if name not in objective.declared:
+            continue
+        other = [c for c in choices if c != getattr(objective, name.lower())][0]
+        factor = (objective.with_changes(**{name.lower(): other}).scale(n, k)
+                  / objective.scale(n, k))
+        if factor == 1.0:  # UNITS with softmax CE or one unit, HALF without mse
+            continue
+        bug, words = DECLARED_SCALE[(name, other)]
+        head = f"layer {l}'s gradient is {factor:g} times the right one: {words.format(k=k)}"
+        for prediction in _scaled(bp, l, above, factor, bug, f"{head}.",
+                                  f"{head}; every layer below inherits the factor."):
+            prediction.label = f"{bug} (layer {l})"
+            out.append(prediction)
+    return out
+
+
 @hypothesis("sign_flipped")
 def sign_flipped(bp: Backprop, l: int, above) -> list[Prediction]:
     head = (f"layer {l}'s gradient has the wrong sign: it is the gradient of the negative "

@@ -176,6 +176,15 @@ def test_one_regularizer_per_layer_declared_or_found(tmp_path):
         "regularization_half (W3)", "L2 term in your gradient, factor fitted (W2)"}
 
 
+def test_l1_l2_declared_agrees_and_without_its_l1_part_disagrees(tmp_path):
+    l1_l2 = [('REGULARIZATION = "l2(0.01)"', 'REGULARIZATION = "l1_l2(0.003,0.01)"'),
+             ("dW1 + REG * W1, db1, dW2 + REG * W2",
+              "dW1 + REG * W1 + 0.003 * np.sign(W1), db1, dW2 + REG * W2 + 0.003 * np.sign(W2)")]
+    result = check(variant(tmp_path, "cs231n_l2.py", *l1_l2))
+    assert result.agree and result.diagnosis.findings == [], format_report(result)
+    assert not check(variant(tmp_path, "cs231n_l2.py", l1_l2[0])).agree
+
+
 def test_assert_matches_keras_on_a_form_and_its_twin(tmp_path):
     from compare.testing import assert_matches_keras
 

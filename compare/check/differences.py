@@ -41,8 +41,9 @@ def describe(user_W, user_b, right_W, right_b, l: int, layout: str, rtol: float,
     full = np.vstack([(user_b - right_b)[None, :], user_W - right_W]) ** 2
     units = _concentrated(full.sum(axis=0))
     if units:
+        where = "rows of your W" if layout == "column" else "columns of its matrix"
         sentences.append(f"the differences concentrate in unit(s) {units} of layer {l} "
-                         f"(columns of its matrix).")
+                         f"({where}).")
     rows = _concentrated(full.sum(axis=1))
     if rows:
         sentences.append(f"they concentrate in row(s) {_row_names(rows, l, layout)}.")
@@ -94,6 +95,9 @@ def _concentrated(squares: np.ndarray) -> str:
 def _row_names(rows: str, l: int, layout: str) -> str:
     if layout == "bias_row":
         return f"{rows} of w{l} (row 0 is the bias)"
+    if layout == "column":  # the inputs are the columns of the user's W (n_out, n_in)
+        return (f"{rows} of [b{l}, W{l}] taken as columns (0 is b{l}, i is column i - 1 "
+                f"of your W{l})")
     return f"{rows} of [b{l}; W{l}] (row 0 is b{l}, row i is W{l}'s row i - 1)"
 
 

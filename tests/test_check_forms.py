@@ -290,6 +290,28 @@ def test_unusable_declarations_are_one_line_exit_2(cli, tmp_path, replacements, 
     assert fragment in err and err.count("\n") == 1, err
 
 
+@pytest.mark.parametrize("replacements, fragment", [
+    ([("    return a\n", "    return a.T\n")],
+     "forward returned shape (8, 3); expected (3, 8): one column of outputs per input column"),
+    ([("nabla_w[-1] = delta @ activations[-2].T", "nabla_w[-1] = activations[-2] @ delta.T")],
+     "W3 (layer 3 weights), has shape (4, 3); expected (3, 4) (transposed: the weight "
+     "gradient is delta @ a_prev.T)"),
+    ([("nabla_b[-1] = delta.sum(axis=1, keepdims=True)",
+       "nabla_b[-1] = delta.sum(axis=1, keepdims=True) * np.nan")], "contains NaN"),
+    ([("    ws, bs = weights[0::2], weights[1::2]\n",
+       "    ws, bs = weights[0::2], weights[1::2]\n    raise SystemExit(3)\n")],
+     "gradients() in nielsen_column.py called sys.exit(3)"),
+])
+def test_the_column_contract_is_one_line_exit_2(cli, tmp_path, replacements, fragment):
+    """One line (after the user's own traceback where their code raised), exit 2."""
+    code, out, err = cli("check", str(variant(tmp_path, "nielsen_column.py", *replacements)),
+                         "--dataset", "synthetic", "--batch", "8")
+    assert code == 2 and out == ""
+    *traceback, line = err.strip().splitlines()
+    assert line.startswith("nn-compare: error: ") and fragment in line, err
+    assert not traceback or traceback[0].startswith("Traceback"), err
+
+
 def test_mse_with_a_softmax_output_is_refused(tmp_path):
     path = variant(tmp_path, "bce_sigmoid.py", ('"binary_crossentropy"', '"mse"'),
                    ('(3, "sigmoid")', '(3, "softmax")'))

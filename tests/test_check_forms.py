@@ -109,6 +109,15 @@ def test_each_bug_is_named(tmp_path, name, replacements, label, layer):
     assert "mean_twice" not in {f.bug for f in result.diagnosis.findings}  # a declared sum
 
 
+def test_the_documented_example_and_its_bug():
+    """docs/checking/network.md's example agrees; its bug is named as the page shows."""
+    examples = FORMS.parents[2] / "examples"
+    assert check(examples / "nielsen_network.py").agree
+    result = check(examples / "nielsen_network_bug.py")
+    assert [f.label for f in result.diagnosis.findings] == [
+        "output_derivative_missing (layer 2)"]
+
+
 def test_the_issue_case_undeclared_l2_agrees_as_a_convention(tmp_path):
     """A correct two-layer network with 0.5 * reg * sum(W^2) in its loss and nothing
     declared: AGREE, with the fitted declaration, never a backprop bug."""

@@ -495,8 +495,8 @@ def regularization(bp: Backprop, l: int, above, user_W, user_b) -> list[Predicti
     grad = f"r'(W{l}) for {declared.text}"
     for value, bug, words in _regularization_names(bp.n):
         if abs(s - value) <= MATCH_RTOL * max(1.0, abs(value)):
-            out.append(Prediction(bug, f"W{l}'s gradient {words.format(reg=declared.text, grad=grad)}.",
-                                  data_W + s * penalty, base.grad_b, base.delta,
+            message = f"W{l}'s gradient {words.format(reg=declared.text, grad=grad)}."
+            out.append(Prediction(bug, message, data_W + s * penalty, base.grad_b, base.delta,
                                   base.derivative, label=f"{bug} (W{l})"))
             break
     else:

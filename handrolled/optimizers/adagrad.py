@@ -40,7 +40,11 @@ class Adagrad(Optimizer):
         return {"initial_accumulator_value": self.keras_cast(self.initial_accumulator_value, dtype),
                 "epsilon": exact(self.epsilon, dtype)}
 
+    def root(self, acc):
+        """sqrt(acc + epsilon): Keras' epsilon is inside the root."""
+        return np.sqrt(acc + self.applied["epsilon"])
+
     def update(self, w, g, lr, s):
         acc = s["acc"]
         acc += np.square(g)
-        w -= (lr * g) / np.sqrt(acc + self.applied["epsilon"])
+        w -= (lr * g) / self.root(acc)

@@ -29,7 +29,7 @@ from . import optimizer_steps as steps
 from . import optimizer_variants as variants
 from .kinds import CheckOptions, target_kind
 from .optimizer_user import CONTRACT, describe_form, form_of, run_user
-from .target import TargetError
+from .errors import TargetError
 
 DTYPES = ("float64", "float32")
 
@@ -272,6 +272,7 @@ def _reproduces(runs: dict, ours: dict, scales: dict) -> bool:
 
 
 @target_kind("optimizer", detect=lambda declared: "OPTIMIZER" in declared and "update" in declared
-             and "train_step" not in declared, order=30)
+             and "train_step" not in declared, order=30,
+             declares="OPTIMIZER, update(w, g, state)")
 def run_optimizer_check(user, options: CheckOptions) -> OptimizerOutcome:
     return check_optimizer(user, options)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .target import TargetError
+from .errors import ContractError, TargetError
 
 FORMS = ("array", "dict")
 CONTRACT = ("an optimizer target defines OPTIMIZER (e.g. \"adam(learning_rate=0.001)\") and "
@@ -60,8 +60,6 @@ def describe_form(form: str) -> str:
 
 def run_user(user, form: str, start: dict, grads: list, declared: dict) -> list[dict]:
     """The weights after every step of the user's optimizer, from `start` (a fresh state)."""
-    from .process import ContractError
-
     names = list(start)
     weights = {n: w.copy() for n, w in start.items()}
     out = []

@@ -38,3 +38,12 @@ def assert_optimizer_matches_keras(path: str | Path, steps: int | None = None, s
     names one.  A documented convention agrees; a bug raises AssertionError with its name."""
     return assert_matches_keras(path, seed=seed, kind="optimizer", steps=steps, dtype=dtype,
                                 **options)
+
+
+def assert_training_matches_keras(path: str | Path, steps: int | None = None, batch: int = 32,
+                                  seed: int = 0, dataset: str = "mnist-sample", **options):
+    """A training-loop target (train_step and OPTIMIZER: docs/checking/training-loop.md)
+    against Keras' fit over `steps` steps (default 10) of `batch` rows.  A documented
+    convention (textbook Adam, ...) agrees; a named bug raises AssertionError."""
+    return assert_matches_keras(path, dataset=dataset, batch=batch, seed=seed,
+                                kind="training_loop", steps=steps, **options)

@@ -1,0 +1,85 @@
+"""Training-loop targets (compare/check/training_loop_kind.py) against Keras' fit.
+
+A book-style bias-row loop with SGD and a class-per-layer network with a hand-written
+Adam agree; each named bug of the loop (the update before the gradient is finished, a
+learning rate off by a factor, momentum as an average, Adam's step counter, Adam's bias
+correction) is named in the text and the JSON; textbook Adam and PyTorch's momentum are
+conventions (exit 0).  Small networks, 8 steps of 16 synthetic rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compare.check.errors import TargetError
+from compare.check.kinds import CheckOptions, run_check_file
+from compare.testing import assert_training_matches_keras
+
+TARGETS = Path(__file__).parent / "targets" / "training"
+OPTIONS = dict(dataset="synthetic", batch=16, steps=8)
+
+AGREE = {"book_sgd": set(), "layers_adam": {"exact_hyperparameters"},
+         "layers_adam_textbook": {"textbook_epsilon"},
+         "book_momentum_pytorch": {"exact_hyperparameters"}}
+BUGS = {"book_sgd_update_too_early": "update_before_gradient",
+        "book_sgd_lr_factor": "learning_rate_factor",
+        "layers_adam_step_off_by_one": "step_counter_off_by_one",
+        "layers_adam_no_bias_correction": "bias_correction_missing",
+        "book_momentum_averaged": "momentum_averaged"}
+FAST = {"book_sgd", "layers_adam_textbook", "book_sgd_update_too_early",
+        "layers_adam_step_off_by_one"}
+
+
+def check(name, **options):
+    return run_check_file(TARGETS / f"{name}.py", CheckOptions(**dict(OPTIONS, **options)))
+
+
+def maybe_slow(names):
+    return [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in sorted(names)]
+
+
+@pytest.mark.parametrize("name", maybe_slow(AGREE))
+def test_correct_loop_agrees(name):
+    outcome = check(name)
+    data = outcome.to_dict()
+    assert outcome.agree and data["diagnosis"] == [], outcome.format()
+    assert {c["name"] for c in data["conventions"]} == AGREE[name]
+    assert "verdict: AGREE" in outcome.format()
+
+
+@pytest.mark.parametrize("name", maybe_slow(BUGS))
+def test_each_named_bug_is_named(name):
+    outcome = check(name)
+    data = outcome.to_dict()
+    assert not outcome.agree and not data["agree"]
+    assert [d["bug"] for d in data["diagnosis"]] == [BUGS[name]], outcome.format()
+    assert "verdict: DISAGREE" in outcome.format()
+    assert data["verdict"]["first_step"] == 1
+
+
+def test_book_loop_is_identical_to_keras_fit():
+    """The book's plain SGD loop does the same arithmetic as fit: identical, not just close."""
+    assert check("book_sgd").to_dict()["verdict"]["text"] == "identical"
+
+
+def test_textbook_adam_is_the_documented_convention_with_exit_0():
+    text = " ".join(check("layers_adam_textbook").format().split())
+    assert "agrees with Adam as written in Kingma & Ba" in text and "at step 1" in text
+
+
+def test_assert_training_matches_keras_and_its_twin():
+    assert assert_training_matches_keras(TARGETS / "book_sgd.py", **OPTIONS).agree
+    with pytest.raises(AssertionError, match="updated before the delta is passed down"):
+        assert_training_matches_keras(TARGETS / "book_sgd_update_too_early.py", **OPTIONS)
+
+
+def test_nan_loss_is_one_line(tmp_path):
+    source = (TARGETS / "book_sgd.py").read_text().replace("return [w1, w2], state, loss",
+                                                           "return [w1, w2], state, loss * np.nan")
+    path = tmp_path / "nan_loop.py"
+    path.write_text(source)
+    with pytest.raises(TargetError, match="NaN or inf") as error:
+        run_check_file(path, CheckOptions(**OPTIONS))
+    assert "\n" not in str(error.value)

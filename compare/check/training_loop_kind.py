@@ -286,6 +286,9 @@ class TrainingOutcome:
 
 
 # ---------------------------------------------------------------- the check
+_KERAS_RUNS: dict = {}   # Keras' fit, kept for the process' life (a test suite repeats them)
+
+
 def check_training_loop(user, options: CheckOptions) -> TrainingOutcome:
     from ..batch import sample_batch
 
@@ -310,7 +313,10 @@ def check_training_loop(user, options: CheckOptions) -> TrainingOutcome:
     data = batches(X, Y, options.batch, n)
     params = to_legacy(spec, init_weights(spec, "book", options.seed))
     ours = user_run(target, user, data, params)        # before TensorFlow
-    keras = keras_run(spec, params, data, optimizer.text)
+    key = (spec.describe(), optimizer.text, n, options.batch, options.seed, options.dataset)
+    if key not in _KERAS_RUNS:  # the same key always makes the same weights, batches, run
+        _KERAS_RUNS[key] = keras_run(spec, params, data, optimizer.text)
+    keras = _KERAS_RUNS[key]
     envelope = (reference_run(spec, params, data, hr.get(optimizer.text)),
                 reference_run(spec, params, data, hr.get(optimizer.text), reverse=True))
     verdict = judge(ours, keras, envelope, dtype)

@@ -159,6 +159,8 @@ class Judgement:
     max_loss: float
     max_weight: float
     reason: str = ""
+    rows: list = field(default_factory=list)   # per step: loss yours, Keras, |d loss|,
+                                               # max |d weight|, the weights' allowance
 
     @property
     def agree(self) -> bool:
@@ -177,7 +179,7 @@ def judge(run: Run, reference: Run, envelope: tuple[Run, Run], dtype: str) -> Ju
     e_loss = np.maximum.accumulate([abs(x - y) for x, y in zip(a.losses, b.losses)])
     e_w = np.maximum.accumulate([max(float(np.max(np.abs(x[k] - y[k]))) for k in x)
                                  for x, y in zip(a.weights, b.weights)])
-    first, identical, max_l, max_w, reason = None, True, 0.0, 0.0, ""
+    first, identical, max_l, max_w, reason, rows = None, True, 0.0, 0.0, "", []
     for t in range(n):
         ahead = min(t + rule.onset_lag // 2, n - 1)
         d_l = abs(run.losses[t] - reference.losses[t])
@@ -191,11 +193,12 @@ def judge(run: Run, reference: Run, envelope: tuple[Run, Run], dtype: str) -> Ju
         identical = identical and d_l <= floor_l and d_w <= floor_w
         band_l = max(rule.factor * e_loss[ahead], floor_l)
         band_w = max(rule.factor * e_w[ahead], floor_w)
+        rows.append((run.losses[t], reference.losses[t], d_l, d_w, band_w))
         if first is None and not (d_l <= band_l and d_w <= band_w):
             first = t + 1
             reason = (f"loss |yours - Keras| = {d_l:.3g} (allowed {band_l:.3g}), weights "
                       f"{d_w:.3g} (allowed {band_w:.3g})")
-    return Judgement(first, identical, max_l, max_w, reason)
+    return Judgement(first, identical, max_l, max_w, reason, rows)
 
 
 # ---------------------------------------------------------------- outcome
@@ -259,6 +262,9 @@ class TrainingOutcome:
                             "identical": self.verdict.identical, "reason": self.verdict.reason,
                             "max_loss_diff": self.verdict.max_loss,
                             "max_weight_diff": self.verdict.max_weight},
+                "per_step": [{"step": t, "loss": a, "loss_keras": b, "loss_diff": c,
+                              "weight_diff": d, "weight_allowed": e}
+                             for t, (a, b, c, d, e) in enumerate(self.verdict.rows, start=1)],
                 "matched": None if self.match is None and not self.premature else {
                     "variants": list(self.match.ids) if self.match else [],
                     "update_before_gradient": self.premature},
@@ -269,6 +275,12 @@ class TrainingOutcome:
                  f"  {self.network}, LAYOUT {self.layout!r}, {self.optimizer.text}; {self.steps} "
                  f"steps of {self.batch} rows ({self.data}), {self.dtype}",
                  f"  your train_step against Keras' fit (shuffle=False, the same batches)", "",
+                 f"{'step':>6}{'loss (yours)':>20}{'loss (Keras)':>20}{'|loss diff|':>14}"
+                 f"{'max |weight diff|':>20}{'allowed':>12}"]
+        for t, (mine, theirs, d_l, d_w, band) in enumerate(self.verdict.rows, start=1):
+            lines.append(f"{t:>6}{mine:>20.15g}{theirs:>20.15g}{d_l:>14.3g}{d_w:>20.3g}"
+                         f"{band:>12.3g}")
+        lines += ["",
                  f"  max |loss diff| {self.verdict.max_loss:.3g}, max |weight diff| "
                  f"{self.verdict.max_weight:.3g}",
                  f"  {self.verdict_text()}" + (f": {self.verdict.reason}"

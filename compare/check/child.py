@@ -2,10 +2,11 @@
 
 Started by `process.UserProcess` as
 
-    python -c BOOT REQUEST_FD RESPONSE_FD PARENT_PID MEMORY_BYTES TARGET.py
+    python -c BOOT REQUEST_FD RESPONSE_FD PARENT_PID MEMORY_BYTES TARGET.py [MODULE.py ...]
 
 in the target's own folder.  It dies with the checker (`die_with_parent`), limits its
-address space to MEMORY_BYTES, imports the target, sends what the module declares
+address space to MEMORY_BYTES, runs the activation modules (--activation-module) and
+imports the target, sends what the module declares
 (`declared`), then answers calls until it is told to exit.  Everything the user's code
 returns is converted here, by the call's `returns` spec, into plain data and arrays
 (`wire.py`): no user object, and no method of one, ever reaches the checker's process.
@@ -32,6 +33,7 @@ import numpy as np
 
 from compare.processes import die_with_parent
 from compare.check.wire import PREFIX, Handle, decode, encode, frame_length
+from handrolled.activations import load_activation_module
 from handrolled.usercode import what_it_did
 
 MAX_PLAIN_ITEMS = 100_000   # values in one declared constant (a LAYERS of a million entries is not one)
@@ -232,10 +234,17 @@ def did(error: BaseException) -> str:
 # ---------------------------------------------------------------- the loop
 
 class Server:
-    def __init__(self, requests: int, responses: int, path: Path):
+    def __init__(self, requests: int, responses: int, path: Path, modules: list[str]):
         self.requests, self.responses, self.path = requests, responses, path
+        self.modules = modules  # --activation-module files, registered before the target
         self.objects = Objects()
         self.module = None
+        self.recursion_limit = sys.getrecursionlimit()
+
+    def restore(self) -> None:
+        """What their code may have lowered for itself, back before our code runs again."""
+        if sys.getrecursionlimit() < self.recursion_limit:
+            sys.setrecursionlimit(self.recursion_limit)
 
     def send(self, body) -> None:
         data = encode(body)
@@ -264,10 +273,15 @@ class Server:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses and pickling in user code look themselves up
         try:
+            for activations in self.modules:
+                load_activation_module(activations)
             spec.loader.exec_module(module)
         except BaseException as error:  # noqa: BLE001 - all of it is theirs
+            self.restore()
             return {"error": {"kind": "import", "message": did(error),
-                              "traceback": user_traceback(error, self.path)}}
+                              "traceback": getattr(error, "details", "")
+                              or user_traceback(error, self.path)}}
+        self.restore()
         self.module = module
         return {"ready": declared(module)}
 
@@ -295,8 +309,10 @@ class Server:
         try:
             result = function(*args, **kwargs)
         except BaseException as error:  # noqa: BLE001
+            self.restore()
             return {"error": {"kind": "raised", "message": did(error),
                               "traceback": user_traceback(error, self.path)}}
+        self.restore()
         try:
             return {"ok": convert(result, request["returns"], self.objects)}
         except Contract as error:
@@ -319,6 +335,7 @@ class Server:
         return value
 
     def serve(self) -> None:
+        self.send({"started": True})  # the interpreter is up: the user's time starts now
         self.send(self.load())
         if self.module is None:
             return
@@ -347,7 +364,9 @@ def main(argv: list[str]) -> None:
     sys.path.insert(0, str(path.parent))  # so the file can import its neighbours
     code = 0
     try:
-        Server(requests, responses, path).serve()
+        Server(requests, responses, path, argv[5:]).serve()
+    except BrokenPipeError:
+        pass  # the checker stopped listening (it gave up on a slow call): nothing to say
     except BaseException as error:  # noqa: BLE001 - our own failure: say it, exit 3
         if os.environ.get("NN_COMPARE_DEBUG"):
             traceback.print_exc()

@@ -38,6 +38,7 @@ class CheckOptions:
     steps: int | None = None        # kinds that run several steps: None for their default
     timeout: float = DEFAULT_TIMEOUT
     dtype: str | None = None        # "float64" / "float32"; None for the kind's default
+    activation_modules: tuple = ()  # --activation-module files: loaded here and in the child
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,12 @@ def detect_kind(user: UserProcess) -> TargetKind:
 def run_check_file(path, options: CheckOptions | None = None, kind: str | None = None):
     """Check the target file at `path` (of `kind`, or the kind it declares): the outcome."""
     options = options or CheckOptions()
-    with UserProcess(path, timeout=options.timeout) as user:
+    from handrolled.activations import load_activation_module
+
+    for module in options.activation_modules:  # the checker's side needs them too (Keras)
+        load_activation_module(module)
+    with UserProcess(path, timeout=options.timeout,
+                     activation_modules=options.activation_modules) as user:
         chosen = get(kind) if kind else detect_kind(user)
         if kind and not chosen.detect(user.declared):
             raise TargetError(f"{user.path.name} is not a {kind.replace('_', ' ')} target: "

@@ -1,6 +1,6 @@
 """The user's code in a process of its own: `UserProcess`.
 
-    with UserProcess("my_net.py", timeout=60) as user:
+    with UserProcess("my_net.py", timeout=60) as user:   # activation_modules=[...] too
         user.declared["LAYERS"]                     # plain data, read in the child
         grads = user.call("gradients", X, Y, weights, returns=("list", "array"))
         out, cache = user.call("forward", x, params, True, returns=("tuple", ["array", "handle"]))
@@ -42,6 +42,7 @@ from .wire import PREFIX, Handle, WireError, decode, encode, frame_length
 
 DEFAULT_TIMEOUT = 60.0      # seconds per call: a real network's gradients take well under 1 s
 MAX_TIMEOUT = 86_400.0
+STARTUP_TIMEOUT = 120.0     # seconds for the interpreter and NumPy to start, before their code
 STOP_GRACE = 2.0            # seconds the child gets to exit when asked, before SIGKILL
 
 
@@ -68,8 +69,9 @@ class UserProcess:
     """A user's Python file loaded in a child process; call its functions by name."""
 
     def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT,
-                 memory: int | None = None):
+                 memory: int | None = None, activation_modules: list[str] = ()):
         self.path = Path(path).resolve()
+        self.activation_modules = [str(Path(m).resolve()) for m in activation_modules]
         if not self.path.is_file():
             raise TargetError(f"check target {self.path} does not exist or is not a file")
         if self.path.suffix != ".py":
@@ -78,14 +80,17 @@ class UserProcess:
         self.memory = default_memory() if memory is None else int(memory)
         self._proc = None
         self._start()
-        self.declared = self._declared(self._receive(f"importing {self.path.name}"))
+        self._receive(f"starting Python for {self.path.name}", STARTUP_TIMEOUT)
+        self.declared = self._declared(self._receive(f"{self.path.name}, while it was "
+                                                     f"imported,"))
 
     # ------------------------------------------------------------ life cycle
     def _start(self) -> None:
         requests_r, requests_w = os.pipe()
         responses_r, responses_w = os.pipe()
         argv = [sys.executable, "-c", _BOOT.format(root=_ROOT), str(requests_r),
-                str(responses_w), str(os.getpid()), str(self.memory), str(self.path)]
+                str(responses_w), str(os.getpid()), str(self.memory), str(self.path),
+                *self.activation_modules]
         try:
             self._proc = subprocess.Popen(
                 argv, cwd=self.path.parent, stdin=subprocess.DEVNULL, stdout=_stderr_fd(),
@@ -142,14 +147,14 @@ class UserProcess:
         """Call `target` (a name, a dotted path from the module, or (handle, "method"))
         in the child with `args`; return its result in the form `returns` names."""
         label = what or _label(target)
+        where = f"{label} in {self.path.name}"
         self._send({"op": "call", "target": _target(target), "args": list(args),
-                    "kwargs": kwargs, "returns": returns})
-        answer = self._receive(label, timeout)
+                    "kwargs": kwargs, "returns": returns}, where)
+        answer = self._receive(where, timeout)
         if "ok" in answer:
             return _checked(answer["ok"], returns, label)
         error = answer["error"]
         kind = error["kind"]
-        where = f"{label} in {self.path.name}"
         if kind == "contract":
             raise ContractError(f"{where} returned a result that {_place(error['path'])}"
                                 f"{error['problem']}", tuple(error["path"]), error["problem"],
@@ -157,27 +162,29 @@ class UserProcess:
         if kind == "missing":
             raise TargetError(f"{where}: {error['message']}")
         if kind == "returned":
-            raise TargetError(f"{where} returned a {error['type']} that {error['message']} "
-                              f"when it was read", error.get("traceback", ""))
+            raise TargetError(f"{where} returned a {error['type']}; reading it, its code "
+                              f"{error['message']}", error.get("traceback", ""))
         raise TargetError(f"{where} {error['message']}{self._memory_hint(error['message'])}",
                           error.get("traceback", ""))
 
     def release(self, handle: Handle) -> None:
         if self.alive:
-            self._send({"op": "release", "handle": handle})
+            self._send({"op": "release", "handle": handle}, "releasing an object")
 
     # ------------------------------------------------------------ the channel
-    def _send(self, body) -> None:
+    def _send(self, body, where: str) -> None:
         if not self.alive:
-            raise TargetError(f"the process running {self.path.name} has ended")
+            raise TargetError(f"{where}: the process running {self.path.name} has ended "
+                              f"already")
         view = memoryview(encode(body))
         try:
             while view:
                 view = view[os.write(self._requests, view):]
         except BrokenPipeError:
-            raise self._ended(f"a call into {self.path.name}") from None
+            raise self._ended(where) from None
 
     def _receive(self, what: str, timeout: float | None = None):
+        """The next answer; `what` names the call for messages ("gradients() in net.py")."""
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         try:
@@ -185,7 +192,7 @@ class UserProcess:
             return decode(self._read(length, deadline, what, limit))
         except WireError as error:
             self.close()
-            raise TargetError(f"{what} in {self.path.name} garbled the checker's channel "
+            raise TargetError(f"{what} garbled the checker's channel "
                               f"to its process ({error}); write output with print(), "
                               f"not to inherited file descriptors") from None
 
@@ -196,7 +203,7 @@ class UserProcess:
             ready = select.select([self._responses], [], [], max(remaining, 0))[0]
             if not ready:
                 self.close()
-                raise TargetError(f"{what} in {self.path.name} did not return within "
+                raise TargetError(f"{what} did not return within "
                                   f"{limit:g} s, so its process was stopped (an endless loop? "
                                   f"a slow network can have more: --timeout SECONDS)")
             chunk = os.read(self._responses, min(left, 1 << 24))
@@ -226,7 +233,7 @@ class UserProcess:
             how = "failed inside the checker's own code (see the line above)"
         else:
             how = f"exited with code {code} (os._exit() or exit() from a thread or handler)"
-        return TargetError(f"{what} in {self.path.name} ended the process running it: it "
+        return TargetError(f"{what} ended the process running it: it "
                            f"{how}; your code must return its results, not end the process")
 
     def _memory_hint(self, message: str) -> str:

@@ -257,5 +257,6 @@ def _registered_hint(error: SpecError) -> str:
     """Activations registered inside the target file exist only in its own process."""
     if str(error).startswith("unknown activation"):
         return (" (an activation registered inside the target file is not seen by the "
-                "checker, which runs your file in a process of its own)")
+                "checker, which runs your file in a process of its own: register it in a "
+                "module of its own and pass --activation-module FILE)")
     return ""

@@ -7,7 +7,8 @@ import argparse
 import os
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import add_json_option, check_output_options, check_rows, positive_int, seed
+from .common import (add_activation_module_option, add_json_option, check_output_options,
+                     check_rows, positive_int, seed)
 
 NAME = "check"
 HELP = "check your own hand-written code (a Python file) against Keras"
@@ -52,6 +53,7 @@ def add_parser(subparsers):
                              "process is stopped (default: 60)")
     parser.add_argument("--no-fd", action="store_true",
                         help="skip the finite differences of your forward()")
+    add_activation_module_option(parser)
     add_json_option(parser)
     return parser
 
@@ -64,7 +66,8 @@ def run(args) -> int:
         args.json = os.path.abspath(args.json)
     options = CheckOptions(dataset=args.dataset, batch=args.batch, seed=args.seed,
                            finite_differences=not args.no_fd, steps=args.steps,
-                           timeout=args.timeout)
+                           timeout=args.timeout,
+                           activation_modules=tuple(args.activation_module))
     outcome = run_check_file(args.file, options)
     if args.json:  # saved before the verdict is shown
         from ..output import write_json

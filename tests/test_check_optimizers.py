@@ -39,6 +39,7 @@ AGREE = {  # target -> the conventions it must be reported with (none: Keras' ow
     "rmsprop_keras": set(),
     "rmsprop_eps_outside": {"epsilon_outside_root"},
     "adagrad_keras": {"exact_hyperparameters"},
+    "adagrad_eps_outside": {"exact_hyperparameters", "epsilon_outside_root"},
 }
 # ... and each has a twin with a bug, which must disagree with that bug named
 BUGS = {
@@ -51,6 +52,8 @@ BUGS = {
     "sgd_momentum_averaged": "momentum_averaged",
     "sgd_nesterov_missing": "nesterov_missing",
     "adagrad_zero_start": "initial_accumulator_value=0",
+    "adamw_decay_without_lr": "weight_decay_without_lr",
+    "adam_m_correction_missing": "first_moment_correction_missing",
 }
 
 
@@ -72,8 +75,9 @@ def test_correct_optimizer_agrees_with_its_conventions_named(name):
     assert "verdict: AGREE" in outcome.format()
     if name == "adam_textbook":
         assert "agrees with Adam as written in Kingma & Ba" in " ".join(outcome.format().split())
-    for convention in data["conventions"]:
-        assert "expected" in convention["message"] and "at step 1" in convention["message"]
+    assert all("expected" in c["message"] for c in data["conventions"])
+    if data["conventions"]:  # the size of the difference, said once
+        assert sum("at step 1" in c["message"] for c in data["conventions"]) == 1
 
 
 MESSAGES = {"adam_lr_twice": "the learning rate is applied twice",
@@ -91,6 +95,40 @@ def test_each_named_bug_is_named_in_text_and_json(name):
     assert "verdict: DISAGREE" in text and data["diagnosis"][0]["message"][:60] in \
         " ".join(text.split())
     assert MESSAGES.get(name, "") in " ".join(text.split())
+
+
+def test_an_unnamed_bug_is_located_not_named():
+    """Adam without the square root of v_hat: no variant has it, so no diagnosis; the
+    first step, the parameter and its elements are given."""
+    outcome = check(TARGETS / "adam_sqrt_missing.py")
+    data = outcome.to_dict()
+    assert not outcome.agree and data["diagnosis"] == [] and data["conventions"] == []
+    where = data["comparisons"]["float64"]["where"]
+    assert data["comparisons"]["float64"]["first_step"] == 1
+    assert where["parameter"] in outcome.shapes and where["elements"] > 0
+    text = " ".join(outcome.format().split())
+    assert "none of the named variants reproduces your numbers" in text
+    assert f"first outside round-off at step 1, in {where['parameter']}" in text
+
+
+@pytest.mark.slow
+def test_command_line_exit_codes_and_json(cli, tmp_path):
+    out = tmp_path / "out.json"
+    code, stdout, _ = cli("check", str(TARGETS / "adam_textbook.py"), "--steps", str(STEPS),
+                          "--json", str(out))
+    assert code == 0 and "verdict: AGREE" in stdout
+    import json
+    data = json.loads(out.read_text())
+    assert data["kind"] == "optimizer" and data["agree"] is True
+    assert [c["name"] for c in data["conventions"]] == ["textbook_epsilon"]
+    code, stdout, _ = cli("check", str(TARGETS / "adam_step_off_by_one.py"), "--steps",
+                          str(STEPS), "--json", str(out))
+    assert code == 1 and "verdict: DISAGREE" in stdout
+    assert json.loads(out.read_text())["diagnosis"][0]["bug"] == "step_counter_off_by_one"
+    bad = tmp_path / "bad.py"
+    bad.write_text("OPTIMIZER = 'nadam'\ndef update(w, g, s):\n    return w, s\n")
+    code, _, stderr = cli("check", str(bad))
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------ the project's own

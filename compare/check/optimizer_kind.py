@@ -72,9 +72,11 @@ class OptimizerOutcome:
             return []
         first = self._reference()
         out = []
-        for v in self.match.candidate.conventions:
+        conventions = self.match.candidate.conventions
+        for v in conventions:
             message = v.message(self.optimizer, self.match.candidate.fit)
-            if self.match.candidate.deviation is None and first is not None:
+            if self.match.candidate.deviation is None and first is not None \
+                    and v is conventions[-1]:  # their difference together, said once
                 message += (f" (difference from Keras {first.step1_diff:.2g} at step 1, "
                             f"{first.max_abs:.2g} after {self.steps} steps, {first.dtype})")
             out.append({"name": v.id, "message": message})

@@ -79,3 +79,26 @@ def test_nan_loss_is_one_line(tmp_path):
     with pytest.raises(TargetError, match="NaN or inf") as error:
         run_check_file(path, CheckOptions(**OPTIONS))
     assert "\n" not in str(error.value)
+
+
+BAD = {
+    "transposed": ("return [w1, w2], state, loss", "return [w1.T, w2], state, loss", "shapes"),
+    "exit": ("    w1, w2 = weights\n", "    w1, w2 = weights\n    import sys; sys.exit(1)\n",
+             "sys.exit"),
+    "complex": ("return [w1, w2], state, loss", "return [w1 + 0j, w2], state, loss", "complex"),
+    "two_values": ("return [w1, w2], state, loss", "return [w1, w2], loss", "train_step"),
+    "no_optimizer": ('OPTIMIZER = "sgd(learning_rate=0.5)"\n', "", "OPTIMIZER"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_unusable_loop_is_one_line(case, tmp_path):
+    old, new, words = BAD[case]
+    source = (TARGETS / "book_sgd.py").read_text()
+    assert old in source
+    path = tmp_path / f"{case}.py"
+    path.write_text(source.replace(old, new))
+    with pytest.raises(TargetError) as error:
+        run_check_file(path, CheckOptions(**OPTIONS))
+    message = str(error.value)
+    assert "\n" not in message and words.lower() in message.lower(), message

@@ -83,16 +83,23 @@ def run_user(user, form: str, start: dict, grads: list, declared: dict) -> list[
                 where = f"update().{method[1]}(params, grads) at step {t}"
                 weights = user.call(method, weights, g, returns=("dict", "array"))
         except ContractError as error:
-            raise TargetError(f"{where} returned something else than the contract: the result"
-                              f"{_path(error.path)} {error.problem}; {CONTRACT}",
+            raise TargetError(f"{where} returned something else than the contract: "
+                              f"{_named(error.path, form)} {error.problem}; {CONTRACT}",
                               getattr(error, "details", "")) from None
         _check(weights, start, where)
         out.append({n: np.asarray(weights[n]) for n in names})
     return out
 
 
-def _path(path) -> str:
-    return "".join(f"[{p!r}]" for p in path) if path else ""
+def _named(path: tuple, form: str) -> str:
+    """A place in update's result in the user's terms: 'w', 'params['conv1/kernel']', 'state'."""
+    if not path:
+        return "the result"
+    if form == "class":
+        return f"params[{path[0]!r}]"
+    if path[0] == 1:
+        return "state"
+    return "w" if form == "array" else (f"params[{path[1]!r}]" if len(path) > 1 else "params")
 
 
 def _check(weights: dict, start: dict, where: str) -> None:

@@ -69,9 +69,9 @@ def user_run(target: Target, user, data, params) -> Run:
                 "train_step", X, Y, weights, state,
                 returns=("tuple", [("list", "array"), "handle", "float"]))
         except ContractError as error:
-            path = "".join(f"[{p!r}]" for p in error.path)
-            raise TargetError(f"{where} returned something else than the contract: the "
-                              f"result{path} {error.problem}; {CONTRACT}") from None
+            raise TargetError(f"{where} returned something else than the contract: "
+                              f"{_named(error.path, target)} {error.problem}; {CONTRACT}"
+                              ) from None
         if [w.shape for w in weights] != shapes:
             raise TargetError(f"{where} returned weights of shapes {[w.shape for w in weights]}"
                               f"; expected {shapes} for LAYOUT '{target.layout}'")
@@ -82,6 +82,16 @@ def user_run(target: Target, user, data, params) -> Run:
         run.weights.append({k: np.asarray(v, np.float64) for k, v in
                             target.to_params(weights).items()})
     return run
+
+
+def _named(path: tuple, target: Target) -> str:
+    """A place in train_step's result in the user's terms: 'weights[0] (w1 ...)', 'loss'."""
+    if not path:
+        return "the result"
+    if path[0] == 0 and len(path) > 1 and isinstance(path[1], int) \
+            and path[1] < len(target.array_names()):
+        return f"weights[{path[1]}], {target.array_names()[path[1]]},"
+    return {0: "weights", 1: "state", 2: "loss"}.get(path[0], "the result")
 
 
 def reference_run(spec, params, data, optimizer: hr.Optimizer, premature=False,

@@ -102,3 +102,14 @@ def test_unusable_loop_is_one_line(case, tmp_path):
         run_check_file(path, CheckOptions(**OPTIONS))
     message = str(error.value)
     assert "\n" not in message and words.lower() in message.lower(), message
+
+
+@pytest.mark.slow
+def test_float32_loop_agrees_and_its_twin_is_named():
+    """--dtype float32: the same loop in float32 against fit in float32, the band from the
+    project's loop in float32."""
+    good = check("book_sgd", dtype="float32")
+    assert good.agree and good.to_dict()["dtype"] == "float32"
+    bad = check("book_sgd_update_too_early", dtype="float32")
+    assert not bad.agree
+    assert [d["bug"] for d in bad.to_dict()["diagnosis"]] == ["update_before_gradient"]

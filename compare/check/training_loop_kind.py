@@ -25,6 +25,7 @@ reproducing the user's numbers is named; conventions alone agree (exit 0).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,8 +60,9 @@ def batches(X, Y, batch: int, n: int):
     return [(X[t * batch:(t + 1) * batch], Y[t * batch:(t + 1) * batch]) for t in range(n)]
 
 
-def user_run(target: Target, user, data, params) -> Run:
-    run, state, weights = Run(), None, target.user_weights(params)
+def user_run(target: Target, user, data, params, dtype: str = "float64") -> Run:
+    run, state = Run(), None
+    weights = [w.astype(dtype) for w in target.user_weights(params)]  # in the run's dtype
     shapes = target.expected_shapes()
     for t, (X, Y) in enumerate(data, start=1):
         where = f"train_step at step {t}"
@@ -325,17 +327,19 @@ def check_training_loop(user, options: CheckOptions) -> TrainingOutcome:
         raise TargetError(f"LAYOUT is {layout!r}; accepted: {', '.join(LAYOUTS)}")
     optimizer = declared_optimizer(declared)
     dtype = options.dtype or "float64"
-    if dtype != "float64":
-        raise TargetError(f"dtype {dtype!r}: training-loop targets are checked in float64")
+    if dtype not in ("float64", "float32"):
+        raise TargetError(f"dtype {dtype!r}; accepted: float64 (the default), float32")
+    spec = dataclasses.replace(spec, dtype=dtype)
     n = options.steps or DEFAULT_STEPS
     if not 1 <= n <= 1000:
         raise TargetError(f"--steps {n}: accepted 1 to 1000")
     target = Target(user.path, spec, layout, user, False)
     X, Y, data_text, _ = sample_batch(spec, options.dataset, n * options.batch, options.seed)
-    data = batches(X, Y, options.batch, n)
+    data = batches(X.astype(dtype), Y.astype(dtype), options.batch, n)
     params = to_legacy(spec, init_weights(spec, "book", options.seed))
-    ours = user_run(target, user, data, params)        # before TensorFlow
-    key = (spec.describe(), optimizer.text, n, options.batch, options.seed, options.dataset)
+    ours = user_run(target, user, data, params, dtype)   # before TensorFlow
+    key = (spec.describe(), optimizer.text, n, options.batch, options.seed, options.dataset,
+           dtype)
     if key not in _KERAS_RUNS:  # the same key always makes the same weights, batches, run
         _KERAS_RUNS[key] = keras_run(spec, params, data, optimizer.text)
     keras = _KERAS_RUNS[key]

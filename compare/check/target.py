@@ -32,6 +32,9 @@ from .errors import ContractError, TargetError
 from .objective import DECLARATIONS, Objective, ObjectiveError, read_objective
 from .process import DEFAULT_TIMEOUT, Definition, UserProcess
 
+# The row layouts, which training-loop targets take (training_loop_kind.py); the network
+# kind takes every layout of layouts.py, 'column' too (read_layout).
+LAYOUTS = ("bias_row", "separate")
 REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
 CONTRACT = ("a check target defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, weights) "
             "(see README, 'Check your own network')")

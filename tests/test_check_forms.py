@@ -71,6 +71,8 @@ BUGS = [
      "regularization_doubled (W1)", 1),
     ("cs231n_l2.py", [("dW2 + REG * W2", "dW2 + REG * W2 / X.shape[0]")],
      "regularization_over_n (W2)", 2),
+    ("cs231n_l2.py", [("dW2 + REG * W2", "dW2 + REG * W2 * X.shape[0]")],
+     "regularization_times_n (W2)", 2),
     ("class_layers_l2.py", [("2 * self.l2 * self.W", "self.l2 * self.W")],
      "regularization_half (W3)", 3),
     ("class_layers_l2.py", [("self.db = grad.sum(axis=0)",

@@ -171,6 +171,15 @@ CASES = [
         "bench", "--hidden", "3:relu", "--batch", "8", "--rows", str(10**30)]),
     BadInput("bench data beyond MAX_BENCH_VALUES", lambda d: [
         "bench", "--hidden", "3:relu", "--batch", "8", "--rows", "1000000"]),
+    # -- numbers beyond what Keras holds them in (handrolled/ranges.py)
+    BadInput("a regularizer factor beyond float32's range", lambda d: [
+        *GRADIENTS, "--hidden", "dense(3,relu,kernel=l2(1e39))"]),
+    BadInput("an optimizer option that float32 rounds to 0", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--optimizer",
+        "adam(epsilon=1e-320)"]),
+    BadInput("a schedule's decay_steps beyond 64 bits", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--optimizer",
+        f"sgd(learning_rate=exp_decay(0.1,{10**30},0.9))"]),
     # -- user code outside its contract
     BadInput("check target: gradients() calls sys.exit(0)", lambda d: [
         *CHECK, target(d, "def gradients(X, Y, w):\n    sys.exit(0)\n")], user_code=True),

@@ -153,13 +153,14 @@ def test_bad_json_path_fails_before_the_run(cli, idx_dir, tmp_path, monkeypatch,
     ("under a file", "is a file, not a directory"),
     ("empty", "--out needs a directory path"),
     ("unwritable", "is not writable"),
+    ("in /proc", "cannot create anything in /proc"),   # root may write anywhere but there
 ])
 @pytest.mark.parametrize("command", OUT_COMMANDS)
 def test_bad_out_directory_fails_before_the_run(cli, idx_dir, tmp_path, monkeypatch, command,
                                                 target, message):
     (tmp_path / "file").write_text("mine\n")
     path = {"a file": tmp_path / "file", "under a file": tmp_path / "file" / "sub",
-            "empty": "", "unwritable": tmp_path / "new"}[target]
+            "empty": "", "unwritable": tmp_path / "new", "in /proc": "/proc/rep"}[target]
     if target == "unwritable":
         monkeypatch.setattr("compare.output.os.access", lambda *args: False)
     before = sorted(tmp_path.rglob("*"))

@@ -27,8 +27,9 @@ import pytest
 from compare.codegen import outputs
 from compare.codegen.generate import generate
 from compare.experiment import Prepared
+from compare.output import MARKER
 from compare.presets import PRESETS
-from handrolled import NetworkSpec, init_weights
+from handrolled import NetworkSpec, SpecError, init_weights
 from training_blobs import blobs
 
 SPECS = {  # name: (layers, optimizer, input shape); every layer kind, three optimizers
@@ -165,7 +166,7 @@ def test_the_folder_holds_what_both_programs_load(written):
     generated = written["batchnorm-dropout-adam"]
     names = {p.name for p in generated.out.iterdir()}
     assert names == {"numpy_version.py", "keras_version.py", "data.npz", "weights.npz",
-                     "dropout_masks.npz", "side_by_side.html"}
+                     "dropout_masks.npz", "side_by_side.html", MARKER}
     weights = np.load(generated.out / "weights.npz")
     assert {"dense1/kernel", "batchnorm2/gamma", "batchnorm2/moving_variance",
             "dense4/bias"} <= set(weights.files)
@@ -214,6 +215,32 @@ def test_a_bad_out_path_fails_before_the_data_is_read(target, message, cli, tmp_
     code, _, err = cli("code", "--out", out)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert (tmp_path / "file").read_text() == "mine" and len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.parametrize("out", [".", "mine"])
+def test_force_never_replaces_a_folder_nn_compare_did_not_write(out, cli, tmp_path,
+                                                                 monkeypatch):
+    """issue 27: `code --force --out .` failed only after the whole run."""
+    monkeypatch.setattr("compare.experiment.prepare", None)  # never reached
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "train.py").write_text("the user's")
+    code, _, err = cli("code", "--force", "--out", out)
+    assert code == 2 and "holds files that are not nn-compare code's output" in err, err
+    assert (tmp_path / "mine" / "train.py").read_text() == "the user's"
+
+
+def test_twin_force_replaces_a_folder_nn_compare_code_wrote(tmp_path):
+    from compare.codegen.files import WHAT, check_target
+    from compare.output import write_marker
+
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "numpy_version.py").write_text("print(1)\n")
+    write_marker(tmp_path / "gen", WHAT)
+    check_target(tmp_path / "gen", force=True)  # accepted
+    (tmp_path / "gen" / "numpy_version.py").write_text("print(2)\n")  # edited by the user
+    with pytest.raises(SpecError, match="not nn-compare code's output"):
+        check_target(tmp_path / "gen", force=True)
 
 
 def test_code_prints_its_help(cli):

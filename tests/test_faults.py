@@ -42,8 +42,9 @@ def fake_files(results: dict) -> dict[str, str]:
 def report_run(folder: Path) -> int:
     """The run a report folder comes from; fails on a mix of runs or a missing file."""
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted(NAMES), f"{folder} holds {names}"
-    runs = {p.read_text().split("of run ")[1].split("\n")[0] for p in folder.iterdir()}
+    assert names == sorted(NAMES + [output.MARKER]), f"{folder} holds {names}"
+    runs = {p.read_text().split("of run ")[1].split("\n")[0] for p in folder.iterdir()
+            if p.name != output.MARKER}
     assert len(runs) == 1, f"{folder} mixes runs {runs}"
     return int(runs.pop())
 
@@ -102,6 +103,84 @@ def test_a_folder_that_is_not_a_report_is_never_replaced(fake_render, tmp_path):
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
     write_report(tmp_path / "empty", {"run": 1})  # the twin: a new or empty folder is fine
     assert report_run(tmp_path / "empty") == 1
+
+
+@pytest.mark.parametrize("names", [["plot1.png", "holiday.png"], ["results.json", "loss.png"]])
+def test_a_folder_of_report_like_files_the_project_did_not_write_is_never_replaced(
+        fake_render, tmp_path, names):
+    """issue 27: a folder of the user's PNGs counted as "a report" and was deleted."""
+    mine = tmp_path / "pics"
+    mine.mkdir()
+    for name in names:
+        (mine / name).write_bytes(b"\x89PNG the user's " + name.encode())
+    with pytest.raises(SpecError, match="holds files that are not a report"):
+        write_report(mine, {"run": 1})
+    assert sorted(p.name for p in mine.iterdir()) == sorted(names)
+    assert hidden_leftovers(tmp_path) == []
+
+
+def test_a_report_the_user_added_to_or_edited_is_no_longer_replaced(fake_render, tmp_path):
+    out = tmp_path / "r"
+    write_report(out, {"run": 1})
+    write_report(out, {"run": 2})  # the twin: the project's own folder is replaced
+    assert report_run(out) == 2
+    (out / "plot0.png").write_text("the user's own plot")   # an edited file
+    with pytest.raises(SpecError, match=r"not a report \(plot0.png\)"):
+        write_report(out, {"run": 3})
+    (out / "plot0.png").unlink()
+    (out / "notes.md").write_text("the user's notes")        # an added file
+    with pytest.raises(SpecError, match=r"not a report \(notes.md\)"):
+        write_report(out, {"run": 3})
+    assert (out / "notes.md").read_text() == "the user's notes"
+    (out / output.MARKER).write_text("{}")                   # a marker that lists nothing
+    with pytest.raises(SpecError, match="not a report"):
+        write_report(out, {"run": 3})
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_a_folder_the_user_makes_during_the_run_is_checked_at_the_swap(tmp_path, replace):
+    """issue 27: `code --out gen` replaced a folder created while it ran (the check was
+    at the start only).  With replace=False (code without --force) any content refuses;
+    with replace=True, content the project did not write does."""
+    out = tmp_path / "gen"
+    with pytest.raises(SpecError, match="not empty any more" if not replace else
+                       "holds files that are not a report"):
+        with staged_directory(out, replace=replace) as target:
+            (target.staging / "numbers.txt").write_text("ours")
+            out.mkdir()
+            (out / "thesis.tex").write_text("the user's")   # meanwhile, the user
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+    assert hidden_leftovers(tmp_path) == []
+
+
+def test_twin_an_empty_folder_made_during_the_run_is_taken(tmp_path):
+    out = tmp_path / "gen"
+    with staged_directory(out, replace=False) as target:
+        (target.staging / "numbers.txt").write_text("ours")
+        out.mkdir()
+    assert sorted(p.name for p in out.iterdir()) == sorted(["numbers.txt", output.MARKER])
+
+
+def test_the_swap_puts_back_a_folder_that_changed_after_the_check(tmp_path, monkeypatch):
+    """The check and the swap are two steps: a file arriving between them is seen in the
+    swapped-out folder, which is swapped back."""
+    out = tmp_path / "r"
+    with staged_directory(out) as target:
+        (target.staging / "a.txt").write_text("run 1")
+    real_check = output.check_replaceable
+
+    def then_the_user_writes(folder, what, option="--out"):
+        real_check(folder, what, option)
+        if not (Path(folder) / "late.txt").exists():
+            (Path(folder) / "late.txt").write_text("the user's")
+
+    monkeypatch.setattr(output, "check_replaceable", then_the_user_writes)
+    with pytest.raises(SpecError, match=r"late.txt"):
+        with staged_directory(out) as target:
+            (target.staging / "a.txt").write_text("run 2")
+    assert (out / "late.txt").read_text() == "the user's" and \
+        (out / "a.txt").read_text() == "run 1"
+    assert hidden_leftovers(tmp_path) == []
 
 
 def test_a_report_folder_gets_the_permissions_mkdir_would_give(fake_render, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from training_blobs import blobs
 
 from compare import experiment
+from compare.output import MARKER
 from compare.presets import TrainingConfig
 from compare.report import markdown, tables, write_report
 from handrolled import NetworkSpec, init_weights
@@ -44,7 +45,7 @@ def test_results_have_the_agreed_keys(outcome):
 def test_report_directory_is_complete_and_html_self_contained(outcome, tmp_path):
     written = write_report(tmp_path / "r", outcome.results)
     assert set(written) == FILES
-    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES  # no temporary leftovers
+    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES | {MARKER}  # no leftovers
     html = (tmp_path / "r" / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 4
     assert not re.search(r'src="(?!data:)', html)  # nothing loaded from outside

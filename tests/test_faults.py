@@ -394,7 +394,7 @@ def small_plan(seeds: int = 3):
 
 def test_damaged_log_lines_are_named_set_aside_and_run_again(ran, tmp_path, capsys):
     configs = small_plan(4).configurations()
-    good = json.dumps(fake_row(configs[0])).encode()
+    good = json.dumps(store.signed(fake_row(configs[0]))).encode()
     missing = json.dumps({k: v for k, v in fake_row(configs[1]).items() if k != "agree"})
     (tmp_path / "sweep.jsonl").write_bytes(b"\n".join([
         good, b'{"activation": "relu", \xff\xfe}', missing.encode(),
@@ -408,6 +408,51 @@ def test_damaged_log_lines_are_named_set_aside_and_run_again(ran, tmp_path, caps
     assert len((tmp_path / "sweep.jsonl.damaged").read_bytes().splitlines()) == 3
     run_sweep(small_plan(4), tmp_path, quiet=True)  # healed: no warning, nothing to run
     assert capsys.readouterr().err == "" and len(ran) == 3
+
+
+def plan_reading(dataset: str, modules=(), seeds: int = 2):
+    """small_plan, keyed by the content of an idx: folder and activation modules."""
+    return sweep_plan.SweepPlan(["relu"], [1], seeds, {"relu": 0.1}, dict(
+        units=3, epochs=1, batch=8, dataset=dataset, preprocess="raw", dtype="float64",
+        train_rows=None, activation_modules=tuple(map(str, modules)),
+        inputs=sweep_plan.inputs_digest(dataset, modules)))
+
+
+def test_a_changed_data_file_or_activation_module_reruns_its_rows(ran, tmp_path):
+    """issue 27: after the files of an idx: folder were replaced (or a module edited, same
+    name), a rerun said "0 run now" and mixed old and new results in one table."""
+    data, module = tmp_path / "data", tmp_path / "acts.py"
+    data.mkdir()
+    (data / "train-images-idx3-ubyte").write_bytes(b"first images")
+    module.write_text("# version 1\n")
+    dataset, out = f"idx:{data}", tmp_path / "sweep"
+    assert run_sweep(plan_reading(dataset, [module]), out, quiet=True).run_now == 2
+    assert run_sweep(plan_reading(dataset, [module]), out, quiet=True).run_now == 0  # twin
+    (data / "train-images-idx3-ubyte").write_bytes(b"other images")
+    assert run_sweep(plan_reading(dataset, [module]), out, quiet=True).run_now == 2
+    module.write_text("# version 2\n")
+    again = run_sweep(plan_reading(dataset, [module]), out, quiet=True)
+    assert again.run_now == 2 and again.from_log == 0 and len(ran) == 6
+
+
+def test_a_forged_or_edited_log_row_is_refused_and_runs_again(ran, tmp_path, capsys):
+    """issue 27: a hand-written sweep.jsonl row with an 87-point accuracy gap counted as
+    "agree 1/1".  Variants: a row edited after it was written, and a row signed anew
+    whose fields contradict its key."""
+    configs = small_plan(3).configurations()
+    run_sweep(small_plan(3), tmp_path, quiet=True)
+    rows = [json.loads(line) for line in (tmp_path / "sweep.jsonl").read_text().splitlines()]
+    rows[0]["keras_accuracy"] = 0.07                 # edited: its digest no longer fits
+    rows[1] = store.signed({**{k: v for k, v in rows[1].items() if k != "digest"},
+                            "seed": 2})              # seed 2's numbers under seed 1's key
+    (tmp_path / "sweep.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    sweep = run_sweep(small_plan(3), tmp_path, quiet=True)
+    err = capsys.readouterr().err
+    assert "line 1 is damaged (its digest does not match its fields" in err
+    assert "line 2 is damaged (its seed 2 is not its key's 1)" in err
+    assert sweep.run_now == 2 and sweep.from_log == 1
+    assert ran[3:] == [configs[0].key, configs[1].key]
+    assert all(row["keras_accuracy"] == 0.5 for row in sweep.rows)
 
 
 def test_a_second_sweep_on_one_folder_waits_and_computes_nothing_twice(ran, tmp_path, capsys):

@@ -22,6 +22,7 @@ import io
 import os
 import struct
 import sys
+import unittest.mock
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,9 @@ CASES = [
     BadInput("training for 10^30 epochs", lambda d: [
         "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--batch", "8", "--epochs",
         str(10**30)]),
+    BadInput("--threads beyond 4 per CPU of the machine (2 CPUs here)", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--threads", "1024"],
+        around=lambda d: unittest.mock.patch("os.cpu_count", return_value=2)),
     BadInput("bench rows of 10^30", lambda d: [
         "bench", "--hidden", "3:relu", "--batch", "8", "--rows", str(10**30)]),
     BadInput("bench data beyond MAX_BENCH_VALUES", lambda d: [

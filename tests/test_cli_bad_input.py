@@ -535,3 +535,14 @@ def test_twin_the_numbers_float32_holds_are_accepted():
             float32_number(value, "x")
     with pytest.raises(SpecError, match="64-bit integer"):
         int64_number(2**63, "x")
+
+
+def test_threads_beyond_four_per_cpu_of_the_machine_is_one_line(cli, idx_dir, monkeypatch):
+    """issue 27: --threads 1024 under a 4 GiB limit aborted with SIGABRT and no message."""
+    from compare.commands.common import threads_count
+
+    monkeypatch.setattr("compare.commands.common.os.cpu_count", lambda: 3)
+    code, out, err = cli("train", *tiny_data(idx_dir), "--threads", "13")
+    assert code == 2 and "must be at most 12 (4 x the machine's 3 CPUs" in one_line(err)
+    assert out == ""
+    assert threads_count("12") == 12  # the twin: the limit itself is accepted

@@ -602,3 +602,26 @@ def cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+# --- stdout ---------------------------------------------------------------------------
+@pytest.mark.parametrize("stdout, words", [
+    ("/dev/full", "nn-compare: error: cannot write to stdout: No space left on device"),
+    ("closed", "nn-compare: error: stdout is closed")])
+def test_a_stdout_that_cannot_take_the_output_is_named_in_one_line(tmp_path, stdout, words):
+    """issue 27: "cannot use a file: ..." did not say which (a closed fd 1: silence, exit 0)."""
+    def run(target):
+        command = [sys.executable, "-m", "compare", "check", "--help"]
+        if target == "closed":
+            return subprocess.run(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                                  pass_fds=(), preexec_fn=lambda: os.close(1))
+        with open(target, "w") as handle:
+            return subprocess.run(command, cwd=ROOT, stdout=handle, stderr=subprocess.PIPE,
+                                  text=True)
+
+    done = run(stdout)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(words), done.stderr
+    kept = run(tmp_path / "help.txt")  # the twin: a file that takes it
+    assert kept.returncode == 0 and kept.stderr == ""
+    assert "usage: nn-compare check" in (tmp_path / "help.txt").read_text()

@@ -596,6 +596,49 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("protected", [True, False])
+def test_kill_9_of_code_takes_the_program_it_runs_with_it(tmp_path, protected):
+    """issue 27: killing `nn-compare code` left `python keras_version.py` running.  The
+    parent runs a program through codegen's run_program (protected) or a plain
+    subprocess.run (the twin, which outlives it)."""
+    (tmp_path / "keras_version.py").write_text(
+        "import os, time\nopen('pid', 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    script = tmp_path / "parent.py"
+    script.write_text(CODE_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), "yes" if protected else "no",
+                               str(tmp_path)], cwd=ROOT, env=dict(os.environ,
+                                                                  PYTHONPATH=str(ROOT)))
+    pid_file, deadline = tmp_path / "pid", time.time() + 30
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.time() < deadline and parent.poll() is None
+        time.sleep(0.05)
+    program = int(pid_file.read_text())
+    try:
+        parent.kill()
+        parent.wait(10)
+        deadline = time.time() + (3 if protected else 1)
+        while alive({program}) and time.time() < deadline:
+            time.sleep(0.05)
+        assert alive({program}) == (set() if protected else {program})
+    finally:
+        if alive({program}):
+            os.kill(program, signal.SIGKILL)
+
+
+CODE_PARENT = """
+import subprocess, sys
+from pathlib import Path
+from compare.codegen.outputs import run_program
+
+folder = Path(sys.argv[2])
+if sys.argv[1] == "yes":
+    run_program(folder, "keras_version.py")
+else:
+    subprocess.run([sys.executable, "keras_version.py"], cwd=folder)
+"""
+
+
 def cmdline(pid: int) -> bytes:
     """A process's command line; b"" once it has gone (it may end while we look)."""
     try:

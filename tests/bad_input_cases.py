@@ -114,6 +114,22 @@ def fifo(directory: Path) -> str:
     return str(path)
 
 
+def user_pngs(directory: Path) -> str:
+    """A folder holding only the user's own pictures."""
+    folder = directory / "pics"
+    folder.mkdir()
+    (folder / "holiday.png").write_bytes(b"\x89PNG the user's")
+    return str(folder)
+
+
+def idx_with_fifo(directory: Path) -> str:
+    """An IDX folder whose test labels are a FIFO (reading it would block)."""
+    folder = Path(idx_dir(directory))
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    os.mkfifo(folder / "t10k-labels-idx1-ubyte.gz")
+    return str(folder)
+
+
 GRADIENTS = ["gradients", "--dataset", "synthetic", "--no-fd"]
 CHECK = ["check", "--dataset", "synthetic", "--no-fd"]
 LATE_SHAPE = """
@@ -200,6 +216,21 @@ CASES = [
     BadInput("user activation: sys.exit() on the real batch", lambda d: [
         *GRADIENTS, "--batch", "5", "--activation-module", module(d, LATE_EXIT),
         "--hidden", "3:quits"], user_code=True),
+    # -- folders and files that are not what they must be
+    BadInput("--out: a folder of the user's PNGs (nn-compare did not write it)", lambda d: [
+        "report", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu",
+        "--out", user_pngs(d)]),
+    BadInput("code --force --out: a folder nn-compare did not write", lambda d: [
+        "code", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--force",
+        "--out", user_pngs(d)]),
+    BadInput("--out where nothing can be made (/proc)", lambda d: [
+        "report", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--out",
+        "/proc/nn-compare-report"]),
+    BadInput("IDX: a FIFO in place of a file", lambda d: [
+        *GRADIENTS[:1], "--no-fd", "--dataset", f"idx:{idx_with_fifo(d)}"]),
+    BadInput("sweep --scheduler with a scheme it cannot open (ucx://, tls://)", lambda d: [
+        "sweep", "--activations", "relu", "--out", str(d / "s"), "--scheduler",
+        "ucx://10.0.0.5:8786"]),
     # -- a result that would overwrite its own input
     BadInput("--json that is the check target", lambda d: [
         *CHECK, target(d, ""), "--json", str(d / "my_net.py")]),

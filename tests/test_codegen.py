@@ -359,3 +359,16 @@ def test_hostile_out_and_dataset_folders_write_programs_that_run_safely(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no INJECTED
     assert "INJECTED" not in [p.name for p in out.iterdir()]
     assert generated.out == out
+
+
+@pytest.mark.parametrize("text", ['dense(4,relu""")', "conv(2,2,padding=same\"\"\"),flatten",
+                                  "8:relu\\", "dense(4,tanh),dropout(0.5\"\"\";x=1)"])
+def test_a_hostile_network_text_is_refused_or_written_as_data(text):
+    try:
+        spec = NetworkSpec.from_text(text, inputs=(3, 3, 1), classes=3, seed=0)
+    except SpecError:
+        return  # refused with one line: nothing is written
+    harmless = program_texts("nn-compare code --out gen", spec, None, 1, 4)
+    for name, program in program_texts(f"nn-compare code --hidden {text}", spec, None, 1,
+                                       4).items():
+        assert injected(program, f"nn-compare code --hidden {text}", harmless[name]) is None

@@ -124,7 +124,7 @@ def file_digest(path: Path) -> str:
 def write_marker(folder: Path, what: str) -> None:
     """The marker of a folder the project has written (every file in it listed)."""
     files = {entry.name: file_digest(entry) for entry in sorted(folder.iterdir())
-             if entry.name != MARKER}
+             if entry.name != MARKER and entry.is_file() and not entry.is_symlink()}
     write_atomic(folder / MARKER, json.dumps({"written_by": "nn-compare", "what": what,
                                               "files": files}, indent=1) + "\n")
 

@@ -99,27 +99,27 @@ def _read(handle, path: Path, magic: int) -> np.ndarray:
         raise SpecError(f"{path}: {announces}, {8 * (expected - header):,} bytes of memory as "
                         f"float64; at most {MAX_DATA_MEMORY:,} bytes ({MAX_IDX_BYTES:,} "
                         f"values) are accepted")
-    body = np.empty(expected - header, dtype=np.uint8)
-    got = _read_into(handle, body)
-    size = header + got
+    body = _read_at_most(handle, expected - header)
+    size = header + len(body)
     if size < expected:
         raise SpecError(f"{path} is truncated: {announces}, the file has {size:,}")
     if handle.read(1):
         more = "more (decompressed)" if path.suffix == ".gz" else f"{path.stat().st_size:,}"
         raise SpecError(f"{path} has extra bytes: {announces}, the file has {more}")
-    return body.reshape(shape)
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
-def _read_into(handle, body: np.ndarray) -> int:
-    """Fill `body` from `handle` in chunks (a read(size) of a gzip file, or joining
-    chunks, would hold the values twice); the number of bytes there were."""
-    view, got = memoryview(body), 0
-    while got < body.size:
-        count = handle.readinto(view[got:got + _CHUNK])
-        if not count:
+def _read_at_most(handle, size: int) -> bytearray:
+    """Up to `size` bytes, in chunks appended to one bytearray: it grows with what the
+    file really holds (a lying header allocates nothing), and in place (realloc), so
+    the values are never held twice (joining a list of chunks did that)."""
+    body = bytearray()
+    while len(body) < size:
+        chunk = handle.read(min(_CHUNK, size - len(body)))
+        if not chunk:
             break
-        got += count
-    return got
+        body += chunk
+    return body
 
 
 def read_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:

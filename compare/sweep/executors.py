@@ -4,7 +4,7 @@
   interpreter each: forking a process that has TensorFlow loaded can hang),
   each reused for many configurations; N = 1 runs in this process.  Each
   worker dies with the sweep that started it, even after kill -9 of the
-  sweep (compare/processes.py `die_with_parent`).
+  sweep (`die_with_parent`).
 * Dask: `--scheduler ADDRESS` submits the same function to an existing
   dask.distributed cluster; its workers need this project installed.
 
@@ -21,7 +21,8 @@ from typing import Iterable, Iterator
 
 from handrolled.errors import SpecError
 
-from ..processes import die_with_parent  # noqa: F401 (workers call it; tests too)
+from ..processes import die_with_parent
+
 from .plan import Configuration
 from .worker import run_configuration
 

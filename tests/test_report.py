@@ -125,3 +125,17 @@ def test_a_new_report_folder_is_never_reused(tmp_path, monkeypatch):
     second = write_report(tmp_path, {}, fresh=True)["results.json"].parent
     assert (first.name, second.name) == ("stamp", "stamp-2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stamp", "stamp-2"]
+
+
+def test_report_html_writes_every_text_as_text(outcome):
+    """issue 27: every HTML page escapes what it shows (a network's or verdict's text)."""
+    import copy
+
+    from compare.report.html import render_html
+
+    results = copy.deepcopy(outcome.results)
+    results["training"]["network"] = "<script>alert(1)</script>"
+    results["verdict"] = "<img src=x onerror=alert(2)>"
+    html = render_html(results, {})
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -22,6 +22,8 @@ from .process import DEFAULT_TIMEOUT, UserProcess
 
 KIND_MODULES = [
     "compare.check.network_kind",
+    "compare.check.optimizer_kind",
+    "compare.check.training_loop_kind",
 ]
 
 

@@ -81,10 +81,14 @@ def detect_kind(user: UserProcess) -> TargetKind:
     for kind in sorted(KINDS.values(), key=lambda k: k.order):
         if kind.detect(user.declared):
             return kind
-    listing = "; ".join(f"a {k.name.replace('_', ' ')} ({k.declares})"
+    listing = "; ".join(f"{_a(k.name)} {k.name.replace('_', ' ')} ({k.declares})"
                         for k in sorted(KINDS.values(), key=lambda k: k.order))
     raise TargetError(f"{user.path.name} is not a check target: it declares none of what "
                       f"one declares: {listing} (see docs/checking/)")
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def run_check_file(path, options: CheckOptions | None = None, kind: str | None = None):

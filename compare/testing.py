@@ -1,14 +1,15 @@
-"""For your own pytest suite: fail when your hand-written network disagrees with Keras.
+"""For your own pytest suite: fail when your hand-written code disagrees with Keras.
 
     from compare.testing import assert_matches_keras
 
     def test_my_network():
         assert_matches_keras("my_net.py")
 
-The AssertionError carries the same table, diagnosis and statistics as
-`nn-compare check`.  A target that cannot be checked at all (it does not
-import, breaks the contract, raises) raises `compare.check.TargetError`
-chained to your own exception, so pytest shows your traceback.
+`assert_matches_keras` checks whatever kind of target the file declares (a network, a
+training loop, a layer, an optimizer: docs/checking/); the AssertionError carries the same
+text as `nn-compare check`.  A target that cannot be checked at all (it does not import,
+breaks the contract, raises, ends its process) raises `compare.check.TargetError`, whose
+`.details` holds your own traceback.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from pathlib import Path
 
 
 def assert_matches_keras(path: str | Path, dataset: str = "mnist-sample", batch: int = 32,
-                         seed: int = 0, finite_differences: bool = True):
-    """Check the target file at `path`; return the result if it agrees, else raise."""
-    from .check import format_report, load_target, run_check
+                         seed: int = 0, finite_differences: bool = True, kind: str | None = None,
+                         **options):
+    """Check the target file at `path`; return the outcome if it agrees, else raise."""
+    from .check.kinds import CheckOptions, run_check_file
 
-    result = run_check(load_target(path), dataset=dataset, batch=batch, seed=seed,
-                       finite_differences=finite_differences)
-    if not result.agree:
-        raise AssertionError(f"{Path(path).name} disagrees with Keras\n{format_report(result)}")
-    return result
+    outcome = run_check_file(path, CheckOptions(dataset=dataset, batch=batch, seed=seed,
+                                                finite_differences=finite_differences,
+                                                **options), kind=kind)
+    if not outcome.agree:
+        raise AssertionError(f"{Path(path).name} disagrees with Keras\n{outcome.format()}")
+    return outcome

@@ -100,6 +100,12 @@ def target(directory: Path, body: str) -> str:
     return str(path)
 
 
+def _plain_file(directory: Path) -> str:
+    path = directory / "notes.py"
+    path.write_text("import numpy as np\nx = np.ones(3)\n")
+    return str(path)
+
+
 def module(directory: Path, body: str) -> str:
     path = directory / "my_activations.py"
     path.write_text("import sys\nimport numpy as np\n"
@@ -177,6 +183,16 @@ CASES = [
     BadInput("check target: gradients() raises KeyboardInterrupt itself", lambda d: [
         *CHECK, target(d, "def gradients(X, Y, w):\n    raise KeyboardInterrupt\n")],
         user_code=True),
+    BadInput("check target: os._exit(0) in gradients()", lambda d: [
+        *CHECK, target(d, "import os\ndef gradients(X, Y, w):\n    os._exit(0)\n")]),
+    BadInput("check target: an endless loop in gradients()", lambda d: [
+        *CHECK, "--timeout", "0.5", target(d, "def gradients(X, Y, w):\n    while True:\n"
+                                            "        pass\n")]),
+    BadInput("check target: a returned object whose __array__ calls sys.exit(0)", lambda d: [
+        *CHECK, target(d, "class A:\n    def __array__(self, *a, **k):\n        sys.exit(0)\n"
+                          "def gradients(X, Y, w):\n    return [A() for _ in w]\n")], user_code=True),
+    BadInput("check target: a file that declares no kind of target", lambda d: [
+        "check", _plain_file(d)]),
     BadInput("check target: complex gradients", lambda d: [
         *CHECK, target(d, "def gradients(X, Y, w):\n    return [a * 1j for a in w]\n")]),
     BadInput("check target: integer gradients", lambda d: [

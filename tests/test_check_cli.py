@@ -149,15 +149,32 @@ def test_forward_returning_the_books_tuple_exit_2(cli, tmp_path):
 
 
 def test_activation_without_a_keras_twin_exit_2(cli, tmp_path, monkeypatch):
+    from handrolled import activations as acts
     from handrolled.activations import core  # register here only, and forget it afterwards
     monkeypatch.setattr(core, "_REGISTRY", dict(core._REGISTRY))
-    extra = ("\nfrom handrolled import activations as acts\n"
-             "@acts.register('tanh_mine')\nclass Mine(acts.Activation):\n"
-             "    def value(self, z): return np.tanh(z)\n"
-             "    def derivative(self, z, a): return 1 - a * a\n")
-    code, _, err = cli("check", str(write(tmp_path, [('"tanh"', '"tanh_mine"')], extra)),
+
+    @acts.register("tanh_mine")
+    class Mine(acts.Activation):
+        def value(self, z):
+            return np.tanh(z)
+
+        def derivative(self, z, a):
+            return 1 - a * a
+
+    code, _, err = cli("check", str(write(tmp_path, [('"tanh"', '"tanh_mine"')])),
                        "--dataset", "synthetic")
     assert code == 2 and "activation 'tanh_mine' has no Keras twin" in err
+
+
+def test_activation_registered_inside_the_target_is_named_as_such(cli, tmp_path):
+    extra = ("\nfrom handrolled import activations as acts\n"
+             "@acts.register('tanh_theirs')\nclass Mine(acts.Activation):\n"
+             "    def value(self, z): return np.tanh(z)\n"
+             "    def derivative(self, z, a): return 1 - a * a\n")
+    code, _, err = cli("check", str(write(tmp_path, [('"tanh"', '"tanh_theirs"')], extra)),
+                       "--dataset", "synthetic")
+    assert code == 2 and "unknown activation 'tanh_theirs'" in err
+    assert "registered inside the target file is not seen" in err and "--activation-module" in err
 
 
 # ---------------------------------------------------------------- the pytest helper

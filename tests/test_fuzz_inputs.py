@@ -33,6 +33,8 @@ hypothesis_settings = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 # the failing twins: stop at the first failure found, no shrinking
 twin_settings = settings(hypothesis_settings, phases=[Phase.generate], print_blob=False)
+# each check-target example starts the target's own process (~0.3 s): fewer examples
+process_settings = settings(hypothesis_settings, max_examples=15)
 
 MEMORY_BOUND = 4 << 20  # bytes: the files are a few KB, and no claim inside may cost more
 
@@ -252,7 +254,7 @@ contract_values = (st.integers() | st.floats() | st.text(max_size=6) | st.none()
                             max_size=4))
 
 
-@hypothesis_settings
+@process_settings
 @given(inputs=contract_values | st.integers(-5, 10**40), layers=contract_values,
        layout=st.sampled_from(["bias_row", "separate", "other"]) | contract_values,
        gradients=st.sampled_from(["def gradients(X, Y, w):\n    return w\n",
@@ -267,10 +269,11 @@ def test_check_target_loader_on_any_contract(tmp_path, inputs, layers, layout, g
     with marking_interrupts():  # as on the command line: their KeyboardInterrupt is theirs
         result = outcome(lambda: load_target(path))
     if not isinstance(result, SpecError):
+        result.close()
         assert result.spec.inputs == inputs and result.layout == layout
 
 
-@hypothesis_settings
+@process_settings
 @given(changes=mutations, noise=st.none() | st.binary(max_size=100))
 def test_check_target_loader_on_mutated_and_random_files(tmp_path, changes, noise):
     from compare.check import load_target
@@ -279,4 +282,5 @@ def test_check_target_loader_on_mutated_and_random_files(tmp_path, changes, nois
     path.write_bytes(noise if noise is not None else mutate(CORRECT, changes, None))
     result = outcome(lambda: load_target(path))
     if not isinstance(result, SpecError):
-        assert callable(result.gradients_fn)
+        result.close()
+        assert result.user.is_callable("gradients")

@@ -78,10 +78,15 @@ class CheckResult:
                 return row
         return None
 
+    def format(self) -> str:
+        from .report import format_report
+        return format_report(self)
+
     def to_dict(self) -> dict:
         first = self.first_mismatch
         spec = self.target.spec
         return {
+            "kind": "network",
             "agree": self.agree,
             "target": str(self.target.path),
             "network": spec.describe(),
@@ -97,6 +102,7 @@ class CheckResult:
                                                           "param": first.param},
             "forward_agrees": None if self.forward is None else self.forward.agree,
             "diagnosis": [asdict(finding) for finding in self.diagnosis.findings],
+            "conventions": [],
             "unexplained": (None if self.diagnosis.unexplained is None else
                             {"layer": self.diagnosis.unexplained,
                              "details": self.unexplained}),

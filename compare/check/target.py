@@ -1,4 +1,4 @@
-"""A check target: the user's own network in a Python file, and the contract it must keep.
+"""A network check target: the user's own network in a Python file, and the contract it must keep.
 
     INPUTS = 784                                  # input features
     LAYERS = [(100, "relu"), (10, "softmax")]     # (units, activation); the last is softmax
@@ -10,26 +10,26 @@ Layouts of `weights` (and of what `gradients` returns):
     "bias_row"  one array per layer, shape (n_in + 1, n_out), the bias in row 0 (the book's)
     "separate"  two arrays per layer, W (n_in, n_out) then b (n_out,) (Keras')
 
+The file runs in a process of its own (`process.UserProcess`): the constants above are
+read there as plain data, and `gradients`/`forward` are called there with arrays.
 Everything the user's code does wrong *as code* (it does not import, breaks the
-contract, raises, returns NaN or the wrong shapes) is a `TargetError`: exit 2.
-Wrong *numbers* are the checker's business, not this module's.
+contract, raises, ends its process, returns NaN or the wrong shapes) is a `TargetError`:
+exit 2.  Wrong *numbers* are the checker's business, not this module's.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from handrolled import NetworkSpec, Params, as_list, dense_layer, to_bias_row
 from handrolled.weights import rename_legacy
 from handrolled.errors import SpecError
-from handrolled.usercode import ESCAPES, is_real_interrupt, what_it_did
+
+from .errors import ContractError, TargetError
+from .process import DEFAULT_TIMEOUT, Definition, UserProcess
 
 LAYOUTS = ("bias_row", "separate")
 REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
@@ -37,23 +37,24 @@ CONTRACT = ("a check target defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, w
             "(see README, 'Check your own network')")
 
 
-class TargetError(SpecError):
-    """The target cannot be checked.  `details` holds the user's traceback, if any."""
-
-    def __init__(self, message: str, details: str = ""):
-        super().__init__(message)
-        self.details = details
-
-
 @dataclass
 class Target:
-    """A loaded, validated check target."""
+    """A loaded, validated network check target, its code in `user`'s process."""
 
     path: Path
     spec: NetworkSpec
     layout: str
-    gradients_fn: Callable
-    forward_fn: Callable | None
+    user: UserProcess
+    has_forward: bool
+
+    def close(self) -> None:
+        self.user.close()
+
+    def __enter__(self) -> "Target":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ------------------------------------------------------------ layouts
     def array_names(self) -> list[str]:
@@ -71,10 +72,10 @@ class Target:
         return list(self.spec.param_shapes().values())
 
     def user_weights(self, params: Params) -> list[np.ndarray]:
-        """W/b dict -> the user's layout; fresh copies, so their code cannot change ours."""
+        """W/b dict -> the user's layout (the child receives its own copies)."""
         params = rename_legacy(self.spec, params)  # W1, b1, ... or dense1/kernel, ...
         arrays = to_bias_row(params) if self.layout == "bias_row" else as_list(params)
-        return [np.array(array, dtype=np.float64, copy=True) for array in arrays]
+        return [np.asarray(array, dtype=np.float64) for array in arrays]
 
     def to_params(self, arrays: list[np.ndarray]) -> Params:
         """The user's layout -> {'W1', 'b1', ...}, the book's names (arrays already
@@ -89,53 +90,52 @@ class Target:
     # ------------------------------------------------------------ calling the user's code
     def call_gradients(self, X: np.ndarray, Y: np.ndarray, params: Params) -> Params:
         """Run the user's `gradients` and check what it returns against the contract."""
-        returned = self._call("gradients", self.gradients_fn, X.copy(), Y.copy(),
-                              self.user_weights(params))
-        return self.to_params(self._check_arrays(returned))
+        names = self.array_names()
+        listing = ", ".join(name.split()[0] for name in names)
+        try:
+            returned = self.user.call("gradients", X, Y, self.user_weights(params),
+                                      returns=("list", "array"))
+        except ContractError as error:
+            if not error.path:
+                raise TargetError(f"gradients returned a {error.got}; expected a list of "
+                                  f"{len(names)} arrays ({listing}) for LAYOUT "
+                                  f"'{self.layout}'") from None
+            i = error.path[0]
+            name = names[i] if i < len(names) else f"array {i + 1}"
+            raise TargetError(f"gradient {i + 1} of {len(names)}, {name}, "
+                              f"{error.problem}") from None
+        return self.to_params(self._check_arrays(returned, names, listing))
 
     def call_forward(self, X: np.ndarray, params: Params) -> np.ndarray:
         """Run the user's `forward`; check it returns finite (n, classes) probabilities."""
-        returned = self._call("forward", self.forward_fn, X.copy(), self.user_weights(params))
         expected = (X.shape[0], self.spec.classes)
-        if isinstance(returned, tuple):
-            raise TargetError(f"forward returned a tuple of {len(returned)}; expected one array "
-                              f"of shape {expected} (if yours returns (y_hat, h) like the "
-                              f"book's, return only y_hat)")
-        probabilities = _as_floats(returned, "forward's result")
+        try:
+            probabilities = self.user.call("forward", X, self.user_weights(params),
+                                           returns="array")
+        except ContractError as error:
+            if error.got == "tuple":
+                raise TargetError(f"forward returned {error.problem.removeprefix('is ')} of "
+                                  f"shape {expected} (if yours returns (y_hat, h) like the "
+                                  f"book's, return only y_hat)") from None
+            raise TargetError(f"forward's result {error.problem}") from None
         if probabilities.shape != expected:
             raise TargetError(f"forward returned shape {probabilities.shape}; expected "
                               f"{expected}: one row of class probabilities per input row")
         _check_finite(probabilities, "forward's result")
         return probabilities
 
-    def _call(self, name: str, function: Callable, *args):
-        try:
-            return function(*args)
-        except ESCAPES as error:  # their bug, not ours (sys.exit() too): their traceback
-            if is_real_interrupt(error):
-                raise
-            raise TargetError(f"{name}() in {self.path.name} {what_it_did(error)}",
-                              user_traceback(error, self.path)) from error
-
-    def _check_arrays(self, returned) -> list[np.ndarray]:
-        names, shapes = self.array_names(), self.expected_shapes()
-        listing = ", ".join(name.split()[0] for name in names)
-        if not isinstance(returned, (list, tuple)):
-            raise TargetError(f"gradients returned a {type(returned).__name__}; expected a list "
-                              f"of {len(names)} arrays ({listing}) for LAYOUT '{self.layout}'")
+    def _check_arrays(self, returned: list, names: list[str], listing: str) -> list[np.ndarray]:
+        shapes = self.expected_shapes()
         if len(returned) != len(names):
             raise TargetError(f"gradients returned {len(returned)} arrays; expected "
                               f"{len(names)} ({listing}) for LAYOUT '{self.layout}'")
-        arrays = []
-        for i, (item, name, shape) in enumerate(zip(returned, names, shapes), start=1):
+        for i, (array, name, shape) in enumerate(zip(returned, names, shapes), start=1):
             what = f"gradient {i} of {len(names)}, {name},"
-            array = _as_floats(item, what)
             if array.shape != shape:
                 raise TargetError(f"{what} has shape {array.shape}; expected {shape}"
                                   f"{_shape_hint(array.shape, shape, self.layout)}")
             _check_finite(array, what)
-            arrays.append(array)
-        return arrays
+        return returned
 
 
 def _shape_hint(got: tuple, expected: tuple, layout: str) -> str:
@@ -155,35 +155,7 @@ def _shape_hint(got: tuple, expected: tuple, layout: str) -> str:
     return ""
 
 
-def _as_floats(value, what: str) -> np.ndarray:
-    """The user's array as it is (float32/float16 kept) or as float64; anything that is
-    not real floating-point numbers is refused, never cast (a complex array would lose
-    its imaginary part, an integer or boolean one is not a gradient)."""
-    if _is_float32(value):
-        return value
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.dtype.kind in "OSUV":
-        raise TargetError(f"{what} is a {type(value).__name__}, not an array of "
-                          f"numbers") from None
-    if array.dtype.kind == "c":
-        raise TargetError(f"{what} has complex dtype {array.dtype}; expected real "
-                          f"floating-point numbers (the imaginary part would be dropped)")
-    if array.dtype.kind != "f":
-        raise TargetError(f"{what} has dtype {array.dtype}; expected floating-point numbers")
-    return array.astype(np.float64, copy=False)
-
-
-def _is_float32(value) -> bool:
-    """Keep float32/float16 arrays as they are, so the checker can see their precision."""
-    return isinstance(value, np.ndarray) and value.dtype in (np.float32, np.float16)
-
-
 def _check_finite(array: np.ndarray, what: str) -> None:
-    if not np.issubdtype(array.dtype, np.number):
-        raise TargetError(f"{what} has dtype {array.dtype}; expected floats")
     bad = ~np.isfinite(array)
     if bad.any():
         kind = "NaN" if np.isnan(array).any() else "inf"
@@ -191,63 +163,64 @@ def _check_finite(array: np.ndarray, what: str) -> None:
                           f"the result must be finite")
 
 
-def user_traceback(error: BaseException, path: Path) -> str:
-    """The traceback from the first frame in the user's file on: their code, not ours."""
-    tb = error.__traceback__
-    while tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve() != path:
-        tb = tb.tb_next
-    lines = ["Traceback (most recent call last):\n", *traceback.format_tb(tb)] if tb else []
-    lines += traceback.format_exception_only(type(error), error)
-    return "".join(lines)
-
-
 # ---------------------------------------------------------------- loading
 
-def load_target(path: str | Path) -> Target:
-    """Import the file and validate INPUTS, LAYERS, LAYOUT, gradients and forward."""
-    path = Path(path).resolve()
-    module = _import(path)
-    missing = [name for name in REQUIRED if not hasattr(module, name)]
+def load_target(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> Target:
+    """Start the file's process and validate INPUTS, LAYERS, LAYOUT, gradients, forward.
+    The target owns the process: `close()` it, or use it in a `with` block."""
+    user = UserProcess(path, timeout=timeout)
+    try:
+        return target_from(user)
+    except BaseException:
+        user.close()
+        raise
+
+
+def target_from(user: UserProcess) -> Target:
+    """The network target the file in `user`'s process declares."""
+    declared = user.declared
+    missing = [name for name in REQUIRED if name not in declared]
     if missing:
-        raise TargetError(f"{path.name} does not define {', '.join(missing)}; {CONTRACT}")
-    spec = _spec(module.INPUTS, module.LAYERS)
-    layout = module.LAYOUT
+        raise TargetError(f"{user.path.name} does not define {', '.join(missing)}; {CONTRACT}")
+    spec = _spec(_value(declared, "INPUTS"), _value(declared, "LAYERS"))
+    layout = _value(declared, "LAYOUT")
     if layout not in LAYOUTS:
         raise TargetError(f"LAYOUT is {layout!r}; accepted: 'bias_row' (one (n_in + 1, n_out) "
                           f"array per layer, bias in row 0) or 'separate' (W then b per layer)")
-    forward = getattr(module, "forward", None)
-    for name, function in (("gradients", module.gradients), ("forward", forward)):
-        if function is not None and not callable(function):
-            raise TargetError(f"{name} is a {type(function).__name__}, not a function; {CONTRACT}")
-    return Target(path, spec, layout, module.gradients, forward)
+    for name in ("gradients", "forward"):
+        if name in declared and not user.is_callable(name):
+            raise TargetError(f"{name} is {_what(declared[name])}, not a function; {CONTRACT}")
+    return Target(user.path, spec, layout, user, "forward" in declared)
 
 
-def _import(path: Path):
-    if not path.is_file():
-        raise TargetError(f"check target {path} does not exist or is not a file")
-    if path.suffix != ".py":
-        raise TargetError(f"check target {path.name} is not a .py file")
-    name = f"_nn_compare_target_{abs(hash(str(path)))}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module  # dataclasses and pickling in user code look themselves up here
-    sys.path.insert(0, str(path.parent))  # so the file can import its neighbours
-    try:
-        module_spec.loader.exec_module(module)
-    except ESCAPES as error:
-        sys.modules.pop(name, None)
-        if is_real_interrupt(error):
-            raise
-        raise TargetError(f"{path.name} failed to import: it {what_it_did(error)}",
-                          user_traceback(error, path)) from error
-    finally:
-        if str(path.parent) in sys.path:  # unless their code took it out already
-            sys.path.remove(str(path.parent))
-    return module
+def _value(declared: dict, name: str):
+    """A declared constant; one that is not plain data stands for itself by its type."""
+    value = declared[name]
+    return _Opaque(value) if isinstance(value, Definition) else value
+
+
+class _Opaque:
+    """A declaration that is not plain data, shown in messages by its type."""
+
+    def __init__(self, definition: Definition):
+        self.definition = definition
+
+    def __repr__(self) -> str:
+        return _what(self.definition)
+
+
+def _what(entry) -> str:
+    if isinstance(entry, Definition):
+        kind = entry.get("callable")
+        return {"function": "a function", "class": "a class"}.get(
+            kind, f"a {entry.get('type', 'object')}")
+    return f"a {type(entry).__name__}"
 
 
 def _spec(inputs, layers) -> NetworkSpec:
     form = "a list of (units, activation) pairs ending with (classes, 'softmax')"
+    if isinstance(layers, list):  # plain data from the user's process: pairs as tuples again
+        layers = [tuple(layer) if isinstance(layer, list) else layer for layer in layers]
     if isinstance(inputs, bool) or not isinstance(inputs, (int, np.integer)) or inputs < 1:
         raise TargetError(f"INPUTS is {inputs!r}; expected a positive integer (the number "
                           f"of input features, e.g. 784)")
@@ -271,9 +244,19 @@ def _spec(inputs, layers) -> NetworkSpec:
             hidden.append(dense_layer(int(units) if isinstance(units, np.integer) else units,
                                       activation))
         except SpecError as error:
-            raise TargetError(f"LAYERS[{i}] = {layers[i]!r}: {error}") from None
+            raise TargetError(f"LAYERS[{i}] = {layers[i]!r}: {error}{_registered_hint(error)}"
+                              ) from None
     try:
         return NetworkSpec(int(inputs), tuple(hidden),
                            int(classes) if isinstance(classes, np.integer) else classes)
     except SpecError as error:
         raise TargetError(f"LAYERS[{len(layers) - 1}] = {layers[-1]!r}: {error}") from None
+
+
+def _registered_hint(error: SpecError) -> str:
+    """Activations registered inside the target file exist only in its own process."""
+    if str(error).startswith("unknown activation"):
+        return (" (an activation registered inside the target file is not seen by the "
+                "checker, which runs your file in a process of its own: register it in a "
+                "module of its own and pass --activation-module FILE)")
+    return ""

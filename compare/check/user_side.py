@@ -42,5 +42,5 @@ def run_user_side(target: Target, dataset: str = "mnist-sample", batch: int = 32
     X, Y, data, notes = sample_batch(spec, dataset, batch, seed)
     params = to_legacy(spec, init_weights(spec, "book", seed))  # W1, b1, ...: the book's names
     gradients = target.call_gradients(X, Y, params)
-    probabilities = target.call_forward(X, params) if target.forward_fn else None
+    probabilities = target.call_forward(X, params) if target.has_forward else None
     return UserSide(spec, X, Y, data, notes, params, gradients, probabilities)

@@ -1,21 +1,42 @@
-"""`nn-compare check FILE`: your own hand-written network against Keras, layer by layer."""
+"""`nn-compare check FILE`: your own hand-written code against Keras: a network, a training
+loop, a layer or an optimizer, whichever the file declares (compare/check/kinds.py)."""
 
 from __future__ import annotations
 
+import argparse
+import os
+
 from ..exit_codes import AGREE, DISAGREE
-from .common import add_json_option, check_output_options, check_rows, seed
+from .common import (add_activation_module_option, add_json_option, check_output_options,
+                     check_rows, positive_int, seed)
 
 NAME = "check"
-HELP = "check your own hand-written network (a Python file) against Keras"
+HELP = "check your own hand-written code (a Python file) against Keras"
+MAX_TIMEOUT_S = 86_400.0
+
+
+def timeout(text: str) -> float:
+    """--timeout: seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT_S:g} "
+                                         f"seconds (a day), got {text}")
+    return value
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         NAME, help=HELP,
-        description=HELP + ". FILE defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, weights), "
-        "optionally forward(X, weights); see the README, 'Check your own network'. Exit 0 when "
-        "everything agrees, 1 when something disagrees, 2 when the target is unusable.")
-    parser.add_argument("file", metavar="FILE", help="the Python file with your network")
+        description=HELP + ". The kind of check follows from what FILE declares: a network "
+        "(INPUTS, LAYERS, LAYOUT, gradients(X, Y, weights)), a training loop (the same plus "
+        "OPTIMIZER and train_step), a layer (LAYER, forward, backward) or an optimizer "
+        "(OPTIMIZER, update); see docs/checking/. Your code runs in a process of its own, "
+        "with a time limit per call. Exit 0 when everything agrees, 1 when something "
+        "disagrees, 2 when the target is unusable.")
+    parser.add_argument("file", metavar="FILE", help="the Python file with your code")
     parser.add_argument("--dataset", default="mnist-sample", metavar="NAME",
                         help="where the check batch comes from: a dataset name (default: "
                              "mnist-sample) or 'synthetic'; a seeded synthetic batch is used "
@@ -24,27 +45,32 @@ def add_parser(subparsers):
                         help="rows in the check batch (default: 32)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for the weights and the batch (default: 0)")
+    parser.add_argument("--steps", type=positive_int, default=None,
+                        help="steps to run, for targets that run several (training loops, "
+                             "optimizers); default: the kind's own")
+    parser.add_argument("--timeout", type=timeout, default=60.0, metavar="SECONDS",
+                        help="the longest one call into your code may take before its "
+                             "process is stopped (default: 60)")
     parser.add_argument("--no-fd", action="store_true",
                         help="skip the finite differences of your forward()")
+    add_activation_module_option(parser)
     add_json_option(parser)
     return parser
 
 
 def run(args) -> int:
-    from ..check import load_target
+    from ..check.kinds import CheckOptions, run_check_file
 
     check_output_options(args)
-    from ..check.user_side import run_user_side
-
-    target = load_target(args.file)  # their code raising: nn-compare shows their traceback
-    side = run_user_side(target, args.dataset, args.batch, args.seed)  # before TensorFlow
-
-    from ..check import format_report, run_check  # imports TensorFlow
-
-    result = run_check(target, dataset=args.dataset, batch=args.batch, seed=args.seed,
-                       finite_differences=not args.no_fd, user_side=side)
+    if args.json:  # resolved before any user code runs, whatever it does to its own cwd
+        args.json = os.path.abspath(args.json)
+    options = CheckOptions(dataset=args.dataset, batch=args.batch, seed=args.seed,
+                           finite_differences=not args.no_fd, steps=args.steps,
+                           timeout=args.timeout,
+                           activation_modules=tuple(args.activation_module))
+    outcome = run_check_file(args.file, options)
     if args.json:  # saved before the verdict is shown
         from ..output import write_json
-        write_json(args.json, result.to_dict())
-    print(format_report(result))
-    return AGREE if result.agree else DISAGREE
+        write_json(args.json, outcome.to_dict())
+    print(outcome.format())
+    return AGREE if outcome.agree else DISAGREE

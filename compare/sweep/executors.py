@@ -13,16 +13,15 @@ Both are generators: closing one (Ctrl-C, an error) cancels what has not started
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
 import sys
-import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterable, Iterator
 
 from handrolled.errors import SpecError
+
+from ..processes import die_with_parent
 
 from .plan import Configuration
 from .worker import run_configuration
@@ -52,36 +51,6 @@ def start_worker(threads: int, parent: int) -> None:
     """The initializer of every local worker process."""
     die_with_parent(parent)
     share_cores(threads)
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-WATCH_PARENT_S = 0.5
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process when `parent` ends, however it ends (kill -9 included): a
-    worker holds a whole TensorFlow (about 900 MB) and must not outlive its sweep.
-
-    Linux: the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG);
-    elsewhere a daemon thread polls the parent's pid.  A parent already gone before
-    this ran is caught by comparing os.getppid() with the pid it handed over."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            _watch_parent(parent)
-    else:
-        _watch_parent(parent)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _watch_parent(parent: int) -> None:
-    def watch():
-        while os.getppid() == parent:
-            threading.Event().wait(WATCH_PARENT_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def share_cores(threads: int) -> None:

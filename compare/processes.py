@@ -1,0 +1,46 @@
+"""Child processes that must not outlive the command that started them.
+
+    die_with_parent(parent_pid)   # first thing in the child: ends it when the parent ends
+
+Used by the sweep's worker processes and by the process that runs a user's check target
+(`compare/check/child.py`).  Standard library only: a child calls it before anything
+heavy is imported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCH_PARENT_S = 0.5
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when `parent` ends, however it ends (kill -9 included): a
+    sweep worker holds a whole TensorFlow (about 900 MB), a check target's process the
+    user's code, and neither may outlive its command.
+
+    Linux: the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG);
+    elsewhere a daemon thread polls the parent's pid.  A parent already gone before
+    this ran is caught by comparing os.getppid() with the pid it handed over."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            _watch_parent(parent)
+    else:
+        _watch_parent(parent)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    def watch():
+        while os.getppid() == parent:
+            threading.Event().wait(WATCH_PARENT_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()

@@ -29,3 +29,10 @@ def assert_matches_keras(path: str | Path, dataset: str = "mnist-sample", batch:
     if not outcome.agree:
         raise AssertionError(f"{Path(path).name} disagrees with Keras\n{outcome.format()}")
     return outcome
+
+
+def assert_layer_matches_keras(path: str | Path, seed: int = 0, dtype: str | None = None,
+                               **options):
+    """Check the layer target at `path` (docs/checking/layer.md) against the Keras layer it
+    names; return the outcome if it agrees, else raise AssertionError with the report."""
+    return assert_matches_keras(path, seed=seed, dtype=dtype, kind="layer", **options)

@@ -36,7 +36,7 @@ import numpy as np
 
 from handrolled.spec import LayerSpec, parse_layer
 
-from ..target import TargetError
+from ..errors import TargetError
 
 DATA_FORMATS = ("channels_last", "channels_first")
 KERNEL_LAYOUTS = ("hwio", "oihw")

@@ -37,7 +37,7 @@ def keras_layer(case, dtype: str):
                                    use_bias=False, dtype=dtype, name="conv")
     built = TWINS.lookup(config.kind)(layer, dtype)
     if len(built) != 1:
-        from ..target import TargetError
+        from ..errors import TargetError
         raise TargetError(f"LAYER {config.text}: its Keras twin is {len(built)} layers; a "
                           f"layer target checks one Keras layer")
     return built[0]

@@ -85,9 +85,11 @@ class LayerOutcome:
     def format(self) -> str:
         t = self.target
         calls = sum(len(c) for c in self.calls)
-        lines = [f"Check: {t.path.name}  (layer {t.text} vs keras.layers.{self.keras_class}; "
-                 f"{t.layout.describe()}; {'LAYER_CLASS' if t.style == 'class' else 'functions'}"
-                 f"; {self.dtype})",
+        layout = (t.layout.describe() if t.kind in ("conv", "dense")
+                  else t.layout.data_format)
+        lines = [_wrap(f"Check: {t.path.name}: layer {t.text} vs keras.layers.{self.keras_class}"
+                       f" ({layout}; {'LAYER_CLASS' if t.style == 'class' else 'functions'}; "
+                       f"{self.dtype})"),
                  _wrap(f"grid: {len(self.cases)} cases ({calls} calls): configurations "
                        f"{'; '.join(self.configs)} x inputs {'; '.join(self.inputs)}"),
                  "Your layer vs Keras', worst call over the grid:",

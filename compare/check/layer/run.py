@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from ..target import TargetError
+from ..errors import TargetError
 from .comparison import LAYER_TOLERANCES, all_agree, compare_cases
 from .contract import load_layer_target
 from .diagnosis import diagnose, locate

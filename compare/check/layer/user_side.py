@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..target import TargetError
+from ..errors import TargetError
 from .contract import LayerTarget
 from .results import StepResult
 
@@ -119,7 +119,7 @@ class UserLayer:
         return state
 
     def _call(self, what, where, returns, *args):
-        from ..process import ContractError
+        from ..errors import ContractError
 
         try:
             return self.user.call(what, *args, returns=returns)

@@ -36,3 +36,9 @@ class Dropout:
 
 
 LAYER_CLASS = Dropout
+
+
+def set_bug(name):
+    """For the tests: switch the deliberate mistake within one process."""
+    global BUG
+    BUG = name

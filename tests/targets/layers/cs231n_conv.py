@@ -70,3 +70,9 @@ def backward(dout, cache):
         if BUG == "conv_bias_averaged_over_positions":
             grads["b"] = dout.sum(axis=0).mean(axis=(1, 2))
     return dx, grads
+
+
+def set_bug(name):
+    """For the tests: switch the deliberate mistake within one process."""
+    global BUG
+    BUG = name

@@ -67,3 +67,9 @@ def backward(dout, cache):
             mask = (np.arange(flat.shape[2]) == first[..., None]).reshape(patch.shape)
         dx[:, :, rows, cols] += mask * g
     return dx, {}
+
+
+def set_bug(name):
+    """For the tests: switch the deliberate mistake within one process."""
+    global BUG
+    BUG = name

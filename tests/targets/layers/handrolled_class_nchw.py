@@ -2,12 +2,14 @@
 kernels and PyTorch-like names: what a class-style "from scratch" layer looks like, made
 fresh per configuration with the layer's options.
 
-Tests copy this file with another LAYER line to check every kind."""
+Tests copy this file with another LAYER line to check every kind; BUG = "dx_off"
+(set by the tests) is its failing twin: dx 1% off."""
 import numpy as np
 
 from handrolled import layers
 
 LAYER = "conv(4,3)"
+BUG = None
 DATA_FORMAT = "channels_first"
 KERNEL_LAYOUT = "oihw"
 PARAM_NAMES = {"kernel": "weight", "bias": "bias", "gamma": "weight_bn", "beta": "bias_bn",
@@ -50,7 +52,15 @@ class Layer:
             grads["kernel"] = k.transpose(3, 2, 0, 1) if k.ndim == 4 else k.T
             if not self.use_bias:
                 del grads["bias"]
+        if BUG == "dx_off":
+            dx = dx * 1.01
         return to_nchw(dx), {PARAM_NAMES[k]: v for k, v in grads.items()}
 
 
 LAYER_CLASS = Layer
+
+
+def set_bug(name):
+    """For the tests: switch the failing twin on within one process."""
+    global BUG
+    BUG = name

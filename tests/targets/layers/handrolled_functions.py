@@ -1,12 +1,14 @@
 """The project's own layers (handrolled/layers) as a layer target: channels-last, Keras'
 names and layout, CS231n's function style, taking the grid's configurations (`config`).
 
-Tests copy this file with another LAYER line to check every kind."""
+Tests copy this file with another LAYER line to check every kind; BUG = "dx_off"
+(set by the tests) is its failing twin: dx 1% off."""
 import numpy as np
 
 from handrolled import layers
 
 LAYER = "conv(4,3)"
+BUG = None
 KIND = LAYER.split("(")[0]
 
 
@@ -26,4 +28,12 @@ def backward(dout, cache):
     dx, grads = layer.backward(p, dout, inner)
     if not config.get("use_bias", True):
         del grads["bias"]
+    if BUG == "dx_off":
+        dx = dx * 1.01
     return dx, grads
+
+
+def set_bug(name):
+    """For the tests: switch the failing twin on within one process."""
+    global BUG
+    BUG = name

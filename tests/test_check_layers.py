@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.check.errors import TargetError
 from compare.check.kinds import CheckOptions
 from compare.check.layer.run import run_layer_check
 from compare.check.process import UserProcess

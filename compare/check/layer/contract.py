@@ -30,7 +30,7 @@ user's previous call returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -115,9 +115,8 @@ class LayerTarget:
     specs: tuple[LayerSpec, ...]               # the declared configurations
     layout: Layout
     style: str                                 # "functions" or "class"
-    class_name: str | None = None
+    class_name: str | None = None              # the global the class is made from
     takes_config: bool = False
-    dtype_note: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -147,9 +146,8 @@ def load_layer_target(user) -> LayerTarget:
         missing = [m for m in ("forward", "backward") if m not in klass.get("methods", [])]
         if missing:
             raise _fail(f"LAYER_CLASS has no {' or '.join(missing)} method")
-        name = _class_name(declared, klass)
         takes = "config" in _parameters(klass.get("signature", ""))
-        return LayerTarget(user.path, specs, layout, "class", name, takes)
+        return LayerTarget(user.path, specs, layout, "class", "LAYER_CLASS", takes)
     for function in ("forward", "backward"):
         value = declared.get(function)
         if not (isinstance(value, dict) and value.get("callable") == "function"):
@@ -193,11 +191,6 @@ def _param_names(value) -> tuple[tuple[str, str], ...]:
     if len(set(value.values())) != len(value):
         raise TargetError(f"PARAM_NAMES gives two Keras names the same name: {value!r}")
     return tuple(sorted(value.items()))
-
-
-def _class_name(declared: dict, klass: dict) -> str:
-    """The module-level name under which the class can be called: LAYER_CLASS itself."""
-    return "LAYER_CLASS"
 
 
 def _parameters(signature: str) -> list[str]:

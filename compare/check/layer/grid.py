@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from handrolled.layers import Layer
 from handrolled.spec import LayerSpec
+
+from .results import full_params
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,7 @@ def build_cases(configs: list[Config], seed: int) -> list[Case]:
             steps = []
             for training in CALLS.get(config.kind, (True,)):
                 x = make(rng, shape)
-                y, _ = layer.forward({**params, "bias": params.get("bias", 0.0)}
-                                     if "kernel" in params else params, x, training)
+                y, _ = layer.forward(full_params(params), x, training)
                 steps.append(Step(x, rng.normal(0.0, 1.0, size=y.shape), training))
             pad0 = getattr(getattr(layer, "windows", None), "pad_h", None) == (0, 0) and \
                 layer.windows.pad_w == (0, 0)

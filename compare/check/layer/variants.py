@@ -134,13 +134,13 @@ def _bias_variant(case, per_position: bool):
     if "bias" not in case.params:
         return results
     for result, step in zip(results, case.steps):
-        delta = _delta(case, result, step)
+        delta = _delta(case, step)
         per_batch = delta.sum(axis=0)                      # (out_h, out_w, filters)
         result.grads["bias"] = per_batch if per_position else per_batch.mean(axis=(0, 1))
     return results
 
 
-def _delta(case, result, step):
+def _delta(case, step):
     """dL/dz of the case's convolution: dout times the activation's derivative."""
     layer = case.layer
     _, cache = layer.forward(full_params(case.params), step.x, step.training)

@@ -236,3 +236,17 @@ def test_unknown_layer_text_and_layout_are_exit_2(cli, tmp_path):
         path.write_text(declared + "\ndef forward(x, p, t): pass\ndef backward(d, c): pass\n")
         code, _, err = cli("check", str(path))
         assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_docs_example_agrees_and_its_pad0_twin_is_named():
+    """docs/checking/layer.md's example (CS231n-style code, 8 lines of adaptation) and the
+    same code at padding 0, whose [pad:-pad] slicing empties dx; the page quotes the code."""
+    examples = Path(__file__).parents[1] / "docs" / "checking" / "examples"
+    with UserProcess(examples / "layer_conv.py") as user:
+        assert_agrees(run_layer_check(user, CheckOptions()))
+    with UserProcess(examples / "layer_conv_pad0.py") as user:
+        assert_named(run_layer_check(user, CheckOptions()), "conv_dx_empty_at_pad0")
+    code = (examples / "layer_conv.py").read_text()
+    adaptation = code[code.index("# ---- the adaptation"):].strip()
+    assert adaptation in (examples.parent / "layer.md").read_text()
+    assert len([line for line in adaptation.splitlines()[1:] if line.strip()]) <= 10

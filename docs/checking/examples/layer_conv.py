@@ -1,5 +1,5 @@
 """docs/checking/layer.md's example: a CS231n-style naive convolution (channels-first, kernel
-(F, C, HH, WW), a pad and a stride), checked as a layer target with 7 lines of adaptation."""
+(F, C, HH, WW), a pad and a stride), checked as a layer target with 8 lines of adaptation."""
 import numpy as np
 
 
@@ -33,7 +33,7 @@ def conv_backward_naive(dout, cache):
     return dx, dw, db
 
 
-# ---- the adaptation to the layer-target contract: 7 lines ----
+# ---- the adaptation to the layer-target contract: 8 lines ----
 LAYER = "conv(4,3,padding=same)"
 DATA_FORMAT, KERNEL_LAYOUT, PARAM_NAMES = "channels_first", "oihw", {"kernel": "w", "bias": "b"}
 PAD = 1

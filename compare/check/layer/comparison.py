@@ -75,9 +75,6 @@ def compare_cases(mine: list, expected: list, rtol: float) -> list[Row]:
             theirs = their.quantities()
             ours = my.quantities()
             for quantity, value in theirs.items():
-                if quantity == "dx" and value is not None and value.size == 0 and \
-                        quantity not in ours:
-                    continue
                 units = my.out.size if quantity == "kept" else 0
                 result = compare_values(quantity, ours.get(quantity), value, rtol, units)
                 rows.append(Row(index, call, quantity, *result))

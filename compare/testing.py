@@ -36,3 +36,21 @@ def assert_layer_matches_keras(path: str | Path, seed: int = 0, dtype: str | Non
     """Check the layer target at `path` (docs/checking/layer.md) against the Keras layer it
     names; return the outcome if it agrees, else raise AssertionError with the report."""
     return assert_matches_keras(path, seed=seed, dtype=dtype, kind="layer", **options)
+
+
+def assert_optimizer_matches_keras(path: str | Path, steps: int | None = None, seed: int = 0,
+                                   dtype: str | None = None, **options):
+    """An optimizer target (OPTIMIZER and update: docs/checking/optimizer.md) against
+    keras.optimizers over `steps` steps (default 20), in float64 and float32 unless `dtype`
+    names one.  A documented convention agrees; a bug raises AssertionError with its name."""
+    return assert_matches_keras(path, seed=seed, kind="optimizer", steps=steps, dtype=dtype,
+                                **options)
+
+
+def assert_training_matches_keras(path: str | Path, steps: int | None = None, batch: int = 32,
+                                  seed: int = 0, dataset: str = "mnist-sample", **options):
+    """A training-loop target (train_step and OPTIMIZER: docs/checking/training-loop.md)
+    against Keras' fit over `steps` steps (default 10) of `batch` rows.  A documented
+    convention (textbook Adam, ...) agrees; a named bug raises AssertionError."""
+    return assert_matches_keras(path, dataset=dataset, batch=batch, seed=seed,
+                                kind="training_loop", steps=steps, **options)

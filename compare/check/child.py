@@ -36,7 +36,7 @@ from compare.check.wire import PREFIX, Handle, decode, encode, frame_length
 from handrolled.activations import load_activation_module
 from handrolled.usercode import what_it_did
 
-MAX_PLAIN_ITEMS = 100_000   # values in one declared constant (a LAYERS of a million entries is not one)
+MAX_PLAIN_ITEMS = 100_000   # values in one declared constant: a million-entry LAYERS is not one
 MAX_PLAIN_DEPTH = 32
 
 
@@ -67,12 +67,15 @@ def as_floats(value, path: tuple) -> np.ndarray:
     except (TypeError, ValueError):
         array = None
     if array is None or array.dtype.kind in "OSUVMm":
-        raise Contract.at(value, path, f"is a {type(value).__name__}, not an array of numbers")
+        raise Contract.at(value, path, f"is a {type(value).__name__}, not an array of "
+                                       f"numbers")
     if array.dtype.kind == "c":
-        raise Contract.at(value, path, f"has complex dtype {array.dtype}; expected real floating-point "
-                             f"numbers (the imaginary part would be dropped)")
+        raise Contract.at(value, path, f"has complex dtype {array.dtype}; expected real "
+                                       f"floating-point numbers (the imaginary part would be "
+                                       f"dropped)")
     if array.dtype.kind != "f":
-        raise Contract.at(value, path, f"has dtype {array.dtype}; expected floating-point numbers")
+        raise Contract.at(value, path, f"has dtype {array.dtype}; expected floating-point "
+                                       f"numbers")
     return np.array(array, dtype=np.float64 if array.dtype.itemsize > 4 else array.dtype)
 
 
@@ -93,7 +96,8 @@ def plain(value, path: tuple, budget: list | None = None, depth: int = 0):
     budget = [MAX_PLAIN_ITEMS] if budget is None else budget
     budget[0] -= 1
     if budget[0] < 0 or depth > MAX_PLAIN_DEPTH:
-        raise Contract.at(value, path, "is too large or too deeply nested for a declaration")
+        raise Contract.at(value, path, "is too large or too deeply nested for a "
+                                       "declaration")
     if value is None or isinstance(value, (bool, str)):
         return str(value) if isinstance(value, str) else value
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
@@ -106,7 +110,8 @@ def plain(value, path: tuple, budget: list | None = None, depth: int = 0):
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise Contract.at(value, path, f"has a key {type(key).__name__}; keys must be strings")
+                raise Contract.at(value, path, f"has a key {type(key).__name__}; keys must "
+                                               f"be strings")
             out[str(key)] = plain(item, (*path, str(key)), budget, depth + 1)
         return out
     raise Contract.at(value, path, f"is a {type(value).__name__}, not plain data")
@@ -145,12 +150,12 @@ def convert(value, spec, objects: Objects, path: tuple = ()):
         return None if value is None else convert(value, inner, objects, path)
     if kind == "tuple":
         if not isinstance(value, (tuple, list)):
-            raise Contract.at(value, path, f"is a {type(value).__name__}; expected a tuple of "
-                                 f"{len(inner)}", type(value).__name__)
+            raise Contract.at(value, path, f"is a {type(value).__name__}; expected a tuple "
+                                           f"of {len(inner)}")
         items = list(value)
         if len(items) != len(inner):
-            raise Contract.at(value, path, f"is a {type(value).__name__} of {len(items)}; expected "
-                                 f"{len(inner)}", type(value).__name__)
+            raise Contract.at(value, path, f"is a {type(value).__name__} of {len(items)}; "
+                                           f"expected {len(inner)}")
         return tuple(convert(item, s, objects, (*path, i))
                      for i, (item, s) in enumerate(zip(items, inner)))
     if kind == "list":

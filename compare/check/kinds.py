@@ -23,6 +23,8 @@ from .process import DEFAULT_TIMEOUT, UserProcess
 KIND_MODULES = [
     "compare.check.layer_kind",
     "compare.check.network_kind",
+    "compare.check.optimizer_kind",
+    "compare.check.training_loop_kind",
 ]
 
 

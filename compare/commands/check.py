@@ -48,6 +48,9 @@ def add_parser(subparsers):
     parser.add_argument("--steps", type=positive_int, default=None,
                         help="steps to run, for targets that run several (training loops, "
                              "optimizers); default: the kind's own")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default=None,
+                        help="the precision to check in, for targets that can run in both "
+                             "(training loops: float64 by default; optimizers: both)")
     parser.add_argument("--timeout", type=timeout, default=60.0, metavar="SECONDS",
                         help="the longest one call into your code may take before its "
                              "process is stopped (default: 60)")
@@ -66,6 +69,7 @@ def run(args) -> int:
         args.json = os.path.abspath(args.json)
     options = CheckOptions(dataset=args.dataset, batch=args.batch, seed=args.seed,
                            finite_differences=not args.no_fd, steps=args.steps,
+                           dtype=args.dtype,
                            timeout=args.timeout,
                            activation_modules=tuple(args.activation_module))
     outcome = run_check_file(args.file, options)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, exact, register, via_float32
+from .base import Optimizer, exact, register
 from .options import non_negative, optional_non_negative
 
 
@@ -34,13 +34,17 @@ class Adagrad(Optimizer):
         return ("acc",)
 
     def initial_slot(self, slot, shape, dtype):
-        return np.full(shape, via_float32(self.initial_accumulator_value, dtype), dtype=dtype)
+        return np.full(shape, self.keras_cast(self.initial_accumulator_value, dtype), dtype=dtype)
 
     def constants(self, dtype):
-        return {"initial_accumulator_value": via_float32(self.initial_accumulator_value, dtype),
+        return {"initial_accumulator_value": self.keras_cast(self.initial_accumulator_value, dtype),
                 "epsilon": exact(self.epsilon, dtype)}
+
+    def root(self, acc):
+        """sqrt(acc + epsilon): Keras' epsilon is inside the root."""
+        return np.sqrt(acc + self.applied["epsilon"])
 
     def update(self, w, g, lr, s):
         acc = s["acc"]
         acc += np.square(g)
-        w -= (lr * g) / np.sqrt(acc + self.applied["epsilon"])
+        w -= (lr * g) / self.root(acc)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, exact, register, via_float32
+from .base import Optimizer, exact, register
 from .options import beta, boolean, non_negative, optional_non_negative
 
 
@@ -45,19 +45,24 @@ class Adam(Optimizer):
         return ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
     def constants(self, dtype):
-        return {"beta_1 (in beta_1**t)": via_float32(self.beta_1, dtype),
-                "beta_2 (in beta_2**t)": via_float32(self.beta_2, dtype),
+        return {"beta_1 (in beta_1**t)": self.keras_cast(self.beta_1, dtype),
+                "beta_2 (in beta_2**t)": self.keras_cast(self.beta_2, dtype),
                 "1 - beta_1": exact(1 - self.beta_1, dtype),
                 "1 - beta_2": exact(1 - self.beta_2, dtype),
                 "epsilon": exact(self.epsilon, dtype)}
 
-    def step_size(self, lr):
-        """alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t), t = iterations + 1."""
+    def bias_corrections(self):
+        """(1 - beta_1**t, 1 - beta_2**t), t = iterations + 1: what m and v are divided by."""
         c = self.applied
         t = self.dtype.type(self.iterations + 1)
         beta_1_power = np.power(c["beta_1 (in beta_1**t)"], t)
         beta_2_power = np.power(c["beta_2 (in beta_2**t)"], t)
-        return lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        return 1 - beta_1_power, 1 - beta_2_power
+
+    def step_size(self, lr):
+        """alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t), t = iterations + 1."""
+        correction_1, correction_2 = self.bias_corrections()
+        return lr * np.sqrt(correction_2) / correction_1
 
     def update(self, w, g, lr, s):
         c = self.applied

@@ -48,12 +48,18 @@ class AdamTextbook(Optimizer):
                 "1 - beta_2": exact(1 - self.beta_2, dtype),
                 "epsilon": exact(self.epsilon, dtype)}
 
-    def update(self, w, g, lr, s):
+    def bias_corrections(self):
+        """(1 - beta_1**t, 1 - beta_2**t), t = iterations + 1."""
         c = self.applied
         t = self.dtype.type(self.iterations + 1)
+        return 1 - np.power(c["beta_1"], t), 1 - np.power(c["beta_2"], t)
+
+    def update(self, w, g, lr, s):
+        c = self.applied
         m, v = s["m"], s["v"]
         np.add(c["beta_1"] * m, c["1 - beta_1"] * g, out=m)
         np.add(c["beta_2"] * v, c["1 - beta_2"] * np.square(g), out=v)
-        m_hat = m / (1 - np.power(c["beta_1"], t))
-        v_hat = v / (1 - np.power(c["beta_2"], t))
+        correction_1, correction_2 = self.bias_corrections()
+        m_hat = m / correction_1
+        v_hat = v / correction_2
         w -= lr * m_hat / (np.sqrt(v_hat) + c["epsilon"])

@@ -74,6 +74,10 @@ class Optimizer:
     # option -> parser(value, what) for the options after learning_rate, in Keras'
     # signature order; each parser takes text or a Python value and returns the value
     OPTIONS: dict = {}
+    # how a hyper-parameter that Keras passes through `ops.cast` is rounded: through
+    # float32 (`via_float32`), as Keras does.  The one hook for code that rounds otherwise
+    # (compare/check/optimizer_variants.py sets it to `exact`, as NumPy code by hand does).
+    keras_cast = staticmethod(via_float32)
 
     def __init__(self, learning_rate, weight_decay=None):
         self.learning_rate = learning_rate            # a float or a Schedule
@@ -128,7 +132,7 @@ class Optimizer:
             out["learning_rate"] = exact(self.learning_rate, dtype)   # a floatx variable
         if self.weight_decay is not None:
             # backend/tensorflow/optimizer.py: wd = tf.cast(self.weight_decay, variable.dtype)
-            out["weight_decay"] = via_float32(self.weight_decay, dtype)
+            out["weight_decay"] = self.keras_cast(self.weight_decay, dtype)
         out.update(self.constants(dtype))
         return out
 

@@ -45,6 +45,10 @@ class RMSprop(Optimizer):
         return {"rho": exact(self.rho, dtype), "1 - rho": exact(1 - self.rho, dtype),
                 "momentum": exact(self.momentum, dtype), "epsilon": exact(self.epsilon, dtype)}
 
+    def root(self, mean_square):
+        """sqrt(mean_square + epsilon): Keras' epsilon is inside the root."""
+        return np.sqrt(mean_square + self.applied["epsilon"])
+
     def update(self, w, g, lr, s):
         c = self.applied
         v = s["v"]
@@ -52,10 +56,10 @@ class RMSprop(Optimizer):
         if self.centered:
             g_avg = s["g_avg"]
             np.add(c["rho"] * g_avg, c["1 - rho"] * g, out=g_avg)
-            denominator = v - np.square(g_avg) + c["epsilon"]
+            mean_square = v - np.square(g_avg)
         else:
-            denominator = v + c["epsilon"]
-        increment = (lr * g) / np.sqrt(denominator)
+            mean_square = v
+        increment = (lr * g) / self.root(mean_square)
         if self.momentum > 0:
             mom = s["mom"]
             np.add(c["momentum"] * mom, increment, out=mom)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .schedules import Schedule
-from .base import Optimizer, register, via_float32
+from .base import Optimizer, register
 from .options import boolean, optional_non_negative, unit_interval
 
 
@@ -40,7 +40,7 @@ class SGD(Optimizer):
         return ("m",) if self.momentum != 0 else ()
 
     def constants(self, dtype):
-        return {"momentum": via_float32(self.momentum, dtype)} if self.momentum != 0 else {}
+        return {"momentum": self.keras_cast(self.momentum, dtype)} if self.momentum != 0 else {}
 
     def plain_rate(self) -> float | None:
         """The learning rate when a step is just w -= g lr (no momentum, weight decay or

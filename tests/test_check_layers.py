@@ -250,3 +250,22 @@ def test_the_docs_example_agrees_and_its_pad0_twin_is_named():
     adaptation = code[code.index("# ---- the adaptation"):].strip()
     assert adaptation in (examples.parent / "layer.md").read_text()
     assert len([line for line in adaptation.splitlines()[1:] if line.strip()]) <= 10
+
+
+def test_the_docs_from_scratch_class_agrees_and_its_stride_2_twin_is_named(tmp_path):
+    """The per-layer class of docs/checking/layer.md (a from-scratch class owning its
+    weights, 8 lines of adaptation) agrees; at stride 2 with 'same' padding its symmetric
+    padding is named."""
+    path = TARGETS / "scratch_class_conv.py"
+    text = path.read_text()
+    twin = tmp_path / "scratch_stride2.py"
+    twin.write_text(text.replace('LAYER = "conv(4,3,padding=same)"',
+                                 'LAYER = "conv(4,3,strides=2,padding=same)"')
+                    .replace("stride=1, padding=1", "stride=2, padding=1"))
+    for target, bug in ((path, None), (twin, "same_padding_symmetric")):
+        with UserProcess(target) as user:
+            outcome = run_layer_check(user, CheckOptions())
+        assert_agrees(outcome) if bug is None else assert_named(outcome, bug)
+    adaptation = text[text.index("# ---- the adaptation"):].strip()
+    assert adaptation in (Path(__file__).parents[1] / "docs/checking/layer.md").read_text()
+    assert len([line for line in adaptation.splitlines()[1:] if line.strip()]) <= 10

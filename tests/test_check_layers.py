@@ -231,7 +231,8 @@ def test_misbehaving_target_is_one_line_exit_2(cli, tmp_path, body, fragment):
 
 def test_unknown_layer_text_and_layout_are_exit_2(cli, tmp_path):
     for declared, fragment in (('LAYER = "convolution(3)"', "unknown layer"),
-                               ('LAYER = "conv(4,3)"\nKERNEL_LAYOUT = "ohwi"', "KERNEL_LAYOUT")):
+                               ('LAYER = "conv(4,3)"\nKERNEL_LAYOUT = "ohwi"', "KERNEL_LAYOUT"),
+                               ('LAYER = ["conv(4,3)", "conv(4,5)"]', "no `config` parameter")):
         path = tmp_path / "bad.py"
         path.write_text(declared + "\ndef forward(x, p, t): pass\ndef backward(d, c): pass\n")
         code, _, err = cli("check", str(path))
@@ -269,3 +270,42 @@ def test_the_docs_from_scratch_class_agrees_and_its_stride_2_twin_is_named(tmp_p
     adaptation = text[text.index("# ---- the adaptation"):].strip()
     assert adaptation in (Path(__file__).parents[1] / "docs/checking/layer.md").read_text()
     assert len([line for line in adaptation.splitlines()[1:] if line.strip()]) <= 10
+
+
+LISTED = '''
+import numpy as np
+from handrolled import layers
+LAYER = ["dense(3)", "dense(2,relu)"]
+OFF = 1.0
+
+def forward(x, params, training, config):
+    layer = layers.get("dense")(config["units"], config["activation"]).built("d", x.shape[1:])
+    p = dict(params, bias=params.get("bias", np.zeros(config["units"])))
+    out, cache = layer.forward(p, x, training)
+    return out * (OFF if config["units"] == 2 else 1.0), (layer, p, cache, config)
+
+def backward(dout, cache):
+    layer, p, inner, config = cache
+    dx, grads = layer.backward(p, dout, inner)
+    if not config["use_bias"]:
+        del grads["bias"]
+    return dx, grads
+'''
+
+
+def test_a_list_of_layer_texts_is_checked_text_by_text(tmp_path):
+    """LAYER as a list (code taking `config`): every text is a configuration; the twin is
+    off only in the second one, and the report locates it there."""
+    right, twin = tmp_path / "listed.py", tmp_path / "listed_twin.py"
+    right.write_text(LISTED)
+    twin.write_text(LISTED.replace("OFF = 1.0", "OFF = 1.001"))
+    with UserProcess(right) as user:
+        outcome = run_layer_check(user, CheckOptions())
+    assert_agrees(outcome)
+    assert [c["label"].split(",")[0] for c in outcome.to_dict()["cases"]][::2] == [
+        "dense(3)", "dense(2", "dense(3) use_bias=False"]
+    with UserProcess(twin) as user:
+        outcome = run_layer_check(user, CheckOptions())
+    assert not outcome.agree
+    bad = {outcome.cases[row.case].split(", ")[0] for row in outcome.rows if not row.agree}
+    assert bad == {"dense(2,relu)"}, outcome.format()

@@ -18,8 +18,9 @@ Several configurations.  When `forward` (or the class' constructor) has a
 parameter named `config`, it receives the configuration as a dict of Keras'
 option names ({"filters": 8, "kernel_size": [3, 3], "strides": [2, 2],
 "padding": "same", "use_bias": True}); the checker then also varies strides,
-padding, use_bias or the dropout rate around the declared LAYER
-(`grid.configurations`).  Without it only the declared text(s) are checked.
+padding, use_bias or the dropout rate around the first declared LAYER
+(`grid.configurations`), and LAYER may list several texts.  Without it only the
+one declared text is checked.
 
 State (BatchNormalization's moving_mean and moving_variance) goes in with
 `params` and comes back as a third item of forward's result, a dict under the
@@ -147,13 +148,23 @@ def load_layer_target(user) -> LayerTarget:
         if missing:
             raise _fail(f"LAYER_CLASS has no {' or '.join(missing)} method")
         takes = "config" in _parameters(klass.get("signature", ""))
-        return LayerTarget(user.path, specs, layout, "class", "LAYER_CLASS", takes)
+        return _checked(LayerTarget(user.path, specs, layout, "class", "LAYER_CLASS", takes))
     for function in ("forward", "backward"):
         value = declared.get(function)
         if not (isinstance(value, dict) and value.get("callable") == "function"):
             raise _fail(f"{function} is {'missing' if value is None else _what(value)}")
     takes = "config" in _parameters(declared["forward"].get("signature", ""))
-    return LayerTarget(user.path, specs, layout, "functions", None, takes)
+    return _checked(LayerTarget(user.path, specs, layout, "functions", None, takes))
+
+
+def _checked(target: LayerTarget) -> LayerTarget:
+    """Several configurations need code that is told which one it runs."""
+    if len(target.specs) > 1 and not target.takes_config:
+        where = "LAYER_CLASS's __init__" if target.style == "class" else "forward"
+        raise TargetError(f"LAYER lists {len(target.specs)} configurations ({target.text}), "
+                          f"but {where} has no `config` parameter to be told which one it "
+                          f"runs; declare one LAYER text, or add the parameter")
+    return target
 
 
 def _layer_specs(value) -> tuple[LayerSpec, ...]:

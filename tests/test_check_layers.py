@@ -219,7 +219,7 @@ def test_assert_layer_matches_keras(tmp_path):
 
 
 FLATTEN = 'LAYER = "flatten"\n'
-MISBEHAVING = [
+MISBEHAVING = [  # a process each (~0.6 s): the last four run with the slow tests
     ("def forward(x, params, training):\n    raise ValueError('boom')\n"
      "def backward(dout, cache):\n    return dout, {}\n", "raised ValueError: boom"),
     ("def forward(x, params, training):\n    return x, None\n"
@@ -229,14 +229,15 @@ MISBEHAVING = [
      "def backward(dout, cache):\n    return dout, {}\n", "NaN or infinity"),
     ("def forward(x, params, training):\n    return x.reshape(len(x), -1) * 1j, None\n"
      "def backward(dout, cache):\n    return dout, {}\n", "complex"),
-    ("def forward(x, params, training):\n    return x.reshape(len(x), -1), x.shape\n"
-     "def backward(dout, shape):\n    return dout.reshape(shape), {'w': dout}\n",
-     "returned gradients for ['w']; expected exactly []"),
-    ("def forward(x, params, training):\n    return x.reshape(len(x), -1), x.shape\n"
-     "def backward(dout, shape):\n    return dout[:, :3], {}\n", "returned dx of shape"),
-    ("def forward(x, params, training):\n    return x.reshape(len(x), -1), x.shape\n",
-     "backward is missing"),
-    ("LAYER_CLASS = 3\n", "LAYER_CLASS must be a class"),
+    pytest.param("def forward(x, params, training):\n    return x.reshape(len(x), -1), x.shape\n"
+                 "def backward(dout, shape):\n    return dout.reshape(shape), {'w': dout}\n",
+                 "returned gradients for ['w']; expected exactly []", marks=pytest.mark.slow),
+    pytest.param("def forward(x, params, training):\n    return x.reshape(len(x), -1), x.shape\n"
+                 "def backward(dout, shape):\n    return dout[:, :3], {}\n",
+                 "returned dx of shape", marks=pytest.mark.slow),
+    pytest.param("def forward(x, params, training):\n    return x.reshape(len(x), -1), x.shape\n",
+                 "backward is missing", marks=pytest.mark.slow),
+    pytest.param("LAYER_CLASS = 3\n", "LAYER_CLASS must be a class", marks=pytest.mark.slow),
 ]
 
 

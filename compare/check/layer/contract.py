@@ -2,7 +2,7 @@
 
     LAYER = "conv(8,3,strides=2,padding=same)"   # the project's layer text (or a list of them)
     DATA_FORMAT = "channels_first"               # optional; default "channels_last"
-    KERNEL_LAYOUT = "oihw"                       # optional; default "hwio", Keras' (kh, kw, in, out)
+    KERNEL_LAYOUT = "oihw"          # optional; default "hwio", Keras' (kh, kw, in, out)
     PARAM_NAMES = {"kernel": "w", "bias": "b"}   # optional; Keras' name -> yours
     def forward(x, params, training): ... -> (out, cache)     # or (out, cache, state)
     def backward(dout, cache): ...        -> (dx, grads)

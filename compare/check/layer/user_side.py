@@ -46,7 +46,8 @@ class UserLayer:
         state = dict(case.state)
         results = []
         for index, step in enumerate(case.steps):
-            where = f"{case.label}, call {index + 1} ({'training' if step.training else 'inference'})"
+            mode = "training" if step.training else "inference"
+            where = f"{case.label}, call {index + 1} ({mode})"
             params = self.layout.params_to_user({**case.trainable, **state})
             x = self.layout.data_to_user(step.x)
             returned = self._call(forward, where, self._forward_returns(),

@@ -35,7 +35,8 @@ class Layer:
         self.layer = layers.get(self.kind)(**self.config).built(self.kind, to_nhwc(x).shape[1:])
         p = {KEYS[k]: v for k, v in params.items()}
         if "kernel" in p:
-            p["kernel"] = p["kernel"].transpose(2, 3, 1, 0) if p["kernel"].ndim == 4 else p["kernel"].T
+            k = p["kernel"]
+            p["kernel"] = k.transpose(2, 3, 1, 0) if k.ndim == 4 else k.T
             p.setdefault("bias", np.zeros(p["kernel"].shape[-1]))
         out, self.cache = self.layer.forward(p, to_nhwc(x), training)
         self.p = p

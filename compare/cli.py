@@ -11,6 +11,7 @@ one line.  Ctrl-C: one line, exit 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -45,10 +46,22 @@ def main(argv: list[str] | None = None) -> int:
         from handrolled.errors import SpecError
         from handrolled.usercode import marking_interrupts
 
-        args = build_parser().parse_args(argv)
+        if sys.stdout is None:  # fd 1 was closed before Python started
+            return _fail("stdout is closed; nn-compare prints its results there: run it "
+                         "with stdout open (e.g. > results.txt)")
         try:
-            with marking_interrupts():  # a Ctrl-C told from user code raising KeyboardInterrupt
-                return args.run(args)
+            with _named_stdout():
+                try:
+                    args = build_parser().parse_args(argv)  # --help prints to stdout
+                except SystemExit:
+                    sys.stdout.flush()  # help on a full stdout: said below, not lost
+                    if getattr(sys.stdout, "failed", None):
+                        raise sys.stdout.failed from None
+                    raise
+                with marking_interrupts():  # a Ctrl-C told from user code raising it itself
+                    code = args.run(args)
+                sys.stdout.flush()  # a full stdout fails here, not in Python's flush at exit
+                return code
         except SpecError as error:
             details = getattr(error, "details", "")
             if details:  # the user's own code raised: their traceback, then our line
@@ -58,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             raise  # handled below: not a fault of the machine
         except OSError as error:  # a machine fault no command caught where it happened
             from .output import os_error
+            if error.filename == _Named.NAME:
+                _silence_stdout()
+                return _fail(str(os_error("write to", "stdout", error)))
             return _fail(str(os_error("use", error.filename or "a file", error)))
         except MemoryError as error:
             return _fail(f"out of memory: {error or 'an array is too large'}; choose smaller "
@@ -71,6 +87,56 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, AttributeError):
             pass  # stdout is not a file (tests capture it): nothing to flush at exit
         return BROKEN_PIPE
+
+
+class _Named:
+    """stdout, with its name on the errors it raises: a write to a full stdout
+    (/dev/full, a full disk) is an OSError without a file name, told from any other
+    file's only here."""
+
+    NAME = "stdout"
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.failed: OSError | None = None  # the first error (argparse swallows its own)
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise self._named(error) from None
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as error:
+            raise self._named(error) from None
+
+    def _named(self, error: OSError) -> OSError:
+        self.failed = self.failed or OSError(error.errno, error.strerror, self.NAME)
+        return self.failed
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _named_stdout():
+    real = sys.stdout
+    sys.stdout = _Named(real)
+    try:
+        yield
+    finally:
+        if sys.stdout.__class__ is _Named:
+            sys.stdout = real
+
+
+def _silence_stdout() -> None:
+    """Point a failed stdout at /dev/null, so Python's flush at exit cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a file (tests capture it)
 
 
 def _fail(message: str) -> int:

@@ -23,7 +23,7 @@ from handrolled.train import sgd_epoch
 from .environment import describe_environment
 from .presets import TrainingConfig
 from .training import TrainingResult, epoch_orders, train_side_by_side
-from .training.data import check_epochs
+from .training.data import check_epochs, check_steps
 
 
 @dataclass
@@ -89,6 +89,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         raise SpecError(f"batch size {config.batch} is larger than the {rows} training rows "
                         f"of {config.dataset}; accepted: 1 to {rows}")
     check_epochs(rows, config.epochs)  # before any work, not after the gradient check
+    check_steps(rows, config.epochs, config.batch)
     check_user_activations(spec.build_layers(), [config.batch, rows % config.batch or
                                                  config.batch])  # the last partial batch too
     return Prepared(config, dataset, spec, weights, state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 
 from tabulate import tabulate
@@ -21,7 +22,20 @@ def gradient_table(result, tablefmt: str = "simple", label: str = "verdict") -> 
             f"{table}\n"
             f"tolerance {result.tolerance.describe()}\n"
             f"{roundoff_note(result.rows, result.tolerance.rtol)}"
+            f"{nonfinite_note(result)}"
             f"{label}: {verdict}")
+
+
+def nonfinite_note(result) -> str:
+    """A line naming the losses and rows that hold a NaN or inf (never agreement)."""
+    names = [f"the {side} loss ({value:g})" for side, value in
+             (("handrolled", result.loss_handrolled), ("keras", result.loss_keras))
+             if not math.isfinite(value)]
+    names += [row.name for row in result.rows if not math.isfinite(row.max_abs_diff)]
+    if not names:
+        return ""
+    return (f"not finite: {', '.join(names)}: a NaN or inf is never agreement (the network "
+            f"overflows: an activation, the data or the weights)\n")
 
 
 def roundoff_note(rows, rtol: float) -> str:

@@ -52,7 +52,9 @@ class GradientComparison:
 
     @property
     def agree(self) -> bool:
-        return all(row.agree for row in self.rows)
+        """Every row agrees, and both losses are finite numbers."""
+        return finite(self.loss_handrolled, self.loss_keras) and \
+            all(row.agree for row in self.rows)
 
     def to_dict(self) -> dict:
         return {
@@ -67,6 +69,12 @@ class GradientComparison:
             "loss": {"handrolled": self.loss_handrolled, "keras": self.loss_keras},
             "gradients": [dict(asdict(row), shape=list(row.shape)) for row in self.rows],
         }
+
+
+def finite(*values) -> bool:
+    """No NaN or inf in any of `values` (numbers or arrays)."""
+    return all(bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+               for value in values)
 
 
 def split_param_name(name: str) -> tuple[str | int, str]:
@@ -108,8 +116,12 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
         witness = fd.check(name, handrolled[name]) if fd is not None else None
         fd_rel = witness.max_rel_diff if witness else None
         roundoff = max_diffs(handrolled[name], reordered[name], floor)[1] if reordered else None
-        limit = max(tol.rtol, deep, ROUNDOFF_FACTOR * (roundoff or 0.0))
-        agree = bool(rel_diff <= limit and (fd_rel is None or fd_rel <= tol.fd_rtol))
+        # a round-off that is not a number allows nothing, and a NaN or inf on either side
+        # is never agreement (inf - inf is no difference of round-off)
+        limit = max(tol.rtol, deep, ROUNDOFF_FACTOR * roundoff if roundoff is not None and
+                    np.isfinite(roundoff) else 0.0)
+        agree = bool(finite(handrolled[name], keras[name]) and rel_diff <= limit and
+                     (fd_rel is None or fd_rel <= tol.fd_rtol))
         layer, param = split_param_name(name)
         rows.append(GradientRow(
             layer=layer, param=param, shape=tuple(handrolled[name].shape),

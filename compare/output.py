@@ -44,6 +44,12 @@ _SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a 
 
 STAGING = ".partial"  # suffix of a folder being written (hidden, beside its destination)
 
+# Written into every folder the project writes (a report, `nn-compare code`'s output):
+# each file's name and SHA-256.  A folder is replaced only while it holds nothing else
+# than what its marker lists, unchanged (files may be missing): a folder of the user's,
+# or one the user added to or edited, is never replaced.
+MARKER = ".nn-compare-folder.json"
+
 
 def os_error(action: str, path, error: OSError) -> SpecError:
     """The one line for an operating-system fault: `cannot ACTION PATH: cause; remedy`."""
@@ -88,7 +94,9 @@ def check_directory_target(path, option: str = "--out") -> None:
 
 
 def _check_can_create(directory: Path, what: str) -> None:
-    """`directory` exists and is writable, or can be made under its nearest existing parent."""
+    """`directory` exists and is writable, or can be made under its nearest existing parent:
+    a folder is made there and removed at once (root may "access" /proc, where nothing
+    can be made)."""
     existing = directory.absolute()
     while not existing.exists():
         existing = existing.parent
@@ -96,6 +104,70 @@ def _check_can_create(directory: Path, what: str) -> None:
         raise SpecError(f"{what}: {existing} is a file, not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise SpecError(f"{what}: directory {existing} is not writable")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".nn-compare-probe.{os.getpid()}.", dir=existing))
+    except OSError as error:
+        raise SpecError(f"{what}: cannot create anything in {existing}: "
+                        f"{error.strerror or error}") from None
+
+
+def file_digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_marker(folder: Path, what: str) -> None:
+    """The marker of a folder the project has written (every file in it listed)."""
+    files = {entry.name: file_digest(entry) for entry in sorted(folder.iterdir())
+             if entry.name != MARKER and entry.is_file() and not entry.is_symlink()}
+    write_atomic(folder / MARKER, json.dumps({"written_by": "nn-compare", "what": what,
+                                              "files": files}, indent=1) + "\n")
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """The entries of an existing `folder` the project did not write: everything, without
+    a valid marker; else what its marker does not list, or lists with other contents."""
+    entries = sorted(os.listdir(folder))
+    try:
+        listed = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
+        if not isinstance(listed, dict):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError):
+        return [entry for entry in entries if entry != MARKER] or \
+            ([MARKER] if MARKER in entries else [])
+    foreign = []
+    for entry in entries:
+        path = folder / entry
+        if entry == MARKER:
+            continue
+        if entry not in listed or path.is_symlink() or not path.is_file():
+            foreign.append(entry)
+            continue
+        try:
+            if file_digest(path) != listed[entry]:
+                foreign.append(entry)
+        except OSError:
+            foreign.append(entry)
+    return foreign
+
+
+def check_replaceable(folder, what: str, option: str = "--out") -> None:
+    """An existing non-empty `folder` may be replaced as a whole only if the project wrote
+    all it holds (its marker); else one SpecError line naming what is the user's."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    foreign = foreign_entries(folder)
+    if foreign:
+        named = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise SpecError(f"{option} {folder} holds files that are not {what} ({named}) and "
+                        f"would be replaced as a whole; choose a new or empty folder, or one "
+                        f"nn-compare wrote")
 
 
 def make_directory(directory: Path) -> None:
@@ -144,7 +216,8 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def staged_directory(destination: str | os.PathLike, fresh: bool = False):
+def staged_directory(destination: str | os.PathLike, fresh: bool = False,
+                     what: str = "a report", replace: bool = True):
     """Yield a new hidden folder beside `destination` to write into; on leaving the block
     without an error it takes `destination`'s place in one step.
 
@@ -153,6 +226,9 @@ def staged_directory(destination: str | os.PathLike, fresh: bool = False):
     start from; the folder lands on the first of NAME, NAME-2, NAME-3, ... that
     does not exist, claimed by the rename itself (two runs never share one).
     The final path is in the yielded object's `.path` after the block.
+    The folder gets a marker (`write_marker`, `what` it is); an existing folder is
+    replaced only if the project wrote all it holds (`check_replaceable`), checked at
+    the swap itself, and only with replace=True (else a non-empty one is refused).
     On any error (Ctrl-C included) the hidden folder is removed; one left by a
     killed run is removed by the next run into the same parent folder."""
     destination = Path(destination)
@@ -169,8 +245,9 @@ def staged_directory(destination: str | os.PathLike, fresh: bool = False):
     target = _Staged(staging)
     try:
         yield target
-        target.path = (_move_to_fresh_name if fresh else _replace_directory)(staging,
-                                                                             destination)
+        write_marker(staging, what)
+        target.path = _move_to_fresh_name(staging, destination) if fresh else \
+            _replace_directory(staging, destination, what, replace)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
@@ -238,8 +315,10 @@ def _move_to_fresh_name(staging: Path, destination: Path) -> Path:
         n += 1
 
 
-def _replace_directory(staging: Path, destination: Path) -> Path:
-    """Put `staging` at `destination`, replacing an existing folder as a whole."""
+def _replace_directory(staging: Path, destination: Path, what: str = "a report",
+                       replace: bool = True) -> Path:
+    """Put `staging` at `destination`, replacing an existing folder as a whole if the
+    project wrote it (and `replace`); checked now, not only when the run started."""
     if destination.exists() and not destination.is_dir():
         raise SpecError(f"--out {destination} is a file; expected a directory")
     try:
@@ -248,13 +327,23 @@ def _replace_directory(staging: Path, destination: Path) -> Path:
     except OSError as error:
         if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
             raise
+    if not replace:
+        raise SpecError(f"--out {destination} is not empty any more (something else wrote "
+                        f"into it during the run); give a new folder or --force")
+    check_replaceable(destination, what)
     if _exchange(staging, destination):  # one atomic swap; staging now holds the old folder
+        if foreign_entries(staging):  # changed between the check and the swap: put it back
+            _exchange(staging, destination)   # the user's folder, back in place
+            check_replaceable(destination, what)  # the line naming what is theirs
         shutil.rmtree(staging, ignore_errors=True)
         return destination
     # No atomic swap here: move the old folder aside first.  Between the two renames
     # the old folder lives on under a hidden name, and a later run cleans it away.
     aside = staging.with_name(staging.name + "-old")
     os.rename(destination, aside)
+    if foreign_entries(aside):  # changed between the check and the move: put it back
+        os.rename(aside, destination)
+        check_replaceable(destination, what)
     os.rename(staging, destination)
     shutil.rmtree(aside, ignore_errors=True)
     return destination

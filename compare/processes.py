@@ -1,10 +1,12 @@
 """Child processes that must not outlive the command that started them.
 
     die_with_parent(parent_pid)   # first thing in the child: ends it when the parent ends
+    subprocess.run(cmd, preexec_fn=dies_with_us())   # any program started from here
 
-Used by the sweep's worker processes and by the process that runs a user's check target
-(`compare/check/child.py`).  Standard library only: a child calls it before anything
-heavy is imported.
+Used by the sweep's worker processes, by the process that runs a user's check target
+(`compare/check/child.py`) and by `nn-compare code`'s runs of the generated programs
+(`dies_with_us`: the kernel's parent-death signal is kept across exec).  Standard
+library only: a child calls it before anything heavy is imported.
 """
 
 from __future__ import annotations
@@ -44,3 +46,21 @@ def _watch_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+# resolved here, in the parent: the child between fork and exec only calls it
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def dies_with_us():
+    """A `preexec_fn` for subprocess: the program it starts gets SIGKILL when this process
+    dies, kill -9 included (Linux; None elsewhere, where nothing is done)."""
+    if _PRCTL is None:
+        return None
+    parent = os.getpid()
+
+    def in_the_child():  # between fork and exec: no imports, no locks
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+    return in_the_child

@@ -27,6 +27,7 @@ import numpy as np
 
 from .activations.core import parse_number
 from .errors import SpecError
+from .ranges import float32_number
 from .text import split_arguments, split_call
 
 
@@ -165,8 +166,8 @@ def get(text) -> Regularizer | None:
     if len(positional) > len(names) or set(given) - set(names) or \
             (name != "l1_l2" and len(given) != 1):
         raise SpecError(f"malformed regularizer '{text}'; expected {_FORM}")
-    factors = {key: parse_number(given.get(key, "0"), f"the factor of {name}")
-               for key in names}
+    factors = {key: float32_number(parse_number(given.get(key, "0"), f"the factor of {name}"),
+                                   f"the factor of {name}") for key in names}
     if any(f < 0 for f in factors.values()):
         raise SpecError(f"regularizer factors must be >= 0, got '{text}'")
     return {"l1": L1, "l2": L2, "l1_l2": L1L2}[name](**factors)

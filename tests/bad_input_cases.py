@@ -22,6 +22,7 @@ import io
 import os
 import struct
 import sys
+import unittest.mock
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,22 @@ def fifo(directory: Path) -> str:
     return str(path)
 
 
+def user_pngs(directory: Path) -> str:
+    """A folder holding only the user's own pictures."""
+    folder = directory / "pics"
+    folder.mkdir()
+    (folder / "holiday.png").write_bytes(b"\x89PNG the user's")
+    return str(folder)
+
+
+def idx_with_fifo(directory: Path) -> str:
+    """An IDX folder whose test labels are a FIFO (reading it would block)."""
+    folder = Path(idx_dir(directory))
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    os.mkfifo(folder / "t10k-labels-idx1-ubyte.gz")
+    return str(folder)
+
+
 GRADIENTS = ["gradients", "--dataset", "synthetic", "--no-fd"]
 CHECK = ["check", "--dataset", "synthetic", "--no-fd"]
 LATE_SHAPE = """
@@ -173,10 +190,22 @@ CASES = [
     BadInput("training for 10^30 epochs", lambda d: [
         "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--batch", "8", "--epochs",
         str(10**30)]),
+    BadInput("--threads beyond 4 per CPU of the machine (2 CPUs here)", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--threads", "1024"],
+        around=lambda d: unittest.mock.patch("os.cpu_count", return_value=2)),
     BadInput("bench rows of 10^30", lambda d: [
         "bench", "--hidden", "3:relu", "--batch", "8", "--rows", str(10**30)]),
     BadInput("bench data beyond MAX_BENCH_VALUES", lambda d: [
         "bench", "--hidden", "3:relu", "--batch", "8", "--rows", "1000000"]),
+    # -- numbers beyond what Keras holds them in (handrolled/ranges.py)
+    BadInput("a regularizer factor beyond float32's range", lambda d: [
+        *GRADIENTS, "--hidden", "dense(3,relu,kernel=l2(1e39))"]),
+    BadInput("an optimizer option that float32 rounds to 0", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--optimizer",
+        "adam(epsilon=1e-320)"]),
+    BadInput("a schedule's decay_steps beyond 64 bits", lambda d: [
+        "train", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--optimizer",
+        f"sgd(learning_rate=exp_decay(0.1,{10**30},0.9))"]),
     # -- user code outside its contract
     BadInput("check target: gradients() calls sys.exit(0)", lambda d: [
         *CHECK, target(d, "def gradients(X, Y, w):\n    sys.exit(0)\n")], user_code=True),
@@ -203,6 +232,21 @@ CASES = [
     BadInput("user activation: sys.exit() on the real batch", lambda d: [
         *GRADIENTS, "--batch", "5", "--activation-module", module(d, LATE_EXIT),
         "--hidden", "3:quits"], user_code=True),
+    # -- folders and files that are not what they must be
+    BadInput("--out: a folder of the user's PNGs (nn-compare did not write it)", lambda d: [
+        "report", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu",
+        "--out", user_pngs(d)]),
+    BadInput("code --force --out: a folder nn-compare did not write", lambda d: [
+        "code", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--force",
+        "--out", user_pngs(d)]),
+    BadInput("--out where nothing can be made (/proc)", lambda d: [
+        "report", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu", "--out",
+        "/proc/nn-compare-report"]),
+    BadInput("IDX: a FIFO in place of a file", lambda d: [
+        *GRADIENTS[:1], "--no-fd", "--dataset", f"idx:{idx_with_fifo(d)}"]),
+    BadInput("sweep --scheduler with a scheme it cannot open (ucx://, tls://)", lambda d: [
+        "sweep", "--activations", "relu", "--out", str(d / "s"), "--scheduler",
+        "ucx://10.0.0.5:8786"]),
     # -- a result that would overwrite its own input
     BadInput("--json that is the check target", lambda d: [
         *CHECK, target(d, ""), "--json", str(d / "my_net.py")]),

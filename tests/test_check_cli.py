@@ -87,7 +87,7 @@ def test_template_itself_is_usable(cli, tmp_path):
     ([('LAYOUT = "separate"\n', "")], "does not define LAYOUT"),
     ([("def gradients(", "def gradient(")], "does not define gradients"),
     ([('"tanh"', '"tanhh"')], "unknown activation 'tanhh'; accepted:"),
-    ([('(2, "softmax")', '(2, "sigmoid")')], "expected (classes, 'softmax')"),
+    ([('(2, "softmax")', '(2, "sigmoid")')], "the last layer is 'sigmoid' and LOSS is not declared"),
     ([('LAYERS = [(3, "tanh")', 'LAYERS = [(3, "softmax")')], "softmax is only accepted as"),
     ([('"separate"', '"rows"')], "LAYOUT is 'rows'; accepted:"),
     ([("INPUTS = 4", "INPUTS = '4'")], "INPUTS is '4'; expected a positive integer"),

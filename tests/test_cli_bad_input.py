@@ -153,13 +153,14 @@ def test_bad_json_path_fails_before_the_run(cli, idx_dir, tmp_path, monkeypatch,
     ("under a file", "is a file, not a directory"),
     ("empty", "--out needs a directory path"),
     ("unwritable", "is not writable"),
+    ("in /proc", "cannot create anything in /proc"),   # root may write anywhere but there
 ])
 @pytest.mark.parametrize("command", OUT_COMMANDS)
 def test_bad_out_directory_fails_before_the_run(cli, idx_dir, tmp_path, monkeypatch, command,
                                                 target, message):
     (tmp_path / "file").write_text("mine\n")
     path = {"a file": tmp_path / "file", "under a file": tmp_path / "file" / "sub",
-            "empty": "", "unwritable": tmp_path / "new"}[target]
+            "empty": "", "unwritable": tmp_path / "new", "in /proc": "/proc/rep"}[target]
     if target == "unwritable":
         monkeypatch.setattr("compare.output.os.access", lambda *args: False)
     before = sorted(tmp_path.rglob("*"))
@@ -496,3 +497,52 @@ def test_json_inside_out_is_refused(cli, idx_dir, tmp_path, name):
                          "--json", str(out_dir / name))
     assert code == 2 and "is inside --out" in one_line(err)
     assert not out_dir.exists()
+
+
+# ------------------------------------------------- numbers beyond what Keras holds (issue 27)
+@pytest.mark.parametrize("option, value, words", [
+    ("--hidden", "dense(4,tanh,kernel=l2(4e38))", "the factor of l2 must be within float32's"),
+    ("--hidden", "dense(4,tanh,activity=l1(1e300))", "the factor of l1 must be within float32"),
+    ("--hidden", "dense(4,tanh,kernel=l1_l2(0.01,7e38))", "the factor of l1_l2 must be within"),
+    ("--hidden", "dense(4,tanh,kernel=l2(1e-47))", "0, or 1.401e-45 to 3.403e+38 in size"),
+    ("--optimizer", "sgd(learning_rate=exp_decay(0.1,10,4e38))", "exp_decay decay_rate"),
+    ("--optimizer", "sgd(learning_rate=cosine_decay(0.1,10,warmup_target=2e300,"
+                    "warmup_steps=3))", "cosine_decay warmup_target must be within float32"),
+    ("--optimizer", f"sgd(learning_rate=exp_decay(0.1,{10**25},0.5))",
+     "decay_steps must fit in a 64-bit integer"),
+    ("--optimizer", "adam(epsilon=1e-310)", "adam epsilon must be within float32's range"),
+    ("--optimizer", "rmsprop(rho=0.9,epsilon=1e-50)", "rmsprop epsilon must be within float32"),
+])
+def test_a_number_keras_cannot_hold_is_refused_before_anything_runs(option, value, words, cli,
+                                                                     idx_dir):
+    code, out, err = cli("train", *tiny_data(idx_dir), option, value)
+    assert code == 2 and words in one_line(err), err
+    assert "Traceback" not in err
+
+
+def test_twin_the_numbers_float32_holds_are_accepted():
+    from handrolled import NetworkSpec, optimizers
+    from handrolled.ranges import float32_number, int64_number
+
+    for value in (0.0, 1e-45, 3.4e38, -3.4e38, 1e-7):
+        assert float32_number(value, "x") == value
+    assert int64_number(2**63 - 1, "x") == 2**63 - 1
+    NetworkSpec.from_text("dense(4,tanh,kernel=l1_l2(1e-40,3e38))", inputs=3, classes=2)
+    optimizers.get(f"sgd(learning_rate=exp_decay(0.1,{2**62},3e38))")
+    assert optimizers.get("adam(epsilon=1e-44)").epsilon == 1e-44
+    for value in (3.5e38, 1e-46, -1e39):
+        with pytest.raises(SpecError, match="within float32's range"):
+            float32_number(value, "x")
+    with pytest.raises(SpecError, match="64-bit integer"):
+        int64_number(2**63, "x")
+
+
+def test_threads_beyond_four_per_cpu_of_the_machine_is_one_line(cli, idx_dir, monkeypatch):
+    """issue 27: --threads 1024 under a 4 GiB limit aborted with SIGABRT and no message."""
+    from compare.commands.common import threads_count
+
+    monkeypatch.setattr("compare.commands.common.os.cpu_count", lambda: 3)
+    code, out, err = cli("train", *tiny_data(idx_dir), "--threads", "13")
+    assert code == 2 and "must be at most 12 (4 x the machine's 3 CPUs" in one_line(err)
+    assert out == ""
+    assert threads_count("12") == 12  # the twin: the limit itself is accepted

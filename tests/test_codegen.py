@@ -27,8 +27,9 @@ import pytest
 from compare.codegen import outputs
 from compare.codegen.generate import generate
 from compare.experiment import Prepared
+from compare.output import MARKER
 from compare.presets import PRESETS
-from handrolled import NetworkSpec, init_weights
+from handrolled import NetworkSpec, SpecError, init_weights
 from training_blobs import blobs
 
 SPECS = {  # name: (layers, optimizer, input shape); every layer kind, three optimizers
@@ -165,7 +166,7 @@ def test_the_folder_holds_what_both_programs_load(written):
     generated = written["batchnorm-dropout-adam"]
     names = {p.name for p in generated.out.iterdir()}
     assert names == {"numpy_version.py", "keras_version.py", "data.npz", "weights.npz",
-                     "dropout_masks.npz", "side_by_side.html"}
+                     "dropout_masks.npz", "side_by_side.html", MARKER}
     weights = np.load(generated.out / "weights.npz")
     assert {"dense1/kernel", "batchnorm2/gamma", "batchnorm2/moving_variance",
             "dense4/bias"} <= set(weights.files)
@@ -216,6 +217,32 @@ def test_a_bad_out_path_fails_before_the_data_is_read(target, message, cli, tmp_
     assert (tmp_path / "file").read_text() == "mine" and len(list(tmp_path.iterdir())) == 1
 
 
+@pytest.mark.parametrize("out", [".", "mine"])
+def test_force_never_replaces_a_folder_nn_compare_did_not_write(out, cli, tmp_path,
+                                                                 monkeypatch):
+    """issue 27: `code --force --out .` failed only after the whole run."""
+    monkeypatch.setattr("compare.experiment.prepare", None)  # never reached
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "train.py").write_text("the user's")
+    code, _, err = cli("code", "--force", "--out", out)
+    assert code == 2 and "holds files that are not nn-compare code's output" in err, err
+    assert (tmp_path / "mine" / "train.py").read_text() == "the user's"
+
+
+def test_twin_force_replaces_a_folder_nn_compare_code_wrote(tmp_path):
+    from compare.codegen.files import WHAT, check_target
+    from compare.output import write_marker
+
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "numpy_version.py").write_text("print(1)\n")
+    write_marker(tmp_path / "gen", WHAT)
+    check_target(tmp_path / "gen", force=True)  # accepted
+    (tmp_path / "gen" / "numpy_version.py").write_text("print(2)\n")  # edited by the user
+    with pytest.raises(SpecError, match="not nn-compare code's output"):
+        check_target(tmp_path / "gen", force=True)
+
+
 def test_code_prints_its_help(cli):
     code, out, err = cli("code", "--help")
     assert code == 0 and out.startswith("usage: nn-compare code") and "--no-run" in out
@@ -254,3 +281,94 @@ def test_the_chromium_check_reports_a_page_error(tmp_path):
     page = tmp_path / "broken.html"
     page.write_text("<!DOCTYPE html><html><body><script>not_defined();</script></body></html>")
     assert any("not_defined" in line for line in console_of(page, tmp_path))
+
+
+# ------------------------------------------------- hostile text in the generated programs
+# Variants of a break attempt's tries (issue 27): text that ends the docstring and adds a
+# statement, a backslash that is not a valid escape, a trailing backslash, a newline, HTML.
+INJECTION = 'x"""; __import__("pathlib").Path("INJECTED").touch(); """'
+HOSTILE_TEXTS = [INJECTION, "gen\\xq", "ends with a backslash\\",
+                 "two\nlines ''' \\N{BULLET} <script>alert(1)</script>"]
+
+
+CONV = NetworkSpec.from_text("conv(2,2),flatten,dense(4,relu),dropout(0.5)", inputs=(3, 3, 1),
+                             classes=3, seed=0)
+
+
+def program_texts(command: str, spec=CONV, optimizer="adam(learning_rate=0.01)",
+                  epochs=1, batch=4) -> dict[str, str]:
+    from compare.codegen.blocks import program
+    from compare.codegen.programs import blocks
+
+    written_blocks = blocks(spec, optimizer, epochs, batch, 0, command)
+    return {name: program(written_blocks, side) for name, side in
+            (("numpy_version.py", "numpy"), ("keras_version.py", "keras"))}
+
+
+def injected(text: str, command: str, harmless: str) -> str | None:
+    """Why `text` (a program written with `command` in it) is not data-safe, or None:
+    it must parse, its docstring must hold the command exactly, and it must hold the
+    same statements as `harmless`, the program written from a harmless command."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as error:
+        return f"does not parse: {error}"
+    if command not in (ast.get_docstring(tree, clean=False) or ""):
+        return "the docstring does not hold the command"
+    plain = ast.parse(harmless)
+    if [type(node) for node in tree.body] != [type(node) for node in plain.body]:
+        return "its statements differ from a harmless command's"
+    return None
+
+
+@pytest.mark.parametrize("command", HOSTILE_TEXTS)
+def test_hostile_text_is_data_in_both_programs(command):
+    harmless = program_texts("nn-compare code --out gen")
+    for name, text in program_texts(command).items():
+        assert injected(text, command, harmless[name]) is None, name
+
+
+def test_the_injection_check_reports_text_written_raw(monkeypatch):
+    """The twin: written without escaping (as before issue 27), each hostile text is caught."""
+    monkeypatch.setattr("compare.codegen.programs.docstring_text", lambda text: text)
+    harmless = program_texts("nn-compare code --out gen")
+    for command in (INJECTION, "gen\\xq", "ends with a backslash\\"):
+        problems = [injected(text, command, harmless[name])
+                    for name, text in program_texts(command).items()]
+        assert all(problems), (command, problems)
+
+
+def test_hostile_out_and_dataset_folders_write_programs_that_run_safely(tmp_path, numpy_only,
+                                                                          monkeypatch):
+    """--out and an idx: folder name reach the programs through the command line: the
+    numpy program runs, nothing is created outside --out, and the page shows the text."""
+    from compare.commands.code import short_command
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / f"gen\\xq{INJECTION}"
+    made = prepared("dense-sgd")
+    config = replace(made.config, dataset=f"idx:{tmp_path}/{INJECTION}")
+    command = short_command(config, out)
+    generated = generate(replace(made, config=config), out, command=command, run=False)
+    harmless = program_texts("nn-compare code --out gen", made.spec,
+                             made.config.training_optimizer, 2, 16)
+    for name in ("numpy_version.py", "keras_version.py"):
+        assert injected((out / name).read_text(), command, harmless[name]) is None, name
+    assert len(run_numpy_program(out, numpy_only)) == 2
+    assert "<script>" not in (out / "side_by_side.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no INJECTED
+    assert "INJECTED" not in [p.name for p in out.iterdir()]
+    assert generated.out == out
+
+
+@pytest.mark.parametrize("text", ['dense(4,relu""")', "conv(2,2,padding=same\"\"\"),flatten",
+                                  "8:relu\\", "dense(4,tanh),dropout(0.5\"\"\";x=1)"])
+def test_a_hostile_network_text_is_refused_or_written_as_data(text):
+    try:
+        spec = NetworkSpec.from_text(text, inputs=(3, 3, 1), classes=3, seed=0)
+    except SpecError:
+        return  # refused with one line: nothing is written
+    harmless = program_texts("nn-compare code --out gen", spec, None, 1, 4)
+    for name, program in program_texts(f"nn-compare code --hidden {text}", spec, None, 1,
+                                       4).items():
+        assert injected(program, f"nn-compare code --hidden {text}", harmless[name]) is None

@@ -487,3 +487,69 @@ def test_gzip_helper_writes_real_gzip(tmp_path):
         plain = (tmp_path / "plain" / name).read_bytes()
         assert gzip.decompress((tmp_path / "gz" / f"{name}.gz").read_bytes()) == plain
 
+
+
+# ------------------------------------------------- memory and odd entries (issue 27)
+def test_a_gzip_idx_file_is_read_without_a_second_copy(tmp_path):
+    """The values go straight into one array: the peak is about their size, not twice."""
+    import tracemalloc
+
+    from compare.datasets.idx import IMAGES_MAGIC, read_idx
+
+    images = np.arange(2000 * 40 * 50, dtype=np.uint64).astype(np.uint8).reshape(2000, 40, 50)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(images_bytes(images), 1))
+    tracemalloc.start()
+    try:
+        read = read_idx(path, IMAGES_MAGIC)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(read, images)
+    assert peak < 1.5 * images.nbytes, (peak, images.nbytes)
+
+
+def test_twin_the_peak_measure_sees_chunks_joined_into_a_second_copy(tmp_path):
+    import tracemalloc
+
+    body = bytes(4_000_000)
+    tracemalloc.start()
+    try:
+        chunks = [body[i:i + (1 << 20)] for i in range(0, len(body), 1 << 20)]
+        joined = b"".join(chunks)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(joined) == len(body) and peak > 1.5 * len(body)
+
+
+def test_an_idx_header_beyond_the_memory_limit_is_refused_in_bytes_of_memory(tmp_path):
+    from compare.datasets.idx import MAX_DATA_MEMORY, MAX_IDX_BYTES
+
+    assert MAX_IDX_BYTES * 8 == MAX_DATA_MEMORY  # float64: 8 bytes per value
+    folder = write_idx_dir(tmp_path / "idx", gz=True)
+    header = images_bytes(np.zeros((0, 1, 1)))[:4] + (20000).to_bytes(4, "big") + \
+        (200).to_bytes(4, "big") + (100).to_bytes(4, "big")   # 400 M values, 3.2 GB
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header, 1))
+    with pytest.raises(SpecError, match=r"3,200,000,000 bytes of memory as float64; at most "
+                                        r"2,147,483,648 bytes"):
+        load_dataset(f"idx:{folder}")
+
+
+@pytest.mark.parametrize("kind, words", [("fifo", "is a FIFO, not a regular file"),
+                                         ("directory", "is a directory, not a regular file")])
+def test_a_fifo_or_directory_in_an_idx_folder_is_named_as_what_it_is(tmp_path, kind, words):
+    import os
+
+    folder = write_idx_dir(tmp_path / "idx")
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    if kind == "fifo":
+        os.mkfifo(folder / "t10k-labels-idx1-ubyte")
+    else:
+        (folder / "t10k-labels-idx1-ubyte").mkdir()
+    with pytest.raises(SpecError, match=words):
+        load_dataset(f"idx:{folder}")
+    (folder / "t10k-labels-idx1-ubyte").rmdir() if kind == "directory" else \
+        (folder / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(SpecError, match=r"no t10k-labels-idx1-ubyte\[.gz\]"):  # the twin
+        load_dataset(f"idx:{folder}")

@@ -42,8 +42,9 @@ def fake_files(results: dict) -> dict[str, str]:
 def report_run(folder: Path) -> int:
     """The run a report folder comes from; fails on a mix of runs or a missing file."""
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted(NAMES), f"{folder} holds {names}"
-    runs = {p.read_text().split("of run ")[1].split("\n")[0] for p in folder.iterdir()}
+    assert names == sorted(NAMES + [output.MARKER]), f"{folder} holds {names}"
+    runs = {p.read_text().split("of run ")[1].split("\n")[0] for p in folder.iterdir()
+            if p.name != output.MARKER}
     assert len(runs) == 1, f"{folder} mixes runs {runs}"
     return int(runs.pop())
 
@@ -102,6 +103,84 @@ def test_a_folder_that_is_not_a_report_is_never_replaced(fake_render, tmp_path):
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
     write_report(tmp_path / "empty", {"run": 1})  # the twin: a new or empty folder is fine
     assert report_run(tmp_path / "empty") == 1
+
+
+@pytest.mark.parametrize("names", [["plot1.png", "holiday.png"], ["results.json", "loss.png"]])
+def test_a_folder_of_report_like_files_the_project_did_not_write_is_never_replaced(
+        fake_render, tmp_path, names):
+    """issue 27: a folder of the user's PNGs counted as "a report" and was deleted."""
+    mine = tmp_path / "pics"
+    mine.mkdir()
+    for name in names:
+        (mine / name).write_bytes(b"\x89PNG the user's " + name.encode())
+    with pytest.raises(SpecError, match="holds files that are not a report"):
+        write_report(mine, {"run": 1})
+    assert sorted(p.name for p in mine.iterdir()) == sorted(names)
+    assert hidden_leftovers(tmp_path) == []
+
+
+def test_a_report_the_user_added_to_or_edited_is_no_longer_replaced(fake_render, tmp_path):
+    out = tmp_path / "r"
+    write_report(out, {"run": 1})
+    write_report(out, {"run": 2})  # the twin: the project's own folder is replaced
+    assert report_run(out) == 2
+    (out / "plot0.png").write_text("the user's own plot")   # an edited file
+    with pytest.raises(SpecError, match=r"not a report \(plot0.png\)"):
+        write_report(out, {"run": 3})
+    (out / "plot0.png").unlink()
+    (out / "notes.md").write_text("the user's notes")        # an added file
+    with pytest.raises(SpecError, match=r"not a report \(notes.md\)"):
+        write_report(out, {"run": 3})
+    assert (out / "notes.md").read_text() == "the user's notes"
+    (out / output.MARKER).write_text("{}")                   # a marker that lists nothing
+    with pytest.raises(SpecError, match="not a report"):
+        write_report(out, {"run": 3})
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_a_folder_the_user_makes_during_the_run_is_checked_at_the_swap(tmp_path, replace):
+    """issue 27: `code --out gen` replaced a folder created while it ran (the check was
+    at the start only).  With replace=False (code without --force) any content refuses;
+    with replace=True, content the project did not write does."""
+    out = tmp_path / "gen"
+    with pytest.raises(SpecError, match="not empty any more" if not replace else
+                       "holds files that are not a report"):
+        with staged_directory(out, replace=replace) as target:
+            (target.staging / "numbers.txt").write_text("ours")
+            out.mkdir()
+            (out / "thesis.tex").write_text("the user's")   # meanwhile, the user
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+    assert hidden_leftovers(tmp_path) == []
+
+
+def test_twin_an_empty_folder_made_during_the_run_is_taken(tmp_path):
+    out = tmp_path / "gen"
+    with staged_directory(out, replace=False) as target:
+        (target.staging / "numbers.txt").write_text("ours")
+        out.mkdir()
+    assert sorted(p.name for p in out.iterdir()) == sorted(["numbers.txt", output.MARKER])
+
+
+def test_the_swap_puts_back_a_folder_that_changed_after_the_check(tmp_path, monkeypatch):
+    """The check and the swap are two steps: a file arriving between them is seen in the
+    swapped-out folder, which is swapped back."""
+    out = tmp_path / "r"
+    with staged_directory(out) as target:
+        (target.staging / "a.txt").write_text("run 1")
+    real_check = output.check_replaceable
+
+    def then_the_user_writes(folder, what, option="--out"):
+        real_check(folder, what, option)
+        if not (Path(folder) / "late.txt").exists():
+            (Path(folder) / "late.txt").write_text("the user's")
+
+    monkeypatch.setattr(output, "check_replaceable", then_the_user_writes)
+    with pytest.raises(SpecError, match=r"late.txt"):
+        with staged_directory(out) as target:
+            (target.staging / "a.txt").write_text("run 2")
+    assert (out / "late.txt").read_text() == "the user's" and \
+        (out / "a.txt").read_text() == "run 1"
+    assert hidden_leftovers(tmp_path) == []
 
 
 def test_a_report_folder_gets_the_permissions_mkdir_would_give(fake_render, tmp_path):
@@ -315,7 +394,7 @@ def small_plan(seeds: int = 3):
 
 def test_damaged_log_lines_are_named_set_aside_and_run_again(ran, tmp_path, capsys):
     configs = small_plan(4).configurations()
-    good = json.dumps(fake_row(configs[0])).encode()
+    good = json.dumps(store.signed(fake_row(configs[0]))).encode()
     missing = json.dumps({k: v for k, v in fake_row(configs[1]).items() if k != "agree"})
     (tmp_path / "sweep.jsonl").write_bytes(b"\n".join([
         good, b'{"activation": "relu", \xff\xfe}', missing.encode(),
@@ -329,6 +408,51 @@ def test_damaged_log_lines_are_named_set_aside_and_run_again(ran, tmp_path, caps
     assert len((tmp_path / "sweep.jsonl.damaged").read_bytes().splitlines()) == 3
     run_sweep(small_plan(4), tmp_path, quiet=True)  # healed: no warning, nothing to run
     assert capsys.readouterr().err == "" and len(ran) == 3
+
+
+def plan_reading(dataset: str, modules=(), seeds: int = 2):
+    """small_plan, keyed by the content of an idx: folder and activation modules."""
+    return sweep_plan.SweepPlan(["relu"], [1], seeds, {"relu": 0.1}, dict(
+        units=3, epochs=1, batch=8, dataset=dataset, preprocess="raw", dtype="float64",
+        train_rows=None, activation_modules=tuple(map(str, modules)),
+        inputs=sweep_plan.inputs_digest(dataset, modules)))
+
+
+def test_a_changed_data_file_or_activation_module_reruns_its_rows(ran, tmp_path):
+    """issue 27: after the files of an idx: folder were replaced (or a module edited, same
+    name), a rerun said "0 run now" and mixed old and new results in one table."""
+    data, module = tmp_path / "data", tmp_path / "acts.py"
+    data.mkdir()
+    (data / "train-images-idx3-ubyte").write_bytes(b"first images")
+    module.write_text("# version 1\n")
+    dataset, out = f"idx:{data}", tmp_path / "sweep"
+    assert run_sweep(plan_reading(dataset, [module]), out, quiet=True).run_now == 2
+    assert run_sweep(plan_reading(dataset, [module]), out, quiet=True).run_now == 0  # twin
+    (data / "train-images-idx3-ubyte").write_bytes(b"other images")
+    assert run_sweep(plan_reading(dataset, [module]), out, quiet=True).run_now == 2
+    module.write_text("# version 2\n")
+    again = run_sweep(plan_reading(dataset, [module]), out, quiet=True)
+    assert again.run_now == 2 and again.from_log == 0 and len(ran) == 6
+
+
+def test_a_forged_or_edited_log_row_is_refused_and_runs_again(ran, tmp_path, capsys):
+    """issue 27: a hand-written sweep.jsonl row with an 87-point accuracy gap counted as
+    "agree 1/1".  Variants: a row edited after it was written, and a row signed anew
+    whose fields contradict its key."""
+    configs = small_plan(3).configurations()
+    run_sweep(small_plan(3), tmp_path, quiet=True)
+    rows = [json.loads(line) for line in (tmp_path / "sweep.jsonl").read_text().splitlines()]
+    rows[0]["keras_accuracy"] = 0.07                 # edited: its digest no longer fits
+    rows[1] = store.signed({**{k: v for k, v in rows[1].items() if k != "digest"},
+                            "seed": 2})              # seed 2's numbers under seed 1's key
+    (tmp_path / "sweep.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    sweep = run_sweep(small_plan(3), tmp_path, quiet=True)
+    err = capsys.readouterr().err
+    assert "line 1 is damaged (its digest does not match its fields" in err
+    assert "line 2 is damaged (its seed 2 is not its key's 1)" in err
+    assert sweep.run_now == 2 and sweep.from_log == 1
+    assert ran[3:] == [configs[0].key, configs[1].key]
+    assert all(row["keras_accuracy"] == 0.5 for row in sweep.rows)
 
 
 def test_a_second_sweep_on_one_folder_waits_and_computes_nothing_twice(ran, tmp_path, capsys):
@@ -472,9 +596,75 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("protected", [True, False])
+def test_kill_9_of_code_takes_the_program_it_runs_with_it(tmp_path, protected):
+    """issue 27: killing `nn-compare code` left `python keras_version.py` running.  The
+    parent runs a program through codegen's run_program (protected) or a plain
+    subprocess.run (the twin, which outlives it)."""
+    (tmp_path / "keras_version.py").write_text(
+        "import os, time\nopen('pid', 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    script = tmp_path / "parent.py"
+    script.write_text(CODE_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), "yes" if protected else "no",
+                               str(tmp_path)], cwd=ROOT, env=dict(os.environ,
+                                                                  PYTHONPATH=str(ROOT)))
+    pid_file, deadline = tmp_path / "pid", time.time() + 30
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.time() < deadline and parent.poll() is None
+        time.sleep(0.05)
+    program = int(pid_file.read_text())
+    try:
+        parent.kill()
+        parent.wait(10)
+        deadline = time.time() + (3 if protected else 1)
+        while alive({program}) and time.time() < deadline:
+            time.sleep(0.05)
+        assert alive({program}) == (set() if protected else {program})
+    finally:
+        if alive({program}):
+            os.kill(program, signal.SIGKILL)
+
+
+CODE_PARENT = """
+import subprocess, sys
+from pathlib import Path
+from compare.codegen.outputs import run_program
+
+folder = Path(sys.argv[2])
+if sys.argv[1] == "yes":
+    run_program(folder, "keras_version.py")
+else:
+    subprocess.run([sys.executable, "keras_version.py"], cwd=folder)
+"""
+
+
 def cmdline(pid: int) -> bytes:
     """A process's command line; b"" once it has gone (it may end while we look)."""
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+# --- stdout ---------------------------------------------------------------------------
+@pytest.mark.parametrize("stdout, words", [
+    ("/dev/full", "nn-compare: error: cannot write to stdout: No space left on device"),
+    ("closed", "nn-compare: error: stdout is closed")])
+def test_a_stdout_that_cannot_take_the_output_is_named_in_one_line(tmp_path, stdout, words):
+    """issue 27: "cannot use a file: ..." did not say which (a closed fd 1: silence, exit 0)."""
+    def run(target):
+        command = [sys.executable, "-m", "compare", "check", "--help"]
+        if target == "closed":
+            return subprocess.run(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                                  pass_fds=(), preexec_fn=lambda: os.close(1))
+        with open(target, "w") as handle:
+            return subprocess.run(command, cwd=ROOT, stdout=handle, stderr=subprocess.PIPE,
+                                  text=True)
+
+    done = run(stdout)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(words), done.stderr
+    kept = run(tmp_path / "help.txt")  # the twin: a file that takes it
+    assert kept.returncode == 0 and kept.stderr == ""
+    assert "usage: nn-compare check" in (tmp_path / "help.txt").read_text()

@@ -9,6 +9,7 @@ import pytest
 from training_blobs import blobs
 
 from compare import experiment
+from compare.output import MARKER
 from compare.presets import TrainingConfig
 from compare.report import markdown, tables, write_report
 from handrolled import NetworkSpec, init_weights
@@ -44,7 +45,7 @@ def test_results_have_the_agreed_keys(outcome):
 def test_report_directory_is_complete_and_html_self_contained(outcome, tmp_path):
     written = write_report(tmp_path / "r", outcome.results)
     assert set(written) == FILES
-    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES  # no temporary leftovers
+    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES | {MARKER}  # no leftovers
     html = (tmp_path / "r" / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 4
     assert not re.search(r'src="(?!data:)', html)  # nothing loaded from outside
@@ -124,3 +125,17 @@ def test_a_new_report_folder_is_never_reused(tmp_path, monkeypatch):
     second = write_report(tmp_path, {}, fresh=True)["results.json"].parent
     assert (first.name, second.name) == ("stamp", "stamp-2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stamp", "stamp-2"]
+
+
+def test_report_html_writes_every_text_as_text(outcome):
+    """issue 27: every HTML page escapes what it shows (a network's or verdict's text)."""
+    import copy
+
+    from compare.report.html import render_html
+
+    results = copy.deepcopy(outcome.results)
+    results["training"]["network"] = "<script>alert(1)</script>"
+    results["verdict"] = "<img src=x onerror=alert(2)>"
+    html = render_html(results, {})
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

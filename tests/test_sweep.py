@@ -220,3 +220,16 @@ def test_the_log_key_of_a_dense_sweep_is_unchanged_by_the_front_option():
     assert "front" not in json.loads(config.key)
     assert json.loads(plan.Configuration("relu", 1, 0, 0.1, 8, 1, 100, "mnist-sample",
                                          "scale", "float64", front="flatten").key)["front"]
+
+
+@pytest.mark.parametrize("address, words", [
+    ("ucx://10.0.0.5:8786", "not ucx (this Dask cannot open it)"),
+    ("tls://10.0.0.5:8786", "not tls (it needs certificates)"),
+    ("wss://10.0.0.5:8786", "not wss (it needs certificates)")])
+def test_a_scheme_the_sweep_cannot_open_is_one_line(cli, tmp_path, address, words):
+    """issue 27: ucx:// and tls:// gave TypeError tracebacks from inside Dask."""
+    code, out, err = cli("sweep", "--activations", "relu", "--seeds", "1", "--out",
+                         str(tmp_path / "never"), "--scheduler", address, "--quiet")
+    assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "never").exists()
+    executors.check_address("tcp://10.0.0.5:8786")  # the twin: tcp passes the check

@@ -127,7 +127,7 @@ def test_epoch_orders_are_seeded_permutations_or_sequential():
     assert all(np.array_equal(x, y) for x, y in zip(first, again))
     assert not np.array_equal(first[0], first[1])  # a new permutation every epoch
     assert sorted(first[2]) == list(range(10))
-    assert epoch_orders(10, 2, 7, False) == [None, None]
+    assert list(epoch_orders(10, 2, 7, False)) == [None, None]
 
 
 def test_training_does_not_change_the_callers_weights():
@@ -193,3 +193,43 @@ def test_runtime_is_recorded_for_both(float64_run):
         assert len(history.epoch_seconds) == 2 and all(s > 0 for s in history.epoch_seconds)
         assert history.runtime.epochs == 2
     assert len(float64_run.keras.call_seconds) == 2
+
+
+def peak_bytes(work) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_epoch_orders_are_drawn_lazily_and_equal_drawing_them_up_front():
+    """issue 27: `train --epochs 67100 --train-rows 4000` drew 2.1 GB of orders up front."""
+    from compare.training.data import reversed_within_batches
+
+    orders = epoch_orders(4000, 67100, 3, True)
+    assert len(orders) == 67100
+    assert peak_bytes(lambda: [order.sum() for _, order in zip(range(20), orders)]) < 1 << 20
+    rng = np.random.default_rng(3)
+    eager = [rng.permutation(4000) for _ in range(5)]
+    assert all(np.array_equal(a, b) for a, b in zip(eager, orders))
+    assert np.array_equal(orders[4], eager[4]) and np.array_equal(orders[-67100], eager[0])
+    flipped = reversed_within_batches(orders, 4000, 32)
+    assert len(flipped) == 67100
+    assert np.array_equal(flipped[1], reversed_within_batches([eager[1]], 4000, 32)[0])
+
+
+def test_twin_the_memory_measure_sees_orders_drawn_up_front():
+    rng = np.random.default_rng(3)
+    assert peak_bytes(lambda: [rng.permutation(4000) for _ in range(200)]) > 4 << 20
+
+
+def test_the_per_step_records_are_bounded_in_bytes():
+    from compare.training.data import check_steps
+
+    check_steps(4000, 67100, 32)  # 8.4 million steps: 268 MB
+    with pytest.raises(SpecError, match=r"bytes of per-step losses; at most 1,073,741,824"):
+        check_steps(4000, 67100, 1)

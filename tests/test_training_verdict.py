@@ -166,6 +166,27 @@ def test_an_activation_making_nan_on_both_sides_gets_the_nan_message(clean_regis
                                 "is not finite before any update")
 
 
+def test_an_infinite_loss_from_the_first_step_on_both_sides_is_divergence(shared_keras):
+    """issue 27: elu(1e308) made inf at step 1 on both sides and read "disagree from step
+    1"; a variant: an alpha that overflows the output layer."""
+    spec = NetworkSpec.from_text("8:elu(1.5e308)", inputs=12, classes=4, seed=0)
+    with np.errstate(all="ignore"):
+        r = train_side_by_side(spec, init_weights(spec), blobs(ROWS, 60), epochs=1,
+                               batch_size=BATCH, lr=LR, seed=0)
+    assert not np.isfinite(r.handrolled.step_losses[0][0])
+    assert not np.isfinite(r.keras.step_losses[0][0])
+    assert r.judgement.outcome == DIVERGED and r.judgement.step == 1, r.judgement
+    assert r.verdict.startswith("training diverged on both sides at epoch 1, step 1")
+
+
+def test_an_infinite_first_loss_is_a_blowup_and_a_large_finite_one_is_not():
+    fine = {"train_loss": 1.0}
+    assert find_divergence(0, np.array([np.inf, np.inf]), fine).step == 1
+    assert find_divergence(0, np.array([-np.inf]), fine).step == 1
+    assert find_divergence(1, np.array([1.0]), fine, first_loss=np.inf) is None
+    assert find_divergence(0, np.array([1e300, 1e300]), {"train_loss": 1e300}) is None  # twin
+
+
 def test_blowup_is_nan_inf_or_far_above_the_first_loss():
     fine = {"train_loss": 1.0}
     assert find_divergence(0, np.array([2.3, 2.0, 1e3]), fine) is None

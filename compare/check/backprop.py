@@ -5,7 +5,11 @@ For layer l = 1..L (a_0 = X, z_l = a_{l-1} W_l + b_l, a_l = f_l(z_l), p = softma
     delta_L  = (p - Y) / n                          the output error (eq. 3)
     e_l      = delta_{l+1} W_{l+1}^T                the error arriving at hidden layer l
     delta_l  = e_l * f_l'(z_l)                      (eq. 5)
-    grad_W_l = a_{l-1}^T delta_l,  grad_b_l = sum over rows of delta_l   (eq. 4)
+    grad_W_l = a_{l-1}^T delta_l + r_l'(W_l),  grad_b_l = sum over rows of delta_l   (eq. 4)
+
+delta_L and the penalty gradient r_l' are the declared loss's (objective.py: the
+loss, its output activation, units/half/reduction, the regularizers); the
+defaults are the softmax cross-entropy above with no penalty.
 
 A bug hypothesis swaps one piece (the derivative, the matrix the error goes back
 through, a factor on the gradient) and keeps the rest; `Prediction` is what the
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import Network, NetworkSpec, Params
-from handrolled.loss import grad_logits
+
+from .objective import Objective, default_objective
 
 
 @dataclass
@@ -46,8 +51,9 @@ class Backprop:
     """The correct forward values of the check batch, and backprop assembled from pieces."""
 
     def __init__(self, spec: NetworkSpec, params: Params, X: np.ndarray, Y: np.ndarray,
-                 layout: str):
+                 layout: str, objective: Objective | None = None):
         self.spec, self.params, self.layout = spec, params, layout
+        self.objective = objective or default_objective(spec.loss)
         network = Network(spec, params)
         self.activations = network.activations
         self.cache = network.forward(X)
@@ -77,7 +83,15 @@ class Backprop:
 
     # ------------------------------------------------------------ pieces
     def output_delta(self) -> np.ndarray:
-        return grad_logits(self.cache.p, self.Y)  # eq. 3: (p - Y) / n
+        return self.objective.output_delta(self.z(self.depth), self.Y)  # eq. 3: (p - Y) / n
+
+    def penalty_gradient(self, l: int) -> np.ndarray:
+        """r_l'(W_l): the declared regularizer's gradient (zeros without one)."""
+        return self.objective.penalty_gradient(l, self.W(l))
+
+    def data_gradient(self, l: int, delta: np.ndarray) -> np.ndarray:
+        """a_{l-1}^T delta_l: eq. 4 without the penalty."""
+        return self.a(l - 1).T @ delta
 
     def derivative(self, l: int) -> np.ndarray:
         f = self.activation(l)
@@ -91,9 +105,9 @@ class Backprop:
 
     def predict(self, l: int, delta: np.ndarray, bug: str | None = None, message: str = "",
                 derivative: np.ndarray | None = None) -> Prediction:
-        """Eq. 4 from a given delta_l."""
-        return Prediction(bug, message, self.a(l - 1).T @ delta, delta.sum(axis=0), delta,
-                          derivative)
+        """Eq. 4 from a given delta_l, the declared penalty's gradient included."""
+        return Prediction(bug, message, self.data_gradient(l, delta) + self.penalty_gradient(l),
+                          delta.sum(axis=0), delta, derivative)
 
     def correct(self, l: int, delta_above: np.ndarray | None) -> Prediction:
         """No bug at layer l, given the delta the user's code had one layer up."""
@@ -106,3 +120,12 @@ class Backprop:
                         bug: str, message: str) -> Prediction:
         """Hidden layer l with `derivative` in place of f_l'(z_l)."""
         return self.predict(l, self.error(l, delta_above) * derivative, bug, message, derivative)
+
+    def right_gradients(self) -> Params:
+        """Every layer's right gradient: {'W1': ..., 'b1': ..., ...}."""
+        grads, delta = {}, None
+        for l in range(self.depth, 0, -1):
+            prediction = self.correct(l, delta)
+            grads[f"W{l}"], grads[f"b{l}"], delta = (prediction.grad_W, prediction.grad_b,
+                                                     prediction.delta)
+        return grads

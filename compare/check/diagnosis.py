@@ -203,7 +203,7 @@ def _scaled(bp: Backprop, l: int, above, factor: float, bug: str, only_gradient:
 @hypothesis("sum_not_mean")
 def sum_not_mean(bp: Backprop, l: int, above) -> list[Prediction]:
     n = bp.n
-    if n < 2:
+    if n < 2 or bp.objective.reduction == "sum":
         return []
     head = (f"layer {l}'s gradient is {n} times too large: it is summed over the {n} rows of "
             f"the batch instead of averaged")
@@ -214,6 +214,61 @@ def sum_not_mean(bp: Backprop, l: int, above) -> list[Prediction]:
                    f"{head}: {where}, so every layer below inherits the factor.")
 
 
+@hypothesis("mean_not_sum")
+def mean_not_sum(bp: Backprop, l: int, above) -> list[Prediction]:
+    """REDUCTION = 'sum' declared, the code averages over the batch."""
+    n = bp.n
+    if n < 2 or bp.objective.reduction != "sum":
+        return []
+    head = (f"layer {l}'s gradient is 1/{n} of the right one: it is averaged over the {n} "
+            f"rows of the batch, but the target declares REDUCTION = 'sum'")
+    return _scaled(bp, l, above, 1.0 / n, "mean_not_sum",
+                   f"{head} (multiply this layer's gradient by the number of rows, or "
+                   f"declare REDUCTION = 'mean').",
+                   f"{head}: the output error was divided by the number of rows, so every "
+                   f"layer below inherits the factor (declare REDUCTION = 'mean' if that is "
+                   f"what you mean).")
+
+
+# A declared UNITS or HALF the code does not keep: (name, the other choice) -> (bug, words).
+DECLARED_SCALE = {
+    ("UNITS", "sum"): ("units_sum_not_mean", "one sample's loss is summed over its {k} output "
+                                             "units, but the target declares UNITS = 'mean'"),
+    ("UNITS", "mean"): ("units_mean_not_sum", "one sample's loss is averaged over its {k} "
+                                              "output units, but the target declares "
+                                              "UNITS = 'sum'"),
+    ("HALF", False): ("half_missing", "the quadratic cost has no 1/2 in the code, but the "
+                                      "target declares HALF = True"),
+    ("HALF", True): ("half_extra", "the quadratic cost has a 1/2 in the code, but the target "
+                                   "does not declare HALF = True"),
+}
+
+
+@hypothesis("declared_scale")
+def declared_scale(bp: Backprop, l: int, above) -> list[Prediction]:
+    """The output error scaled as the other choice of a declared UNITS or HALF would: the
+    code keeps another convention than the one the file declares."""
+    objective, out = bp.objective, []
+    if l != bp.depth:
+        return out
+    n, k = bp.Y.shape
+    for name, choices in (("UNITS", ("mean", "sum")), ("HALF", (False, True))):
+        if name not in objective.declared:
+            continue
+        other = [c for c in choices if c != getattr(objective, name.lower())][0]
+        factor = (objective.with_changes(**{name.lower(): other}).scale(n, k)
+                  / objective.scale(n, k))
+        if factor == 1.0:  # UNITS with softmax CE or one unit, HALF without mse
+            continue
+        bug, words = DECLARED_SCALE[(name, other)]
+        head = f"layer {l}'s gradient is {factor:g} times the right one: {words.format(k=k)}"
+        for prediction in _scaled(bp, l, above, factor, bug, f"{head}.",
+                                  f"{head}; every layer below inherits the factor."):
+            prediction.label = f"{bug} (layer {l})"
+            out.append(prediction)
+    return out
+
+
 @hypothesis("sign_flipped")
 def sign_flipped(bp: Backprop, l: int, above) -> list[Prediction]:
     head = (f"layer {l}'s gradient has the wrong sign: it is the gradient of the negative "
@@ -222,6 +277,41 @@ def sign_flipped(bp: Backprop, l: int, above) -> list[Prediction]:
              else f"layer {l}'s error delta has the wrong sign")
     return _scaled(bp, l, above, -1.0, "sign_flipped", f"{head}.",
                    f"{head}: {where}, and every layer below inherits it.")
+
+
+# ---------------------------------------------------------------- output-layer slips
+
+@hypothesis("output_derivative_twice")
+def output_derivative_twice(bp: Backprop, l: int, above) -> list[Prediction]:
+    """Binary cross-entropy with sigmoid outputs: delta_L = (a - y) already holds sigma'(z)
+    (it cancels the 1/(a(1 - a)) of dL/da); code that multiplies by sigma'(z) again."""
+    if l != bp.depth or bp.objective.loss != "binary_crossentropy":
+        return []
+    derivative = bp.objective.output_derivative(bp.z(l))
+    message = (f"layer {l}'s gradient matches the cross-entropy output error a - y multiplied "
+               f"by the sigmoid's derivative a (1 - a) once more: with binary cross-entropy "
+               f"the derivative is already in a - y (it cancels), so delta = a - y, not "
+               f"(a - y) * a * (1 - a) (that is the quadratic cost's delta).")
+    return [bp.predict(l, bp.output_delta() * derivative, "output_derivative_twice", message)]
+
+
+@hypothesis("output_derivative_missing")
+def output_derivative_missing(bp: Backprop, l: int, above) -> list[Prediction]:
+    """The quadratic cost with a nonlinear output: delta_L = dL/da * f'(z_L); code that
+    leaves out f'(z_L) (the cross-entropy's delta used with the quadratic cost)."""
+    objective = bp.objective
+    if l != bp.depth or objective.output_function is None:
+        return []
+    z = bp.z(l)
+    if np.all(objective.output_derivative(z) == 1):
+        return []
+    f = objective.output
+    message = (f"layer {l}'s gradient matches the quadratic cost's output error without "
+               f"the {f} output's derivative: delta = (a - y) * {f}'(z) for the quadratic "
+               f"cost, and the code left out {f}'(z) (a - y alone is the cross-entropy's "
+               f"delta).")
+    return [bp.predict(l, objective.delta_at_output(z, bp.Y), "output_derivative_missing",
+                       message)]
 
 
 # ---------------------------------------------------------------- shape-preserving slips
@@ -247,10 +337,13 @@ def transposed(bp: Backprop, l: int, above) -> list[Prediction]:
     """A square matrix used the wrong way round: the gradient itself, or W in backprop."""
     base = bp.correct(l, above)
     out = []
-    if bp.layout == "separate" and base.grad_W.shape[0] == base.grad_W.shape[1]:
+    if bp.layout in ("separate", "column") and base.grad_W.shape[0] == base.grad_W.shape[1]:
         out.append(Prediction("transposed", _transposed_message(l, base.grad_W.shape),
                               base.grad_W.T, base.grad_b, base.delta, base.derivative,
                               label=f"transposed (W{l} only)"))
+        if bp.layout == "column":
+            out[-1].message = out[-1].message.replace(
+                "a_prev.T @ delta, not delta.T @ a_prev", "delta @ a_prev.T, not a_prev @ delta.T")
     full = np.vstack([base.grad_b[None, :], base.grad_W])
     if bp.layout == "bias_row" and full.shape[0] == full.shape[1]:
         flipped = full.T
@@ -274,11 +367,13 @@ def _transposed_message(l: int, shape) -> str:
 
 # ---------------------------------------------------------------- fitted: a constant factor
 
-def factor_bug(c: float, n: int) -> str | None:
+def factor_bug(c: float, n: int, reduction: str = "mean") -> str | None:
     """The bug a factor c on the right gradient names: -1 sign_flipped, n (the batch
-    size) sum_not_mean, 1/n mean_twice, 0 missing, 1 none, anything else scaled."""
-    named = ((1.0, None), (-1.0, "sign_flipped"), (float(n), "sum_not_mean"),
-             (1.0 / n, "mean_twice"), (0.0, "missing"))
+    size) sum_not_mean, 1/n mean_twice, 0 missing, 1 none, anything else scaled.  Where
+    the target declares REDUCTION = 'sum', 1/n is mean_not_sum (and n is only scaled)."""
+    by_n = (((1.0 / n, "mean_not_sum"),) if reduction == "sum" else
+            ((float(n), "sum_not_mean"), (1.0 / n, "mean_twice")))
+    named = ((1.0, None), (-1.0, "sign_flipped"), *by_n, (0.0, "missing"))
     for value, bug in named:
         if abs(c - value) <= MATCH_RTOL * max(1.0, abs(value)):
             return bug
@@ -291,6 +386,8 @@ FACTOR_WORDS = {
                     "of averaged",
     "mean_twice": "1/{n} of the right one, one over the batch size: divided by the number "
                   "of rows twice",
+    "mean_not_sum": "1/{n} of the right one: averaged over the {n} rows, but the target "
+                    "declares REDUCTION = 'sum'",
     "missing": "all zeros: never computed, or left at zero",
     "scaled": "{c:.6g} times the right one",
 }
@@ -309,7 +406,7 @@ def one_tensor(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]:
     out = []
     for name, right, user in ((f"W{l}", base.grad_W, user_W), (f"b{l}", base.grad_b, user_b)):
         c = fitted_factor(user, right)
-        bug = None if c is None else factor_bug(c, bp.n)
+        bug = None if c is None else factor_bug(c, bp.n, bp.objective.reduction)
         if bug is None:
             continue
         grads = {f"W{l}": base.grad_W, f"b{l}": base.grad_b, name: c * right}
@@ -328,8 +425,8 @@ def whole_layer(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]
     base = bp.correct(l, above)
     c = fitted_factor(np.concatenate([user_W.ravel(), user_b.ravel()]),
                       np.concatenate([base.grad_W.ravel(), base.grad_b.ravel()]))
-    bug = None if c is None else factor_bug(c, bp.n)
-    if bug in (None, "sign_flipped", "sum_not_mean"):
+    bug = None if c is None else factor_bug(c, bp.n, bp.objective.reduction)
+    if bug in (None, "sign_flipped", "sum_not_mean", "mean_not_sum"):  # their own hypotheses
         return []
     head = f"layer {l}'s gradient (W{l} and b{l}) is {FACTOR_WORDS[bug].format(n=bp.n, c=c)}"
     predictions = _scaled(bp, l, above, c, bug, f"{head}.",
@@ -339,6 +436,83 @@ def whole_layer(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]
         prediction.label = f"{factor_label(bug, c)} (layer {l})"
     return predictions
 
+
+
+# ---------------------------------------------------------------- fitted: the penalty term
+
+# The regularization findings (a penalty's gradient c * r'(W) instead of r'(W)): the
+# factor's name, and what it says.  s: the fitted multiple of the declared r'(W).
+REGULARIZATION_FACTORS = (
+    (0.0, "regularization_missing",
+     "has no penalty term: the declared {reg} adds {grad} to the weight gradient, and the "
+     "code leaves it out"),
+    (2.0, "regularization_doubled",
+     "has twice the declared penalty's gradient {grad}: the 1/2 of 1/2 lambda sum(w^2) "
+     "dropped from the gradient, or the term added twice"),
+    (0.5, "regularization_half",
+     "has half the declared penalty's gradient {grad}: the 2 of d(lambda w^2)/dw = "
+     "2 lambda w is missing"),
+)
+FITTED_BUGS = ("regularization (missing, doubled, halved, on the biases, scaled by n)",)
+
+
+def _regularization_names(n: int):
+    yield from REGULARIZATION_FACTORS
+    if n > 1:
+        yield (float(n), "regularization_times_n",
+               f"has {n} times the declared penalty's gradient {{grad}}: the penalty is "
+               f"multiplied by the batch size ({n} rows)")
+        yield (1.0 / n, "regularization_over_n",
+               f"has 1/{n} of the declared penalty's gradient {{grad}}: the penalty is "
+               f"divided by the batch size ({n} rows), as in lambda/(2n) sum(w^2); if "
+               f"that is your loss, declare the factor that includes the 1/n")
+
+
+@hypothesis("regularization", FITTED)
+def regularization(bp: Backprop, l: int, above, user_W, user_b) -> list[Prediction]:
+    """The weight gradient's data part is right, its penalty part is s times the declared
+    r'(W_l) (fitted s); or the penalty is applied to the biases too.  Without a declared
+    regularizer on this layer: an L2 term 2 lambda W_l (lambda fitted) that is not declared."""
+    base = bp.correct(l, above)
+    declared = bp.objective.regularizer(l)
+    penalty = bp.penalty_gradient(l)
+    data_W = base.grad_W - penalty
+    direction = penalty if declared is not None else bp.W(l)
+    s = fitted_factor(user_W - data_W, direction)
+    if s is None:
+        return []
+    out = []
+    if declared is None:
+        if abs(s) > 0:
+            message = (f"W{l}'s gradient has an L2 term {s:.6g} * W{l} (factor fitted: "
+                       f"l2({s / 2:.6g}) in Keras' meaning) that REGULARIZATION does not "
+                       f"declare; the data part of the gradient is right. If your loss has "
+                       f"that penalty, declare it.")
+            out.append(Prediction("l2_undeclared", message, data_W + s * direction,
+                                  base.grad_b, base.delta, base.derivative,
+                                  label=f"L2 term in your gradient, factor fitted (W{l})"))
+        return out
+    grad = f"r'(W{l}) for {declared.text}"
+    for value, bug, words in _regularization_names(bp.n):
+        if abs(s - value) <= MATCH_RTOL * max(1.0, abs(value)):
+            message = f"W{l}'s gradient {words.format(reg=declared.text, grad=grad)}."
+            out.append(Prediction(bug, message, data_W + s * penalty, base.grad_b, base.delta,
+                                  base.derivative, label=f"{bug} (W{l})"))
+            break
+    else:
+        if abs(s - 1.0) > MATCH_RTOL:
+            out.append(Prediction("regularization_scaled",
+                                  f"W{l}'s penalty gradient is {s:.6g} times the declared "
+                                  f"{declared.text}'s; the data part of the gradient is right.",
+                                  data_W + s * penalty, base.grad_b, base.delta,
+                                  base.derivative, label=f"regularization_scaled x{s:.6g} (W{l})"))
+    with_biases = base.grad_b + bp.objective.penalty_gradient(l, bp.params[f"b{l}"])
+    out.append(Prediction("regularization_on_biases",
+                          f"b{l}'s gradient has the penalty's gradient too: {declared.text} "
+                          f"applies to the kernels only (Keras' kernel_regularizer), not to "
+                          f"the biases.", base.grad_W, with_biases, base.delta,
+                          base.derivative, label=f"regularization_on_biases (b{l})"))
+    return out
 
 
 # ---------------------------------------------------------------- walking down the layers
@@ -442,13 +616,14 @@ def _live_steps(frontier: list[_Path]) -> dict[int, list[Prediction]]:
 def _summarise(bp, live, disagreeing, unexplained, delta_above, stopped) -> Diagnosis:
     findings, inherited, rounding, derivatives = [], [], [], {}
     bug_order = [*HYPOTHESES, "mean_twice", "missing", "scaled"]  # the fitted ones last
+    rank = lambda p: (-1 if not p.bug else bug_order.index(p.bug)  # noqa: E731
+                      if p.bug in bug_order else len(bug_order))
     for l in sorted(live, reverse=True):
         if l == unexplained:
             continue
         predictions = live[l]
         bugs = {}
-        for prediction in sorted(predictions, key=lambda p: bug_order.index(p.bug)
-                                 if p.bug else -1):
+        for prediction in sorted(predictions, key=rank):
             label = prediction.label or f"{prediction.bug} (layer {l})"
             if prediction.bug and label not in bugs:
                 bugs[label] = Finding(l, prediction.bug, prediction.message, label)

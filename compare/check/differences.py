@@ -41,11 +41,12 @@ def describe(user_W, user_b, right_W, right_b, l: int, layout: str, rtol: float,
     full = np.vstack([(user_b - right_b)[None, :], user_W - right_W]) ** 2
     units = _concentrated(full.sum(axis=0))
     if units:
+        where = "rows of your W" if layout == "column" else "columns of its matrix"
         sentences.append(f"the differences concentrate in unit(s) {units} of layer {l} "
-                         f"(columns of its matrix).")
+                         f"({where}).")
     rows = _concentrated(full.sum(axis=1))
     if rows:
-        sentences.append(f"they concentrate in row(s) {_row_names(rows, l, layout)}.")
+        sentences.append(f"they concentrate in {_row_names(rows, l, layout)}.")
     if not units and not rows and factor is None:
         sentences.append(f"the differences are spread over all units and inputs of layer {l}.")
     return sentences
@@ -93,8 +94,11 @@ def _concentrated(squares: np.ndarray) -> str:
 
 def _row_names(rows: str, l: int, layout: str) -> str:
     if layout == "bias_row":
-        return f"{rows} of w{l} (row 0 is the bias)"
-    return f"{rows} of [b{l}; W{l}] (row 0 is b{l}, row i is W{l}'s row i - 1)"
+        return f"row(s) {rows} of w{l} (row 0 is the bias)"
+    if layout == "column":  # the inputs are the columns of the user's W (n_out, n_in)
+        return (f"column(s) {rows} of [b{l}, W{l}] (column 0 is b{l}, column i is W{l}'s "
+                f"column i - 1)")
+    return f"row(s) {rows} of [b{l}; W{l}] (row 0 is b{l}, row i is W{l}'s row i - 1)"
 
 
 def recover_delta(a_prev: np.ndarray, grad_W: np.ndarray, grad_b: np.ndarray

@@ -9,6 +9,7 @@ from tabulate import tabulate
 
 from ..output import fmt
 from ..gradient_table import gradient_rows_table
+from .objective import describe_network
 from .runner import CheckResult
 
 WIDTH = 100  # sentences are wrapped to this many characters
@@ -16,13 +17,21 @@ WIDTH = 100  # sentences are wrapped to this many characters
 
 def format_report(result: CheckResult) -> str:
     target, spec = result.target, result.target.spec
-    parts = [f"Check: {target.path.name}  ({spec.describe()}, layout {target.layout}; "
+    objective = result.objective or target.objective
+    parts = [f"Check: {target.path.name}  ({describe_network(spec, objective)}, layout "
+             f"{target.layout}; "
              f"{result.data}, seed {result.seed}; book-style weights)",
+             textwrap.fill(f"loss: {objective.describe()}" + (
+                 " (as found below, not as declared)" if result.conventions else ""),
+                 width=WIDTH, subsequent_indent="  "),
              _forward_line(result),
              "Gradients, your code vs keras, in backprop order (output layer first):",
              _gradient_table(result),
              f"tolerance {result.tolerance.describe().replace('handrolled', 'yours')}",
              textwrap.fill(_localisation(result), width=WIDTH, subsequent_indent="  ")]
+    if result.conventions:
+        parts.append("Conventions (not bugs):")
+        parts += [_item(f"{c.name}: {c.message}") for c in result.conventions]
     findings = result.diagnosis.findings
     if findings:
         parts.append("Diagnosis:")

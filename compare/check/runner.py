@@ -21,8 +21,11 @@ from handrolled.weights import to_legacy
 from ..gradients import GradientRow, compare_gradient_dicts
 from ..tolerances import Tolerance, max_diffs, tolerance_for
 from .backprop import Backprop
-from .diagnosis import HYPOTHESES, Diagnosis, diagnose
+from .conventions import (Convention, describe as describe_conventions, find_convention,
+                          same_numbers)
+from .diagnosis import FITTED_BUGS, HYPOTHESES, Diagnosis, diagnose
 from .differences import describe
+from .objective import Objective, describe_network
 from .stats import LayerStats, activation_stats
 from .target import Target
 from .user_side import UserSide, run_user_side
@@ -64,6 +67,8 @@ class CheckResult:
     stats: list[LayerStats]
     unexplained: list[str] = field(default_factory=list)  # sentences about that layer
     notes: list[str] = field(default_factory=list)
+    objective: Objective | None = None   # the loss compared: declared, or the convention found
+    conventions: list[Convention] = field(default_factory=list)
 
     @property
     def agree(self) -> bool:
@@ -85,12 +90,15 @@ class CheckResult:
     def to_dict(self) -> dict:
         first = self.first_mismatch
         spec = self.target.spec
+        objective = self.objective or self.target.objective
         return {
             "kind": "network",
             "agree": self.agree,
             "target": str(self.target.path),
-            "network": spec.describe(),
+            "network": describe_network(spec, objective),
             "layout": self.target.layout,
+            "loss": objective.describe(),
+            "conventions": [asdict(convention) for convention in self.conventions],
             "data": self.data,
             "batch": self.batch,
             "seed": self.seed,
@@ -102,7 +110,6 @@ class CheckResult:
                                                           "param": first.param},
             "forward_agrees": None if self.forward is None else self.forward.agree,
             "diagnosis": [asdict(finding) for finding in self.diagnosis.findings],
-            "conventions": [],
             "unexplained": (None if self.diagnosis.unexplained is None else
                             {"layer": self.diagnosis.unexplained,
                              "details": self.unexplained}),
@@ -125,32 +132,97 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
         tolerance = CHECK_TOLERANCES["float32"]
         notes.append("your gradients are in float32, so the float32 tolerance applies.")
 
-    loss_k, keras_grads, keras_p = _keras_side(spec, params, X, Y)
+    objective, conventions = target.objective, []
+
+    def against(objective):
+        """The comparison with Keras built for `objective` (declared or a convention)."""
+        loss_k, keras_grads, keras_p, keras_notes = _keras_side(spec, objective, params, X, Y)
+        witness = (UserForwardDifferences(target, spec, params, X, Y, seed=seed,
+                                          objective=objective)
+                   if user_p is not None and finite_differences else None)
+        rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance,
+                                      loss=loss_k)
+        return loss_k, keras_grads, keras_p, keras_notes, rows
+
+    loss_k, keras_grads, keras_p, keras_notes, rows = against(objective)
+    bp = Backprop(spec, params, X, Y, target.layout, objective)
+    if not all(row.agree for row in rows):
+        found = find_convention(bp, user)
+        if found is not None:  # the comparison and the diagnosis under that convention
+            found, layers = found
+            conventions = describe_conventions(objective, found, spec.outputs, X.shape[0],
+                                               None if len(layers) == spec.depth else layers,
+                                               same_numbers(bp, found))
+            objective, bp = found, Backprop(spec, params, X, Y, target.layout, found)
+            loss_k, keras_grads, keras_p, keras_notes, rows = against(found)
+    notes += keras_notes
     forward = None
     if user_p is not None:
         abs_diff, rel_diff = max_diffs(user_p, keras_p)
         forward = ForwardRow(user_p.shape, abs_diff, rel_diff, rel_diff <= tolerance.rtol)
-    witness = (UserForwardDifferences(target, spec, params, X, Y, seed=seed)
-               if user_p is not None and finite_differences else None)
-    rows = compare_gradient_dicts(spec, user, keras_grads, witness, tolerance, loss=loss_k)
 
-    bp = Backprop(spec, params, X, Y, target.layout)
     disagreeing = {row.layer for row in rows if row.max_rel_diff > tolerance.rtol}
     diagnosis = diagnose(bp, user, disagreeing)
     result = CheckResult(target, data, X.shape[0], seed, tolerance, loss_k, forward, rows,
-                         diagnosis, activation_stats(bp, diagnosis, user), notes=notes)
+                         diagnosis, activation_stats(bp, diagnosis, user), notes=notes,
+                         objective=objective, conventions=conventions)
     _explain(result, user, keras_grads)
     return result
 
 
-def _keras_side(spec: NetworkSpec, params: Params, X, Y):
+def _keras_side(spec: NetworkSpec, objective: Objective, params: Params, X, Y):
+    """Keras' loss, gradients and outputs for the declared loss: the Keras model of the
+    network (a linear output layer: the logits z), Keras' output activation on z where
+    the loss does not take logits (mse), Keras' loss (from_logits for the cross-entropies)
+    times the declared scale (objective.py), plus Keras' regularizer of every kernel.
+
+    Keras rounds a regularizer's factor to float32 (l2(0.001) applies 0.0010000000475);
+    the user's code uses the factor as written, so that rounding is taken back out of
+    Keras' kernel gradients (r'(W) as written minus r'(W) as Keras applies it, both by
+    handrolled.regularizers) and a note says by how much."""
     import keras_impl
+    from keras_impl import activations as keras_activations
+    from keras_impl.model import keras_loss, matched_variables
+    from keras_impl.regularizers import keras_regularizer
+    from keras_impl.runtime import keras, tf
 
     # build_model resolves every activation before it builds a layer, so an
     # activation with no Keras twin is a clear SpecError, not a failure inside Keras.
     model = keras_impl.build_model(spec, params)
-    loss, grads = keras_impl.loss_and_gradients(model, spec, X, Y)
-    return loss, to_legacy(spec, grads), keras_impl.predict_proba(model, X)
+    output = (keras_activations.get(objective.output, dtype=spec.dtype)
+              if objective.output_function is not None else None)
+    loss_fn = keras_loss(spec.loss, spec.dtype)
+    scale = objective.scale(*Y.shape)
+    variables = matched_variables(model, spec.param_shapes())
+    kernels = {l: variables[spec.legacy_names()[f"W{l}"]] for l in range(1, spec.depth + 1)}
+    X_t, Y_t = (tf.convert_to_tensor(array, dtype=spec.dtype) for array in (X, Y))
+    with tf.GradientTape() as tape:
+        z = model(X_t, training=True)
+        loss = scale * loss_fn(Y_t, z if output is None else output(z))
+        for l, regularizer in enumerate(objective.regularizers, start=1):
+            if regularizer is not None:
+                loss = loss + keras_regularizer(regularizer)(kernels[l])
+    grads = tape.gradient(loss, list(variables.values()))
+    grads = to_legacy(spec, {name: g.numpy() for name, g in zip(variables, grads)})
+    notes, largest = [], 0.0
+    for l, regularizer in enumerate(objective.regularizers, start=1):
+        if regularizer is not None:
+            W = params[f"W{l}"]
+            rounding = objective.penalty_gradient(l, W) - regularizer.gradient(W)
+            grads[f"W{l}"] = grads[f"W{l}"] + rounding
+            largest = max(largest, float(np.abs(rounding).max()))
+    if largest > 0:
+        notes.append(f"Keras rounds the regularizer's factor to float32; its kernel "
+                     f"gradients are compared with that rounding taken out (it moved them by "
+                     f"at most {largest:.2g}), so your factor counts as written.")
+    z = model(X_t, training=False)
+    if output is not None:
+        outputs = output(z)
+    elif spec.loss == "binary_crossentropy":
+        outputs = keras.activations.sigmoid(z)
+    else:
+        outputs = keras.activations.softmax(z)
+    return float(loss), grads, keras.ops.convert_to_numpy(outputs), notes
 
 
 def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
@@ -173,7 +245,8 @@ def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
     l = diagnosis.unexplained
     if l is None:
         return
-    listed = [*HYPOTHESES, "one tensor or the whole layer scaled, sign-flipped or zero"]
+    listed = [*HYPOTHESES, *FITTED_BUGS,
+              "one tensor or the whole layer scaled, sign-flipped or zero"]
     result.unexplained.append(f"none of the listed bugs ({', '.join(listed)}) "
                               f"reproduces layer {l}'s gradient.")
     result.unexplained += describe(user[f"W{l}"], user[f"b{l}"], keras_grads[f"W{l}"],
@@ -181,10 +254,9 @@ def _explain(result: CheckResult, user: Params, keras_grads: Params) -> None:
                                    result.tolerance.rtol, result.batch)
     stop = diagnosis.stopped
     if stop is not None:
-        result.unexplained.append(f"layer {stop} differs too, and nothing explains it from "
-                                  f"the right delta: layer {l}'s bug probably changes the delta "
-                                  f"it passes down, so layers {stop} and below were not "
-                                  f"diagnosed.")
+        result.unexplained.append(f"layer {stop} differs too, and nothing listed explains it "
+                                  f"from the right delta either, so layers {stop} and below "
+                                  f"were not diagnosed.")
     elif l > 1:
         result.unexplained.append(f"the layers below are consistent with receiving the right "
                                   f"delta from layer {l}: the error stays in layer {l}'s "

@@ -1,14 +1,13 @@
 """A network check target: the user's own network in a Python file, and the contract it must keep.
 
     INPUTS = 784                                  # input features
-    LAYERS = [(100, "relu"), (10, "softmax")]     # (units, activation); the last is softmax
-    LAYOUT = "bias_row"                           # or "separate"
+    LAYERS = [(100, "relu"), (10, "softmax")]     # (units, activation); the last: the output
+    LAYOUT = "bias_row"                           # or "separate" or "column" (layouts.py)
     def gradients(X, Y, weights): ...             # -> list of arrays, same shapes as weights
-    def forward(X, weights): ...                  # optional -> probabilities (n, classes)
+    def forward(X, weights): ...                  # optional -> the outputs (n, classes)
+    LOSS, UNITS, HALF, REDUCTION, REGULARIZATION  # optional: the loss (objective.py)
 
-Layouts of `weights` (and of what `gradients` returns):
-    "bias_row"  one array per layer, shape (n_in + 1, n_out), the bias in row 0 (the book's)
-    "separate"  two arrays per layer, W (n_in, n_out) then b (n_out,) (Keras')
+Layouts of `weights` (and of what `gradients` returns): compare/check/layouts.py.
 
 The file runs in a process of its own (`process.UserProcess`): the constants above are
 read there as plain data, and `gradients`/`forward` are called there with arrays.
@@ -24,13 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from handrolled import NetworkSpec, Params, as_list, dense_layer, to_bias_row
+from handrolled import NetworkSpec, Params, dense_layer
 from handrolled.weights import rename_legacy
 from handrolled.errors import SpecError
 
+from . import layouts
 from .errors import ContractError, TargetError
+from .objective import DECLARATIONS, Objective, ObjectiveError, read_objective
 from .process import DEFAULT_TIMEOUT, Definition, UserProcess
 
+# The row layouts, which training-loop targets take (training_loop_kind.py); the network
+# kind takes every layout of layouts.py, 'column' too (read_layout).
 LAYOUTS = ("bias_row", "separate")
 REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
 CONTRACT = ("a check target defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, weights) "
@@ -46,6 +49,7 @@ class Target:
     layout: str
     user: UserProcess
     has_forward: bool
+    objective: Objective = Objective()
 
     def close(self) -> None:
         self.user.close()
@@ -57,35 +61,33 @@ class Target:
         self.close()
 
     # ------------------------------------------------------------ layouts
+    @property
+    def form(self) -> layouts.Layout:
+        return layouts.get(self.layout)
+
     def array_names(self) -> list[str]:
         """What each array in the user's list is, for messages: 'w1', or 'W1' and 'b1'."""
-        depth = self.spec.depth
-        if self.layout == "bias_row":
-            return [f"w{l} (layer {l}, bias in row 0)" for l in range(1, depth + 1)]
-        return [f"{kind}{l} (layer {l} {'weights' if kind == 'W' else 'biases'})"
-                for l in range(1, depth + 1) for kind in ("W", "b")]
+        return self.form.names(self.spec.depth)
 
     def expected_shapes(self) -> list[tuple[int, ...]]:
-        sizes = self.spec.sizes
-        if self.layout == "bias_row":
-            return [(sizes[l - 1] + 1, sizes[l]) for l in range(1, self.spec.depth + 1)]
-        return list(self.spec.param_shapes().values())
+        spec = self.spec  # (n_0, ..., n_L): spec.sizes is for the softmax networks only
+        return self.form.shapes((spec.inputs, *(layer.config["units"] for layer in spec.hidden),
+                                 spec.outputs))
 
     def user_weights(self, params: Params) -> list[np.ndarray]:
         """W/b dict -> the user's layout (the child receives its own copies)."""
         params = rename_legacy(self.spec, params)  # W1, b1, ... or dense1/kernel, ...
-        arrays = to_bias_row(params) if self.layout == "bias_row" else as_list(params)
-        return [np.asarray(array, dtype=np.float64) for array in arrays]
+        return [np.ascontiguousarray(array, dtype=np.float64)
+                for array in self.form.to_user(params)]
+
+    def user_batch(self, array: np.ndarray) -> np.ndarray:
+        """X or Y as the layout takes it (columns for 'column')."""
+        return np.ascontiguousarray(self.form.batch(array))
 
     def to_params(self, arrays: list[np.ndarray]) -> Params:
         """The user's layout -> {'W1', 'b1', ...}, the book's names (arrays already
         shape-checked)."""
-        if self.layout == "separate":
-            return {name: arrays[i] for i, name in enumerate(self.spec.legacy_names())}
-        params = {}
-        for l, matrix in enumerate(arrays, start=1):
-            params[f"W{l}"], params[f"b{l}"] = matrix[1:], matrix[0]
-        return params
+        return self.form.from_user(arrays)
 
     # ------------------------------------------------------------ calling the user's code
     def call_gradients(self, X: np.ndarray, Y: np.ndarray, params: Params) -> Params:
@@ -93,8 +95,8 @@ class Target:
         names = self.array_names()
         listing = ", ".join(name.split()[0] for name in names)
         try:
-            returned = self.user.call("gradients", X, Y, self.user_weights(params),
-                                      returns=("list", "array"))
+            returned = self.user.call("gradients", self.user_batch(X), self.user_batch(Y),
+                                      self.user_weights(params), returns=("list", "array"))
         except ContractError as error:
             if not error.path:
                 raise TargetError(f"gradients returned a {error.got}; expected a list of "
@@ -107,11 +109,14 @@ class Target:
         return self.to_params(self._check_arrays(returned, names, listing))
 
     def call_forward(self, X: np.ndarray, params: Params) -> np.ndarray:
-        """Run the user's `forward`; check it returns finite (n, classes) probabilities."""
-        expected = (X.shape[0], self.spec.classes)
+        """Run the user's `forward`; check it returns finite (n, outputs) probabilities
+        (the layout's shape: (outputs, n) for 'column'); return them as rows."""
+        n, outputs = X.shape[0], self.spec.outputs
+        expected = (n, outputs) if self.form.samples_are_rows else (outputs, n)
+        what = "row" if self.form.samples_are_rows else "column"
         try:
-            probabilities = self.user.call("forward", X, self.user_weights(params),
-                                           returns="array")
+            probabilities = self.user.call("forward", self.user_batch(X),
+                                           self.user_weights(params), returns="array")
         except ContractError as error:
             if error.got == "tuple":
                 raise TargetError(f"forward returned {error.problem.removeprefix('is ')} of "
@@ -120,9 +125,9 @@ class Target:
             raise TargetError(f"forward's result {error.problem}") from None
         if probabilities.shape != expected:
             raise TargetError(f"forward returned shape {probabilities.shape}; expected "
-                              f"{expected}: one row of class probabilities per input row")
+                              f"{expected}: one {what} of outputs per input {what}")
         _check_finite(probabilities, "forward's result")
-        return probabilities
+        return self.form.rows(probabilities)
 
     def _check_arrays(self, returned: list, names: list[str], listing: str) -> list[np.ndarray]:
         shapes = self.expected_shapes()
@@ -133,15 +138,18 @@ class Target:
             what = f"gradient {i} of {len(names)}, {name},"
             if array.shape != shape:
                 raise TargetError(f"{what} has shape {array.shape}; expected {shape}"
-                                  f"{_shape_hint(array.shape, shape, self.layout)}")
+                                  f"{_shape_hint(array.shape, shape, self.form)}")
             _check_finite(array, what)
         return returned
 
 
-def _shape_hint(got: tuple, expected: tuple, layout: str) -> str:
+def _shape_hint(got: tuple, expected: tuple, form: layouts.Layout) -> str:
     """A likely reason for a wrong shape, when there is an obvious one."""
+    layout = form.name
+    if layout == "column" and len(expected) == 2 and expected[1] == 1 and got == expected[:1]:
+        return " (keep b a column: delta.sum(axis=1, keepdims=True))"
     if got == expected[::-1]:
-        return " (transposed: the weight gradient is a_prev.T @ delta)"
+        return f" (transposed: the weight gradient is {form.weight_gradient_formula()})"
     if len(got) == 2 and len(expected) == 2 and got[0] == expected[0]:
         if layout == "bias_row" and got[1] == expected[1] + 1:
             return (" (one column too many: was the bias row of the next layer's matrix "
@@ -182,15 +190,14 @@ def target_from(user: UserProcess) -> Target:
     missing = [name for name in REQUIRED if name not in declared]
     if missing:
         raise TargetError(f"{user.path.name} does not define {', '.join(missing)}; {CONTRACT}")
-    spec = _spec(_value(declared, "INPUTS"), _value(declared, "LAYERS"))
-    layout = _value(declared, "LAYOUT")
-    if layout not in LAYOUTS:
-        raise TargetError(f"LAYOUT is {layout!r}; accepted: 'bias_row' (one (n_in + 1, n_out) "
-                          f"array per layer, bias in row 0) or 'separate' (W then b per layer)")
+    spec, objective = read_network(
+        _value(declared, "INPUTS"), _value(declared, "LAYERS"),
+        {name: _value(declared, name) for name in DECLARATIONS if name in declared})
+    layout = read_layout(_value(declared, "LAYOUT"))
     for name in ("gradients", "forward"):
         if name in declared and not user.is_callable(name):
             raise TargetError(f"{name} is {_what(declared[name])}, not a function; {CONTRACT}")
-    return Target(user.path, spec, layout, user, "forward" in declared)
+    return Target(user.path, spec, layout, user, "forward" in declared, objective)
 
 
 def _value(declared: dict, name: str):
@@ -217,13 +224,28 @@ def _what(entry) -> str:
     return f"a {type(entry).__name__}"
 
 
-def _spec(inputs, layers) -> NetworkSpec:
-    form = "a list of (units, activation) pairs ending with (classes, 'softmax')"
+def read_layout(layout) -> str:
+    """The declared LAYOUT's name, or a TargetError listing the accepted ones."""
+    if not isinstance(layout, str) or layout.strip().lower() not in layouts.DESCRIPTIONS:
+        raise TargetError(f"LAYOUT is {layout!r}; accepted: {layouts.accepted()}")
+    return layout.strip().lower()
+
+
+def read_network(inputs, layers, declared: dict) -> tuple[NetworkSpec, Objective]:
+    """INPUTS, LAYERS and the loss declarations (plain data: name -> value) -> the
+    network and its loss, or a TargetError saying what is accepted."""
     if isinstance(layers, list):  # plain data from the user's process: pairs as tuples again
         layers = [tuple(layer) if isinstance(layer, list) else layer for layer in layers]
-    if isinstance(inputs, bool) or not isinstance(inputs, (int, np.integer)) or inputs < 1:
-        raise TargetError(f"INPUTS is {inputs!r}; expected a positive integer (the number "
-                          f"of input features, e.g. 784)")
+    _check_layers(layers)
+    try:
+        objective = read_objective(declared, layers[-1][1], len(layers))
+    except ObjectiveError as error:
+        raise TargetError(str(error)) from None
+    return _spec(inputs, layers, objective), objective
+
+
+def _check_layers(layers) -> None:
+    form = "a list of (units, activation) pairs ending with the output layer, e.g. (10, 'softmax')"
     if not isinstance(layers, (list, tuple)) or not layers:
         raise TargetError(f"LAYERS is {layers!r}; expected {form}")
     for i, layer in enumerate(layers):
@@ -231,10 +253,24 @@ def _spec(inputs, layers) -> NetworkSpec:
                 or not isinstance(layer[1], str)):
             raise TargetError(f"LAYERS[{i}] is {layer!r}; expected (units, activation), "
                               f"e.g. (100, 'relu')")
+
+
+def _spec(inputs, layers, objective: Objective = Objective()) -> NetworkSpec:
+    if isinstance(inputs, bool) or not isinstance(inputs, (int, np.integer)) or inputs < 1:
+        raise TargetError(f"INPUTS is {inputs!r}; expected a positive integer (the number "
+                          f"of input features, e.g. 784)")
+    _check_layers(layers)
     classes, output = layers[-1]
-    if output != "softmax":
-        raise TargetError(f"the last layer is {layers[-1]!r}; expected (classes, 'softmax'): "
-                          f"the checker compares the softmax cross-entropy gradient")
+    if output != objective.output:
+        raise TargetError(f"the last layer is {layers[-1]!r}; expected (classes, "
+                          f"{objective.output!r}) for LOSS {objective.loss!r}")
+    if isinstance(classes, (int, np.integer)) and not isinstance(classes, bool):
+        if objective.loss == "binary_crossentropy" and classes == 1:
+            classes = 2  # one sigmoid unit for two classes (handrolled's convention)
+        elif classes == 1:
+            raise TargetError(f"the last layer is {layers[-1]!r}; one output unit is accepted "
+                              f"with LOSS 'binary_crossentropy' (two classes), otherwise at "
+                              f"least 2 units")
     hidden = []
     for i, (units, activation) in enumerate(layers[:-1]):
         if activation == "softmax":
@@ -248,7 +284,8 @@ def _spec(inputs, layers) -> NetworkSpec:
                               ) from None
     try:
         return NetworkSpec(int(inputs), tuple(hidden),
-                           int(classes) if isinstance(classes, np.integer) else classes)
+                           int(classes) if isinstance(classes, np.integer) else classes,
+                           loss=objective.loss)
     except SpecError as error:
         raise TargetError(f"LAYERS[{len(layers) - 1}] = {layers[-1]!r}: {error}") from None
 

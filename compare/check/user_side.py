@@ -40,6 +40,7 @@ def run_user_side(target: Target, dataset: str = "mnist-sample", batch: int = 32
     user's `gradients` and `forward`, checked against the contract (`target.py`)."""
     spec = dataclasses.replace(target.spec, seed=seed)
     X, Y, data, notes = sample_batch(spec, dataset, batch, seed)
+    Y = spec.loss_function.from_one_hot(Y)  # one sigmoid unit for two classes: (n, 1)
     params = to_legacy(spec, init_weights(spec, "book", seed))  # W1, b1, ...: the book's names
     gradients = target.call_gradients(X, Y, params)
     probabilities = target.call_forward(X, params) if target.has_forward else None

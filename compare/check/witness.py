@@ -14,19 +14,21 @@ from __future__ import annotations
 import numpy as np
 
 from handrolled import NetworkSpec, Params
+from handrolled.weights import to_legacy
 
 from ..finite_diff import FiniteDifferences
+from .objective import Objective
 from .target import Target
-
-TINY = np.finfo(np.float64).tiny  # log(0) guard for probabilities that underflowed
 
 
 class UserForwardDifferences(FiniteDifferences):
-    """FiniteDifferences whose loss is the cross-entropy of the user's forward(X, weights)."""
+    """FiniteDifferences whose loss is the declared loss (objective.py: cross-entropy by
+    default) of the user's forward(X, weights), plus the declared penalties."""
 
     def __init__(self, target: Target, spec: NetworkSpec, params: Params, X: np.ndarray,
-                 Y: np.ndarray, seed: int = 0):
+                 Y: np.ndarray, seed: int = 0, objective: Objective | None = None):
         self.target = target
+        self.objective = objective or target.objective
         # Fewer probes than the core witness: each one calls the user's code 4 times.
         super().__init__(spec, params, X, Y, directions=2, elements=4, seed=seed)
 
@@ -34,5 +36,6 @@ class UserForwardDifferences(FiniteDifferences):
         self.net.params = params
         cache = self.net.forward(self.X)  # for the kink signs only
         p = self.target.call_forward(self.X, params)
-        loss = -float(np.sum(self.Y * np.log(np.maximum(p, TINY)))) / self.X.shape[0]
+        loss = self.objective.value(p, self.Y) + self.objective.penalty(
+            to_legacy(self.net.spec, params))
         return loss, cache

@@ -7,6 +7,7 @@ and the alignment cannot drift from the programs themselves.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -17,6 +18,20 @@ class Block:
     keras: str          # its lines in keras_version.py ('' when it has none)
     aside: str = ""     # shown beside the NumPy code in the HTML only (where Keras has
                         # no code of its own for it: the Keras line that does this job)
+
+
+def literal(text) -> str:
+    """`text` as a double-quoted Python string literal, as the programs write strings:
+    every quote, backslash, control and non-ASCII character escaped (json's escapes are
+    also Python's), so no data can end the string or add code."""
+    return json.dumps(str(text))
+
+
+def docstring_text(text) -> str:
+    """`text` escaped for the inside of a \"\"\"docstring\"\"\" (the same escapes as
+    `literal`, without the quotes around it): it reads back as `text`, and cannot end the
+    docstring."""
+    return literal(text)[1:-1]
 
 
 def program(blocks: list[Block], side: str) -> str:

@@ -19,7 +19,9 @@ import numpy as np
 
 from handrolled.errors import SpecError
 
-from ..output import check_directory_target, os_error
+from ..output import check_directory_target, check_replaceable, os_error
+
+WHAT = "nn-compare code's output"   # what the folder is (its marker, compare/output.py)
 
 
 def npz_bytes(arrays: dict) -> bytes:
@@ -46,12 +48,14 @@ def mask_arrays(masks: list[dict]) -> dict:
 
 def check_target(out, force: bool) -> None:
     """Before any work: a folder that can be created (compare.output's checks), new or
-    empty unless --force."""
+    empty unless --force, and with --force one that nn-compare code wrote (checked again
+    when the folder moves in: compare/output.py `staged_directory`)."""
     check_directory_target(out, "--out")
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not force:
         raise SpecError(f"--out {out} exists and is not empty; give a new folder or --force "
                         f"to replace it")
+    check_replaceable(out, WHAT)  # --force replaces only a folder nn-compare code wrote
     if not os.access(out.resolve().parent, os.W_OK):
         raise SpecError(f"--out {out}: the folder {out.resolve().parent} is not writable")
 

@@ -104,7 +104,7 @@ def generate(prepared, out, command: str, run: bool = True, force: bool = False,
             files.mask_arrays(result.keras.dropout_masks))
     generated = Generated(out, blocks, outputs.reference(result.handrolled),
                           outputs.reference(result.keras))
-    with staged_directory(out) as target:  # all files appear at once, or none
+    with staged_directory(out, what=files.WHAT, replace=force) as target:  # all at once
         files.write_files(target.staging, contents)
         if run:
             sizes = {"train": len(data.y_train), "test": len(data.y_test)}

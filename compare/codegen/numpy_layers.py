@@ -17,6 +17,8 @@ from __future__ import annotations
 from handrolled.errors import SpecError
 from handrolled.registry import Registry
 
+from .blocks import literal
+
 LAYERS = Registry("layer kind for `nn-compare code`")
 ACTIVATIONS = Registry("activation for `nn-compare code`")
 
@@ -44,7 +46,7 @@ def default_or(value, default, text: str):
 
 def keras_activation(f) -> str:
     """`, activation="relu"` (nothing for linear: Keras' default)."""
-    return "" if f.name == "linear" else f', activation="{f.name}"'
+    return "" if f.name == "linear" else f', activation={literal(f.name)}'
 
 
 def written(registry: Registry, name: str, what: str):
@@ -192,12 +194,12 @@ class Dense:
     @staticmethod
     def numpy(layer) -> str:
         f = layer.activation.name
-        return f'Dense("{layer.name}", {f}, {f}_derivative)'
+        return f'Dense({literal(layer.name)}, {f}, {f}_derivative)'
 
     @staticmethod
     def keras(layer) -> str:
         return (f'keras.layers.Dense({layer.units}{keras_activation(layer.activation)}, '
-                f'name="{layer.name}")')
+                f'name={literal(layer.name)})')
 
 
 @LAYERS.register("conv")
@@ -244,17 +246,18 @@ class Conv2D:
     @staticmethod
     def numpy(layer) -> str:
         f = layer.activation.name
-        return (f'Conv2D("{layer.name}", {f}, {f}_derivative, {tuple(layer.input_shape)}, '
-                f'{pair(layer.kernel_size)}, {pair(layer.strides)}, "{layer.padding}")')
+        return (f'Conv2D({literal(layer.name)}, {f}, {f}_derivative, '
+                f'{tuple(layer.input_shape)}, '
+                f'{pair(layer.kernel_size)}, {pair(layer.strides)}, {literal(layer.padding)})')
 
     @staticmethod
     def keras(layer) -> str:
         activation = layer.activation.name
         return keras_call("Conv2D", str(layer.filters), size(layer.kernel_size),
                           strides=default_or(tuple(layer.strides), (1, 1), size(layer.strides)),
-                          padding=default_or(layer.padding, "valid", f'"{layer.padding}"'),
-                          activation=default_or(activation, "linear", f'"{activation}"'),
-                          name=f'"{layer.name}"')
+                          padding=default_or(layer.padding, "valid", literal(layer.padding)),
+                          activation=default_or(activation, "linear", literal(activation)),
+                          name=literal(layer.name))
 
 POOLING = '''
 class {cls}:
@@ -282,12 +285,13 @@ def pooling_keras(cls: str, layer) -> str:
     return keras_call(cls, size(layer.pool_size),
                       strides=default_or(tuple(layer.strides), tuple(layer.pool_size),
                                          size(layer.strides)),
-                      padding=default_or(layer.padding, "valid", f'"{layer.padding}"'),
-                      name=f'"{layer.name}"')
+                      padding=default_or(layer.padding, "valid", literal(layer.padding)),
+                      name=literal(layer.name))
 
 def pooling_numpy(cls: str, layer) -> str:
-    return (f'{cls}("{layer.name}", {tuple(layer.input_shape)}, {pair(layer.pool_size)}, '
-            f'{pair(layer.strides)}, "{layer.padding}")')
+    return (f'{cls}({literal(layer.name)}, {tuple(layer.input_shape)}, '
+            f'{pair(layer.pool_size)}, '
+            f'{pair(layer.strides)}, {literal(layer.padding)})')
 
 
 @LAYERS.register("maxpool")
@@ -353,11 +357,11 @@ class Flatten:
 
     @staticmethod
     def numpy(layer) -> str:
-        return f'Flatten("{layer.name}")'
+        return f'Flatten({literal(layer.name)})'
 
     @staticmethod
     def keras(layer) -> str:
-        return f'keras.layers.Flatten(name="{layer.name}")'
+        return f'keras.layers.Flatten(name={literal(layer.name)})'
 
 
 @LAYERS.register("activation")
@@ -383,11 +387,12 @@ class Activation:
     @staticmethod
     def numpy(layer) -> str:
         f = layer.activation.name
-        return f'Activation("{layer.name}", {f}, {f}_derivative)'
+        return f'Activation({literal(layer.name)}, {f}, {f}_derivative)'
 
     @staticmethod
     def keras(layer) -> str:
-        return f'keras.layers.Activation("{layer.activation.name}", name="{layer.name}")'
+        return (f'keras.layers.Activation({literal(layer.activation.name)}, '
+                f'name={literal(layer.name)})')
 
 
 @LAYERS.register("batchnorm")
@@ -444,14 +449,15 @@ def feature_sum(a):
 
     @staticmethod
     def numpy(layer) -> str:
-        return f'BatchNormalization("{layer.name}", {layer.momentum!r}, {layer.epsilon!r})'
+        return (f'BatchNormalization({literal(layer.name)}, {layer.momentum!r}, '
+                f'{layer.epsilon!r})')
 
     @staticmethod
     def keras(layer) -> str:
         return keras_call("BatchNormalization",
                           momentum=default_or(layer.momentum, 0.99, repr(layer.momentum)),
                           epsilon=default_or(layer.epsilon, 1e-3, repr(layer.epsilon)),
-                          name=f'"{layer.name}"')
+                          name=literal(layer.name))
 
 @LAYERS.register("dropout")
 class Dropout:
@@ -488,11 +494,11 @@ class Dropout:
 
     @staticmethod
     def numpy(layer) -> str:
-        return f'Dropout("{layer.name}", {layer.rate!r})'
+        return f'Dropout({literal(layer.name)}, {layer.rate!r})'
 
     @staticmethod
     def keras(layer) -> str:
-        return f'keras.layers.Dropout({layer.rate!r}, name="{layer.name}")'
+        return f'keras.layers.Dropout({layer.rate!r}, name={literal(layer.name)})'
 
 
 def layer_template(layer):

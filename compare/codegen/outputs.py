@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..processes import dies_with_us
 from ..training.tolerances import TRAINING_TOLERANCES
 
 COLUMNS = ("loss", "accuracy", "test_loss", "test_accuracy")
@@ -57,7 +58,7 @@ def run_program(folder: Path, program: str) -> Run:
     """`python PROGRAM` in `folder`, as a student would run it."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run([sys.executable, program], cwd=folder, capture_output=True,
-                          text=True, env=env)
+                          text=True, env=env, preexec_fn=dies_with_us())  # even after kill -9
     return Run(program, done.returncode, done.stdout + done.stderr)
 
 

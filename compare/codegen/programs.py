@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handrolled import NetworkSpec, optimizers
 
-from .blocks import Block
+from .blocks import Block, docstring_text, literal
 from .numpy_layers import HELPER_IMPORTS, HELPERS, activation, layer_template
 from .numpy_training import (LOSS_KERAS, LOSS_NUMPY, check_loss, keras_optimizer_line,
                              optimizer_template, training_keras, training_numpy)
@@ -37,7 +37,7 @@ def blocks(spec: NetworkSpec, optimizer, epochs: int, batch: int, seed: int,
            data_block(spec, dropout)]
     out.append(Block("activations", "\n\n\n".join(activation(f).code.strip("\n")
                                                   for f in unique_activations(layers)),
-                     "", aside="\n".join(f'activation="{name}"' for name in functions
+                     "", aside="\n".join(f"activation={literal(name)}" for name in functions
                                          if name != "linear") +
                      "\n# the output layer has none: it gives the logits"))
     for helper in helpers:
@@ -68,7 +68,9 @@ def unique_activations(layers):
 
 
 def header(spec, optimizer, epochs, batch, seed, command, helpers) -> Block:
-    about = f"{spec.describe()}, {optimizer.text}, batch {batch}, {epochs} epochs"
+    about = docstring_text(f"{spec.describe()}, {optimizer.text}, batch {batch}, "
+                           f"{epochs} epochs")
+    command = docstring_text(command)
     imports = "\n".join(["import numpy as np", *(HELPER_IMPORTS[h] for h in helpers)])
     numpy = f'''"""{about}: trained by hand in NumPy.
 
@@ -79,7 +81,7 @@ Run it from this folder:  python numpy_version.py
 {imports}
 
 DTYPE = np.{spec.dtype}          # every array and every constant in this precision
-EPOCHS, BATCH = {epochs}, {batch}'''
+EPOCHS, BATCH = {int(epochs)}, {int(batch)}'''
     keras = f'''"""{about}: in Keras.
 
 Its twin is numpy_version.py: the same network, data, initial weights and batch order,
@@ -90,12 +92,12 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-keras.config.set_floatx("{spec.dtype}")          # first: losses, optimizers and fit's data follow it
-keras.config.set_dtype_policy("{spec.dtype}")    # and the layers (the policy is fixed at first use)
-keras.utils.set_random_seed({seed})         # Dropout's masks come from Keras' seeded generators
+keras.config.set_floatx({literal(spec.dtype)})          # first: losses, optimizers and fit's data follow it
+keras.config.set_dtype_policy({literal(spec.dtype)})    # and the layers (the policy is fixed at first use)
+keras.utils.set_random_seed({int(seed)})         # Dropout's masks come from Keras' seeded generators
 tf.config.experimental.enable_op_determinism()
 
-EPOCHS, BATCH = {epochs}, {batch}'''
+EPOCHS, BATCH = {int(epochs)}, {int(batch)}'''
     return Block("imports and settings", numpy, keras)
 
 

@@ -45,7 +45,9 @@ def int_between(minimum: int, maximum: int, why: str):
 # Sizes beyond these are typos, or input meant to exhaust the memory: refused at once, with
 # the limit in the message, before any array is made.
 MAX_CHECK_ROWS = 100_000     # rows in a gradient check's batch (gradients, check)
-MAX_THREADS = 1024           # --threads: BLAS threads and TensorFlow intra-op threads
+MAX_THREADS = 1024           # --threads: BLAS threads and TensorFlow intra-op threads, and
+THREADS_PER_CPU = 4          # at most this many per CPU of the machine (each thread's stack
+# and buffers are memory too: --threads 1024 under a 4 GiB limit aborted with SIGABRT)
 MAX_BENCH_ROWS = 1_000_000   # synthetic rows per bench epoch (the default: 60,000)
 MAX_BENCH_VALUES = 1 << 29   # synthetic numbers, rows x inputs (4 GiB in float64)
 MAX_PEAK_SIZE = 8_192        # the side of bench's square matmul (three 512 MB float64 arrays)
@@ -303,9 +305,17 @@ def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
                                  dtype=args.dtype, seed=args.seed, loss=loss)
 
 
+def threads_count(text: str) -> int:
+    """--threads: 1 to THREADS_PER_CPU x the machine's CPUs (at most MAX_THREADS)."""
+    cpus = os.cpu_count() or 1
+    limit = min(MAX_THREADS, THREADS_PER_CPU * cpus)
+    return int_between(1, limit, f"{THREADS_PER_CPU} x the machine's {cpus} CPUs, "
+                                 f"threads per pool")(text)
+
+
 def add_threads_option(parser) -> None:
     """--threads N (train, report, bench): overrides compare/threads.py's measured policy."""
-    parser.add_argument("--threads", type=int_between(1, MAX_THREADS, "threads per pool"),
+    parser.add_argument("--threads", type=threads_count,
                         default=None, metavar="N",
                         help="N BLAS threads for the hand-written side and N TensorFlow "
                              "intra-op threads (default: measured per network and batch, "

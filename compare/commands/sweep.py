@@ -78,7 +78,8 @@ def run(args) -> int:
                                      dataset=args.dataset, preprocess=args.preprocess,
                                      dtype=args.dtype, train_rows=args.train_rows,
                                      activation_modules=modules, front=args.front.strip(),
-                                     optimizer=_optimizer(args)))
+                                     optimizer=_optimizer(args),
+                                     inputs=sweep_plan.inputs_digest(args.dataset, modules)))
     plan.validate()
     _check_train_rows(args)
     sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,

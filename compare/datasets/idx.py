@@ -40,24 +40,34 @@ def candidates(stem: str) -> list[str]:
 
 
 def find_file(directory: Path, stem: str) -> Path:
+    from ..output import special_kind
+
     for name in candidates(stem):
-        if (directory / name).is_file():
-            return directory / name
+        path = directory / name
+        if path.is_file():
+            return path
+        kind = special_kind(path) if path.exists() or path.is_symlink() else None
+        if kind:  # there, but not a file to read: say so, not "missing"
+            raise SpecError(f"{path} is {kind}, not a regular file; an IDX directory needs "
+                            f"the four MNIST files {EXPECTED} (each optionally .gz)")
     raise SpecError(f"{directory}: no {stem}[.gz]; an IDX directory needs the four MNIST files "
                     f"{EXPECTED} (each optionally .gz)")
 
 
-MAX_IDX_BYTES = 1 << 30  # the largest IDX file read, decompressed (1 GiB; full MNIST's
-# training images are 47 MB): a header announcing more is refused before anything is read
-_CHUNK = 1 << 20  # bytes decompressed at a time
+MAX_DATA_MEMORY = 2 << 30  # bytes one IDX file's values may take once trained on: as float64,
+# 8 bytes each (full MNIST's training images: 47 million values, 376 MB)
+MAX_IDX_BYTES = MAX_DATA_MEMORY // 8  # so the largest IDX file read, decompressed (its values
+# are one byte each): a header announcing more is refused before anything is read
+_CHUNK = 1 << 16  # bytes decompressed at a time (gzip holds each chunk once more)
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
     """The values of the IDX file at `path` (gzip when it ends in .gz), shaped by its header.
 
-    The header is read first and checked (magic, sizes, at most MAX_IDX_BYTES); then at
-    most one byte more than it announces is read, in chunks, so neither a lying header
-    nor a gzip bomb can take more memory than the header's (bounded) size."""
+    The header is read first and checked (magic, sizes, at most MAX_IDX_BYTES); then the
+    values are read, in chunks, straight into one array of the announced size, and one
+    byte more is asked for: neither a lying header nor a gzip bomb can take more memory
+    than the header's (bounded) size, and the values are never held twice."""
     try:
         with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
             return _read(handle, path, magic)
@@ -85,28 +95,31 @@ def _read(handle, path: Path, magic: int) -> np.ndarray:
         raise SpecError(f"{path}: header gives shape {shape}; every size must be at least 1")
     expected = header + math.prod(shape)
     announces = f"the header announces {_WHAT[magic]} of shape {shape} = {expected:,} bytes"
-    if expected > MAX_IDX_BYTES:
-        raise SpecError(f"{path}: {announces}; at most {MAX_IDX_BYTES:,} bytes are read")
-    body = _read_at_most(handle, expected - header + 1)
+    if expected - header > MAX_IDX_BYTES:
+        raise SpecError(f"{path}: {announces}, {8 * (expected - header):,} bytes of memory as "
+                        f"float64; at most {MAX_DATA_MEMORY:,} bytes ({MAX_IDX_BYTES:,} "
+                        f"values) are accepted")
+    body = _read_at_most(handle, expected - header)
     size = header + len(body)
     if size < expected:
         raise SpecError(f"{path} is truncated: {announces}, the file has {size:,}")
-    if size > expected:
+    if handle.read(1):
         more = "more (decompressed)" if path.suffix == ".gz" else f"{path.stat().st_size:,}"
         raise SpecError(f"{path} has extra bytes: {announces}, the file has {more}")
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
-def _read_at_most(handle, size: int) -> bytes:
-    """Up to `size` bytes, read in chunks (one read(size) would allocate all of it first)."""
-    chunks = []
-    while size > 0:
-        chunk = handle.read(min(_CHUNK, size))
+def _read_at_most(handle, size: int) -> bytearray:
+    """Up to `size` bytes, in chunks appended to one bytearray: it grows with what the
+    file really holds (a lying header allocates nothing), and in place (realloc), so
+    the values are never held twice (joining a list of chunks did that)."""
+    body = bytearray()
+    while len(body) < size:
+        chunk = handle.read(min(_CHUNK, size - len(body)))
         if not chunk:
             break
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
 
 
 def read_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ A report is a transaction (compare.output.staged_directory): every file is
 written into a hidden folder beside the destination, which then takes the
 destination's place in one rename.  The destination therefore holds the old
 complete report or the new complete one, never a mix (an existing folder that
-holds anything but a report is refused, as it would be replaced as a whole); an interrupted run
+holds anything but a report this project wrote is refused, as it would be replaced as a
+whole: see compare/output.py's marker); an interrupted run
 leaves the old one untouched, and the hidden folder of a killed run is
 removed by the next run into the same parent folder.  A fresh folder's name
 is claimed by that same rename, so two runs in the same second get two
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from handrolled.errors import SpecError
 
+from .. import output
 from ..output import json_text, staged_directory, write_atomic
 from .html import render_html
 from .markdown import render_markdown
@@ -29,22 +31,13 @@ from .plots import all_plots
 __all__ = ["write_report", "default_out_dir", "render_files", "check_replaceable"]
 
 DEFAULT_ROOT = "reports"
-REPORT_FILES = ("results.json", "report.md", "report.html", "*.png")  # what a report holds
 
 
 def check_replaceable(out_dir) -> None:
-    """An existing --out folder is replaced as a whole, so it must hold a report and
-    nothing else (or nothing): never a folder of the user's that happens to be named."""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        return
-    others = sorted(p.name for p in out_dir.iterdir()
-                    if not (p.is_file() and any(p.match(f) for f in REPORT_FILES)))
-    if others:
-        named = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-        raise SpecError(f"--out {out_dir} holds files that are not a report ({named}) and "
-                        f"would be replaced as a whole; choose a new or empty folder, or an "
-                        f"earlier report's")
+    """An existing --out folder is replaced as a whole, so it must hold a report this
+    project wrote and nothing else (or nothing): never a folder of the user's, not even
+    one of PNGs (compare/output.py `check_replaceable`: its marker)."""
+    output.check_replaceable(out_dir, "a report")
 
 
 def default_out_dir(root: str | Path = DEFAULT_ROOT) -> Path:
@@ -70,7 +63,7 @@ def write_report(out_dir, results: dict, fresh: bool = False) -> dict[str, Path]
     destination = default_out_dir(out_dir) if fresh else Path(out_dir)
     if not fresh:
         check_replaceable(destination)
-    with staged_directory(destination, fresh=fresh) as staged:
+    with staged_directory(destination, fresh=fresh, what="a report") as staged:
         for name, data in files.items():
             write_atomic(staged.staging / name, data)
     return {name: staged.path / name for name in files}

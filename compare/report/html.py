@@ -34,7 +34,7 @@ def render_html(results: dict, plots: dict[str, bytes]) -> str:
     verdict_class = "agree" if results["agree"] else "disagree"
     lines = headline(results)
     body = [f'<h1>handrolled vs Keras: <span class="{verdict_class}">'
-            f'{results["verdict"]}</span></h1>', _list(lines)]
+            f'{escape(results["verdict"])}</span></h1>', _list(lines)]
     if "gradients" in results:
         g = results["gradients"]
         body += ["<h2>Gradients on the first training batch</h2>",

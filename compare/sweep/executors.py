@@ -79,6 +79,14 @@ def connect(address: str):
                         f"--scheduler to run locally") from None
 
 
+# The schemes a Client can open without more settings than an address: tls:// and wss://
+# need certificates (a Security object, which nn-compare does not take), and this
+# distributed's ucx:// connector cannot be made (both raised TypeError tracebacks).
+SCHEMES = ("tcp", "inproc")
+NOT_SPOKEN = {"tls": " (it needs certificates)", "wss": " (it needs certificates)",
+              "ucx": " (this Dask cannot open it)"}
+
+
 def check_address(address: str) -> None:
     """A scheme Dask speaks and, for the network ones, HOST:PORT, e.g. tcp://10.0.0.5:8786."""
     from distributed.comm import parse_address
@@ -88,6 +96,9 @@ def check_address(address: str) -> None:
     try:
         scheme, location = parse_address(address)
         get_backend(scheme)  # ValueError naming the known schemes
+        if scheme not in SCHEMES:
+            raise ValueError(f"nn-compare connects over {' or '.join(SCHEMES)}, not {scheme}"
+                             f"{NOT_SPOKEN.get(scheme, '')}")
         if scheme != "inproc":  # in-process clusters (tests) have no port
             _, port = parse_host_port(location)
             if not 0 < port < 65536:

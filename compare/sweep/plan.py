@@ -30,6 +30,7 @@ class Configuration:
     activation_modules: tuple[str, ...] = ()
     front: str = ""  # fixed layers before the swept dense ones, e.g. "conv(8,3,relu),flatten"
     optimizer: str = ""  # "" : SGD at lr; else the optimizer's text
+    inputs: str = ""     # `inputs_digest`: the data files, activation modules, project version
 
     @property
     def hidden(self) -> str:
@@ -40,10 +41,36 @@ class Configuration:
     def key(self) -> str:
         settings = asdict(self)
         settings.pop("activation_modules")  # where a function was defined is not a result
-        for option in ("front", "optimizer"):
+        for option in ("front", "optimizer", "inputs"):
             if not settings[option]:
                 settings.pop(option)  # the keys of sweeps logged before the option existed
         return json.dumps(settings, sort_keys=True)
+
+
+def inputs_digest(dataset: str, modules=()) -> str:
+    """A digest of what a row was computed from besides its settings: the project's
+    version, every file of an idx:/cifar10: folder and every activation module (their
+    bytes), so an edited module or replaced data files make new keys: their rows run again."""
+    import hashlib
+    from importlib import metadata
+    from pathlib import Path
+
+    from ..datasets import dataset_directory
+    from ..output import file_digest
+
+    try:
+        version = metadata.version("handrolled-vs-keras")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    parts = [f"version {version}"]
+    directory = dataset_directory(dataset)
+    if directory:
+        folder = Path(directory).expanduser()
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+        parts += [f"data {entry.name} {file_digest(entry)}" for entry in entries
+                  if entry.is_file()]
+    parts += [f"module {i} {file_digest(Path(path))}" for i, path in enumerate(modules)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
 @dataclass

@@ -3,7 +3,8 @@
 `sweep.jsonl` gets one JSON line per finished configuration, written and
 flushed to disk as soon as it finishes; a rerun reads it and skips every
 configuration whose key is there.  A damaged line (cut short by a kill, not
-UTF-8, not JSON, a field missing or of the wrong type) is skipped with a
+UTF-8, not JSON, a field missing or of the wrong type, a digest that does not match
+the row's fields, a field that contradicts the row's key) is skipped with a
 warning naming it, moved to `sweep.jsonl.damaged`, and its configuration
 simply runs again.  `sweep.json` and `sweep.csv` are rewritten from the log,
 atomically, after every row.
@@ -42,8 +43,37 @@ ROW_FIELDS = {"key": str, "activation": str, "depth": int, "seed": int, "lr": _N
               "agree": bool}
 
 
+def row_digest(row: dict) -> str:
+    """SHA-256 of a row's fields (its "digest" left out), as JSON with sorted keys."""
+    import hashlib
+
+    fields = {key: value for key, value in row.items() if key != "digest"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def signed(row: dict) -> dict:
+    """The row as the log holds it: with the digest of its own fields."""
+    return dict(row, digest=row_digest(row))
+
+
+def key_problem(row: dict) -> str | None:
+    """Where a row contradicts its own key (the settings it claims to be for)."""
+    try:
+        settings = json.loads(row["key"])
+    except json.JSONDecodeError:
+        return "its key is not the JSON of its settings"
+    if not isinstance(settings, dict):
+        return "its key is not the JSON of its settings"
+    for field, value in settings.items():
+        if field in row and row[field] != value:
+            return f"its {field} {row[field]!r} is not its key's {value!r}"
+    return None
+
+
 def row_problem(line: bytes) -> str | None:
-    """What is wrong with one log line, or None for a good row."""
+    """What is wrong with one log line, or None for a good row: not a row, a field
+    missing, not the row its digest was computed from (edited by hand), or a row that
+    contradicts its own key."""
     try:
         row = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError:
@@ -57,7 +87,9 @@ def row_problem(line: bytes) -> str | None:
             return f"field '{field}' missing"
         if not isinstance(row[field], kind):
             return f"field '{field}' has the wrong type"
-    return None
+    if row.get("digest") != row_digest(row):
+        return "its digest does not match its fields (not the row the sweep wrote)"
+    return key_problem(row)
 
 
 class ResultsLog:
@@ -92,6 +124,7 @@ class ResultsLog:
                 damaged.append(line.rstrip(b"\r\n") + b"\n")
                 continue
             row = json.loads(line)
+            row.pop("digest")
             done[row["key"]] = row
             good.append(line.rstrip(b"\r\n") + b"\n")
         if damaged:
@@ -112,7 +145,7 @@ class ResultsLog:
 
     def append(self, row: dict) -> None:
         make_directory(self.directory)  # checked before the run, but a disk can change its mind
-        line = json.dumps(row) + "\n"
+        line = json.dumps(signed(row)) + "\n"
         try:
             with open(self.path, "a", encoding="utf-8") as handle:
                 if handle.tell() and not self._ends_with_newline():

@@ -95,9 +95,9 @@ def find_divergence(epoch: int, losses: np.ndarray, evaluation: dict,
     first = losses[0] if first_loss is None and losses.size else first_loss
     limit = BLOWUP * max(abs(first), 1.0) if first is not None and np.isfinite(first) \
         else np.inf
-    bad = np.flatnonzero(~(np.abs(losses) <= limit))
+    bad = np.flatnonzero(~(np.isfinite(losses) & (np.abs(losses) <= limit)))
     if bad.size:
         return Divergence(epoch + 1, int(bad[0]) + 1, float(losses[bad[0]]))
-    if not abs(evaluation["train_loss"]) <= limit:
+    if not (np.isfinite(evaluation["train_loss"]) and abs(evaluation["train_loss"]) <= limit):
         return Divergence(epoch + 1, None, evaluation["train_loss"])
     return None

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..errors import SpecError
+from ..ranges import float32_number
 from .core import NO_CAST, Activation, format_number, one_number, parse_number, register
 
 
@@ -115,13 +116,8 @@ class LeakyReLU(Activation):
     kinks = (0.0,)
 
     def __init__(self, slope: float = DEFAULT):
-        self.given = float(slope)
-        with np.errstate(over="ignore"):
-            self.slope = float(np.float32(slope))
-        if not np.isfinite(self.slope):  # TensorFlow stores it as float32, which overflows
-            raise SpecError(f"the slope of leaky_relu must be within float32's range "
-                            f"(at most {float(np.finfo(np.float32).max):.4g} in size), "
-                            f"got {self.given:g}")
+        self.given = float32_number(float(slope), "the slope of leaky_relu")
+        self.slope = float(np.float32(slope))   # TensorFlow stores it as float32
 
     @classmethod
     def from_text(cls, args):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 
 from ..errors import SpecError
+from ..ranges import float32_number, int64_number
 
 
 def number(value, what: str, low: float = -math.inf, high: float = math.inf,
            high_open: bool = False) -> float:
-    """A finite float from text or a Python number, checked against [low, high] or [low, high)."""
+    """A finite float from text or a Python number, checked against [low, high] or
+    [low, high) and against float32's range (handrolled/ranges.py)."""
     if isinstance(value, bool):
         raise SpecError(f"{what} must be a number, got {value!r}")
     try:
@@ -26,7 +28,7 @@ def number(value, what: str, low: float = -math.inf, high: float = math.inf,
     if (not math.isfinite(result) or result < low or result > high
             or (high_open and result == high)):
         raise SpecError(f"{what} must be a number in {bound}, got '{value}'")
-    return result
+    return float32_number(result, what)   # every option here reaches Keras as a float32
 
 
 def non_negative(value, what: str) -> float:
@@ -70,7 +72,7 @@ def positive_int(value, what: str) -> int:
         raise SpecError(f"{what} must be a positive integer, got '{value}'") from None
     if isinstance(value, float) and value != result or result < 1:
         raise SpecError(f"{what} must be a positive integer, got '{value}'")
-    return result
+    return int64_number(result, what)
 
 
 def non_negative_int(value, what: str) -> int:

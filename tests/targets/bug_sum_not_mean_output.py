@@ -4,6 +4,7 @@ import numpy as np
 INPUTS = 784
 LAYERS = [(16, "relu"), (16, "relu"), (10, "softmax")]
 LAYOUT = "separate"
+REDUCTION = "mean"  # declared: a sum is then a bug (undeclared, it is the convention REDUCTION = "sum")
 
 
 def relu(x):

@@ -31,6 +31,13 @@ def assert_matches_keras(path: str | Path, dataset: str = "mnist-sample", batch:
     return outcome
 
 
+def assert_layer_matches_keras(path: str | Path, seed: int = 0, dtype: str | None = None,
+                               **options):
+    """Check the layer target at `path` (docs/checking/layer.md) against the Keras layer it
+    names; return the outcome if it agrees, else raise AssertionError with the report."""
+    return assert_matches_keras(path, seed=seed, dtype=dtype, kind="layer", **options)
+
+
 def assert_optimizer_matches_keras(path: str | Path, steps: int | None = None, seed: int = 0,
                                    dtype: str | None = None, **options):
     """An optimizer target (OPTIMIZER and update: docs/checking/optimizer.md) against

@@ -21,6 +21,7 @@ from .errors import TargetError
 from .process import DEFAULT_TIMEOUT, UserProcess
 
 KIND_MODULES = [
+    "compare.check.layer_kind",
     "compare.check.network_kind",
     "compare.check.optimizer_kind",
     "compare.check.training_loop_kind",

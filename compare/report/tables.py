@@ -87,7 +87,8 @@ def training_summary(training: dict) -> list[str]:
     roundoff = training.get("roundoff") or {}
     lines = [
         f"max loss diff (every step and epoch): {fmt(training['max_loss_diff'])}; round-off "
-        f"envelope (handrolled vs itself with each batch's rows reversed): "
+        f"envelope ({'each side' if roundoff.get('keras_sample') else 'handrolled'} vs itself "
+        f"with each batch's rows reversed): "
         f"{fmt(training.get('max_roundoff_envelope'))}",
         f"max accuracy diff: {100 * _none_inf(training['max_accuracy_diff']):.2f} points; "
         f"final test accuracy diff {100 * _none_inf(training['final_accuracy_diff']):.2f} points",

@@ -31,8 +31,9 @@ class TrainingResult:
     keras: History
     threads: object = None  # the compare.threads.ThreadPolicy the runs used
     load_average: dict | None = None  # os.getloadavg() before and after the runs
-    roundoff: History | None = None  # handrolled again, each batch's rows reversed
+    roundoff: History | None = None  # the envelope: each side again, rows reversed
     evaluated_rows: dict = field(default_factory=dict)  # {"train": n, "test": n, ...}
+    keras_sampled: bool = False  # Keras' own round-off sample is in the envelope
 
     @property
     def rule(self) -> RoundoffRule:
@@ -169,9 +170,14 @@ class TrainingResult:
         return {
             "method": "handrolled again on the same batches, each batch's rows reversed "
                       "(dropout masks with them), from every starting weight times (1 + eps) and "
-                      "(1 - eps): the same mathematics, another summation order; "
-                      "step_loss and loss are the hand-written run's plus the larger "
-                      "distance of the two samples, so |handrolled - these| is the envelope",
+                      "(1 - eps) (a schedule one float32 ulp up and down); where that envelope "
+                      "does not hold the difference, keras again too (keras_sample) from every "
+                      "weight times (1 + eps), rows reversed unless the network has dropout: "
+                      "the same mathematics, another summation order; "
+                      "step_loss and loss are the hand-written run's plus the largest "
+                      "distance of a sample from its own side's run, so |handrolled - these| "
+                      "is the envelope",
+            "keras_sample": self.keras_sampled,
             "rule": asdict(self.rule),
             "step_loss": [losses.tolist() for losses in self.roundoff.step_losses],
             "envelope": running_envelope(h[:len(band)], r[:len(band)]).tolist(),

@@ -34,6 +34,9 @@ class TrainingResult:
     roundoff: History | None = None  # the envelope: each side again, rows reversed
     evaluated_rows: dict = field(default_factory=dict)  # {"train": n, "test": n, ...}
     keras_sampled: bool = False  # Keras' own round-off sample is in the envelope
+    # the process' peak resident memory (MB, ru_maxrss) at the end of each side's run
+    # (a peak so far: the side that ran second includes the first's) and of the whole run
+    peak_memory: dict = field(default_factory=dict)
 
     @property
     def rule(self) -> RoundoffRule:
@@ -216,6 +219,7 @@ class TrainingResult:
             "max_loss_diff": self.max_loss_diff,
             "max_step_loss_diff": self.max_step_loss_diff,
             "max_roundoff_envelope": self.max_roundoff_envelope,
+            "peak_memory_mb": self.peak_memory,
             "max_accuracy_diff": self.max_accuracy_diff,
             "final_accuracy_diff": self.final_accuracy_diff,
             "max_weight_diff": self.max_weight_diff,

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from handrolled import NetworkSpec, Params, validate
+from handrolled.memory import check_batch_fits
 from handrolled.train import batch_starts, sgd_epoch
 
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
@@ -14,7 +15,7 @@ from .result import TrainingResult
 from .roundoff import widest
 from .runs import run_handrolled, run_keras
 from .verdict import DISAGREE
-from ..environment import load_average
+from ..environment import load_average, peak_resident_mb
 from .runtime import runtime_summary
 
 
@@ -44,18 +45,23 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     rows = data.X_train.shape[0]
     check_settings(rows, epochs, batch_size, lr)
     weights = validate(spec, weights)
+    check_batch_fits(spec, min(batch_size, rows))  # before anything trains
     orders = epoch_orders(rows, epochs, seed, shuffle)
     threads = threads or decide(spec, batch_size, seed=seed)
     load_before = load_average()
     if any(layer.kind == "dropout" for layer in spec.layers):
         # Keras first: the hand-written side applies the dropout masks Keras drew
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+        peak = {"keras": peak_resident_mb()}
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, keras.dropout_masks, threads, state)
+        peak["handrolled"] = peak_resident_mb()
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, threads=threads, state=state)
+        peak = {"handrolled": peak_resident_mb()}
         keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+        peak["keras"] = peak_resident_mb()
     # the round-off envelope: the hand-written side again, each batch's rows reversed
     # (with their dropout masks): the same mathematics, another order of the sums; and
     # every starting weight one unit in the last place away (w (1 +- eps)), so that
@@ -85,7 +91,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                              "cores": usable_cores()},
                             roundoff=widest(handrolled, pairs),
                             evaluated_rows={name: len(y) for name, (_, y) in
-                                            data.evaluation_sets().items()})
+                                            data.evaluation_sets().items()},
+                            peak_memory=dict(peak, run=peak_resident_mb()))
     if result.judgement.outcome != DISAGREE:
         return result
     # Keras' own round-off may be the larger (measured: conv(8,3,relu),batchnorm,...,
@@ -101,7 +108,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                              orders if keras.dropout_masks else reversed_orders,
                              batch_size, lr, seed, None, state)
     return dataclasses.replace(result, keras_sampled=True,
-                               roundoff=widest(handrolled, pairs + [(keras, keras_sample)]))
+                               roundoff=widest(handrolled, pairs + [(keras, keras_sample)]),
+                               peak_memory=dict(peak, run=peak_resident_mb()))
 
 
 def nudged(weights: Params, sign: int) -> Params:

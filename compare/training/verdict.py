@@ -217,9 +217,9 @@ def chaos_note(result) -> str:
     if not moved >= CHAOS_POINTS:
         return ""
     return (f"note: round-off alone moved the final test accuracy by {moved:.2f} points "
-            f"(each side against itself with each batch's rows reversed): the "
-            f"run is chaotic, so the two sides agree as two samples of it, not number for "
-            f"number; a smaller learning rate makes it reproducible")
+            f"(the round-off samples: a side against itself with each batch's rows "
+            f"reversed): the run is chaotic, so the two sides agree as two samples of it, "
+            f"not number for number; a smaller learning rate makes it reproducible")
 
 
 def _at(outcome: str, step: int, per_epoch: int, reason: str, lr_hint=None) -> Verdict:

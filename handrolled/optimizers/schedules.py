@@ -28,9 +28,9 @@ library's powf and cosf for them, and so do `pow32` and `cos32` (through
 ctypes, part of the standard library), whatever CPU NumPy's own loops are
 tuned for:
 
-* power: NumPy's float32 power is not always powf: on a CPU with AVX-512 it
-  is NumPy's own vectorised routine, which gives 0.92239994 for
-  0.9 ** (23/30) where powf (and TensorFlow) give 0.9223999; float64 pow
+* power: NumPy's float32 power is not always powf: on an Intel Xeon with
+  AVX-512 (issue 22) it gave 0.92239994 for 0.9 ** (23/30) where TensorFlow
+  gave 0.9223999 (as powf does here, on AMD without AVX-512); float64 pow
   rounded to float32 differs from powf for about one argument in a thousand
   (measured: 16 of 16,800 exp_decay steps);
 * cosine: NumPy's float32 cos is its own vectorised approximation (it differs

@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import SpecError
 
-EVALUATION_BUDGET = 128 * 2 ** 20   # bytes of activations per evaluation chunk
+EVALUATION_BUDGET = 256 * 2 ** 20   # bytes of activations per evaluation chunk
 
 
 def row_numbers(layers) -> dict[str, int]:

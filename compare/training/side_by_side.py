@@ -76,11 +76,17 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # (`OneUlpAway`): a C library that rounds powf or cosf the other way gives that.
     masks = [{name: mask[::-1] for name, mask in step.items()} for step in keras.dropout_masks]
     reversed_orders = reversed_within_batches(orders, rows, batch_size)
-    samples = [run_handrolled(spec, nudged(weights, sign), data, reversed_orders, batch_size,
-                              lr, None, handrolled_epoch, masks or None, threads, state,
-                              schedule_ulps=sign)
-               for sign in (1, -1)]
-    pairs = [(handrolled, sample) for sample in samples]
+    # folded in one sample at a time (|h - envelope| is the farther distance so far), so
+    # that one sample's final tensors, not two, are held at once (book-ch19-cnn: weights
+    # and Adam's slots, ~450 MB a sample in float64)
+    roundoff = None
+    for sign in (1, -1):
+        sample = run_handrolled(spec, nudged(weights, sign), data, reversed_orders, batch_size,
+                                lr, None, handrolled_epoch, masks or None, threads, state,
+                                schedule_ulps=sign)
+        roundoff = sample if roundoff is None else \
+            widest(handrolled, [(handrolled, roundoff), (handrolled, sample)])
+        del sample
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)
@@ -89,7 +95,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                             handrolled, keras, threads,
                             {"before": load_before, "after": load_average(),
                              "cores": usable_cores()},
-                            roundoff=widest(handrolled, pairs),
+                            roundoff=roundoff,
                             evaluated_rows={name: len(y) for name, (_, y) in
                                             data.evaluation_sets().items()},
                             peak_memory=dict(peak, run=peak_resident_mb()))
@@ -108,7 +114,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                              orders if keras.dropout_masks else reversed_orders,
                              batch_size, lr, seed, None, state)
     return dataclasses.replace(result, keras_sampled=True,
-                               roundoff=widest(handrolled, pairs + [(keras, keras_sample)]),
+                               roundoff=widest(handrolled, [(handrolled, roundoff),
+                                                            (keras, keras_sample)]),
                                peak_memory=dict(peak, run=peak_resident_mb()))
 
 

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test property-tests install notebooks clean
+.PHONY: report test property-tests perturbed-tests install notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,19 @@ test: $(STAMP)
 # the property tests (tests/test_properties.py) with many more drawn examples (minutes)
 property-tests: $(STAMP)
 	NN_PROPERTY_PROFILE=long $(BIN)/python -m pytest -q -n auto tests/test_properties.py
+
+# The training and optimizer tests again on perturbed third-party kernels: the switches that
+# changed last bits here (docs/PORTABILITY.md): NumPy without its AVX2 loops (X86_V3: tanh,
+# and float32 exp, log, sin) and oneDNN held to AVX (TensorFlow's float32 matmul, conv,
+# moments); TF_ENABLE_ONEDNN_OPTS=0 changed nothing here but may elsewhere.  Every verdict and
+# test must hold.  Never OPENBLAS_CORETYPE: the BLAS is chosen for the machine.
+PERTURBED_TESTS := tests/test_optimizers.py tests/test_training_verdict.py tests/test_same_numbers.py \
+	tests/test_optimizer_training.py
+# of test_optimizer_training's side-by-side runs (~7 s each) only the schedules through powf
+PERTURBED_ONLY := not test_optimizer_training or exp_decay
+perturbed-tests: $(STAMP)
+	NPY_DISABLE_CPU_FEATURES=X86_V3 ONEDNN_MAX_CPU_ISA=AVX TF_ENABLE_ONEDNN_OPTS=0 \
+		$(BIN)/python -m pytest -q -n auto -k "$(PERTURBED_ONLY)" $(PERTURBED_TESTS)
 
 # The notebooks' source is notebooks/NN_*.py (jupytext py:percent); this writes the paired
 # .ipynb beside each (not committed), which any Jupyter front end opens.

@@ -48,8 +48,20 @@ def describe_timing_environment() -> dict:
         "blas": blas_info(),
         "avx512": has_cpu_flag("avx512f"),
         "env": {key: value for key, value in sorted(os.environ.items())
-                if key.startswith(("OPENBLAS_", "OMP_", "MKL_")) or key in TF_SETTINGS},
+                if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "ONEDNN_", "NPY_"))
+                or key in TF_SETTINGS},
     }
+
+
+def peak_resident_mb() -> float | None:
+    """The largest resident memory this process has had so far, in MB (getrusage's
+    ru_maxrss: KB on Linux, bytes on macOS); None where it cannot be read."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2 ** 20 if sys.platform == "darwin" else 2 ** 10), 1)
 
 
 def load_average() -> list[float] | None:

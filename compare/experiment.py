@@ -17,6 +17,7 @@ import numpy as np
 
 from handrolled import NetworkSpec, Params, init_weights, load_weights, validate
 from handrolled.activations import check_user_activations
+from handrolled.memory import check_batch_fits
 from handrolled.errors import SpecError
 from handrolled.train import sgd_epoch
 
@@ -78,6 +79,7 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed,
         loss=config.loss))
     spec = spec_from(dataset.input_shape, dataset.classes)
+    check_batch_fits(spec, min(config.batch, len(dataset.y_train)))  # before any work
     if weights is not None:
         weights = validate(spec, weights)
     elif weights_file:

@@ -66,7 +66,8 @@ weights = init_weights(spec)
 keras_adam = train_side_by_side(spec, weights, data, EPOCHS, BATCH, ADAM, seed=SEED)
 print(tables.training_table(keras_adam.to_dict()))
 print(f"largest weight difference: {keras_adam.max_weight_diff:.1e}")
-assert keras_adam.agree
+print(f"verdict: {keras_adam.verdict}")
+assert keras_adam.agree  # the verdict nn-compare train prints, by the same rule
 
 # %% [markdown]
 # ## The textbook's Adam against Keras'
@@ -88,7 +89,8 @@ print(tables.training_table(training))
 display(Image(plots.loss_plot(training)))
 print(f"largest weight difference after {EPOCHS * steps} steps: {versus.max_weight_diff:.1e} "
       f"(Keras' Adam by hand: {keras_adam.max_weight_diff:.1e})")
-assert not versus.agree and versus.max_weight_diff > 1e3 * max(keras_adam.max_weight_diff, 1e-16)
+print(f"verdict: {versus.verdict}")
+assert not versus.agree  # the verdict nn-compare train prints, by the same rule
 
 # %% [markdown]
 # Far beyond round-off, and yet small: the two optimizers take nearly the same

@@ -172,6 +172,9 @@ def test_bench_cli_tiny(cli, tmp_path):
         assert row["steps"] == -(-256 // row["batch"])
     env = result["environment"]
     assert env["blas"] and "tensorflow" in env and "numpy" in env
+    assert 0 < result["peak_memory_mb"] < 64 * 1024                # ru_maxrss, MB
+    assert f"peak resident memory of the process (ru_maxrss): " \
+        f"{result['peak_memory_mb']:,.0f} MB" in out
 
 
 CONV_SMALL = "conv(4,3,relu),maxpool(2),flatten"

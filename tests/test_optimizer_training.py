@@ -18,7 +18,8 @@ import pytest
 
 from handrolled import NetworkSpec, init_weights, optimizers
 from handrolled.train import sgd_epoch
-from test_optimizers import EpsilonInsideAdam, PyTorchMomentumSGD, with_constant
+from test_optimizers import (COMPUTED_SCHEDULES, SCHEDULE_TOLERANCE, EpsilonInsideAdam,
+                             PyTorchMomentumSGD, with_constant)
 
 OPTIMIZERS = [
     "sgd(learning_rate=0.1)",
@@ -62,11 +63,17 @@ def train(data, optimizer, handrolled_epoch=sgd_epoch, dtype="float64"):
 def test_every_optimizer_trains_the_same_on_both_sides(digits, optimizer):
     r = train(digits, optimizer)
     assert r.agree, r.to_dict()
-    assert r.max_loss_diff <= 1e-9 and r.max_weight_diff <= 1e-9
-    assert r.max_optimizer_state_diff <= 1e-9
+    # a schedule through powf/cosf may be one float32 ulp off Keras' on another C library
+    # (6e-8 relative in the learning rate): the verdict holds that as round-off (its
+    # samples run the schedule one ulp up and down); these fixed bounds allow it too
+    computed = any(name in optimizer for name in COMPUTED_SCHEDULES)
+    bound = SCHEDULE_TOLERANCE["float64"] if computed else 1e-9
+    assert r.max_loss_diff <= bound and r.max_weight_diff <= bound
+    assert r.max_optimizer_state_diff <= bound
     assert r.handrolled.optimizer_state["iterations"] == r.keras.optimizer_state["iterations"] \
         == 5 * 15
-    assert r.handrolled.test_accuracy == r.keras.test_accuracy
+    if not computed:
+        assert r.handrolled.test_accuracy == r.keras.test_accuracy
 
 
 def replaced_by(make):

@@ -4,7 +4,12 @@ Both sides start from the same parameters (a (5, 3) kernel and a (3,) bias),
 take the same 20 random gradients (mixed magnitudes, 1e-4 to 1, so that
 epsilon matters), and must end with the same parameters AND optimizer state
 (m, v, ... read from Keras by name): to 1e-12 relative in float64 (they are
-in fact bit-identical), to float32 tolerance in float32.  Every rounding
+in fact bit-identical where every operation is IEEE arithmetic), to float32
+tolerance in float32.  A schedule computed with powf or cosf (exp_decay,
+cosine_decay) is the C library's on both sides, but another C library or CPU
+may round its last bit another way: those are held to within one float32 ulp
+of Keras' schedule, and the parameters to what a one-ulp learning rate moves
+them (SCHEDULE_TOLERANCE); no test pins a third-party kernel's last bit.  Every rounding
 Keras does (docs: /work/shared/KERAS_FORMULAS.md, read again in the installed
 keras/src/optimizers/*.py) is pinned twice: by the agreement, and by a
 failing twin that rounds the other way and must disagree under the same check.
@@ -29,6 +34,18 @@ from keras_impl.train import floatx  # noqa: E402
 
 STEPS = 20
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+# a learning rate one float32 ulp (2^-23 relative) off at every one of the STEPS steps moves
+# a parameter by at most 2^-23 of its whole path; the paths here are at most ~10 times the
+# parameters' size (measured on an AVX-512 Xeon whose float32 power rounded a step's rate the
+# other way: 4.38e-8), so 1e-6 relative holds any one-ulp schedule, and not a schedule read
+# one step late (> 1e-3, test_a_schedule_one_step_late_is_outside_the_schedule_tolerance)
+SCHEDULE_TOLERANCE = {"float64": 1e-6, "float32": 1e-5}
+COMPUTED_SCHEDULES = ("exp_decay", "cosine_decay")  # powf / cosf: the C library's last bit
+
+
+def tolerance(text: str, dtype: str) -> float:
+    computed = any(name in text for name in COMPUTED_SCHEDULES)
+    return (SCHEDULE_TOLERANCE if computed else TOLERANCE)[dtype]
 NAMES = ("dense1/kernel", "dense1/bias")
 
 
@@ -94,7 +111,7 @@ def differences(optimizer: hr.Optimizer, keras_text: str, dtype: str) -> tuple[f
 
 def agrees(optimizer, keras_text, dtype="float64") -> bool:
     param_diff, state_diff = differences(optimizer, keras_text, dtype)
-    return max(param_diff, state_diff) <= TOLERANCE[dtype]
+    return max(param_diff, state_diff) <= tolerance(keras_text, dtype)
 
 
 # --------------------------------------------------------- agreement with Keras
@@ -128,20 +145,38 @@ def test_optimizer_matches_keras(text, dtype):
     assert all(params[n].dtype == np.dtype(dtype) for n in NAMES)
     assert all(state[k].dtype == np.dtype(dtype) for k in state if k != "iterations")
     for name in NAMES:
-        assert relative(params[name], k_params[name]) <= TOLERANCE[dtype], name
+        assert relative(params[name], k_params[name]) <= tolerance(text, dtype), name
     for key in state:
         if key == "iterations":
             assert state[key] == k_state[key] == STEPS
         else:
-            assert relative(state[key], k_state[key]) <= TOLERANCE[dtype], key
+            assert relative(state[key], k_state[key]) <= tolerance(text, dtype), key
     start, _ = problem(dtype)                       # and the steps did move the parameters
     assert all(relative(params[n], start[n]) > 1e-4 for n in NAMES)
 
 
 def test_float64_runs_are_bit_identical():
-    """Not only within 1e-12: the same operations in the same order give the same bits."""
-    for text in AGREE:
+    """Not only within 1e-12: the same IEEE operations in the same order give the same
+    bits (not where a schedule calls powf or cosf: their last bit is the C library's)."""
+    exact_ones = [text for text in AGREE if tolerance(text, "float64") == TOLERANCE["float64"]]
+    assert len(exact_ones) >= 10
+    for text in exact_ones:
         assert differences(hr.get(text), text, "float64") == (0.0, 0.0), text
+
+
+class LateScheduleSGD(hr.SGD):
+    """Reads the schedule after counting the step: schedule(iterations + 1)."""
+
+    def current_learning_rate(self):
+        return self.dtype.type(self.learning_rate(self.iterations + 1))
+
+
+def test_a_schedule_one_step_late_is_outside_the_schedule_tolerance():
+    """Failing twin of SCHEDULE_TOLERANCE: a rate one step off is far more than one ulp."""
+    text = "sgd(learning_rate=exp_decay(0.1,5,0.5),momentum=0.9)"
+    assert agrees(hr.get(text), text)
+    param_diff, _ = differences(twin(LateScheduleSGD, text), text, "float64")
+    assert param_diff > 1e3 * SCHEDULE_TOLERANCE["float64"]
 
 
 # ------------------------------------------------------------ failing twins
@@ -285,29 +320,50 @@ def keras_schedule_values(text: str) -> np.ndarray:
     return np.array(values)
 
 
+def ulps_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many float32 units in the last place lie between a and b (finite, same sign)."""
+    bits = lambda x: np.asarray(x, np.float32).view(np.int32).astype(np.int64)  # noqa: E731
+    return np.abs(bits(a) - bits(b))
+
+
 @pytest.mark.parametrize("text", SCHEDULES)
 def test_schedule_matches_keras_at_every_step(text):
+    """Within one float32 ulp at every step: the last bit of powf and cosf is the C
+    library's (the same one TensorFlow calls here; another machine may round it the
+    other way), so it is not pinned.  Twins below: one step off, or a step not clipped."""
     keras_values = keras_schedule_values(text)
     assert keras_values.dtype == np.float32        # a Python float starts a float32 schedule
     mine = np.array([schedules.get(text)(step) for step in range(SCHEDULE_STEPS)])
     assert mine.dtype == np.float32
-    np.testing.assert_array_equal(mine, keras_values)
+    assert ulps_apart(mine, keras_values).max() <= 1
     assert len(set(mine.tolist())) > 2             # it does change over these steps
 
 
-def test_numpy_cosine_disagrees_with_tensorflows_in_the_last_bit(monkeypatch):
-    """Failing twin of cos32: NumPy's float32 cos is not the C library's cosf."""
-    text = "cosine_decay(0.01,150)"
-    monkeypatch.setattr(schedules, "cos32", lambda x: np.cos(np.float32(x)))
-    mine = np.array([schedules.get(text)(step) for step in range(SCHEDULE_STEPS)])
-    assert np.sum(mine != keras_schedule_values(text)) > 0
+@pytest.mark.parametrize("text", SCHEDULES)
+def test_a_schedule_read_one_step_late_is_more_than_an_ulp_away(text):
+    """Failing twin of the one-ulp check: schedule(step + 1), the step counted before it
+    is read, is many ulps away wherever the schedule changes."""
+    late = np.array([schedules.get(text)(step + 1) for step in range(SCHEDULE_STEPS)])
+    assert ulps_apart(late, keras_schedule_values(text)).max() > 1
 
 
-def test_float64_schedule_disagrees():
-    """Failing twin: the decay computed in float64 is not Keras' float32 schedule."""
+def test_a_cosine_not_held_at_its_end_is_more_than_an_ulp_away():
+    """Failing twin: without min(step, decay_steps) the cosine climbs back after step 150."""
+    f32 = np.float32
+    free = np.array([f32(0.01) * (f32(0.5) * (f32(1) + schedules.cos32(
+        f32(np.pi) * (f32(step) / f32(150))))) for step in range(SCHEDULE_STEPS)])
+    assert ulps_apart(free, keras_schedule_values("cosine_decay(0.01,150)")).max() > 1
+
+
+def test_one_ulp_away_moves_every_value_by_one_ulp():
     s = schedules.get("exp_decay(0.01,30,0.9)")
-    mine = np.array([np.float32(0.01 * 0.9 ** (step / 30)) for step in range(SCHEDULE_STEPS)])
-    assert np.sum(mine != keras_schedule_values(s.text)) > 0
+    for direction in (1, -1):
+        nudged = schedules.OneUlpAway(s, direction)
+        values = np.array([s(t) for t in range(60)])
+        moved = np.array([nudged(t) for t in range(60)])
+        assert np.all(ulps_apart(values, moved) == 1)
+        assert np.all(np.sign(moved - values) == direction)
+        assert nudged.text == s.text and nudged(0).dtype == np.float32
 
 
 def test_schedule_is_read_before_the_step_is_counted():

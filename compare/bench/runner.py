@@ -256,7 +256,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: in
     every configuration has the same, else None (each row has its own "rows").
     `threads`: --threads (None: measured per configuration); `load`: competitor
     processes kept busy during the whole run (--load)."""
-    from ..environment import load_average
+    from ..environment import load_average, peak_resident_mb
     from ..threads import ThreadPolicy, apply_tensorflow_threads, usable_cores
     from .load import competing_load
 
@@ -268,6 +268,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: in
                             threads)
     result["load"] = {"competitors": load, "load_average_before": load_before,
                       "load_average_after": result["environment"]["load_average"]}
+    result["peak_memory_mb"] = peak_resident_mb()  # every implementation's, in one process
     result["threads"] = {"blas": "set by --threads" if threads else "measured per configuration",
                          "tf_intra_op_threads": tf_threads.tf_intra_op_threads,
                          "tf_inter_op_threads": tf_threads.tf_inter_op_threads,

@@ -44,6 +44,8 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
             f"{'yes' if env.get('avx512') else 'no'}; BLAS: {blas}; "
             f"OPENBLAS settings: {_openblas(env)}\n"
             f"load average before and after: {_loads(result)}\n"
+            + (f"peak resident memory of the process (ru_maxrss): "
+               f"{result['peak_memory_mb']:,.0f} MB\n" if result.get("peak_memory_mb") else "") +
             f"threads: {_threads_text(result)}"
             + "".join(f"\n{note}" for note in kernel_notes(env)))
 

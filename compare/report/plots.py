@@ -53,7 +53,7 @@ def loss_plot(training: dict) -> bytes:
 
 def difference_vs_envelope(ax, training: dict, steps: dict) -> None:
     """|handrolled - keras| per step on log axes, over the round-off envelope
-    (|handrolled - handrolled with each batch's rows reversed|) and the band the
+    (a side against itself with each batch's rows reversed) and the band the
     verdict allows (compare/training/verdict.py).  Thin lines: every step (a
     difference of exactly 0 is not drawn); thick lines: the largest so far."""
     common = min(len(steps["handrolled"]), len(steps["keras"]))
@@ -63,7 +63,7 @@ def difference_vs_envelope(ax, training: dict, steps: dict) -> None:
     if roundoff:
         mine = _floats([v for epoch in roundoff["step_loss"] for v in epoch])
         n = min(common, len(mine))
-        curves["round-off envelope: handrolled vs itself, rows reversed"] = (
+        curves["round-off envelope: rows reversed"] = (
             np.abs(steps["handrolled"][:n] - mine[:n]), "tab:gray")
     for label, (values, color) in curves.items():
         x = np.arange(1, len(values) + 1)

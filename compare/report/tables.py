@@ -87,7 +87,8 @@ def training_summary(training: dict) -> list[str]:
     roundoff = training.get("roundoff") or {}
     lines = [
         f"max loss diff (every step and epoch): {fmt(training['max_loss_diff'])}; round-off "
-        f"envelope (handrolled vs itself with each batch's rows reversed): "
+        f"envelope ({'each side' if roundoff.get('keras_sample') else 'handrolled'} vs itself "
+        f"with each batch's rows reversed): "
         f"{fmt(training.get('max_roundoff_envelope'))}",
         f"max accuracy diff: {100 * _none_inf(training['max_accuracy_diff']):.2f} points; "
         f"final test accuracy diff {100 * _none_inf(training['final_accuracy_diff']):.2f} points",
@@ -109,6 +110,12 @@ def training_summary(training: dict) -> list[str]:
         applied = ", ".join(f"{k}={v}" for k, v in training.get("optimizer_applied", {}).items())
         lines.append(f"optimizer: {training['optimizer']} (as applied: {applied}); max "
                      f"optimizer-state diff: {fmt(training.get('max_optimizer_state_diff'))}")
+    peak = training.get("peak_memory_mb") or {}
+    if peak.get("run") is not None:
+        sides = ", ".join(f"after the {side} run {peak[side]:,.0f} MB" for side in SIDES
+                          if peak.get(side) is not None)
+        lines.append(f"peak resident memory of the process (ru_maxrss): {peak['run']:,.0f} MB"
+                     + (f" ({sides})" if sides else ""))
     modes = training.get("modes")
     if modes:
         lines.append(f"modes ({', '.join(modes['layers'])}): training mode for "

@@ -20,8 +20,11 @@ How the comparison is kept fair and exact:
   library's worker threads compete with the other's during a timed epoch.
 
 * the hand-written side runs twice more on the same batches with each
-  batch's rows reversed (from weights times 1 + eps and 1 - eps): the round-off
-  envelope the verdict is judged against (verdict.py).
+  batch's rows reversed (from weights times 1 + eps and 1 - eps, a learning-rate
+  schedule one float32 ulp up and down): the round-off envelope the verdict is
+  judged against (verdict.py); where the difference leaves it, Keras once more
+  (from weights times 1 + eps, rows reversed unless the network has Dropout),
+  its own round-off joins the envelope, and the verdict is taken again.
 
 A loss that becomes NaN or inf, or grows a thousandfold, stops that side after
 the epoch in which it happened; the result records where (`Divergence`) and

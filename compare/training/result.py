@@ -31,8 +31,12 @@ class TrainingResult:
     keras: History
     threads: object = None  # the compare.threads.ThreadPolicy the runs used
     load_average: dict | None = None  # os.getloadavg() before and after the runs
-    roundoff: History | None = None  # handrolled again, each batch's rows reversed
+    roundoff: History | None = None  # the envelope: each side again, rows reversed
     evaluated_rows: dict = field(default_factory=dict)  # {"train": n, "test": n, ...}
+    keras_sampled: bool = False  # Keras' own round-off sample is in the envelope
+    # the process' peak resident memory (MB, ru_maxrss) at the end of each side's run
+    # (a peak so far: the side that ran second includes the first's) and of the whole run
+    peak_memory: dict = field(default_factory=dict)
 
     @property
     def rule(self) -> RoundoffRule:
@@ -169,9 +173,14 @@ class TrainingResult:
         return {
             "method": "handrolled again on the same batches, each batch's rows reversed "
                       "(dropout masks with them), from every starting weight times (1 + eps) and "
-                      "(1 - eps): the same mathematics, another summation order; "
-                      "step_loss and loss are the hand-written run's plus the larger "
-                      "distance of the two samples, so |handrolled - these| is the envelope",
+                      "(1 - eps) (a schedule one float32 ulp up and down); where that envelope "
+                      "does not hold the difference, keras again too (keras_sample) from every "
+                      "weight times (1 + eps), rows reversed unless the network has dropout: "
+                      "the same mathematics, another summation order; "
+                      "step_loss and loss are the hand-written run's plus the largest "
+                      "distance of a sample from its own side's run, so |handrolled - these| "
+                      "is the envelope",
+            "keras_sample": self.keras_sampled,
             "rule": asdict(self.rule),
             "step_loss": [losses.tolist() for losses in self.roundoff.step_losses],
             "envelope": running_envelope(h[:len(band)], r[:len(band)]).tolist(),
@@ -210,6 +219,7 @@ class TrainingResult:
             "max_loss_diff": self.max_loss_diff,
             "max_step_loss_diff": self.max_step_loss_diff,
             "max_roundoff_envelope": self.max_roundoff_envelope,
+            "peak_memory_mb": self.peak_memory,
             "max_accuracy_diff": self.max_accuracy_diff,
             "final_accuracy_diff": self.final_accuracy_diff,
             "max_weight_diff": self.max_weight_diff,

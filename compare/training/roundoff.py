@@ -1,12 +1,15 @@
-"""The round-off envelope from several samples of round-off.
+"""The round-off envelope from several samples of round-off, on both sides.
 
-Each sample is the hand-written run again with another summation order and a
-start one unit in the last place away (`side_by_side.py`).  Round-off is a
-random process: a sample may cross a kink (relu's 0, a piecewise corner) at a
-step where another does not, and its distance from the hand-written run then
-jumps.  The envelope is the largest distance any sample has, at every step,
-epoch and tensor element: `widest` returns it as a History r with
-|h - r| = max_i |h - r_i|, which is all the verdict reads of an envelope.
+Each sample is a run again with another summation order and a start one unit
+in the last place away (`side_by_side.py`): the hand-written run twice (w (1 +
+eps) and w (1 - eps)), Keras' run once, each paired with the run it samples.
+Round-off is a random process: a sample may cross a kink (relu's 0, a
+piecewise corner) at a step where another does not, and its distance from its
+run then jumps; and either side's own round-off may be the larger (Keras' sums
+of batch statistics over tens of thousands of values, say).  The envelope is
+the largest distance within any pair, at every step, epoch and tensor element:
+`widest` returns it as a History r with |h - r| = max_i |run_i - sample_i|,
+which is all the verdict reads of an envelope.
 """
 
 from __future__ import annotations
@@ -20,34 +23,39 @@ from .history import History
 _PER_EPOCH = ("loss", "train_accuracy", "test_accuracy", "test_loss", "validation_accuracy")
 
 
-def farthest(h, samples) -> np.ndarray:
-    """h + max_i |h - r_i| elementwise, over the length all of them have (NaN ignored)."""
+def farthest(h, pairs) -> np.ndarray:
+    """h + max_i |run_i - sample_i| elementwise, over the length all of them have (NaN
+    ignored); `pairs`: (run_i, sample_i)."""
     h = np.asarray(h, dtype=np.float64)
-    samples = [np.asarray(r, dtype=np.float64) for r in samples]
-    n = min([h.shape[0] if h.ndim else 1] + [r.shape[0] if r.ndim else 1 for r in samples])
+    pairs = [(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+             for a, b in pairs]
+    n = min([h.shape[0] if h.ndim else 1] +
+            [x.shape[0] if x.ndim else 1 for pair in pairs for x in pair])
     if h.ndim:
-        h, samples = h[:n], [r[:n] for r in samples]
-    return h + np.fmax.reduce([np.abs(h - r) for r in samples])
+        h, pairs = h[:n], [(a[:n], b[:n]) for a, b in pairs]
+    return h + np.fmax.reduce([np.abs(a - b) for a, b in pairs])
 
 
-def widest(handrolled: History, samples: list[History]) -> History:
-    """The History whose distance from `handrolled` is the samples' largest (above)."""
-    if len(samples) == 1:
-        return samples[0]
-    first = samples[0]
+def widest(handrolled: History, pairs: list[tuple[History, History]]) -> History:
+    """The History whose distance from `handrolled` is, everywhere, the largest distance
+    between a run and its round-off sample in `pairs` [(run, sample), ...] (above)."""
+    if len(pairs) == 1 and pairs[0][0] is handrolled:
+        return pairs[0][1]
+    runs = [run for pair in pairs for run in pair]
     changes = {name: list(farthest(getattr(handrolled, name),
-                                   [getattr(s, name) for s in samples]))
+                                   [(getattr(a, name), getattr(b, name)) for a, b in pairs]))
                for name in _PER_EPOCH
-               if getattr(handrolled, name) and all(getattr(s, name) for s in samples)}
-    epochs = min(len(handrolled.step_losses), *(len(s.step_losses) for s in samples))
+               if getattr(handrolled, name) and all(getattr(run, name) for run in runs)}
+    epochs = min(len(run.step_losses) for run in [handrolled, *runs])
     changes["step_losses"] = [farthest(handrolled.step_losses[e],
-                                       [s.step_losses[e] for s in samples])
+                                       [(a.step_losses[e], b.step_losses[e]) for a, b in pairs])
                               for e in range(epochs)]
     for part in ("weights", "state", "optimizer_state"):
         h = getattr(handrolled, part)
-        common = set(h).intersection(*(getattr(s, part) for s in samples))
+        common = set(h).intersection(*(getattr(run, part) for run in runs))
         changes[part] = {name: (h[name] if name == "iterations" else
-                                farthest(h[name], [getattr(s, part)[name] for s in samples]))
+                                farthest(h[name], [(getattr(a, part)[name], getattr(b, part)[name])
+                                                   for a, b in pairs]))
                          for name in common}
-    changes["diverged"] = next((s.diverged for s in samples if s.diverged), None)
-    return dataclasses.replace(first, **changes)
+    changes["diverged"] = next((b.diverged for _, b in pairs if b.diverged), None)
+    return dataclasses.replace(pairs[0][1], **changes)

@@ -17,17 +17,23 @@ from .runtime import Stopwatch
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
                    lr: float, progress=None, handrolled_epoch=sgd_epoch,
                    dropout_masks: list | None = None, threads=None,
-                   state: Params | None = None) -> History:
+                   state: Params | None = None, schedule_ulps: int = 0) -> History:
     """All epochs of the hand-written loop, from a private copy of `weights`.
 
     `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
     fresh one is made).  `dropout_masks`: the masks Keras drew, one {layer: mask}
     per training step over the whole run, applied step by step by the Dropout layers.
     `threads`: a compare.threads.ThreadPolicy whose BLAS limit the epochs run under.
-    `state`: the starting moving statistics (default: their usual start)."""
+    `state`: the starting moving statistics (default: their usual start).
+    `schedule_ulps`: +1 or -1 runs a learning-rate schedule one float32 unit in the
+    last place up or down (`schedules.OneUlpAway`; the round-off samples), 0 as it is."""
 
     network = Network(spec, {name: value.copy() for name, value in weights.items()}, state)
-    optimizer = optimizers.for_training(lr).build(network.params)
+    optimizer = optimizers.for_training(lr)
+    if schedule_ulps and isinstance(optimizer.learning_rate, optimizers.Schedule):
+        optimizer.learning_rate = optimizers.schedules.OneUlpAway(optimizer.learning_rate,
+                                                                  schedule_ulps)
+    optimizer.build(network.params)
     # plain SGD keeps no state: the epoch function gets its learning rate, a number
     # (what the fused loop multiplies by), and the step count is the steps taken
     rate = optimizer.plain_rate() if isinstance(optimizer, optimizers.SGD) else None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RoundoffRule:
     """How `verdict.py` judges a handrolled-Keras difference against the round-off
-    envelope (|handrolled - handrolled with each batch's rows reversed|)."""
+    envelope (each side against itself with each batch's rows reversed, roundoff.py)."""
 
     dtype: str
     floor_ulps: float    # first-step round-off: this many eps times the loss (or the weight)

@@ -6,8 +6,13 @@ step, until the two trajectories are as far apart as two runs from different
 seeds.  How far round-off alone moves a correct run is measured in the same run:
 the hand-written side trains twice more on the same batches with each batch's
 rows reversed (`data.reversed_within_batches`) and every starting weight times
-(1 + eps), then (1 - eps), the same mathematics summed in another order; the
-larger distance of the two at every step counts (`roundoff.widest`).  |handrolled - reversed| per step is the envelope e(t).
+(1 + eps), then (1 - eps) (a learning-rate schedule one float32 ulp up, then
+down), the same mathematics summed in another order.  Where the difference
+leaves that envelope's band, Keras trains once more the same way (rows reversed
+unless there is Dropout, weights times (1 + eps)), as its own round-off may be
+the larger, and the run is judged again (`side_by_side.py`).  The largest
+distance of a sample from its own side's run at every step counts
+(`roundoff.widest`): that per step is the envelope e(t).
 
 The handrolled-Keras difference d(t) is judged step by step, in time order:
 
@@ -212,9 +217,9 @@ def chaos_note(result) -> str:
     if not moved >= CHAOS_POINTS:
         return ""
     return (f"note: round-off alone moved the final test accuracy by {moved:.2f} points "
-            f"(the hand-written run against itself with each batch's rows reversed): the "
-            f"run is chaotic, so the two sides agree as two samples of it, not number for "
-            f"number; a smaller learning rate makes it reproducible")
+            f"(the round-off samples: a side against itself with each batch's rows "
+            f"reversed): the run is chaotic, so the two sides agree as two samples of it, "
+            f"not number for number; a smaller learning rate makes it reproducible")
 
 
 def _at(outcome: str, step: int, per_epoch: int, reason: str, lr_hint=None) -> Verdict:

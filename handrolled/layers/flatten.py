@@ -15,6 +15,7 @@ from .base import Layer, register
 @register("flatten")
 class Flatten(Layer):
     keras_name = "Flatten"
+    VIEW = True  # forward and backward are reshapes: no memory of their own (memory.py)
 
     def __init__(self):
         super().__init__()

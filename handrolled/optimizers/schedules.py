@@ -23,15 +23,26 @@ dtype.  So a schedule computes in float32 even for a float64 model, and the
 optimizer widens the result (`ops.cast(learning_rate, variable.dtype)`).  We
 do the same: every value below is an np.float32 and every operation is a
 float32 operation, in Keras' order.  Two functions need care to round as
-TensorFlow's CPU kernels round a float32 scalar:
+TensorFlow's CPU kernels round a float32 scalar: TensorFlow calls the C
+library's powf and cosf for them, and so do `pow32` and `cos32` (through
+ctypes, part of the standard library), whatever CPU NumPy's own loops are
+tuned for:
 
-* power: NumPy's float32 power is the C library's powf, as TensorFlow's;
-* cosine: TensorFlow calls the C library's cosf.  NumPy's float32 cos is its
-  own vectorised approximation (it differs in the last bit for about one
-  argument in ten) and float64 cos rounded to float32 differs for about one
-  in a hundred, so `cos32` calls cosf itself (through ctypes, part of the
-  standard library).  On a platform without it, float64 cos rounded to
-  float32 stands in, and the last bit may then differ from TensorFlow's.
+* power: NumPy's float32 power is not always powf: on an Intel Xeon with
+  AVX-512 (issue 22) it gave 0.92239994 for 0.9 ** (23/30) where TensorFlow
+  gave 0.9223999 (as powf does here, on AMD without AVX-512); float64 pow
+  rounded to float32 differs from powf for about one argument in a thousand
+  (measured: 16 of 16,800 exp_decay steps);
+* cosine: NumPy's float32 cos is its own vectorised approximation (it differs
+  in the last bit for about one argument in ten) and float64 cos rounded to
+  float32 differs for about one in a hundred.
+
+On a platform without them, float64 rounded to float32 stands in.  Either
+way no test pins these last bits (another C library may round another way):
+tests compare a schedule with Keras' within one float32 unit in the last
+place, and the training verdict's round-off envelope runs with the schedule
+one unit up and one unit down (`OneUlpAway`), so a one-ulp learning rate
+counts as round-off.
 """
 
 from __future__ import annotations
@@ -53,18 +64,19 @@ EXAMPLES = ("exp_decay(0.01,1000,0.9), piecewise_constant(100/200,0.1/0.05/0.01)
             "cosine_decay(0.01,1000,alpha=0.1)")
 
 
-def _c_library_cosf():
-    """The C library's float32 cosine (what TensorFlow's CPU kernel calls), or None."""
+def _c_library(name: str, arguments: int):
+    """The C library's float32 function `name` (what TensorFlow's CPU kernel calls), or None."""
     try:
-        cosf = ctypes.CDLL(ctypes.util.find_library("m")).cosf
+        function = getattr(ctypes.CDLL(ctypes.util.find_library("m")), name)
     except (OSError, AttributeError, TypeError):
         return None
-    cosf.restype = ctypes.c_float
-    cosf.argtypes = [ctypes.c_float]
-    return cosf
+    function.restype = ctypes.c_float
+    function.argtypes = [ctypes.c_float] * arguments
+    return function
 
 
-_COSF = _c_library_cosf()
+_COSF = _c_library("cosf", 1)
+_POWF = _c_library("powf", 2)
 
 
 def cos32(x: np.float32) -> np.float32:
@@ -72,6 +84,13 @@ def cos32(x: np.float32) -> np.float32:
     if _COSF is not None:
         return f32(_COSF(float(x)))
     return f32(math.cos(float(x)))
+
+
+def pow32(x: np.float32, y: np.float32) -> np.float32:
+    """x ** y of two float32 scalars, rounded as TensorFlow's CPU kernel rounds it."""
+    if _POWF is not None:
+        return f32(_POWF(float(x), float(y)))
+    return f32(math.pow(float(x), float(y)))
 
 
 class Schedule:
@@ -175,7 +194,7 @@ class ExponentialDecay(Schedule):
         p = f32(step) / f32(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
-        return f32(self.initial_learning_rate) * np.power(f32(self.decay_rate), p)
+        return f32(self.initial_learning_rate) * pow32(f32(self.decay_rate), p)
 
 
 def _boundary(value, what: str) -> int:
@@ -264,3 +283,25 @@ class CosineDecay(Schedule):
         if step < warmup_steps:
             return (target - initial) * (step / warmup_steps) + initial
         return self._decay(step - warmup_steps, decay_steps, target)
+
+
+class OneUlpAway(Schedule):
+    """Another schedule's values one float32 unit in the last place up (direction +1)
+    or down (-1): what a C library whose powf or cosf rounds the other way would give.
+    Not registered (no text of its own): the training verdict's round-off samples run
+    with it (compare/training/side_by_side.py), so that a one-ulp learning rate, all a
+    schedule may differ by from Keras' on another machine, counts as round-off."""
+
+    def __init__(self, schedule: Schedule, direction: int):
+        self.schedule, self.direction = schedule, direction
+        self.name, self.keras_name = schedule.name, schedule.keras_name
+
+    def __call__(self, step: int) -> np.float32:
+        return np.nextafter(self.schedule(step), f32(self.direction * np.inf), dtype=f32)
+
+    def get_config(self) -> dict:
+        return self.schedule.get_config()
+
+    @property
+    def text(self) -> str:
+        return self.schedule.text

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test property-tests perturbed-tests install notebooks clean
+.PHONY: report test slow-tests property-tests perturbed-tests install notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ install: $(STAMP)
 report: $(STAMP)
 	$(BIN)/nn-compare report
 
-# -n auto: pytest-xdist, one worker per core (the suite is written to run in parallel)
+# -n auto: pytest-xdist, one worker per core (the suite is written to run in parallel).
+# The tests marked slow (each a few seconds or more: whole commands, bug matrices) run in
+# `make slow-tests`, which CI runs too.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
+
+slow-tests: $(STAMP)
+	$(BIN)/python -m pytest -q -n auto -m slow
 
 # the property tests (tests/test_properties.py) with many more drawn examples (minutes)
 property-tests: $(STAMP)

@@ -47,6 +47,7 @@ def test_the_conventions_are_restored_after_a_pitfall(data):
     assert regularizers.CONVENTIONS.activity_per_row == before
 
 
+@pytest.mark.slow  # each pitfall is also its own (fast) test below; this is the whole command
 def test_the_command_prints_every_pitfall(cli, tmp_path):
     out = tmp_path / "p.json"
     code, stdout, err = cli("pitfalls", "--train-rows", "64", "--batch", "16", "--json", str(out))

@@ -201,7 +201,8 @@ class UserProcess:
         while left:
             remaining = deadline - time.monotonic()
             ready = select.select([self._responses], [], [], max(remaining, 0))[0]
-            if not ready:
+            if not ready:  # stuck in their code: no grace to wait for, stop it now
+                _kill_session(self._proc)
                 self.close()
                 raise TargetError(f"{what} did not return within "
                                   f"{limit:g} s, so its process was stopped (an endless loop? "
@@ -253,13 +254,17 @@ def _stop(proc: subprocess.Popen, requests: int, responses: int) -> None:
         proc.wait(timeout=STOP_GRACE)
     except subprocess.TimeoutExpired:
         pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own session: children of theirs too
-    except (ProcessLookupError, PermissionError):
-        pass
+    _kill_session(proc)
     try:
         proc.wait(timeout=STOP_GRACE)
     except subprocess.TimeoutExpired:
+        pass
+
+
+def _kill_session(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: children of theirs too
+    except (ProcessLookupError, PermissionError):
         pass
 
 

@@ -63,6 +63,7 @@ def test_a_batch_that_cannot_fit_is_refused_naming_the_layer():
         memory.check_batch_fits(spec, 32, available=32 * sum(per_row.values()) - 1)
 
 
+@pytest.mark.slow
 def test_the_command_refuses_it_before_training_in_one_line(cli, monkeypatch, tmp_path):
     monkeypatch.setattr(memory, "available_bytes", lambda: 2 ** 20)  # a 1 MB machine
     code, out, err = cli("train", "--network", "conv(64,3,relu),flatten", "--epochs", "1",

@@ -16,6 +16,7 @@ the BLAS).  The Keras side is held to the run's own verdict (exit 0).
 import json
 
 import numpy as np
+import pytest
 
 EPOCHS = 3
 
@@ -61,6 +62,7 @@ def default_prepared():
     return prepared
 
 
+@pytest.mark.slow
 def test_default_run_gives_the_numbers_of_a_dense_only_loop(cli, tmp_path):
     out = tmp_path / "r.json"
     code, _, err = cli("train", "--quiet", "--json", str(out), "--epochs", str(EPOCHS))

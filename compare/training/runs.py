@@ -100,6 +100,10 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     history.state = keras_impl.read_state(model, spec)
     history.optimizer_state = read_state(model.optimizer, named_variables(model))
     history.dropout_masks = recorder.masks
+    # what was read is NumPy now: free the model, its optimizer and traced graphs before
+    # the next run (measured: book-ch19-cnn's peak, see README Part 3)
+    del model
+    keras_impl.keras.backend.clear_session(free_memory=True)
     return history
 
 

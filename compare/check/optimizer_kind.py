@@ -19,6 +19,7 @@ nothing reproduces the numbers, the first step, parameter and elements are given
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -75,6 +76,9 @@ class OptimizerOutcome:
         conventions = self.match.candidate.conventions
         for v in conventions:
             message = v.message(self.optimizer, self.match.candidate.fit)
+            if self.match.candidate.deviation is not None:  # matched together with a bug
+                message = ("besides the bug above, your code differs from Keras by this "
+                           "convention (not a bug): " + message)
             if self.match.candidate.deviation is None and first is not None \
                     and v is conventions[-1]:  # their difference together, said once
                 message += (f" (difference from Keras {first.step1_diff:.2g} at step 1, "
@@ -121,7 +125,7 @@ class OptimizerOutcome:
 
     def format(self) -> str:
         dtypes = list(self.comparisons)
-        lines = [f"optimizer check: {self.target}",
+        lines = [f"optimizer check: {Path(self.target).name}",
                  f"  {self.optimizer.text} against keras.optimizers.{self.optimizer.keras_name}, "
                  f"{self.steps} steps of the gradients of a small CNN trained by handrolled code",
                  f"  your code: {describe_form(self.form)}", ""]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -283,7 +284,7 @@ class TrainingOutcome:
                 "diagnosis": self.diagnosis(), "conventions": self.conventions()}
 
     def format(self) -> str:
-        lines = [f"training-loop check: {self.target}",
+        lines = [f"training-loop check: {Path(self.target).name}",
                  f"  {self.network}, LAYOUT {self.layout!r}, {self.optimizer.text}; {self.steps} "
                  f"steps of {self.batch} rows ({self.data}), {self.dtype}",
                  f"  your train_step against Keras' fit (shuffle=False, the same batches)", "",

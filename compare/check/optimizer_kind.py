@@ -29,7 +29,9 @@ from handrolled.errors import SpecError
 from . import optimizer_steps as steps
 from . import optimizer_variants as variants
 from .kinds import CheckOptions, target_kind
+from .text import wrap
 from .optimizer_user import CONTRACT, describe_form, form_of, run_user
+from .differences import fitted_factor
 from .errors import TargetError
 
 DTYPES = ("float64", "float32")
@@ -154,17 +156,11 @@ class OptimizerOutcome:
             lines.append(f"convention: {convention['message']}.")
         lines += self.unexplained()
         lines += [f"note: {n}" for n in self.notes]
-        return "\n".join(_wrap(line) for line in lines)
+        return "\n".join(wrap(line) for line in lines)
 
     shapes: dict = field(default_factory=dict)
 
 
-def _wrap(line: str, width: int = 100) -> str:
-    import textwrap
-
-    if len(line) <= width:
-        return line
-    return "\n".join(textwrap.wrap(line, width, subsequent_indent="  "))
 
 
 # ---------------------------------------------------------------- the check
@@ -228,16 +224,14 @@ def keras_trajectory(text: str, n: int, seed: int, dtype: str) -> list[dict]:
     return _KERAS_RUNS[key]
 
 
-def fitted_factor(user: list[dict], reference: list[dict], start: dict) -> float | None:
-    """c minimising |user step 1 - c x reference step 1| over every element, or None
-    when the steps are not a positive multiple other than 1."""
-    du = np.concatenate([(user[0][k] - start[k]).ravel() for k in start]).astype(np.float64)
-    dr = np.concatenate([(reference[0][k] - start[k]).ravel() for k in start]).astype(np.float64)
-    denominator = float(dr @ dr)
-    if denominator == 0:
-        return None
-    c = float(du @ dr) / denominator
-    return c if np.isfinite(c) and c > 0 and abs(c - 1) > 1e-6 else None
+def step_factor(user: list[dict], reference: list[dict], start: dict) -> float | None:
+    """c minimising |user step 1 - c x reference step 1| over every element
+    (`differences.fitted_factor`), or None when the steps are not a positive multiple
+    other than 1."""
+    du = np.concatenate([(user[0][k] - start[k]).ravel() for k in start])
+    dr = np.concatenate([(reference[0][k] - start[k]).ravel() for k in start])
+    c = fitted_factor(du, dr)
+    return c if c is not None and np.isfinite(c) and c > 0 and abs(c - 1) > 1e-6 else None
 
 
 def find_match(optimizer, problem, ours: dict, scales: dict, comparisons: dict) -> Match | None:
@@ -256,7 +250,7 @@ def find_match(optimizer, problem, ours: dict, scales: dict, comparisons: dict) 
             continue
         if candidate.variants and _reproduces(runs, ours, scales):
             found.append(candidate)
-        factor = (fitted_factor(ours[first], runs[first], start)
+        factor = (step_factor(ours[first], runs[first], start)
                   if candidate.deviation is None else None)
         rescaled = variants.scaled(candidate, factor) if factor else None
         if rescaled is not None and _reproduces(

@@ -11,8 +11,8 @@ from ..output import fmt
 from ..gradient_table import gradient_rows_table
 from .objective import describe_network
 from .runner import CheckResult
+from .text import WIDTH, item
 
-WIDTH = 100  # sentences are wrapped to this many characters
 
 
 def format_report(result: CheckResult) -> str:
@@ -31,29 +31,25 @@ def format_report(result: CheckResult) -> str:
              textwrap.fill(_localisation(result), width=WIDTH, subsequent_indent="  ")]
     if result.conventions:
         parts.append("Conventions (not bugs):")
-        parts += [_item(f"{c.name}: {c.message}") for c in result.conventions]
+        parts += [item(f"{c.name}: {c.message}") for c in result.conventions]
     findings = result.diagnosis.findings
     if findings:
         parts.append("Diagnosis:")
-        parts += [_item(f"layer {f.layer}: {f.label}: {f.message}") for f in findings]
+        parts += [item(f"layer {f.layer}: {f.label}: {f.message}") for f in findings]
         layers = [f.layer for f in findings]
         if len(set(layers)) < len(layers):
-            parts.append(_item("(where one layer has several matches, they give identical "
+            parts.append(item("(where one layer has several matches, they give identical "
                                "numbers on this batch; each is a way to get them)"))
     if result.unexplained:
         parts.append(f"Layer {result.diagnosis.unexplained}, not diagnosed:")
-        parts += [_item(sentence) for sentence in result.unexplained]
+        parts += [item(sentence) for sentence in result.unexplained]
     if result.notes:
         parts.append("Notes:")
-        parts += [_item(note) for note in result.notes]
+        parts += [item(note) for note in result.notes]
     if result.stats:
         parts.append(stats_table(result))
     parts.append(f"verdict: {'AGREE' if result.agree else 'DISAGREE'}")
     return "\n".join(parts)
-
-
-def _item(text: str) -> str:
-    return textwrap.fill(text, width=WIDTH, initial_indent="  ", subsequent_indent="    ")
 
 
 def _forward_line(result: CheckResult) -> str:

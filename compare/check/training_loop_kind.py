@@ -40,6 +40,7 @@ from .errors import ContractError, TargetError
 from .kinds import CheckOptions, target_kind
 from .optimizer_kind import declared_optimizer
 from .target import LAYOUTS, Target, _spec, _value
+from .text import wrap
 
 DEFAULT_STEPS = 10
 CONTRACT = ("a training-loop target defines INPUTS, LAYERS, LAYOUT, OPTIMIZER and "
@@ -305,9 +306,7 @@ class TrainingOutcome:
             lines.append(f"none of the named variants (the optimizer's bugs and conventions, "
                          f"the update before the gradient is finished) reproduces your "
                          f"numbers; they first leave Keras' at step {self.verdict.first_step}.")
-        import textwrap
-        return "\n".join(textwrap.fill(line, 100, subsequent_indent="  ")
-                         if len(line) > 100 else line for line in lines)
+        return "\n".join(wrap(line) for line in lines)
 
 
 # ---------------------------------------------------------------- the check

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import asdict, dataclass, field
 
 from tabulate import tabulate
@@ -11,8 +10,8 @@ from ...output import fmt
 from ...tolerances import Tolerance
 from .comparison import Row
 from .contract import LayerTarget
+from ..text import item, wrap
 
-WIDTH = 100
 
 
 @dataclass
@@ -87,10 +86,10 @@ class LayerOutcome:
         calls = sum(len(c) for c in self.calls)
         layout = (t.layout.describe() if t.kind in ("conv", "dense")
                   else t.layout.data_format)
-        lines = [_wrap(f"Check: {t.path.name}: layer {t.text} vs keras.layers.{self.keras_class}"
+        lines = [wrap(f"Check: {t.path.name}: layer {t.text} vs keras.layers.{self.keras_class}"
                        f" ({layout}; {'LAYER_CLASS' if t.style == 'class' else 'functions'}; "
                        f"{self.dtype})"),
-                 _wrap(f"grid: {len(self.cases)} cases ({calls} calls): configurations "
+                 wrap(f"grid: {len(self.cases)} cases ({calls} calls): configurations "
                        f"{'; '.join(self.configs)} x inputs {'; '.join(self.inputs)}"),
                  "Your layer vs Keras', worst call over the grid:",
                  self._table(),
@@ -98,20 +97,20 @@ class LayerOutcome:
                  f"verdict: {'AGREE' if self.agree else 'DISAGREE'}"]
         if self.diagnosis:
             lines.append("Diagnosis:")
-            lines += [_item(f"{f.bug}: {f.label}: {f.message}") for f in self.diagnosis]
+            lines += [item(f"{f.bug}: {f.label}: {f.message}") for f in self.diagnosis]
             if len(self.diagnosis) > 1:
-                lines.append(_item("(several variants give your numbers on this grid; each "
+                lines.append(item("(several variants give your numbers on this grid; each "
                                    "is a way to get them)"))
         if self.conventions:
             lines.append("Conventions (not bugs; the table compares with the matching one):")
-            lines += [_item(f"{f.bug}: {f.label}: {f.message}") for f in self.conventions]
+            lines += [item(f"{f.bug}: {f.label}: {f.message}") for f in self.conventions]
         if self.unexplained:
             lines.append("Not diagnosed (no listed bug reproduces your numbers); where the "
                          "differences are:")
-            lines += [_item(sentence) for sentence in self.unexplained]
+            lines += [item(sentence) for sentence in self.unexplained]
         if self.notes:
             lines.append("Notes:")
-            lines += [_item(note) for note in self.notes]
+            lines += [item(note) for note in self.notes]
         return "\n".join(lines)
 
     def _table(self) -> str:
@@ -130,11 +129,3 @@ class LayerOutcome:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
-
-
-def _wrap(text: str) -> str:
-    return textwrap.fill(text, width=WIDTH, subsequent_indent="  ")
-
-
-def _item(text: str) -> str:
-    return textwrap.fill(text, width=WIDTH, initial_indent="  ", subsequent_indent="    ")

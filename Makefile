@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test slow-tests property-tests perturbed-tests install notebooks clean
+.PHONY: report test slow-tests property-tests perturbed-tests install notebooks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,5 +51,15 @@ notebooks: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
 	@echo "open them with: $(BIN)/python -m pip install jupyterlab && $(BIN)/jupyter lab notebooks/"
 
+# The documentation site (mkdocs.yml; docs/hooks.py writes the command-line reference from the
+# parsers): built strictly, so a broken link or reference fails, into site/ (not committed).
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache .hypothesis *.egg-info notebooks/*.ipynb
+	rm -rf $(VENV) site reports .pytest_cache .hypothesis *.egg-info notebooks/*.ipynb

@@ -1,5 +1,5 @@
 """Every class of bad input in tests/bad_input_cases.py gets one line and exit 2, and the
-README's bad-input table is exactly what these runs print (regenerate it with
+bad-input table of docs/reference/errors.md is exactly what these runs print (regenerate it with
 `python tests/bad_input_cases.py`)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import bad_input_cases as cases
 
 
-def test_every_case_is_one_line_exit_2_and_the_readme_table_matches(tmp_path):
+def test_every_case_is_one_line_exit_2_and_the_docs_table_matches(tmp_path):
     lines = {}
     for i, case in enumerate(cases.CASES):
         outcome = cases.run(case, tmp_path / f"case{i}")
@@ -21,13 +21,13 @@ def test_every_case_is_one_line_exit_2_and_the_readme_table_matches(tmp_path):
                 (case.kind, outcome)
         lines[case.kind] = outcome.line
     assert len(lines) == len(cases.CASES), "two cases share one kind"
-    readme = cases.readme_table(cases.README.read_text(encoding="utf-8"))
-    assert readme == cases.table(lines), (
-        "README.md's bad-input table differs from what the code prints: run "
-        "`python tests/bad_input_cases.py` and commit the README")
+    page = cases.page_table(cases.PAGE.read_text(encoding="utf-8"))
+    assert page == cases.table(lines), (
+        "docs/reference/errors.md's bad-input table differs from what the code prints: run "
+        "`python tests/bad_input_cases.py` and commit the page")
 
 
 def test_the_table_check_can_fail():  # the twin: a drifted message is caught
     lines = {case.kind: "nn-compare: error: something else" for case in cases.CASES}
-    readme = cases.readme_table(cases.README.read_text(encoding="utf-8"))
-    assert readme and readme != cases.table(lines)
+    page = cases.page_table(cases.PAGE.read_text(encoding="utf-8"))
+    assert page and page != cases.table(lines)

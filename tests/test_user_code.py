@@ -2,7 +2,7 @@
 included) is reported as what it is, a real Ctrl-C still interrupts, a user activation
 is checked on the real batch shape, gradients must be real floating-point numbers, and
 a result never overwrites an input.  The one-line messages themselves are in the
-README's bad-input table (tests/bad_input_cases.py)."""
+bad-input table of docs/reference/errors.md (tests/bad_input_cases.py)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from mkdocs.structure.files import File
-
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "reference/cli.md"
 WIDTH = "100"  # argparse wraps help to $COLUMNS: the same page on every terminal
@@ -52,6 +50,8 @@ def cli_page() -> str:
 
 
 def on_files(files, config, **kwargs):
+    from mkdocs.structure.files import File
+
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # this checkout's code, not an installed copy
     files.append(File.generated(config, PAGE, content=cli_page()))

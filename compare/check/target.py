@@ -37,7 +37,7 @@ from .process import DEFAULT_TIMEOUT, Definition, UserProcess
 LAYOUTS = ("bias_row", "separate")
 REQUIRED = ("INPUTS", "LAYERS", "LAYOUT", "gradients")
 CONTRACT = ("a check target defines INPUTS, LAYERS, LAYOUT and gradients(X, Y, weights) "
-            "(see README, 'Check your own network')")
+            "(see docs/checking/network.md)")
 
 
 @dataclass

@@ -17,7 +17,7 @@ layers; chapter 18's deep 1200-500-200 sigmoid network with SGD 0.1 on digits,
 and its cure (`book-ch18-bn`: relu, BatchNormalization after each hidden layer,
 Adam); chapter 19's CNN with BatchNormalization and Dropout(0.5) and Adam, on
 Fashion-MNIST (the first 1,000 rows: float64 convolutions are slow on this CPU,
-TensorFlow's more than ours, and Adam amplifies round-off: see the README;
+TensorFlow's more than ours, and Adam amplifies round-off: see docs/howto/presets.md;
 `--dataset cifar10:DIR` for the book's CIFAR-10, `--train-rows` for more).
 
 `book` -- the final configuration of "Programming Machine Learning": 100

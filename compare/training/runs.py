@@ -101,7 +101,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     history.optimizer_state = read_state(model.optimizer, named_variables(model))
     history.dropout_masks = recorder.masks
     # what was read is NumPy now: free the model, its optimizer and traced graphs before
-    # the next run (measured: book-ch19-cnn's peak, see README Part 3)
+    # the next run (measured: book-ch19-cnn's peak, docs/howto/presets.md)
     del model
     keras_impl.keras.backend.clear_session(free_memory=True)
     return history

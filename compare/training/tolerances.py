@@ -26,7 +26,7 @@ class RoundoffRule:
                 f"{self.floor_ulps:g} eps x |loss|)")
 
 
-# Measured here (README, "Three outcomes"): the first step's |handrolled - keras| is
+# Measured here (docs/explanations/verdict.md): the first step's |handrolled - keras| is
 # 0.9 eps |loss| in both dtypes (mnist-sample, 100:relu), the same as the envelope's;
 # over whole runs max |handrolled - keras| / max(envelope so far, floor) stayed below
 # 1.7 on mnist-sample (float32 lr 1.0 and lr 0.1, float64), but 13 on Fashion-MNIST

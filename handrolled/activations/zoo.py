@@ -205,7 +205,7 @@ def erfc(x: np.ndarray) -> np.ndarray:
     NumPy has no erf and this package may not use SciPy; math.erfc is the C
     library's, accurate to about 1 ulp.  A Python-level loop, but only over
     the elements of one layer's activations (measured against TensorFlow's
-    erfc: see the README).
+    erfc: see docs/howto/activations.md).
     """
     return np.frompyfunc(math.erfc, 1, 1)(x).astype(x.dtype)
 

@@ -7,7 +7,7 @@ network 784-100 sigmoid-10 on mnist-sample (4,000 train / 1,000 test), pixels
 scaled to [0, 1], SGD with learning rate 1.0 on batches of 32, 20 epochs,
 rows shuffled per epoch (seeded): 2,500 steps.  Measured with float64, seeds
 0-3 (`nn-compare train --seed S`): test accuracy 94.6, 93.3, 94.5, 93.3 % on
-both sides (the issue asks >= 92 %).
+both sides (the target was at least 92 %).
 
 `book-ch16` ... `book-ch19-cnn` -- the networks of the book's Part 3, written
 from its description (no code or data of the book): chapter 16's 100-30

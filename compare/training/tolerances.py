@@ -74,6 +74,6 @@ TRAINING_TOLERANCES = {
     # updates; measured ~1e-6 in loss and ~7e-6 in weights after 2,500 steps.
     # The loss bound leaves room for longer runs; the weights are reported only,
     # because their difference keeps growing with the number of updates while
-    # the accuracies (the criterion: within 0.5 points) stay together.
+    # the accuracies (the criterion: within 0.5 points) stay together.
     "float32": TrainingTolerance("float32", loss=1e-3, accuracy=0.005, weights=None),
 }

@@ -72,9 +72,12 @@ class Dropout(Layer):
                             f"{getattr(mask, 'shape', None)}; expected {tuple(shape)}")
         return mask
 
+    def training_mask(self, shape, training: bool):
+        """The keep mask of a training pass; None in inference (or at rate 0): y = x."""
+        return self.keep_mask(shape) if training and self.rate != 0 else None
+
     def forward(self, params, x, training=False):
-        keep = self.keep_mask(x.shape) if training and self.rate != 0 else None
-        return dropout_forward(x, keep, self.rate)
+        return dropout_forward(x, self.training_mask(x.shape, training), self.rate)
 
     def backward(self, params, dy, cache, input_gradient=True):
         if not input_gradient:

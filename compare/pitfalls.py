@@ -29,7 +29,7 @@ import numpy as np
 
 from handrolled import Network, NetworkSpec, init_weights, regularizers
 from handrolled.layers import BatchNormalization, Dropout
-from handrolled.layers.batchnorm import feature_sum, moving_averages
+from handrolled.layers.batchnorm import batch_statistics, moving_averages
 from handrolled.layers.dropout import dropout_backward, dropout_forward
 from handrolled.train import sgd_epoch
 
@@ -47,9 +47,9 @@ class SwappedMomentum(BatchNormalization):
 
 class UnbiasedVariance(BatchNormalization):
     def batch_statistics(self, x):
+        mu, var = batch_statistics(x)                  # the sum of squares divided by m
         m = x.size // x.shape[-1]
-        mu = feature_sum(x) / m
-        return mu, feature_sum(np.square(x - mu)) / (m - 1)   # np.var(x, ddof=1)
+        return mu, var * m / (m - 1)                   # divided by m - 1: np.var(x, ddof=1)
 
 
 class NotRescaled(Dropout):

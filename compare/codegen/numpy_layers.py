@@ -145,9 +145,10 @@ def layer_code(functions: tuple, glue: str) -> str:
 
 
 @LAYERS.register("dense")
-class Dense:
+class DenseCode:
     helpers = ()
-    code = layer_code((dense.dense_forward, dense.dense_backward), '''
+    functions = (dense.dense_forward, dense.dense_backward)
+    code = layer_code(functions, '''
 class Dense(Layer):
     """A fully connected layer: dense_forward and dense_backward on its kernel and bias."""
     params = ("kernel", "bias")
@@ -176,9 +177,10 @@ class Dense(Layer):
 
 
 @LAYERS.register("conv")
-class Conv2D:
+class Conv2DCode:
     helpers = ("windows",)
-    code = layer_code((conv2d.conv2d_forward, conv2d.conv2d_backward), '''
+    functions = (conv2d.conv2d_forward, conv2d.conv2d_backward)
+    code = layer_code(functions, '''
 class Conv2D(Layer):
     """A 2-D convolution (as Keras: no kernel flip), kernel (kh, kw, C, F), over NHWC
     images: conv2d_forward and conv2d_backward on its kernel and bias."""
@@ -229,9 +231,10 @@ def pooling_numpy(cls: str, layer) -> str:
 
 
 @LAYERS.register("maxpool")
-class MaxPooling2D:
+class MaxPooling2DCode:
     helpers = ("windows",)
-    code = layer_code((maxpool.maxpool_forward, maxpool.maxpool_backward), '''
+    functions = (maxpool.maxpool_forward, maxpool.maxpool_backward)
+    code = layer_code(functions, '''
 class MaxPooling2D(Layer):
     """The largest value of every window, per channel (no parameters)."""
 
@@ -252,10 +255,11 @@ class MaxPooling2D(Layer):
 
 
 @LAYERS.register("avgpool")
-class AveragePooling2D:
+class AveragePooling2DCode:
     helpers = ("windows", "pooling")
-    code = layer_code((avgpool.window_counts, avgpool.avgpool_forward,
-                       avgpool.avgpool_backward), '''
+    functions = (avgpool.window_counts, avgpool.avgpool_forward,
+                       avgpool.avgpool_backward)
+    code = layer_code(functions, '''
 class AveragePooling2D(Layer):
     """The mean of every window, per channel (no parameters)."""
 
@@ -277,9 +281,10 @@ class AveragePooling2D(Layer):
 
 
 @LAYERS.register("flatten")
-class Flatten:
+class FlattenCode:
     helpers = ()
-    code = layer_code((flatten.flatten_forward, flatten.flatten_backward), '''
+    functions = (flatten.flatten_forward, flatten.flatten_backward)
+    code = layer_code(functions, '''
 class Flatten(Layer):
     """(n, H, W, C) -> (n, H W C), row-major as Keras\' Flatten (no parameters)."""
 
@@ -305,10 +310,11 @@ class Flatten(Layer):
 
 
 @LAYERS.register("activation")
-class Activation:
+class ActivationCode:
     helpers = ()
-    code = layer_code((activation_layer.activation_forward,
-                       activation_layer.activation_backward), '''
+    functions = (activation_layer.activation_forward,
+                       activation_layer.activation_backward)
+    code = layer_code(functions, '''
 class Activation(Layer):
     """a = f(z) on its own, after any layer (no parameters)."""
 
@@ -335,11 +341,12 @@ class Activation(Layer):
 
 
 @LAYERS.register("batchnorm")
-class BatchNormalization:
+class BatchNormalizationCode:
     helpers = ()
-    code = layer_code((batchnorm.feature_sum, batchnorm.batch_statistics,
+    functions = (batchnorm.feature_sum, batchnorm.batch_statistics,
                        batchnorm.batchnorm_forward, batchnorm.moving_averages,
-                       batchnorm.batchnorm_backward), '''
+                       batchnorm.batchnorm_backward)
+    code = layer_code(functions, '''
 class BatchNormalization(Layer):
     """Per feature (per channel after a convolution): batchnorm_forward and
     batchnorm_backward on its gamma and beta; a training pass also moves its moving
@@ -375,9 +382,10 @@ class BatchNormalization(Layer):
 
 
 @LAYERS.register("dropout")
-class Dropout:
+class DropoutCode:
     helpers = ()
-    code = layer_code((dropout.dropout_forward, dropout.dropout_backward), '''
+    functions = (dropout.dropout_forward, dropout.dropout_backward)
+    code = layer_code(functions, '''
 class Dropout(Layer):
     """Inverted dropout (no parameters).
 

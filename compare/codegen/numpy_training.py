@@ -1,5 +1,9 @@
 """The loss, the optimizers and the training loop of numpy_version.py, with their Keras lines.
 
+The loss is handrolled/loss.py's own functions, embedded (`source`).  The
+optimizers are still templates: their handrolled update methods read state the
+Optimizer base class prepares, so they do not run standalone as they are.
+
 One template per optimizer, registered under the handrolled optimizer's name
 (`OPTIMIZERS.lookup("adam")`), written from the optimizer's docstring in
 handrolled/optimizers/: Keras' order of operations and Keras' roundings (a

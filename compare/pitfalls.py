@@ -29,44 +29,36 @@ import numpy as np
 
 from handrolled import Network, NetworkSpec, init_weights, regularizers
 from handrolled.layers import BatchNormalization, Dropout
-from handrolled.layers.batchnorm import feature_sum
+from handrolled.layers.batchnorm import batch_statistics, moving_averages
+from handrolled.layers.dropout import dropout_backward, dropout_forward
 from handrolled.train import sgd_epoch
 
 SPEC = "dense(64,relu),batchnorm,dropout(0.5),dense(32,tanh,kernel=l2(0.01),activity=l1(0.0004))"
 
 
 # ------------------------------------------------------------ the wrong layers
+# Each overrides the one function its pitfall changes; every other line is the layer's own
+# (handrolled/layers/batchnorm.py, dropout.py).
 class SwappedMomentum(BatchNormalization):
     def state_updates(self, cache):
-        _, mu, var, moving = cache
-        if moving is None:
-            return {}
-        mean, variance = moving  # moving*(1 - m) + batch*m: the other convention
-        return {"moving_mean": mean * (1.0 - self.momentum) + mu * self.momentum,
-                "moving_variance": variance * (1.0 - self.momentum) + var * self.momentum}
+        # moving*(1 - m) + batch*m: the other convention (PyTorch's momentum is 1 - Keras')
+        return moving_averages(cache, 1.0 - self.momentum)
 
 
 class UnbiasedVariance(BatchNormalization):
-    def forward(self, params, x, training=False):
-        if not training:
-            return super().forward(params, x, training)
+    def batch_statistics(self, x):
+        mu, var = batch_statistics(x)                  # the sum of squares divided by m
         m = x.size // x.shape[-1]
-        mu = feature_sum(x) / m
-        var = feature_sum(np.square(x - mu)) / (m - 1)   # np.var(x, ddof=1)
-        inv = 1 / np.sqrt(var + self.epsilon) * params["gamma"]
-        moving = (params["moving_mean"], params["moving_variance"])
-        return x * inv + (params["beta"] - mu * inv), (x, mu, var, moving)
+        return mu, var * m / (m - 1)                   # divided by m - 1: np.var(x, ddof=1)
 
 
 class NotRescaled(Dropout):
+    # dropout's own functions with the scale 1 / (1 - 0) = 1: the kept units not scaled up
     def forward(self, params, x, training=False):
-        if not training or self.rate == 0:
-            return x, None
-        keep = self.keep_mask(x.shape)
-        return x * keep.astype(x.dtype), keep
+        return dropout_forward(x, self.training_mask(x.shape, training), 0.0)
 
     def backward(self, params, dy, cache, input_gradient=True):
-        return (dy if cache is None else dy * cache.astype(dy.dtype)), {}
+        return dropout_backward(dy, cache, 0.0)
 
 
 class L2Half(regularizers.L2):
@@ -78,11 +70,16 @@ class L2Half(regularizers.L2):
 
 
 # ---------------------------------------------------------------- the pitfalls
-def _retype(kind: str, cls):
+def _replaced(kind: str, cls):
+    """Each layer of `kind` replaced by a `cls` (the pitfall's subclass) built from the same
+    config, name and input shape; a Dropout gets the same masks."""
     def patch(network: Network) -> None:
-        for layer in network.layers:
+        for index, layer in enumerate(network.layers):
             if layer.kind == kind:
-                layer.__class__ = cls  # the same layer, its one method done differently
+                wrong = cls(**layer.get_config()).built(layer.name, layer.input_shape)
+                if isinstance(layer, Dropout):
+                    wrong.use_masks(layer.masks)
+                network.layers[index] = wrong
     return patch
 
 
@@ -98,26 +95,31 @@ def _l2_with_half(network: Network) -> None:
             layer.kernel_regularizer = L2Half(layer.kernel_regularizer.l2)
 
 
+def _activity_not_per_row(network: Network) -> None:
+    # this network's one function that divides the activity penalty by the batch size
+    # (Network._activity_rows), for this network only: the penalty summed over the batch
+    network._activity_rows = lambda a: 1
+
+
 @dataclass(frozen=True)
 class Pitfall:
     name: str
     what: str
     patch: Callable[[Network], None] | None = None
-    activity_per_row: bool | None = None  # a convention to run the hand-written side with
 
 
 PITFALLS = [
     Pitfall("right", "the layers as Keras computes them"),
     Pitfall("momentum_swapped", "moving = moving*(1-m) + batch*m",
-            _retype("batchnorm", SwappedMomentum)),
+            _replaced("batchnorm", SwappedMomentum)),
     Pitfall("moving_variance_zero", "moving variance starts at 0, not 1", _moving_variance_zero),
     Pitfall("unbiased_variance", "batch variance / (m-1), not / m",
-            _retype("batchnorm", UnbiasedVariance)),
+            _replaced("batchnorm", UnbiasedVariance)),
     Pitfall("dropout_not_rescaled", "kept units not scaled by 1/(1-rate)",
-            _retype("dropout", NotRescaled)),
+            _replaced("dropout", NotRescaled)),
     Pitfall("l2_with_half", "(f/2) sum w^2, gradient f w", _l2_with_half),
     Pitfall("activity_not_per_row", "activity penalty not divided by the batch size",
-            activity_per_row=False),
+            _activity_not_per_row),
 ]
 NAMES = [p.name for p in PITFALLS]
 
@@ -141,14 +143,8 @@ def run_pitfall(pitfall: Pitfall, spec: NetworkSpec, dataset, epochs: int, batch
     """One side-by-side run of the pitfall's hand-written network against Keras."""
     from .training import train_side_by_side
 
-    saved = regularizers.CONVENTIONS.activity_per_row
-    if pitfall.activity_per_row is not None:  # the hand-written side only: Keras has its own
-        regularizers.CONVENTIONS.activity_per_row = pitfall.activity_per_row
-    try:
-        return train_side_by_side(spec, init_weights(spec), dataset, epochs, batch, lr,
-                                  seed=seed, handrolled_epoch=patched_epoch(pitfall))
-    finally:
-        regularizers.CONVENTIONS.activity_per_row = saved
+    return train_side_by_side(spec, init_weights(spec), dataset, epochs, batch, lr,
+                              seed=seed, handrolled_epoch=patched_epoch(pitfall))
 
 
 def pitfall_row(pitfall: Pitfall, result) -> dict:

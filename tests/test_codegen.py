@@ -115,8 +115,8 @@ def test_both_programs_print_the_projects_numbers(name, written, numpy_only):
 
 
 @pytest.mark.parametrize("mutation", [
-    ("dense-sgd", "return loss, (np.exp(log_p) - Y) / n", "return loss, (np.exp(log_p) - Y)"),
-    ("batchnorm-dropout-adam", "(1 - self.rate))) * self.keep", "1)) * self.keep"),
+    ("dense-sgd", "return (p - Y) / p.shape[0]", "return p - Y"),
+    ("batchnorm-dropout-adam", "(x * (1 / (1 - rate))) * keep", "x * keep"),
     ("conv-rmsprop", "denominator = v + EPSILON", "denominator = v * v + EPSILON"),
 ])
 def test_a_wrong_line_in_the_numpy_program_disagrees(mutation, written, numpy_only, tmp_path):

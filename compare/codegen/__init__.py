@@ -9,9 +9,11 @@
 Modules, one job each:
 
     blocks.py           `Block`: one step of the story, its NumPy code beside its Keras code
-    numpy_layers.py     one NumPy template per layer kind (a registry, like
-                        handrolled.layers) and per activation, with each kind's Keras line
-    numpy_training.py   the loss, one template per optimizer, the training loop
+    numpy_layers.py     per layer kind (a registry, like handrolled.layers): the
+                        handrolled/layers functions the program embeds, the glue class
+                        around them, its Keras line; the activations' own methods
+    numpy_training.py   the loss (embedded from handrolled/loss.py), one template per
+                        optimizer, the training loop
     programs.py         the blocks of a network: both programs are read off them
     files.py            the arrays both programs load; the folder written atomically
     outputs.py          running the programs, parsing their per-epoch lines, judging them

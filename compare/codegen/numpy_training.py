@@ -1,5 +1,9 @@
 """The loss, the optimizers and the training loop of numpy_version.py, with their Keras lines.
 
+The loss is handrolled/loss.py's own functions, embedded (`source`).  The
+optimizers are still templates: their handrolled update methods read state the
+Optimizer base class prepares, so they do not run standalone as they are.
+
 One template per optimizer, registered under the handrolled optimizer's name
 (`OPTIMIZERS.lookup("adam")`), written from the optimizer's docstring in
 handrolled/optimizers/: Keras' order of operations and Keras' roundings (a
@@ -12,31 +16,24 @@ from __future__ import annotations
 
 import inspect
 
+from handrolled import loss as softmax_loss
 from handrolled.errors import SpecError
 from handrolled.optimizers import Schedule
 from handrolled.registry import Registry
 
-from .numpy_layers import written
+from .numpy_layers import source, written
 
 OPTIMIZERS = Registry("optimizer for `nn-compare code`")
 
-LOSS_NUMPY = '''
-def log_softmax(z):
-    """log p = log(softmax(z)), shifted by each row's maximum so exp cannot overflow."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+LOSS_NUMPY = source(softmax_loss.log_softmax, softmax_loss.mean_cross_entropy,
+                    softmax_loss.grad_logits) + '''
 
 
 def loss_and_delta(logits, Y):
-    """Softmax + categorical cross-entropy, and its gradient with respect to the logits.
-
-        L     = -(1/n) sum_i sum_j Y_ij log p_ij
-        dL/dz = (p - Y) / n                                      eq. 3
-    """
-    n = logits.shape[0]
+    """Softmax + categorical cross-entropy, and its gradient with respect to the logits
+    (eq. 3), from the functions above."""
     log_p = log_softmax(logits)
-    loss = -float(np.sum(Y * log_p)) / n
-    return loss, (np.exp(log_p) - Y) / n
+    return mean_cross_entropy(log_p, Y), grad_logits(np.exp(log_p), Y)
 '''
 LOSS_KERAS = "loss = keras.losses.CategoricalCrossentropy(from_logits=True)"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from handrolled import NetworkSpec, optimizers
 
 from .blocks import Block, docstring_text, literal
-from .numpy_layers import HELPER_IMPORTS, HELPERS, activation, layer_template
+from .numpy_layers import HELPER_ASIDES, HELPER_IMPORTS, HELPERS, activation, layer_template
 from .numpy_training import (LOSS_KERAS, LOSS_NUMPY, check_loss, keras_optimizer_line,
                              optimizer_template, training_keras, training_numpy)
 
@@ -29,7 +29,8 @@ def blocks(spec: NetworkSpec, optimizer, epochs: int, batch: int, seed: int,
     kinds = list(dict.fromkeys(layer.kind for layer in layers))
     templates = {kind: layer_template(next(l for l in layers if l.kind == kind))
                  for kind in kinds}
-    helpers = list(dict.fromkeys(h for kind in kinds for h in templates[kind].helpers))
+    helpers = list(dict.fromkeys(["layer", *(h for kind in kinds
+                                             for h in templates[kind].helpers)]))
     functions = list(dict.fromkeys(layer.activation.name for layer in layers
                                    if getattr(layer, "activation", None) is not None))
     dropout = "dropout" in kinds
@@ -41,9 +42,7 @@ def blocks(spec: NetworkSpec, optimizer, epochs: int, batch: int, seed: int,
                                          if name != "linear") +
                      "\n# the output layer has none: it gives the logits"))
     for helper in helpers:
-        out.append(Block(f"helper: {helper}", HELPERS[helper], "",
-                         aside="# Keras' Conv2D and pooling layers slide their windows "
-                               "inside TensorFlow"))
+        out.append(Block(f"helper: {helper}", HELPERS[helper], "", aside=HELPER_ASIDES[helper]))
     for kind in kinds:
         lines = [templates[kind].keras(layer) for layer in layers if layer.kind == kind]
         out.append(Block(f"layer: {kind}", templates[kind].code, "", aside="\n".join(lines)))
@@ -71,7 +70,8 @@ def header(spec, optimizer, epochs, batch, seed, command, helpers) -> Block:
     about = docstring_text(f"{spec.describe()}, {optimizer.text}, batch {batch}, "
                            f"{epochs} epochs")
     command = docstring_text(command)
-    imports = "\n".join(["import numpy as np", *(HELPER_IMPORTS[h] for h in helpers)])
+    imports = "\n".join(["import numpy as np", *(HELPER_IMPORTS[h] for h in helpers
+                                                  if h in HELPER_IMPORTS)])
     numpy = f'''"""{about}: trained by hand in NumPy.
 
 Its twin is keras_version.py: the same network, data, initial weights and batch order,

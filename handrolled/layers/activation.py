@@ -11,6 +11,18 @@ from .. import activations
 from .base import Layer, activation_text, kink_signs, register
 
 
+def activation_forward(z, f):
+    """a = f(z), elementwise."""
+    a = f.value(z)
+    return a, (z, a)
+
+
+def activation_backward(dy, cache, f):
+    """dL/dz = dL/da f'(z)."""
+    z, a = cache
+    return dy * f.derivative(z, a), {}
+
+
 @register("activation")
 class Activation(Layer):
     keras_name = "Activation"
@@ -29,12 +41,10 @@ class Activation(Layer):
         return tuple(input_shape)
 
     def forward(self, params, z, training=False):
-        a = self.activation.value(z)
-        return a, (z, a)
+        return activation_forward(z, self.activation)
 
     def backward(self, params, dy, cache, input_gradient=True):
-        z, a = cache
-        return (dy * self.activation.derivative(z, a) if input_gradient else None), {}
+        return activation_backward(dy, cache, self.activation) if input_gradient else (None, {})
 
     def kink_pattern(self, cache):
         return kink_signs(self.activation, cache[0])

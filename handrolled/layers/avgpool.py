@@ -16,7 +16,26 @@ from __future__ import annotations
 import numpy as np
 
 from .base import register
-from .pooling import Pooling2D
+from .pooling import Pooling2D, scatter_values, window_values
+
+
+def window_counts(windows):
+    """m_ij, (1, out_h, out_w, 1): how many real pixels each window holds."""
+    ones = np.ones((1, windows.height, windows.width, 1))
+    return window_values(windows, ones, 0.0).sum(axis=-1)
+
+
+def avgpool_forward(x, windows, counts):
+    """y = (1 / m_ij) sum over the window (i, j) of x."""
+    counts = counts.astype(x.dtype, copy=False)
+    return window_values(windows, x, 0.0).sum(axis=-1) / counts, None
+
+
+def avgpool_backward(dy, windows, counts):
+    """dL/dx[pixel] += dy[n, i, j, c] / m_ij for every window (i, j) holding the pixel."""
+    share = dy / counts.astype(dy.dtype, copy=False)
+    kh, kw = windows.window
+    return scatter_values(windows, np.repeat(share[..., None], kh * kw, axis=-1)), {}
 
 
 @register("avgpool", "avgpool2d", "average_pooling2d")
@@ -25,17 +44,13 @@ class AveragePooling2D(Pooling2D):
 
     def build(self, input_shape):
         output_shape = super().build(input_shape)
-        ones = np.ones((1, input_shape[0], input_shape[1], 1))
-        self.counts = self.window_values(ones, 0.0).sum(axis=-1)   # m_ij: (1, oh, ow, 1)
+        self.counts = window_counts(self.windows)   # m_ij: (1, oh, ow, 1)
         return output_shape
 
     def forward(self, params, x, training=False):
-        counts = self.counts.astype(x.dtype, copy=False)
-        return self.window_values(x, 0.0).sum(axis=-1) / counts, None
+        return avgpool_forward(x, self.windows, self.counts)
 
     def backward(self, params, dy, cache, input_gradient=True):
         if not input_gradient:
             return None, {}
-        share = dy / self.counts.astype(dy.dtype, copy=False)
-        size = self.pool_size[0] * self.pool_size[1]
-        return self.scatter(np.repeat(share[..., None], size, axis=-1)), {}
+        return avgpool_backward(dy, self.windows, self.counts)

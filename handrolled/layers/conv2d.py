@@ -31,6 +31,40 @@ from .initializers import init_kernel_and_bias
 from .windows import Windows
 
 
+def conv2d_forward(params, x, f, windows):
+    """im2col, then one product: z = cols K + b, a = f(z) (K: the kernel as a matrix)."""
+    n = x.shape[0]
+    kh, kw, channels, filters = params["kernel"].shape
+    cols = windows.columns(windows.pad(x))              # (n, oh, ow, kh, kw, C)
+    cols = cols.reshape(-1, kh * kw * channels)         # a view: one row per window
+    K = params["kernel"].reshape(-1, filters)
+    z = cols @ K                                        # the one product
+    z += params["bias"]                                 # in place: no second array
+    z = z.reshape(n, windows.out_h, windows.out_w, filters)
+    a = f.value(z)
+    return a, (cols, z, a)
+
+
+def conv2d_backward(params, dy, cache, f, windows, input_gradient=True):
+    """delta = dy f'(z), dL/dK = cols^T delta, dL/db = 1^T delta, and dL/dx: every
+    window's row of delta K^T added back onto the pixels it came from (scatter)."""
+    cols, z, a = cache
+    kernel = params["kernel"]
+    kh, kw, channels, filters = kernel.shape
+    delta = dy * f.derivative(z, a)
+    delta_rows = delta.reshape(-1, filters)
+    ones = np.ones(delta_rows.shape[0], dtype=delta_rows.dtype)
+    grads = {"kernel": (cols.T @ delta_rows).reshape(kernel.shape),
+             # a product, not delta_rows.sum(axis=0): NumPy sums a tall array of
+             # few columns row by row, 40-50x slower here (docs/PERFORMANCE.md)
+             "bias": ones @ delta_rows}
+    if not input_gradient:
+        return None, grads
+    d_cols = delta_rows @ kernel.reshape(-1, filters).T  # (n oh ow, kh kw C)
+    d_windows = d_cols.reshape(delta.shape[0], windows.out_h, windows.out_w, kh, kw, channels)
+    return windows.scatter(d_windows), grads
+
+
 @register("conv", "conv2d")
 class Conv2D(Layer):
     keras_name = "Conv2D"
@@ -77,38 +111,11 @@ class Conv2D(Layer):
                                     fan_in=kh * kw * channels, fan_out=kh * kw * filters)
 
     def forward(self, params, x, training=False):
-        n = x.shape[0]
-        cols = self.windows.columns(self.windows.pad(x))         # (n, oh, ow, kh, kw, C)
-        cols = cols.reshape(-1, _rows(params["kernel"]))         # a view: one row per window
-        K = params["kernel"].reshape(-1, self.filters)
-        z = cols @ K                                             # the one product
-        z += params["bias"]                                      # in place: no second array
-        z = z.reshape(n, *self.output_shape)
-        a = self.activation.value(z)
-        return a, (cols, z, a)
+        return conv2d_forward(params, x, self.activation, self.windows)
 
     def backward(self, params, dy, cache, input_gradient=True):
-        cols, z, a = cache
-        delta = dy * self.activation.derivative(z, a)
-        delta_rows = delta.reshape(-1, self.filters)
-        kernel = params["kernel"]
-        ones = np.ones(delta_rows.shape[0], dtype=delta_rows.dtype)
-        grads = {"kernel": (cols.T @ delta_rows).reshape(kernel.shape),
-                 # a product, not delta_rows.sum(axis=0): NumPy sums a tall array of
-                 # few columns row by row, 40-50x slower here (docs/PERFORMANCE.md)
-                 "bias": ones @ delta_rows}
-        if not input_gradient:
-            return None, grads
-        d_cols = delta_rows @ kernel.reshape(-1, self.filters).T   # (n oh ow, kh kw C)
-        kh, kw, channels, _ = kernel.shape
-        d_windows = d_cols.reshape(delta.shape[0], self.windows.out_h, self.windows.out_w,
-                                   kh, kw, channels)
-        return self.windows.scatter(d_windows), grads
+        return conv2d_backward(params, dy, cache, self.activation, self.windows, input_gradient)
 
     def kink_pattern(self, cache):
         return kink_signs(self.activation, cache[1])
 
-
-def _rows(kernel: np.ndarray) -> int:
-    kh, kw, channels, _ = kernel.shape
-    return kh * kw * channels

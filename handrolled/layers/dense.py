@@ -25,6 +25,24 @@ from .base import Layer, activation_text, kink_signs, positive_int, register
 from .initializers import init_kernel_and_bias
 
 
+def dense_forward(params, x, f):
+    """z = x W + b (eq. 1), a = f(z) (eq. 2); the cache is what backward needs."""
+    z = x @ params["kernel"] + params["bias"]   # eq. 1
+    a = f.value(z)                              # eq. 2
+    return a, (x, z, a)
+
+
+def dense_backward(params, dy, cache, f, input_gradient=True):
+    """From dy = dL/da: delta = dy f'(z) (eq. 5), dL/dW = x^T delta and dL/db = the sum
+    of delta over the rows (eq. 4), dL/dx = delta W^T (eq. 5).  input_gradient=False
+    skips dL/dx: the first layer's is never needed."""
+    x, z, a = cache
+    delta = dy * f.derivative(z, a)                                 # eq. 5
+    grads = {"kernel": x.T @ delta, "bias": delta.sum(axis=0)}      # eq. 4
+    dx = delta @ params["kernel"].T if input_gradient else None     # eq. 5: to the layer below
+    return dx, grads
+
+
 @register("dense")
 class Dense(Layer):
     keras_name = "Dense"
@@ -57,21 +75,10 @@ class Dense(Layer):
                                     fan_in=self.input_shape[0], fan_out=self.units)
 
     def forward(self, params, x, training=False):
-        z = x @ params["kernel"] + params["bias"]   # eq. 1
-        a = self.activation.value(z)                # eq. 2
-        return a, (x, z, a)
+        return dense_forward(params, x, self.activation)
 
     def backward(self, params, dy, cache, input_gradient=True):
-        x, z, a = cache
-        delta = dy if self.is_linear else dy * self.activation.derivative(z, a)  # eq. 5
-        grads = {"kernel": x.T @ delta, "bias": delta.sum(axis=0)}             # eq. 4
-        dx = delta @ params["kernel"].T if input_gradient else None            # eq. 5
-        return dx, grads
-
-    @property
-    def is_linear(self) -> bool:
-        """f' = 1: delta = dy exactly, no multiplication needed (the logits layer)."""
-        return type(self.activation) is activations.Linear
+        return dense_backward(params, dy, cache, self.activation, input_gradient)
 
     def kink_pattern(self, cache):
         return kink_signs(self.activation, cache[1])

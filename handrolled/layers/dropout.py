@@ -27,6 +27,21 @@ from ..errors import SpecError
 from .base import Layer, rate, register, seed
 
 
+def dropout_forward(x, keep, rate):
+    """y = (x / (1 - rate)) keep: every kept unit scaled up, the others 0; keep is the
+    cache.  keep=None (inference, or rate 0): y = x."""
+    if keep is None:
+        return x, None
+    return (x * (1 / (1 - rate))) * keep.astype(x.dtype), keep
+
+
+def dropout_backward(dy, keep, rate):
+    """dL/dx = (dy / (1 - rate)) keep (dy itself after an inference pass)."""
+    if keep is None:
+        return dy, {}
+    return (dy * (1 / (1 - rate))) * keep.astype(dy.dtype), {}
+
+
 @register("dropout")
 class Dropout(Layer):
     keras_name = "Dropout"
@@ -57,17 +72,14 @@ class Dropout(Layer):
                             f"{getattr(mask, 'shape', None)}; expected {tuple(shape)}")
         return mask
 
+    def training_mask(self, shape, training: bool):
+        """The keep mask of a training pass; None in inference (or at rate 0): y = x."""
+        return self.keep_mask(shape) if training and self.rate != 0 else None
+
     def forward(self, params, x, training=False):
-        if not training or self.rate == 0:
-            return x, None                                      # inference: identity
-        keep = self.keep_mask(x.shape)
-        scale = 1 / (1 - self.rate)
-        return (x * scale) * keep.astype(x.dtype), keep
+        return dropout_forward(x, self.training_mask(x.shape, training), self.rate)
 
     def backward(self, params, dy, cache, input_gradient=True):
         if not input_gradient:
             return None, {}
-        keep = cache
-        if keep is None:
-            return dy, {}
-        return (dy * (1 / (1 - self.rate))) * keep.astype(dy.dtype), {}
+        return dropout_backward(dy, cache, self.rate)

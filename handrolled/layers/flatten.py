@@ -12,6 +12,16 @@ import math
 from .base import Layer, register
 
 
+def flatten_forward(x):
+    """(n, H, W, C) -> (n, H W C), row-major; the cache is the input's shape."""
+    return x.reshape(x.shape[0], -1), x.shape
+
+
+def flatten_backward(dy, shape):
+    """The inverse reshape: dL/dx = dy reshaped to the input's shape."""
+    return dy.reshape(shape), {}
+
+
 @register("flatten")
 class Flatten(Layer):
     keras_name = "Flatten"
@@ -24,7 +34,7 @@ class Flatten(Layer):
         return (math.prod(input_shape),)
 
     def forward(self, params, x, training=False):
-        return x.reshape(x.shape[0], -1), x.shape
+        return flatten_forward(x)
 
     def backward(self, params, dy, cache, input_gradient=True):
-        return (dy.reshape(cache) if input_gradient else None), {}
+        return flatten_backward(dy, cache) if input_gradient else (None, {})

@@ -29,41 +29,52 @@ from .base import register
 from .pooling import Pooling2D
 
 
+def maxpool_forward(x, windows):
+    """y = the maximum of every window, and `winner`, the offset u kw + v of its first
+    maximum in row-major order (the cache), walking the offsets (u, v) inside a window,
+    every window at once."""
+    x_padded = windows.pad(x, -np.inf)                 # padded pixels never win
+    kh, kw = windows.window
+    index = np.min_scalar_type(kh * kw - 1)  # uint8 up to 16x16 windows: less to move
+    y = winner = None                        # the running maximum and its offset u kw + v
+    for u, v, pixels in windows.offsets():   # kh kw strided views, no copy
+        values = x_padded[pixels]            # (n, oh, ow, C): pixel (u, v) of each window
+        if y is None:
+            y, winner = values.copy(), np.zeros(values.shape, dtype=index)
+            continue
+        later = values > y                   # strictly: the first maximum keeps its place
+        np.maximum(y, values, out=y)
+        winner += later * (u * kw + v - winner)  # arithmetic, not a masked
+        #  copy: np.copyto(..., where=) branches per element and is ~30x slower here
+    return y, winner
+
+
+def maxpool_backward(dy, winner, windows):
+    """dL/dx[winner of (i, j)] += dy[n, i, j, c]; 0 for every pixel that wins nothing."""
+    kh, kw = windows.window
+    if windows.tiled:  # each pixel in one window at most: no sum, one product
+        dx = np.zeros((dy.shape[0], windows.height, windows.width, windows.channels),
+                      dtype=dy.dtype)
+        offset = np.arange(kh * kw, dtype=np.int32).reshape(1, 1, kh, 1, kw, 1)
+        wins = winner[:, :, None, :, None, :] == offset         # (n, oh, kh, ow, kw, C)
+        np.multiply(wins, dy[:, :, None, :, None, :], out=windows.as_tiles(dx))
+        return dx, {}
+    offset = np.arange(kh * kw, dtype=np.int32).reshape(kh, kw, 1)
+    wins = winner[:, :, :, None, None, :] == offset             # (n, oh, ow, kh, kw, C)
+    return windows.scatter(wins * dy[:, :, :, None, None, :]), {}   # dy's dtype
+
+
 @register("maxpool", "maxpool2d", "max_pooling2d")
 class MaxPooling2D(Pooling2D):
     keras_name = "MaxPooling2D"
 
     def forward(self, params, x, training=False):
-        x_padded = self.windows.pad(x, -np.inf)
-        kh, kw = self.pool_size
-        index = np.min_scalar_type(kh * kw - 1)  # uint8 up to 16x16 windows: less to move
-        y = winner = None                    # the running maximum and its offset u kw + v
-        for u, v, pixels in self.windows.offsets():  # kh kw strided views, no copy
-            values = x_padded[pixels]                # (n, oh, ow, C): pixel (u, v) of each window
-            if y is None:
-                y, winner = values.copy(), np.zeros(values.shape, dtype=index)
-                continue
-            later = values > y                       # strictly: the first maximum keeps its place
-            np.maximum(y, values, out=y)
-            winner += later * (u * kw + v - winner)  # arithmetic, not a masked
-            #  copy: np.copyto(..., where=) branches per element and is ~30x slower here
-        return y, winner
+        return maxpool_forward(x, self.windows)
 
     def backward(self, params, dy, cache, input_gradient=True):
         if not input_gradient:
             return None, {}
-        winner = cache                                              # (n, oh, ow, C)
-        kh, kw = self.pool_size
-        if self.windows.tiled:  # each pixel in one window at most: no sum, one product
-            w = self.windows
-            dx = np.zeros((dy.shape[0], w.height, w.width, w.channels), dtype=dy.dtype)
-            offset = np.arange(kh * kw, dtype=np.int32).reshape(1, 1, kh, 1, kw, 1)
-            wins = winner[:, :, None, :, None, :] == offset         # (n, oh, kh, ow, kw, C)
-            np.multiply(wins, dy[:, :, None, :, None, :], out=self.windows.as_tiles(dx))
-            return dx, {}
-        offset = np.arange(kh * kw, dtype=np.int32).reshape(kh, kw, 1)
-        wins = winner[:, :, :, None, None, :] == offset             # (n, oh, ow, kh, kw, C)
-        return self.windows.scatter(wins * dy[:, :, :, None, None, :]), {}   # dy's dtype
+        return maxpool_backward(dy, cache, self.windows)
 
     def kink_pattern(self, cache):
         return cache.astype(np.int32).tobytes()

@@ -11,6 +11,20 @@ from .base import Layer, padding, size_pair
 from .windows import Windows
 
 
+def window_values(windows, x, pad_value):
+    """Every window's values, (n, out_h, out_w, C, kh kw), row-major inside a window."""
+    values = windows.view(windows.pad(x, pad_value))
+    return values.reshape(*values.shape[:4], -1)
+
+
+def scatter_values(windows, d_values):
+    """The adjoint of window_values: (n, out_h, out_w, C, kh kw) gradients of the window
+    values -> dL/dx (n, H, W, C), through Windows.scatter's layout."""
+    kh, kw = windows.window
+    d_windows = d_values.reshape(*d_values.shape[:4], kh, kw).transpose(0, 1, 2, 4, 5, 3)
+    return windows.scatter(d_windows)
+
+
 class Pooling2D(Layer):
     ARGUMENTS = (("pool_size", size_pair), ("strides", size_pair), ("padding", padding))
     REQUIRED = 0
@@ -42,13 +56,7 @@ class Pooling2D(Layer):
         return (self.windows.out_h, self.windows.out_w, input_shape[2])
 
     def window_values(self, x, pad_value: float):
-        """Every window's values, (n, out_h, out_w, C, kh * kw), row-major inside a window."""
-        windows = self.windows.view(self.windows.pad(x, pad_value))
-        return windows.reshape(*windows.shape[:4], -1)
+        return window_values(self.windows, x, pad_value)
 
     def scatter(self, d_values):
-        """(n, out_h, out_w, C, kh * kw) gradients of window values -> dx (n, H, W, C)."""
-        kh, kw = self.pool_size
-        d_windows = d_values.reshape(*d_values.shape[:4], kh, kw).transpose(0, 1, 2, 4, 5, 3)
-        return self.windows.scatter(d_windows)
-
+        return scatter_values(self.windows, d_values)

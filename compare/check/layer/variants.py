@@ -27,6 +27,8 @@ from typing import Callable
 
 import numpy as np
 
+from handrolled.layers.avgpool import window_counts
+
 from .keras_side import dropout_expectation
 from .results import StepResult, full_params, handrolled_steps
 
@@ -100,8 +102,7 @@ def _symmetric_padding(case):
     windows.pad_h = (max(windows.pad_h),) * 2
     windows.pad_w = (max(windows.pad_w),) * 2
     if hasattr(layer, "counts"):                         # average pooling's divisors
-        ones = np.ones((1, windows.height, windows.width, 1))
-        layer.counts = layer.window_values(ones, 0.0).sum(axis=-1)
+        layer.counts = window_counts(windows)
     changed = copy.copy(case)
     changed.layer = layer
     return changed

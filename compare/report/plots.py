@@ -151,7 +151,7 @@ def gradient_figure(gradients: dict) -> Figure:
     fd = _floats([row["fd_max_rel_diff"] for row in rows])
     over_keras = ~(keras <= limits)  # NaN is over
     over_fd = fd > tol["fd_rtol"]  # NaN: no finite-difference check (a kink)
-    figure = Figure(figsize=(max(5.0, 0.9 * len(rows) + 1), 4.2), layout="constrained")
+    figure = Figure(figsize=(max(3.0, 0.8 * len(rows)) + 4, 4.2), layout="constrained")
     ax = figure.subplots()
     shown = np.where(np.isfinite(keras), np.maximum(keras, SMALLEST), np.nan)
     ax.bar(x - 0.2, shown, width=0.4, color=np.where(over_keras, OVER, "tab:orange"),

@@ -16,6 +16,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from pygments.token import STANDARD_TYPES
 
+from ..report.html import keep_whole
 from .outputs import COLUMNS
 
 CSS = """
@@ -42,6 +43,8 @@ table.numbers th, table.numbers td { border: 1px solid #ddd; padding: .25em .5em
 table.numbers td { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; }
 details { margin: 0 0 1em; } summary { cursor: pointer; color: #444; }
 .agree { color: #11772d; font-weight: 600; } .disagree { color: #b00020; font-weight: 600; }
+.nw { white-space: nowrap; }
+div.scroll { max-width: 100%; overflow-x: auto; }
 """
 
 
@@ -97,7 +100,8 @@ def numbers_table(generated) -> str:
             cells = "".join(f"<td>{values[epoch][column]:.15f}</td>" if epoch < len(values)
                             else "<td>-</td>" for _, values in sources)
             rows.append(f"<tr><th>epoch {epoch + 1} {column}</th>{cells}</tr>")
-    return f'<table class="numbers"><tr><th></th>{head}</tr>\n' + "\n".join(rows) + "</table>"
+    return (f'<div class="scroll"><table class="numbers"><tr><th></th>{head}</tr>\n'
+            + "\n".join(rows) + "</table></div>")
 
 
 # why the two programs' lines may differ in their last digits although they agree
@@ -117,12 +121,13 @@ def verdict(generated) -> str:
     if generated.agree:
         largest = max(j.largest["loss"] for j in generated.judgements.values())
         return (f'<p class="agree">AGREE: both programs print the project\'s numbers '
-                f"(largest loss difference {largest:.2g}).</p>" + LAST_DIGITS)
+                f'(largest loss difference <span class="nw">{largest:.2g}</span>).</p>'
+                + LAST_DIGITS)
     problems = [p for j in generated.judgements.values() for p in j.problems]
     failed = [f"{name} exited with {run.returncode}" for name, run in generated.runs.items()
               if run.returncode]
-    return ('<p class="disagree">DISAGREE: ' + html.escape("; ".join(failed + problems)[:2000])
-            + "</p>")
+    return ('<p class="disagree">DISAGREE: '
+            + keep_whole(html.escape("; ".join(failed + problems)[:2000])) + "</p>")
 
 
 def render(generated, spec, command: str) -> str:
@@ -132,8 +137,8 @@ def render(generated, spec, command: str) -> str:
 <title>{html.escape(title)}</title>
 <style>{CSS}{PYGMENTS_CSS}</style></head>
 <body>
-<h1>{html.escape(title)}</h1>
-<p class="sub">Written by <code>{html.escape(command)}</code>. Left: numpy_version.py.
+<h1>{keep_whole(html.escape(title))}</h1>
+<p class="sub">Written by <code>{keep_whole(html.escape(command))}</code>. Left: numpy_version.py.
 Right: keras_version.py (grey: what Keras does for that block inside its own layers).</p>
 {verdict(generated)}
 <details open><summary>The numbers, epoch by epoch</summary>

@@ -3,7 +3,7 @@
 Every text is escaped (`_text`).  The page reads at 800 px as at 1400 px: each
 table scrolls sideways inside its own box (`div.scroll`), a table cell never
 wraps, and a word or number with a hyphen in it ("round-off", "8.88e-16",
-"--epochs") is never split at the hyphen (`span.nw`); the reproduce command is
+"--epochs") is never split at the hyphen (`keep_whole`, `span.nw`); the reproduce command is
 a code block that wraps only between its arguments.
 """
 
@@ -38,18 +38,18 @@ pre.command { white-space: pre-wrap; }
 HYPHENATED = re.compile(r"[^\s<>]*-[^\s<>]*")
 
 
-def _keep_whole(escaped: str) -> str:
+def keep_whole(escaped: str) -> str:
     """Escaped text with each hyphenated word or number in a span that never wraps."""
     return HYPHENATED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', escaped)
 
 
 def _text(text: str) -> str:
-    return _keep_whole(escape(text))
+    return keep_whole(escape(text))
 
 
 def _table(table_html: str) -> str:
     """tabulate's (escaped) HTML table in a box that scrolls sideways, its words kept whole."""
-    kept = re.sub(r">([^<]+)<", lambda m: ">" + _keep_whole(m.group(1)) + "<", table_html)
+    kept = re.sub(r">([^<]+)<", lambda m: ">" + keep_whole(m.group(1)) + "<", table_html)
     return f'<div class="scroll">{kept}</div>'
 
 

@@ -56,8 +56,9 @@ def _legend_below(ax) -> None:
 
 def loss_figure(training: dict) -> Figure:
     """Loss per epoch and per step for both sides, and their difference per step."""
-    figure = Figure(figsize=(14, 5.2), layout="constrained")
-    epochs_ax, steps_ax, diff_ax = figure.subplots(1, 3)
+    figure = Figure(figsize=(10, 9), layout="constrained")  # two rows: readable at 800 px
+    axes = figure.subplot_mosaic([["epochs", "steps"], ["difference", "difference"]])
+    epochs_ax, steps_ax, diff_ax = axes["epochs"], axes["steps"], axes["difference"]
     steps = {}
     for side in ("handrolled", "keras"):
         history = training[side]

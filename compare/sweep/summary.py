@@ -85,8 +85,9 @@ def figure(summary: list[dict]):
         ax.bar(x, [100 * (s["handrolled_mean"] or 0) for s in hs], width,
                yerr=[100 * (s["handrolled_std"] or 0) for s in hs], capsize=3,
                label=f"{depth} hidden layer{'s' if depth > 1 else ''} (handrolled)")
-        ax.plot(x, [100 * (s["keras_mean"] or 0) for s in hs], "k_", markersize=14,
-                label="keras" if i == 0 else None)
+        ax.plot(x, [100 * (s["keras_mean"] or 0) for s in hs], linestyle="none", marker="D",
+                markersize=6, markerfacecolor="white", markeredgecolor="black", zorder=3,
+                label="keras (mean)" if i == 0 else None)
     ax.set_xticks(range(len(activations)), activations, rotation=30, ha="right",
                   rotation_mode="anchor")
     ax.set_ylabel("test accuracy (%)")

@@ -109,8 +109,10 @@ LAST_DIGITS = ("<p class=\"sub\">Their lines may still differ in the last printe
                "(&hellip;128 against &hellip;129): NumPy and TensorFlow add the same terms in "
                "different orders (their matrix products, the mean over the rows), so equal "
                "formulas round differently, by a few units of the dtype's last bit (float64: "
-               "about 1e-16, the 15th decimal; float32: about 1e-7, the 7th); each line is "
-               "checked against the training tolerance, not digit for digit.</p>")
+               "about 1e-16, the 15th decimal; float32: about 1e-7, the 7th; in float32 "
+               "Keras' accuracy is itself a float32 number, so 0.43 prints as "
+               "0.430000007152557); each line is checked against the training tolerance, "
+               "not digit for digit.</p>")
 
 
 def verdict(generated) -> str:

@@ -46,9 +46,10 @@ perturbed-tests: $(STAMP)
 		$(BIN)/python -m pytest -q -n auto -k "$(PERTURBED_ONLY)" $(PERTURBED_TESTS)
 
 # The notebooks' source is notebooks/NN_*.py (jupytext py:percent); this writes the paired
-# .ipynb beside each (not committed), which any Jupyter front end opens.
+# .ipynb beside each (not committed), which any Jupyter front end opens.  --to ipynb, not
+# --sync: --sync would rewrite the committed .py files (it adds jupytext's version lines).
 notebooks: $(STAMP)
-	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
+	$(BIN)/jupytext --to ipynb notebooks/[0-9][0-9]_*.py
 	@echo "open them with: $(BIN)/python -m pip install jupyterlab && $(BIN)/jupyter lab notebooks/"
 
 # The documentation site (mkdocs.yml; docs/hooks.py writes the command-line reference from the

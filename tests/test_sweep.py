@@ -193,7 +193,7 @@ def test_a_killed_sweep_resumes(cli, tmp_path):
     code, out, err = cli("sweep", *args)
     assert code == 0, err
     assert f"({6 - finished} run now, {finished} from" in out
-    assert [p.name for p in tmp_path.glob(".*")] == [".sweep.lock"]  # no temporary file left
+    assert [p.name for p in tmp_path.glob(".*")] == []  # no temporary or lock file left
     # The row the killed process finished equals the one an uninterrupted run computes.
     code, _, err = cli("sweep", "--activations", "relu", "--seeds", "1", "--out",
                        str(tmp_path / "whole"), *TINY)
@@ -233,3 +233,68 @@ def test_a_scheme_the_sweep_cannot_open_is_one_line(cli, tmp_path, address, word
     assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "never").exists()
     executors.check_address("tcp://10.0.0.5:8786")  # the twin: tcp passes the check
+
+
+# ------------------------------------------------------- the folder's lock file
+def holders_of_one_folder(folder: Path) -> tuple[int, list[str]]:
+    """Sweep A holds the folder; B waits; A ends (removing the lock file) and B gets
+    in; then C arrives while B works.  Returns the most sweeps that held the folder at
+    once and the order they got in."""
+    import io
+    import threading
+
+    from compare.sweep.store import SweepLock
+
+    inside, most, order, guard = [0], [0], [], threading.Lock()
+    b_in, c_tried, release_b = threading.Event(), threading.Event(), threading.Event()
+
+    def sweep(name, waiting, entered, leave):
+        with SweepLock(folder, warn=waiting):
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+                order.append(name)
+            entered.set()
+            leave.wait(10)
+            with guard:
+                inside[0] -= 1
+
+    def wait_for(buffer, entered):
+        deadline = time.time() + 10
+        while ("waiting for the sweep" not in buffer.getvalue() and not entered.is_set()
+               and time.time() < deadline):
+            time.sleep(0.01)
+
+    a = SweepLock(folder).__enter__()
+    b_waits = io.StringIO()
+    b = threading.Thread(target=sweep, args=("B", b_waits, b_in, release_b))
+    b.start()
+    wait_for(b_waits, b_in)
+    a.__exit__(None, None, None)
+    assert b_in.wait(10)
+    c_waits, done = io.StringIO(), threading.Event()
+    c = threading.Thread(target=sweep, args=("C", c_waits, c_tried, done))
+    c.start()
+    wait_for(c_waits, c_tried)
+    c_tried.wait(0.3)  # C gets in here only if it wrongly took a new lock file
+    release_b.set()
+    b.join(10)
+    done.set()
+    c.join(10)
+    return most[0], order
+
+
+def test_a_sweep_removes_its_lock_file_and_never_lets_two_sweeps_in(tmp_path):
+    most, order = holders_of_one_folder(tmp_path)
+    assert (most, order) == (1, ["B", "C"])
+    assert not (tmp_path / ".sweep.lock").exists()  # the last one out removed it
+
+
+def test_twin_a_waiting_sweep_that_kept_the_removed_file_lets_two_in(tmp_path, monkeypatch):
+    """Without the check that the file a waiter locked is still the folder's lock file,
+    B holds a removed file and C creates and locks a new one while B works."""
+    from compare.sweep.store import SweepLock
+
+    monkeypatch.setattr(SweepLock, "_is_the_lock_file", lambda self: True)
+    most, _ = holders_of_one_folder(tmp_path)
+    assert most == 2

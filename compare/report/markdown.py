@@ -11,8 +11,9 @@ PLOT_TITLES = {"loss.png": "Loss: both curves overlaid, and their difference per
                "runtime.png": "Runtime per implementation"}
 
 
-def headline(results: dict) -> list[str]:
-    """Verdict and what was compared, as plain lines (shared with the HTML)."""
+def headline(results: dict, command: bool = True) -> list[str]:
+    """Verdict and what was compared, as plain lines (shared with the HTML, which shows
+    the reproduce command apart: command=False)."""
     training, dataset, config = results["training"], results["dataset"], results["config"]
     verdict = results["verdict"]
     parts = []
@@ -35,7 +36,7 @@ def headline(results: dict) -> list[str]:
         f"order {training['order']}, init {config['init']} (preset {config['preset']})",
         f"Final test accuracy: {accuracy}",
         *([_why(training["outcome"])] if (training.get("outcome") or {}).get("reason") else []),
-        f"Reproduce: {results['command']}",
+        *([f"Reproduce: {results['command']}"] if command else []),
     ]
 
 
@@ -48,14 +49,28 @@ def _optimizer(training: dict) -> str:
 def environment_rows(results: dict) -> list[tuple[str, str]]:
     env = dict(results["environment"])
     blas = env.pop("blas", [])
-    rows = [(key, str(value)) for key, value in env.items()]
+    rows = [(key, _value(value)) for key, value in env.items()]
     for pool in blas:
-        rows.append((f"thread pool ({pool.get('user_api')})",
-                     f"{pool.get('internal_api')} {pool.get('version')}, kernel "
-                     f"{pool.get('architecture')}, {pool.get('num_threads')} threads, "
-                     f"{pool.get('threading_layer')}: {pool.get('filepath')}"))
-    rows.append(("data source", str(results["dataset"].get("source"))))
+        rows.append((f"thread pool ({_value(pool.get('user_api'))})", _thread_pool(pool)))
+    rows.append(("data source", _value(results["dataset"].get("source"))))
     return rows
+
+
+def _thread_pool(pool: dict) -> str:
+    """threadpoolctl's description of one pool, the fields it could not read left out:
+    "openblas 0.3.30, kernel Haswell, 2 threads, pthreads: /path/libopenblas.so"."""
+    known = {key: value for key, value in pool.items() if value is not None}
+    parts = [" ".join(str(known[key]) for key in ("internal_api", "version") if key in known)]
+    parts += [f"kernel {known['architecture']}"] if "architecture" in known else []
+    parts += [f"{known['num_threads']} threads"] if "num_threads" in known else []
+    parts += [str(known["threading_layer"])] if "threading_layer" in known else []
+    return ", ".join(part for part in parts if part) + f": {_value(known.get('filepath'))}"
+
+
+def _value(value) -> str:
+    """An environment value as the reader wants it: "not set" for None (an unset
+    variable, an unknown version), never Python's `None`."""
+    return "not set" if value is None else str(value)
 
 
 LOSS_NOTE = ("Loss: the network's loss (its data loss, without the regularizers' penalties) "

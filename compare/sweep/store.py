@@ -10,10 +10,10 @@ simply runs again.  `sweep.json` and `sweep.csv` are rewritten from the log,
 atomically, after every row.
 
 One sweep at a time works on a folder: `SweepLock` holds an exclusive lock
-(fcntl.flock on OUT/.sweep.lock, released by the kernel even after kill -9)
-from reading the log to the last row, so two sweeps on one folder never
-compute the same row twice: the second waits, then finds the first one's
-rows in the log.
+(fcntl.flock on OUT/.sweep.lock, released by the kernel even after kill -9;
+the file is removed when the sweep ends) from reading the log to the last
+row, so two sweeps on one folder never compute the same row twice: the second
+waits, then finds the first one's rows in the log.
 """
 
 from __future__ import annotations
@@ -165,8 +165,10 @@ class ResultsLog:
 class SweepLock:
     """The folder's exclusive lock, held for a whole sweep; a second sweep waits for it.
 
-    The lock file stays (removing a lock file others may be waiting on would let two
-    holders in), except when this sweep created the folder and left nothing else in it."""
+    The lock file is removed when the sweep ends (only a kill -9 leaves it; the next
+    sweep there then takes it over).  Removing it is safe because it is removed by its
+    holder only: a sweep that was waiting on the removed file finds, once it holds
+    it, that the file is no longer the folder's lock, and locks the folder's current one."""
 
     NAME = ".sweep.lock"
 
@@ -176,32 +178,44 @@ class SweepLock:
 
     def __enter__(self):
         self.created = not self.directory.exists()
-        make_directory(self.directory)
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as error:
-            raise os_error("lock", self.path, error) from None
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(self.fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            print(f"sweep: waiting for the sweep (pid {holder}) already working in "
-                  f"{self.directory}; its rows will not be computed twice",
-                  file=self.warn or sys.stderr,
-                  flush=True)
+        said = False
+        while True:
+            make_directory(self.directory)  # again: the last holder may have removed it
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
-            except BaseException:
-                os.close(self.fd)
-                raise
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as error:
+                raise os_error("lock", self.path, error) from None
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    holder = os.pread(self.fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                    print(f"sweep: waiting for the sweep (pid {holder}) already working in "
+                          f"{self.directory}; its rows will not be computed twice",
+                          file=self.warn or sys.stderr, flush=True)
+                    said = True
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(self.fd)
+                    raise
+            if self._is_the_lock_file():
+                break
+            os.close(self.fd)  # its holder removed it as it finished: lock the current one
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
         return self
 
+    def _is_the_lock_file(self) -> bool:
+        try:
+            return os.path.samestat(os.stat(self.path), os.fstat(self.fd))
+        except FileNotFoundError:
+            return False
+
     def __exit__(self, *exc) -> None:
-        if self.created and os.listdir(self.directory) == [self.NAME]:
-            self.path.unlink(missing_ok=True)  # nothing was written: leave no trace
-            self.directory.rmdir()
+        self.path.unlink(missing_ok=True)  # still held: no one else can be using this name
+        if self.created and not os.listdir(self.directory):
+            self.directory.rmdir()  # nothing was written: leave no trace
         os.close(self.fd)  # releases the lock
 
 

@@ -30,8 +30,9 @@ def run_configuration(config) -> dict:
     """Train both sides for `config` (a plan.Configuration); return the result row."""
     from handrolled import NetworkSpec, activations, init_weights
 
-    for path in config.activation_modules:
-        activations.load_activation_module(path)
+    from ..user_activations import load
+
+    load(config.activation_modules, timeout=config.timeout)  # in a child of this worker
     started = time.perf_counter()
     data = _dataset(config.dataset, config.preprocess, config.dtype, config.train_rows)
     spec = NetworkSpec.from_text(config.hidden, inputs=data.input_shape,

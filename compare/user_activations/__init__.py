@@ -61,6 +61,10 @@ class ActivationProcess:
                                    what=f"activation module {path}, while it was loaded,")
                 self.added += loaded["added"]
                 self.kinks.update({name: tuple(k) for name, k in loaded["activations"]})
+            # every command that loads them runs Keras later: the child imports TensorFlow
+            # in a thread meanwhile, while this process prepares its data (and its own)
+            self.call("keras_prepare", returns="value",
+                      what="importing TensorFlow for the activation modules")
         except BaseException:
             self.close()
             raise
@@ -85,10 +89,11 @@ class ActivationProcess:
     def close(self) -> None:
         self.process.close()
 
-    # ---------------------------------------------------------------- Keras' side
-    def prepare_keras(self) -> None:
+    def wait_for_keras(self) -> None:
+        """Before the first call with keras.ops: TensorFlow imported in the child, within
+        the start-up time limit (not the user's per-call one)."""
         if not self.keras_ready:
-            self.call("keras_prepare", returns="value", timeout=STARTUP_TIMEOUT,
+            self.call("keras_wait", returns="value", timeout=STARTUP_TIMEOUT,
                       what="importing TensorFlow for the activation modules")
             self.keras_ready = True
 
@@ -129,7 +134,7 @@ class RemoteActivation(UserActivation):
     def keras_value(self, z: np.ndarray) -> np.ndarray:
         from keras_impl.runtime import keras
 
-        self.process.prepare_keras()
+        self.process.wait_for_keras()
         return self.process.call("keras_value", self.name, z, keras.config.floatx(),
                                  what=f"the function of user activation '{self.name}' "
                                       f"(given keras.ops)")

@@ -7,7 +7,8 @@ functions by name with arrays:
     load(path)                     run one activation module; the names it registered
     value(name, z)                 f(z, numpy)          the hand-written side
     derivative(name, z, a)         f'(z) by hand (the user's derivative(z, a))
-    keras_prepare()                import TensorFlow and Keras here (no user code)
+    keras_prepare()                start importing TensorFlow and Keras (no user code)
+    keras_wait()                   wait for that import (no user code)
     keras_value(name, z, floatx)   f(z, keras.ops) on a TensorFlow tensor
     keras_vjp(name, z, dy, floatx) TensorFlow's own gradient of f at z, times dy
 
@@ -75,25 +76,52 @@ def derivative(name: str, z: np.ndarray, a: np.ndarray):
 
 
 _KERAS = {}
+_IMPORTING: list = []  # the thread importing TensorFlow, once started
 
 
 def keras_prepare():
-    """TensorFlow and Keras, imported once, before any call with keras.ops; the checker
-    gives this call the start-up time limit, not the per-call one."""
-    def run():
-        import keras_impl  # noqa: F401 - keras_impl.runtime imports TensorFlow quietly
-        from keras_impl.runtime import keras, tf
+    """Start importing TensorFlow and Keras (in a thread: calls of the hand-written side
+    are answered meanwhile); the first call with keras.ops waits for it."""
+    import threading
 
-        tf.config.experimental.enable_op_determinism()
-        _KERAS.update(keras=keras, tf=tf)
-        return True
-    return _answer("importing TensorFlow after the activation modules", run)
+    def run():
+        try:
+            import keras_impl  # noqa: F401 - keras_impl.runtime imports TensorFlow quietly
+            from keras_impl.runtime import keras, tf
+
+            tf.config.experimental.enable_op_determinism()
+            _KERAS.update(keras=keras, tf=tf)
+        except BaseException as error:  # noqa: BLE001 - e.g. their module broke NumPy
+            _KERAS["failed"] = error
+
+    if not _IMPORTING:
+        _IMPORTING.append(threading.Thread(target=run, name="import-tensorflow", daemon=True))
+        _IMPORTING[0].start()
+    return None, True
+
+
+def keras_wait():
+    """Wait for the import (the checker gives this call the start-up time limit)."""
+    _keras()
+    return None, True
+
+
+def _keras():
+    """(keras, tf), once the import has finished."""
+    if not _IMPORTING:
+        keras_prepare()
+    _IMPORTING[0].join()
+    if "failed" in _KERAS:
+        error = _KERAS["failed"]
+        raise SpecError(f"TensorFlow failed to import after the activation modules ran: "
+                        f"{what_it_did(error)}")
+    return _KERAS["keras"], _KERAS["tf"]
 
 
 def _with_keras_ops(name: str, z: np.ndarray, floatx: str):
     """f(z, keras.ops) on z as a TensorFlow tensor, checked as the checker's process
     checked it when it traced the function itself: a tensor of z's shape, not NumPy."""
-    keras, tf = _KERAS["keras"], _KERAS["tf"]
+    keras, tf = _keras()
     if keras.config.floatx() != floatx:
         keras.config.set_floatx(floatx)
     act = _user(name)
@@ -114,7 +142,7 @@ def _checked_tensor(act: UserActivation, out, z: np.ndarray) -> np.ndarray:
 def keras_value(name: str, z: np.ndarray, floatx: str):
     def run():
         act, tensor = _with_keras_ops(name, z, floatx)
-        ops = _KERAS["keras"].ops
+        ops = _keras()[0].ops
         out = act.call_user("function (given keras.ops)", act.function, tensor, ops)
         return _checked_tensor(act, out, z)
     return _answer(f"user activation '{name}': its function (given keras.ops)", run)
@@ -124,12 +152,12 @@ def keras_vjp(name: str, z: np.ndarray, dy: np.ndarray, floatx: str):
     """dy * f'(z) by TensorFlow's automatic differentiation of f(z, keras.ops): the
     gradient that flows back through f when f is part of the model."""
     def run():
-        tf = _KERAS["tf"]
         act, tensor = _with_keras_ops(name, z, floatx)
-        ops = _KERAS["keras"].ops
+        keras, tf = _keras()
         with tf.GradientTape() as tape:
             tape.watch(tensor)
-            out = act.call_user("function (given keras.ops)", act.function, tensor, ops)
+            out = act.call_user("function (given keras.ops)", act.function, tensor,
+                                keras.ops)
         _checked_tensor(act, out, z)
         grad = tape.gradient(out, tensor, output_gradients=tf.constant(dy),
                              unconnected_gradients=tf.UnconnectedGradients.ZERO)

@@ -45,7 +45,7 @@ class ActivationProcess:
     """One child running some activation modules; calls into it, one at a time."""
 
     def __init__(self, paths: list[str], timeout: float = DEFAULT_TIMEOUT,
-                 memory: int | None = None):
+                 memory: int | None = None, keras: bool = True):
         files = [_checked_file(path) for path in paths]
         self.paths = tuple(str(f) for f in files)
         self.lock = threading.Lock()  # TensorFlow may call from several threads
@@ -61,10 +61,10 @@ class ActivationProcess:
                                    what=f"activation module {path}, while it was loaded,")
                 self.added += loaded["added"]
                 self.kinks.update({name: tuple(k) for name, k in loaded["activations"]})
-            # every command that loads them runs Keras later: the child imports TensorFlow
-            # in a thread meanwhile, while this process prepares its data (and its own)
-            self.call("keras_prepare", returns="value",
-                      what="importing TensorFlow for the activation modules")
+            if keras:  # the commands run Keras later: the child imports TensorFlow in a
+                # thread meanwhile, while this process prepares its data (and its own)
+                self.call("keras_prepare", returns="value",
+                          what="importing TensorFlow for the activation modules")
         except BaseException:
             self.close()
             raise
@@ -178,10 +178,11 @@ class RemoteActivation(UserActivation):
 _PROCESSES: list[ActivationProcess] = []
 
 
-def load(paths, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+def load(paths, timeout: float = DEFAULT_TIMEOUT, keras: bool = True) -> list[str]:
     """Run the modules at `paths` in a child (one for them all) and register their
     activations here; return the names they added.  Modules already running (the same
-    files) are not started again."""
+    files) are not started again.  `keras`: start importing TensorFlow there at once
+    (else on the first call that needs it)."""
     paths = list(paths)
     if not paths:
         return []
@@ -189,7 +190,7 @@ def load(paths, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
     for process in _PROCESSES:
         if process.paths == key and process.failure is None:
             return list(process.added)
-    process = ActivationProcess(paths, timeout)
+    process = ActivationProcess(paths, timeout, keras=keras)
     _PROCESSES.append(process)
     for name, kinks in process.kinks.items():
         register_user_instance(RemoteActivation(process, name, kinks),

@@ -204,10 +204,9 @@ def failure() -> SpecError | None:
 
 
 @contextlib.contextmanager
-def session():
-    """Around a command: a failure of the user's code inside a TensorFlow op (which
-    TensorFlow wraps in its own error) comes out as itself; at the end the children are
-    stopped and their stand-ins unregistered."""
+def surfacing_failures():
+    """A failure of the user's code inside a TensorFlow op (which TensorFlow wraps in an
+    error of its own, without their traceback) comes out as itself."""
     try:
         yield
     except KeyboardInterrupt:
@@ -217,6 +216,15 @@ def session():
         if first is not None and error is not first:
             raise first from None
         raise
+
+
+@contextlib.contextmanager
+def session():
+    """Around a command: `surfacing_failures`, and at the end the children are stopped
+    and their stand-ins unregistered."""
+    try:
+        with surfacing_failures():
+            yield
     finally:
         close_all()
 

@@ -10,6 +10,7 @@ Each hostile module is a variant of the tries that once ended a command silently
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -70,6 +71,9 @@ def test_the_child_gives_the_same_numbers_as_the_function_here(isolated, tmp_pat
      "derivative", "the derivative of user activation 'soft' ended the process"),
     ("def _f(z, xp):\n    while z.shape[0] == 5:\n        pass\n    return z\n", "function",
      "the function of user activation 'soft' did not return within 1 s"),
+    ("del np.float64\n", "import", "changed NumPy itself (np.float64 deleted"),
+    ("def _f(z, xp):\n    if z.shape[0] == 5:\n        np.abs = None\n    return z\n", "function",
+     "its function changed NumPy itself (np.abs deleted or replaced)"),
     ("def _f(z, xp):\n    raise KeyboardInterrupt\n", "import",
      "raised KeyboardInterrupt itself"),
     ("class Mine(BaseException):\n    pass\n"
@@ -82,14 +86,14 @@ def test_what_the_users_code_does_is_one_error_naming_it(isolated, tmp_path, bod
     derivative = "_d" if "_d" in body else RIGHT
     path = module(tmp_path, body, derivative, function)
     if where == "import":
-        with pytest.raises((TargetError, ActivationModuleError), match=message):
+        with pytest.raises((TargetError, ActivationModuleError), match=re.escape(message)):
             isolated(path, timeout=1)
         return
     isolated(path, timeout=1)
     z = np.ones((5, 2))
-    with pytest.raises((TargetError, ActivationModuleError), match=message):
+    with pytest.raises((TargetError, ActivationModuleError), match=re.escape(message)):
         activations.get("soft").derivative(z, activations.get("soft").value(z))
-    with pytest.raises((TargetError, ActivationModuleError), match=message):  # and after it
+    with pytest.raises((TargetError, ActivationModuleError), match=re.escape(message)):  # and after it
         activations.get("soft").value(np.ones((3, 2)))
 
 
@@ -101,10 +105,10 @@ def test_the_module_cannot_reach_the_checkers_modules(isolated, tmp_path):
     isolated(module(tmp_path, "import compare.tolerances, compare.exit_codes\n"
                               "compare.tolerances.tolerance_for = lambda dtype: None\n"
                               "compare.exit_codes.DISAGREE = 0\n"
-                              "del np.float64\nsys.setrecursionlimit(30)\nos.chdir('/')\n"))
+                              "sys.setrecursionlimit(30)\nos.chdir('/')\n"))
     assert compare.tolerances.tolerance_for("float64") == before
     assert compare.exit_codes.DISAGREE == 1
-    assert hasattr(np, "float64") and sys.getrecursionlimit() > 30
+    assert sys.getrecursionlimit() > 30
     assert os.getcwd() != "/"
 
 
@@ -181,10 +185,10 @@ def test_a_module_in_its_process_agrees_and_its_broken_twin_disagrees(tmp_path, 
     ("os._exit(0)\n", RIGHT, 2, ("while it was loaded, ended the process",)),
     ("def _f(z, xp):\n    if z.shape[0] == 5 and xp is np:\n        os._exit(0)\n"
      "    return z / (1 + xp.abs(z))\n", RIGHT, 2, ("function of user activation 'soft'",)),
-    ("def _f(z, xp):\n    while xp is not np:\n        pass\n", RIGHT, 2,  # under keras.ops
+    ("def _f(z, xp):\n    while xp is not np:\n        pass\n    return z\n", RIGHT, 2,  # Keras
      ("(given keras.ops) did not return within 3 s",)),
     ("sys.setrecursionlimit(30)\n", RIGHT, None, ()),
-    ("del np.float64\n", RIGHT, None, ()),
+    ("del np.float64\n", RIGHT, 2, ("changed NumPy itself",)),
 ])
 def test_hostile_modules_give_the_verdict_or_one_line(tmp_path, body, derivative, code, parts):
     function = "_f" if "def _f" in body else "soft"

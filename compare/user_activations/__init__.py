@@ -34,6 +34,7 @@ from handrolled.activations import ActivationModuleError, UserActivation, names
 from handrolled.activations.user import register_user_instance, unregister_user_activation
 from handrolled.errors import SpecError
 
+from ..check.errors import TargetError
 from ..check.process import STARTUP_TIMEOUT, UserProcess
 
 DEFAULT_TIMEOUT = 60.0   # seconds per call: a batch through f takes milliseconds
@@ -124,12 +125,23 @@ class RemoteActivation(UserActivation):
 
     def value(self, z):
         z = np.asarray(z)
-        return self.process.call("value", self.name, z,
-                                 what=f"the function of user activation '{self.name}'")
+        what = f"the function of user activation '{self.name}'"
+        return self._like(z, self.process.call("value", self.name, z, what=what), what)
 
     def derivative(self, z, a):
-        return self.process.call("derivative", self.name, np.asarray(z), np.asarray(a),
-                                 what=f"the derivative of user activation '{self.name}'")
+        z = np.asarray(z)
+        what = f"the derivative of user activation '{self.name}'"
+        return self._like(z, self.process.call("derivative", self.name, z, np.asarray(a),
+                                               what=what), what)
+
+    def _like(self, z: np.ndarray, result: np.ndarray, what: str) -> np.ndarray:
+        """The child checked the shape and dtype; checked again here, where it counts."""
+        if result.shape != z.shape or result.dtype != z.dtype:
+            failure = TargetError(f"{what}: its process answered shape {result.shape}, dtype "
+                                  f"{result.dtype} for z of shape {z.shape}, dtype {z.dtype}")
+            self.process.failure = self.process.failure or failure
+            raise failure
+        return result
 
     def keras_value(self, z: np.ndarray) -> np.ndarray:
         from keras_impl.runtime import keras

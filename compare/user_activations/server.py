@@ -31,12 +31,26 @@ from handrolled.errors import SpecError
 from handrolled.usercode import what_it_did
 
 
+_NUMPY = dict(vars(np))  # NumPy as it was before any user code: what converting results needs
+
+
+def _numpy_changed() -> list[str]:
+    return [f"np.{name}" for name, value in _NUMPY.items()
+            if not name.startswith("_") and vars(np).get(name, _NUMPY) is not value]
+
+
 def _answer(what: str, compute):
     """(None, compute()) or ({"message", "details"}, None): any failure of the user's code,
     a BaseException of their own included, as data the checker turns into one line."""
     limit = sys.getrecursionlimit()
     try:
-        return None, compute()
+        result = compute()
+        changed = _numpy_changed()
+        if changed:  # the results could not be converted, nor the next call answered
+            return {"message": f"{what} changed NumPy itself ({', '.join(changed[:3])} "
+                               f"deleted or replaced); your code may use NumPy, not change "
+                               f"it", "details": ""}, None
+        return None, result
     except SpecError as error:  # ActivationModuleError: the message names the function
         return {"message": str(error), "details": getattr(error, "details", "")}, None
     except BaseException as error:  # noqa: BLE001 - theirs: KeyboardInterrupt, GeneratorExit

@@ -94,7 +94,8 @@ class ActivationProcess:
         """Before the first call with keras.ops: TensorFlow imported in the child, within
         the start-up time limit (not the user's per-call one)."""
         if not self.keras_ready:
-            self.call("keras_wait", returns="value", timeout=STARTUP_TIMEOUT,
+            self.call("keras_wait", returns="value",
+                      timeout=max(STARTUP_TIMEOUT, self.process.timeout),
                       what="importing TensorFlow for the activation modules")
             self.keras_ready = True
 

@@ -177,6 +177,8 @@ class ActivationModuleError(SpecError):
 
 def load_activation_module(path: str) -> list[str]:
     """Run the Python file at `path` (which registers activations); return the new names.
+    It runs in this process: the library's way.  `nn-compare` runs each --activation-module
+    in a process of its own instead (compare/user_activations), which calls this there.
 
     A file that is missing -> SpecError.  A file that raises -> ActivationModuleError,
     whose `details` is the user's traceback (the command line prints it).

@@ -11,7 +11,8 @@ needs: a full disk, a failing write).  Each must end with one line on stderr
 and exit 2, the user's own traceback before it only where their code raised.
 Append new cases to CASES; the table follows on the next `python
 tests/bad_input_cases.py`.  Every case runs in-process and fails before
-TensorFlow is imported (a few milliseconds each).
+TensorFlow is imported (a few milliseconds each; an --activation-module case starts
+the module's process, about a second).
 """
 
 from __future__ import annotations

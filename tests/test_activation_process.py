@@ -93,7 +93,8 @@ def test_what_the_users_code_does_is_one_error_naming_it(isolated, tmp_path, bod
     z = np.ones((5, 2))
     with pytest.raises((TargetError, ActivationModuleError), match=re.escape(message)):
         activations.get("soft").derivative(z, activations.get("soft").value(z))
-    with pytest.raises((TargetError, ActivationModuleError), match=re.escape(message)):  # and after it
+    # and after it: the same failure, not a call into a process that is gone
+    with pytest.raises((TargetError, ActivationModuleError), match=re.escape(message)):
         activations.get("soft").value(np.ones((3, 2)))
 
 

@@ -231,3 +231,15 @@ def test_same_numbers_in_the_child_as_in_this_process(tmp_path):
         runs[mode] = json.loads(result.stdout.strip().splitlines()[-1])
     assert runs["in-process"] == runs["child"]
     assert runs["child"]["gradients"]["agree"] and len(runs["child"]["steps"]["keras"]) == 16
+
+
+def test_check_runs_its_activation_modules_in_a_process_too(cli, clean_registry, tmp_path):
+    # `check` needs the modules on the checker's side as well (for Keras): there too they
+    # run in a child, so os._exit at import is one line, not a silent exit 0
+    target = tmp_path / "my_net.py"
+    target.write_text("INPUTS = 4\nLAYERS = [(3, 'soft'), (2, 'softmax')]\n"
+                      "LAYOUT = 'separate'\ndef gradients(X, Y, w):\n    return w\n")
+    code, out, err = cli("check", str(target), "--dataset", "synthetic", "--no-fd",
+                         "--activation-module", module(tmp_path, "os._exit(0)\n"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "while it was loaded, ended the process running it" in err

@@ -243,3 +243,16 @@ def test_check_runs_its_activation_modules_in_a_process_too(cli, clean_registry,
                          "--activation-module", module(tmp_path, "os._exit(0)\n"))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "while it was loaded, ended the process running it" in err
+
+
+def test_a_sweep_row_is_keyed_without_its_time_limit():
+    # --timeout reaches the sweep's workers through the configuration, but how long a call
+    # may take is not a result: the rows logged before stay valid
+    from compare.sweep.plan import Configuration
+
+    settings = dict(activation="soft", depth=1, lr=0.1, units=3, epochs=1, batch=8,
+                    dataset="spiky-2d", preprocess="raw", dtype="float64",
+                    activation_modules=("acts.py",))
+    limited = Configuration(**settings, seed=0, timeout=5.0)
+    assert limited.timeout == 5.0 and limited.key == Configuration(**settings, seed=0).key
+    assert Configuration(**settings, seed=1).key != Configuration(**settings, seed=0).key

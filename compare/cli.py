@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                     if getattr(sys.stdout, "failed", None):
                         raise sys.stdout.failed from None
                     raise
-                with marking_interrupts():  # a Ctrl-C told from user code raising it itself
+                from .user_activations import session
+
+                # a Ctrl-C told from user code raising it itself; activation modules' children
+                with marking_interrupts(), session():
                     code = args.run(args)
                 sys.stdout.flush()  # a full stdout fails here, not in Python's flush at exit
                 return code

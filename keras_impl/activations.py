@@ -191,7 +191,12 @@ def _piecewise(act):
 
 def _user_function(act) -> Callable:
     """`function(z, keras.ops)`, checked once on a probe to return z's shape as a tensor.
-    Errors in the user's code come out as ActivationModuleError (their traceback)."""
+    Errors in the user's code come out as ActivationModuleError (their traceback).
+    An activation whose code runs in another process (compare.user_activations) brings
+    its own TensorFlow op, `keras_function()`; nothing of the user's is called here."""
+    remote = getattr(act, "keras_function", None)
+    if remote is not None:
+        return remote()
     probe = ops.reshape(ops.linspace(-2.0, 2.0, 12), (3, 4))
     out = act.call_user("function (given keras.ops)", act.function, probe, ops)
     if isinstance(out, np.ndarray):  # works eagerly, but fit's graph cannot run NumPy

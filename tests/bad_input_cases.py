@@ -12,7 +12,8 @@ needs: a full disk, a failing write).  Each must end with one line on stderr
 and exit 2, the user's own traceback before it only where their code raised.
 Append new cases to CASES; the table follows on the next `python
 tests/bad_input_cases.py`.  Every case runs in-process and fails before
-TensorFlow is imported (a few milliseconds each).
+TensorFlow is imported (a few milliseconds each; an --activation-module case starts
+the module's process, about a second).
 """
 
 from __future__ import annotations
@@ -152,6 +153,24 @@ def quits(z, xp):
 register_user_activation("quits", quits, lambda z, a: np.ones_like(z))
 """
 
+EXIT_AT_IMPORT = """
+os._exit(0)  # ends whatever process imports it, with exit 0 ("agree")
+"""
+LOOPS_ON_BATCH = """
+def spins(z, xp):
+    while z.shape[0] != 3:  # passes the registration probe, never returns on the batch
+        pass
+    return z
+register_user_activation("spins", spins, lambda z, a: np.ones_like(z))
+"""
+DERIVATIVE_EXITS = """
+def exits(z, a):
+    if z.shape[0] != 3:
+        os._exit(0)
+    return np.ones_like(z)
+register_user_activation("quits_late", lambda z, xp: z, exits)
+"""
+
 CASES = [
     # -- inputs that would expand before they are checked
     BadInput("weights: an .npz member declaring far more bytes than its array needs "
@@ -233,6 +252,14 @@ CASES = [
     BadInput("user activation: sys.exit() on the real batch", lambda d: [
         *GRADIENTS, "--batch", "5", "--activation-module", module(d, LATE_EXIT),
         "--hidden", "3:quits"], user_code=True),
+    BadInput("user activation: os._exit(0) while the module is imported", lambda d: [
+        *GRADIENTS, "--activation-module", module(d, "import os\n" + EXIT_AT_IMPORT)]),
+    BadInput("user activation: os._exit(0) in its derivative on the real batch", lambda d: [
+        *GRADIENTS, "--batch", "5", "--activation-module",
+        module(d, "import os\n" + DERIVATIVE_EXITS), "--hidden", "3:quits_late"]),
+    BadInput("user activation: an endless loop (past --timeout)", lambda d: [
+        *GRADIENTS, "--batch", "5", "--timeout", "1", "--activation-module",
+        module(d, LOOPS_ON_BATCH), "--hidden", "3:spins"]),
     # -- folders and files that are not what they must be
     BadInput("--out: a folder of the user's PNGs (nn-compare did not write it)", lambda d: [
         "report", "--dataset", f"idx:{idx_dir(d)}", "--hidden", "3:relu",

@@ -322,8 +322,9 @@ register_user_activation("numpy_only", numpy_only, lambda z, a: np.ones_like(z))
 @pytest.mark.parametrize("name, body, last", [
     ("late", RAISES_ON_BATCH,
      "user activation 'late': its function raised RuntimeError: late failure in my code"),
-    ("numpy_only", RAISES_UNDER_KERAS, "user activation 'numpy_only': its function (given "
-     "keras.ops) raised TypeError: this one only knows numpy"),
+    pytest.param("numpy_only", RAISES_UNDER_KERAS, "user activation 'numpy_only': its function "
+                 "(given keras.ops) raised TypeError: this one only knows numpy",
+                 marks=pytest.mark.slow),  # a second TensorFlow, in the module's process
 ])
 def test_user_activation_raising_later_shows_their_traceback_then_one_line(
         cli, clean_registry, tmp_path, name, body, last):
@@ -337,13 +338,14 @@ def test_user_activation_raising_later_shows_their_traceback_then_one_line(
 
 GRAPH_ONLY_FAILURE = """
 def eager_only(z, xp):
-    if xp is not np and float(xp.sum(z)) > 1e9:  # fine eagerly, not in fit's compiled graph
-        return z
+    if xp is not np and z.shape[0] != 3:  # passes the (3, 4) probe, fails inside fit
+        raise TypeError("not on a batch")
     return z
 register_user_activation("eager_only", eager_only, lambda z, a: np.ones_like(z))
 """
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 def test_user_activation_failing_inside_fit_keeps_their_traceback(cli, clean_registry,
                                                                   tmp_path, idx_dir):
     # Keras re-raises errors in a layer's call as a new exception with its arguments
@@ -358,6 +360,7 @@ def test_user_activation_failing_inside_fit_keeps_their_traceback(cli, clean_reg
         "raised TypeError")
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 def test_user_activation_written_with_numpy_under_keras_is_one_line(cli, clean_registry,
                                                                     tmp_path):
     module = write_module(tmp_path, "uses_np", "register_user_activation('uses_np', "
@@ -373,6 +376,7 @@ register_user_activation("step", lambda z, xp: xp.where(z > 0, xp.ones_like(z), 
 """
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 @pytest.mark.parametrize("derivative, expected", [("np.zeros_like(z)", 0),
                                                   ("np.ones_like(z)", 1)])  # the failing twin
 @pytest.mark.parametrize("command", ["activations", "gradients"])

@@ -91,6 +91,7 @@ def broken_tanh(tmp_path):
     unregister_user_activation("tanh_broken")
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 def test_wrong_derivative_makes_the_command_exit_1(cli, broken_tanh, tmp_path):
     out = tmp_path / "g.json"
     code, stdout, _ = cli("gradients", "--activation-module", broken_tanh,

@@ -62,12 +62,14 @@ def test_names_are_checked(clean_registry):
         activations.register_user_activation("my act", square_plus, square_plus_derivative)
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 def test_cli_checks_the_example_file(cli, clean_registry):
     code, out, err = cli("activations", "--activation-module", EXAMPLE)
     assert code == 0, err
     assert "softsign" in out and "bent_identity" in out and "verdict: AGREE" in out
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 def test_cli_reports_a_disagreeing_derivative_row(cli, clean_registry, tmp_path):
     module = tmp_path / "wrong.py"
     module.write_text("import numpy as np\n"
@@ -79,6 +81,7 @@ def test_cli_reports_a_disagreeing_derivative_row(cli, clean_registry, tmp_path)
     assert "cube" in out and "NO" in out and "verdict: DISAGREE" in out
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 def test_cli_uses_user_activations_in_other_commands(cli, clean_registry):
     code, out, err = cli("gradients", "--activation-module", EXAMPLE, "--hidden",
                          "16:softsign,8:mix(bent_identity,hard_tanh)", "--batch", "8")

@@ -304,6 +304,7 @@ SOFTSIGN = NETWORK.replace('"tanh"', '"softsign"').replace(
     "(1 - a ** 2)", "DERIVATIVE(z)")
 
 
+@pytest.mark.slow  # a second TensorFlow, in the activation module's process
 @pytest.mark.parametrize("derivative, code", [("1 / (1 + np.abs(z)) ** 2", 0),
                                               ("1 / (1 + np.abs(z))", 1)])  # 1: the twin
 def test_activation_modules_are_loaded_on_both_sides(cli, tmp_path, derivative, code):

@@ -95,10 +95,10 @@ def _a(word: str) -> str:
 def run_check_file(path, options: CheckOptions | None = None, kind: str | None = None):
     """Check the target file at `path` (of `kind`, or the kind it declares): the outcome."""
     options = options or CheckOptions()
-    from handrolled.activations import load_activation_module
+    from ..user_activations import load
 
-    for module in options.activation_modules:  # the checker's side needs them too (Keras)
-        load_activation_module(module)
+    # the checker's side needs them too (Keras): stand-ins for functions run in a child
+    load(options.activation_modules, timeout=options.timeout)
     with UserProcess(path, timeout=options.timeout,
                      activation_modules=options.activation_modules) as user:
         chosen = get(kind) if kind else detect_kind(user)

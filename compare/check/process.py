@@ -69,8 +69,11 @@ class UserProcess:
     """A user's Python file loaded in a child process; call its functions by name."""
 
     def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT,
-                 memory: int | None = None, activation_modules: list[str] = ()):
+                 memory: int | None = None, activation_modules: list[str] = (),
+                 cwd: str | Path | None = None, environment: dict[str, str] | None = None):
         self.path = Path(path).resolve()
+        self.cwd = Path(cwd).resolve() if cwd is not None else self.path.parent
+        self.environment = environment  # variables set (or replaced) for the child
         self.activation_modules = [str(Path(m).resolve()) for m in activation_modules]
         if not self.path.is_file():
             raise TargetError(f"check target {self.path} does not exist or is not a file")
@@ -93,7 +96,8 @@ class UserProcess:
                 *self.activation_modules]
         try:
             self._proc = subprocess.Popen(
-                argv, cwd=self.path.parent, stdin=subprocess.DEVNULL, stdout=_stderr_fd(),
+                argv, cwd=self.cwd, stdin=subprocess.DEVNULL,
+                env=dict(os.environ, **self.environment) if self.environment else None, stdout=_stderr_fd(),
                 stderr=_stderr_fd(), pass_fds=(requests_r, responses_w),
                 start_new_session=True, close_fds=True)
         except OSError as error:
@@ -147,7 +151,7 @@ class UserProcess:
         """Call `target` (a name, a dotted path from the module, or (handle, "method"))
         in the child with `args`; return its result in the form `returns` names."""
         label = what or _label(target)
-        where = f"{label} in {self.path.name}"
+        where = self._where(label)
         self._send({"op": "call", "target": _target(target), "args": list(args),
                     "kwargs": kwargs, "returns": returns}, where)
         answer = self._receive(where, timeout)
@@ -166,6 +170,10 @@ class UserProcess:
                               f"{error['message']}", error.get("traceback", ""))
         raise TargetError(f"{where} {error['message']}{self._memory_hint(error['message'])}",
                           error.get("traceback", ""))
+
+    def _where(self, label: str) -> str:
+        """How messages name a call: "gradients() in my_net.py"."""
+        return f"{label} in {self.path.name}"
 
     def release(self, handle: Handle) -> None:
         if self.alive:

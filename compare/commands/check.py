@@ -3,28 +3,15 @@ loop, a layer or an optimizer, whichever the file declares (compare/check/kinds.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from ..exit_codes import AGREE, DISAGREE
 from .common import (add_activation_module_option, add_json_option, check_output_options,
                      check_rows, positive_int, seed)
+from .common import timeout_seconds as timeout
 
 NAME = "check"
 HELP = "check your own hand-written code (a Python file) against Keras"
-MAX_TIMEOUT_S = 86_400.0
-
-
-def timeout(text: str) -> float:
-    """--timeout: seconds, more than 0 and at most a day."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT_S:g} "
-                                         f"seconds (a day), got {text}")
-    return value
 
 
 def add_parser(subparsers):
@@ -56,7 +43,7 @@ def add_parser(subparsers):
                              "process is stopped (default: 60)")
     parser.add_argument("--no-fd", action="store_true",
                         help="skip the finite differences of your forward()")
-    add_activation_module_option(parser)
+    add_activation_module_option(parser, timeout=False)  # --timeout above covers both
     add_json_option(parser)
     return parser
 

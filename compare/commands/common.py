@@ -156,22 +156,48 @@ def add_network_options(parser: argparse.ArgumentParser, hidden: str = BOOK_HIDD
     add_activation_module_option(parser)
 
 
-def add_activation_module_option(parser: argparse.ArgumentParser) -> None:
+MAX_TIMEOUT_S = 86_400.0
+
+
+def timeout_seconds(text: str) -> float:
+    """--timeout: seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT_S:g} "
+                                         f"seconds (a day), got {text}")
+    return value
+
+
+def add_activation_module_option(parser: argparse.ArgumentParser,
+                                 timeout: bool = True) -> None:
+    """--activation-module FILE.py (repeatable) and, unless the command has its own,
+    --timeout SECONDS for each call into the file's code."""
+    from compare.user_activations import DEFAULT_TIMEOUT
+
     parser.add_argument("--activation-module", action="append", default=[], metavar="FILE.py",
                         help="a Python file that registers your own activations with "
-                             "handrolled.activations.register_user_activation (repeatable)")
+                             "handrolled.activations.register_user_activation (repeatable); "
+                             "it runs in a process of its own")
+    if timeout:
+        parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
+                            metavar="SECONDS",
+                            help="the longest one call into an --activation-module's code may "
+                                 f"take before its process is stopped (default: "
+                                 f"{DEFAULT_TIMEOUT:g})")
 
 
 def load_activation_modules(args) -> list[str]:
-    """Run every --activation-module file; return the names the files registered.  A
-    failing one raises ActivationModuleError: the command line prints the user's
-    traceback (its `details`), then one line (exit 2)."""
-    from handrolled.activations import load_activation_module
+    """Run the --activation-module files in a process of their own (compare/
+    user_activations) and register their activations here; return the names the files
+    registered.  A failing one raises ActivationModuleError or TargetError: the command
+    line prints the user's traceback (its `details`), then one line (exit 2)."""
+    from compare.user_activations import DEFAULT_TIMEOUT, load
 
-    added = []
-    for path in getattr(args, "activation_module", None) or []:
-        added += load_activation_module(path)
-    return added
+    return load(getattr(args, "activation_module", None) or [],
+                timeout=getattr(args, "timeout", None) or DEFAULT_TIMEOUT)
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:

@@ -77,7 +77,8 @@ def run(args) -> int:
                                 dict(units=args.units, epochs=args.epochs, batch=args.batch,
                                      dataset=args.dataset, preprocess=args.preprocess,
                                      dtype=args.dtype, train_rows=args.train_rows,
-                                     activation_modules=modules, front=args.front.strip(),
+                                     activation_modules=modules, timeout=args.timeout,
+                                     front=args.front.strip(),
                                      optimizer=_optimizer(args),
                                      inputs=sweep_plan.inputs_digest(args.dataset, modules)))
     plan.validate()

@@ -31,6 +31,7 @@ class Configuration:
     front: str = ""  # fixed layers before the swept dense ones, e.g. "conv(8,3,relu),flatten"
     optimizer: str = ""  # "" : SGD at lr; else the optimizer's text
     inputs: str = ""     # `inputs_digest`: the data files, activation modules, project version
+    timeout: float = 60.0  # seconds per call into an activation module's code
 
     @property
     def hidden(self) -> str:
@@ -41,6 +42,7 @@ class Configuration:
     def key(self) -> str:
         settings = asdict(self)
         settings.pop("activation_modules")  # where a function was defined is not a result
+        settings.pop("timeout")  # nor how long a call into it may take
         for option in ("front", "optimizer", "inputs"):
             if not settings[option]:
                 settings.pop(option)  # the keys of sweeps logged before the option existed

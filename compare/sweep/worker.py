@@ -28,10 +28,16 @@ def _dataset(name: str, preprocess: str, dtype: str, train_rows: int | None):
 
 def run_configuration(config) -> dict:
     """Train both sides for `config` (a plan.Configuration); return the result row."""
+    from ..user_activations import load, surfacing_failures
+
+    with surfacing_failures():  # a failure inside a TensorFlow op: the user's, as itself
+        load(config.activation_modules, timeout=config.timeout)  # a child of this worker
+        return _run(config)
+
+
+def _run(config) -> dict:
     from handrolled import NetworkSpec, activations, init_weights
 
-    for path in config.activation_modules:
-        activations.load_activation_module(path)
     started = time.perf_counter()
     data = _dataset(config.dataset, config.preprocess, config.dtype, config.train_rows)
     spec = NetworkSpec.from_text(config.hidden, inputs=data.input_shape,

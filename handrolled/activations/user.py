@@ -96,18 +96,29 @@ def register_user_activation(name: str, function: Callable, derivative: Callable
     shape (a SpecError otherwise).  `kinks`: the z where the derivative jumps.
     A name already registered is refused unless `replace=True`.
     """
-    if not isinstance(name, str) or not name.isidentifier():
-        raise SpecError(f"user activation name {name!r} is not {_NAME_FORM}")
-    existing = _registered_user(name)
-    if name in names() and not (replace or existing):
-        raise SpecError(f"activation '{name}' already exists; pick another name "
-                        f"(or pass replace=True)")
+    _check_name(name, replace)
     activation = UserActivation(name, function, derivative, kinks,
                                 source=getattr(function, "__module__", "") or "")
     _check_shapes(activation)
-    register_factory(name, _factory(activation))
-    _USER[name] = activation
+    return register_user_instance(activation, replace)
+
+
+def register_user_instance(activation: UserActivation, replace: bool = False) -> UserActivation:
+    """Register an already built `UserActivation` (or subclass) under its name, unprobed:
+    compare/user_activations registers this way the stand-ins of the functions that run in
+    a process of their own (where they were probed)."""
+    _check_name(activation.name, replace)
+    register_factory(activation.name, _factory(activation))
+    _USER[activation.name] = activation
     return activation
+
+
+def _check_name(name, replace: bool) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SpecError(f"user activation name {name!r} is not {_NAME_FORM}")
+    if name in names() and not (replace or _registered_user(name)):
+        raise SpecError(f"activation '{name}' already exists; pick another name "
+                        f"(or pass replace=True)")
 
 
 _USER: dict[str, UserActivation] = {}
@@ -166,6 +177,8 @@ class ActivationModuleError(SpecError):
 
 def load_activation_module(path: str) -> list[str]:
     """Run the Python file at `path` (which registers activations); return the new names.
+    It runs in this process: the library's way.  `nn-compare` runs each --activation-module
+    in a process of its own instead (compare/user_activations), which calls this there.
 
     A file that is missing -> SpecError.  A file that raises -> ActivationModuleError,
     whose `details` is the user's traceback (the command line prints it).

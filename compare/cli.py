@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                     if getattr(sys.stdout, "failed", None):
                         raise sys.stdout.failed from None
                     raise
+                from . import console
+                console.set_quiet(getattr(args, "quiet", False))
                 with marking_interrupts():  # a Ctrl-C told from user code raising it itself
                     code = args.run(args)
                 sys.stdout.flush()  # a full stdout fails here, not in Python's flush at exit

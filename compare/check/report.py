@@ -76,6 +76,10 @@ def _localisation(result: CheckResult) -> str:
             f"{first.param}{first.layer}")
     if result.forward is None:
         return line + " (forward pass not compared: no forward() in the target)"
+    if result.forward.agree and first.layer == max(row.layer for row in result.rows):
+        return line + ("; the forward pass agrees, and this is the output layer, where "
+                       "backprop starts, so the bug is in its delta (the loss' derivative "
+                       "through the output activation) or in how its gradients are formed")
     if result.forward.agree:
         return line + ("; the forward pass agrees, and every layer above is right, so the "
                        "bug is in how backprop reaches this layer")

@@ -7,8 +7,8 @@ import argparse
 import os
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_activation_module_option, add_json_option, check_output_options,
-                     check_rows, positive_int, seed)
+from .common import (add_activation_module_option, add_json_option, add_quiet_option,
+                     check_output_options, check_rows, positive_int, seed)
 
 NAME = "check"
 HELP = "check your own hand-written code (a Python file) against Keras"
@@ -58,6 +58,7 @@ def add_parser(subparsers):
                         help="skip the finite differences of your forward()")
     add_activation_module_option(parser)
     add_json_option(parser)
+    add_quiet_option(parser)
     return parser
 
 
@@ -72,6 +73,10 @@ def run(args) -> int:
                            dtype=args.dtype,
                            timeout=args.timeout,
                            activation_modules=tuple(args.activation_module))
+    from .. import console
+
+    console.say(f"check: {args.file}, your code in a process of its own ...")
+    console.start_keras()
     outcome = run_check_file(args.file, options)
     if args.json:  # saved before the verdict is shown
         from ..output import write_json

@@ -58,7 +58,10 @@ def run(args) -> int:
     command = short_command(config, args.out)
     check(prepared, args.out, args.force)
     print(f"code: {prepared.spec.describe()}, the project's own run first ...", flush=True)
-    with ProgressBar(2 * config.epochs, args.quiet) as progress:
+    from .. import console
+
+    console.start_keras()
+    with ProgressBar(config.epochs, args.quiet) as progress:
         generated = generate(prepared, args.out, command, run=not args.no_run,
                              force=args.force, test_rows=args.test_rows, progress=progress)
     print(f"wrote {generated.out}/: numpy_version.py, keras_version.py, data.npz, weights.npz"

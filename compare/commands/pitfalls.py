@@ -4,8 +4,8 @@ usually drift from Keras, each pitfall trained side by side with Keras and measu
 from __future__ import annotations
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_data_options, add_json_option, check_output_options, positive_float,
-                     positive_int, seed)
+from .common import (add_data_options, add_json_option, add_quiet_option,
+                     check_output_options, positive_float, positive_int, seed)
 
 NAME = "pitfalls"
 HELP = ("train the usual hand-written mistakes in Dropout, BatchNormalization and "
@@ -27,6 +27,7 @@ def add_parser(subparsers):
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--seed", type=seed, default=0, help="(default: 0)")
     add_json_option(parser)
+    add_quiet_option(parser)
     return parser
 
 
@@ -52,7 +53,10 @@ def run(args) -> int:
     data = dataclasses.replace(data, X_train=data.X_train[:args.train_rows],
                                y_train=data.y_train[:args.train_rows])
 
-    from .. import pitfalls  # imports TensorFlow
+    from .. import console
+
+    console.start_keras()
+    from .. import pitfalls
 
     spec = NetworkSpec.from_text(pitfalls.SPEC, inputs=data.input_shape, classes=data.classes,
                                  dtype=args.dtype, seed=args.seed)
@@ -61,10 +65,13 @@ def run(args) -> int:
           f"each row trains that hand-written network with one thing done differently "
           f"against Keras (same weights, batches and dropout masks)", flush=True)
     rows_out = []
-    for pitfall in pitfalls.PITFALLS:
-        result = pitfalls.run_pitfall(pitfall, spec, data, args.epochs, args.batch, args.lr,
-                                      args.seed)
-        rows_out.append(pitfalls.pitfall_row(pitfall, result))
+    with console.bar(len(pitfalls.PITFALLS), "pitfall") as bar:  # each one a training run
+        for pitfall in pitfalls.PITFALLS:
+            bar.set_description_str(f"pitfall {pitfall.name}")
+            result = pitfalls.run_pitfall(pitfall, spec, data, args.epochs, args.batch,
+                                          args.lr, args.seed)
+            rows_out.append(pitfalls.pitfall_row(pitfall, result))
+            bar.update(1)
 
     if args.json:  # saved before the verdict is shown
         from ..output import write_json

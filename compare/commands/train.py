@@ -123,9 +123,11 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
                                               config.seed))  # before TensorFlow starts
     print(f"threads: {threads.describe()}", flush=True)
 
-    from ..experiment import run as run_experiment  # imports TensorFlow
+    from .. import console
+    from ..experiment import run as run_experiment
 
-    with ProgressBar(2 * config.epochs, args.quiet) as progress:
+    console.start_keras()
+    with ProgressBar(config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
                                  command=command, threads=threads)
     saved = write_outputs(outcome.results, out_dir, args.json, fresh)
@@ -136,26 +138,43 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
 
 
 class ProgressBar:
-    """tqdm over the epochs of both sides, on stderr; silent with --quiet."""
+    """A bar on stderr per run (handrolled, keras, the round-off samples), each over that
+    run's epochs: its estimate comes from its own timed epochs only (a Keras epoch is
+    100 times a hand-written one), shown once the first is done.  Silent with --quiet."""
 
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet = total, quiet
+    def __init__(self, epochs: int, quiet: bool):
+        self.epochs, self.quiet = epochs, quiet
+        self.bar, self.side = None, None
 
     def __enter__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=self.total, unit="epoch", disable=self.quiet, file=sys.stderr,
-                        dynamic_ncols=True, leave=False)
         return self
 
+    def begin(self, side: str) -> None:
+        """A run starts: a fresh bar (and clock) for it."""
+        from .. import console
+
+        self.close()
+        self.side = side
+        self.bar = console.bar(self.epochs, "epoch", f"{side} epoch 1", self.quiet)
+
     def __call__(self, side: str, epoch: int, history) -> None:
-        self.bar.set_description(f"{side} epoch {epoch + 1}")
+        if side != self.side:  # a caller that does not announce its runs
+            self.begin(side)
+        self.bar.set_description_str(f"{side} epoch {min(epoch + 2, self.epochs)}",
+                                     refresh=False)
         self.bar.set_postfix(loss=f"{history.loss[-1]:.4f}",
-                             test_acc=f"{100 * history.test_accuracy[-1]:.2f}%")
+                             test_acc=f"{100 * history.test_accuracy[-1]:.2f}%", refresh=False)
         self.bar.update(1)
+        if self.bar.n >= self.epochs:  # the run is done: its bar goes
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     def __exit__(self, *exc) -> None:
-        self.bar.close()
+        self.close()
 
 
 def print_tables(outcome) -> None:

@@ -17,7 +17,8 @@ from .runtime import Stopwatch
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
                    lr: float, progress=None, handrolled_epoch=sgd_epoch,
                    dropout_masks: list | None = None, threads=None,
-                   state: Params | None = None, schedule_ulps: int = 0) -> History:
+                   state: Params | None = None, schedule_ulps: int = 0,
+                   side: str = "handrolled") -> History:
     """All epochs of the hand-written loop, from a private copy of `weights`.
 
     `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
@@ -26,7 +27,8 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     `threads`: a compare.threads.ThreadPolicy whose BLAS limit the epochs run under.
     `state`: the starting moving statistics (default: their usual start).
     `schedule_ulps`: +1 or -1 runs a learning-rate schedule one float32 unit in the
-    last place up or down (`schedules.OneUlpAway`; the round-off samples), 0 as it is."""
+    last place up or down (`schedules.OneUlpAway`; the round-off samples), 0 as it is.
+    `side`: the run's name in `progress`."""
 
     network = Network(spec, {name: value.copy() for name, value in weights.items()}, state)
     optimizer = optimizers.for_training(lr)
@@ -42,6 +44,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
         network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
+    _begin(progress, side)
     with threads.blas_limits() if threads else contextlib.nullcontext():
         for epoch, order in enumerate(orders):
             with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: find_divergence
@@ -51,7 +54,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
                 evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
             history.record(evaluation, clock.seconds, losses)
             step += len(losses)
-            _report(progress, "handrolled", epoch, history)
+            _report(progress, side, epoch, history)
             history.diverged = find_divergence(epoch, losses, evaluation,
                                                 _first(history))
             if history.diverged:
@@ -66,8 +69,10 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
 
 
 def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
-              lr: float, seed: int, progress=None, state: Params | None = None) -> History:
-    """All epochs of `model.fit`, one call per epoch, on rows in the same order."""
+              lr: float, seed: int, progress=None, state: Params | None = None,
+              side: str = "keras") -> History:
+    """All epochs of `model.fit`, one call per epoch, on rows in the same order.
+    `side`: the run's name in `progress`."""
     import keras_impl
     from keras_impl.dropout import DropoutMaskRecorder, dropout_shapes
     from keras_impl.model import named_variables
@@ -82,6 +87,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     shapes = dropout_shapes(spec)  # record every step's masks for the hand-written side
     recorder = DropoutMaskRecorder(shapes, [min(batch_size, rows - start)
                                             for start in batch_starts(rows, batch_size)])
+    _begin(progress, side)
     for epoch, order in enumerate(orders):
         with Stopwatch() as gather:  # timed too: the hand-written epoch gathers its batches
             X_epoch, Y_epoch = ((data.X_train, data.Y_train) if order is None
@@ -92,7 +98,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
         evaluation = evaluate(lambda X: keras_impl.predict_logits(model, X), sets, spec)
         history.record(evaluation, gather.seconds + run.epoch_seconds, losses)
         history.call_seconds.append(gather.seconds + run.call_seconds)
-        _report(progress, "keras", epoch, history)
+        _report(progress, side, epoch, history)
         history.diverged = find_divergence(epoch, losses, evaluation, _first(history))
         if history.diverged:
             break
@@ -110,6 +116,14 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
 def _first(history: History) -> float:
     """The loss of the run's first step: the scale a blow-up is measured from."""
     return float(history.step_losses[0][0]) if len(history.step_losses[0]) else None
+
+
+def _begin(progress, side: str) -> None:
+    """A run starts: a progress object with a `begin(side)` method starts its bar's clock
+    now, so that the estimate times this run's epochs alone."""
+    begin = getattr(progress, "begin", None)
+    if begin is not None:
+        begin(side)
 
 
 def _report(progress, side: str, epoch: int, history: History) -> None:

@@ -33,7 +33,9 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
     optionally X_validation, y_validation, and a name (see compare.datasets).
-    `progress(side, epoch, history)` is called after every epoch of each side.
+    `progress(side, epoch, history)` is called after every epoch of each run (the two
+    sides, then the round-off samples), and `progress.begin(side)`, if it has one, as
+    each run starts.
     `handrolled_epoch` is the hand-written epoch function (same signature as
     `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
     `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
@@ -80,10 +82,10 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # that one sample's final tensors, not two, are held at once (book-ch19-cnn: weights
     # and Adam's slots, ~450 MB a sample in float64)
     roundoff = None
-    for sign in (1, -1):
+    for number, sign in enumerate((1, -1), start=1):
         sample = run_handrolled(spec, nudged(weights, sign), data, reversed_orders, batch_size,
-                                lr, None, handrolled_epoch, masks or None, threads, state,
-                                schedule_ulps=sign)
+                                lr, progress, handrolled_epoch, masks or None, threads, state,
+                                schedule_ulps=sign, side=f"round-off sample {number}/2")
         roundoff = sample if roundoff is None else \
             widest(handrolled, [(handrolled, roundoff), (handrolled, sample)])
         del sample
@@ -112,7 +114,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # on the run above, +65% on the tests' small runs, whose time is mostly Keras')
     keras_sample = run_keras(spec, nudged(weights, 1), data,
                              orders if keras.dropout_masks else reversed_orders,
-                             batch_size, lr, seed, None, state)
+                             batch_size, lr, seed, progress, state,
+                             side="keras round-off sample")
     return dataclasses.replace(result, keras_sampled=True,
                                roundoff=widest(handrolled, [(handrolled, roundoff),
                                                             (keras, keras_sample)]),

@@ -28,6 +28,16 @@ def quiet() -> bool:
     return _quiet
 
 
+WIDTH = 120  # columns every table and line on stdout fits in
+
+
+def wrap(line: str) -> str:
+    """A line of stdout within WIDTH columns (the check reports' rule, compare/check/text.py)."""
+    from .check.text import wrap as wrap_to
+
+    return wrap_to(line, WIDTH)
+
+
 def say(text: str) -> None:
     """One line on stderr (above a progress bar, if one is shown), unless --quiet."""
     if _quiet:

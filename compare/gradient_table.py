@@ -20,10 +20,17 @@ def gradient_table(result, tablefmt: str = "simple", label: str = "verdict") -> 
             f"{result.data or f'batch {result.batch}'}, seed {result.spec.seed}\n"
             f"loss: handrolled {result.loss_handrolled:.17g}  keras {result.loss_keras:.17g}\n"
             f"{table}\n"
-            f"tolerance {result.tolerance.describe()}\n"
+            f"tolerance {result.tolerance.describe(finite_differences_ran(result.rows))}\n"
             f"{roundoff_note(result.rows, result.tolerance.rtol)}"
             f"{nonfinite_note(result)}"
             f"{label}: {verdict}")
+
+
+def finite_differences_ran(rows) -> bool:
+    """Whether any row (a GradientRow or its JSON form) was compared with finite
+    differences: --no-fd leaves every row without a value and without kinks."""
+    rows = [row if isinstance(row, dict) else asdict(row) for row in rows]
+    return any(row["fd_max_rel_diff"] is not None or row["fd_kinks"] for row in rows)
 
 
 def nonfinite_note(result) -> str:

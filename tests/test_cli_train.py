@@ -78,7 +78,7 @@ def test_twin_a_broken_hand_written_epoch_exits_1(cli, idx_dir, tmp_path, monkey
     code, stdout, _ = cli("train", *small(idx_dir, "--json", str(path)))
     assert code == 1
     assert stdout.count("verdict:") == 1
-    assert "\nverdict: disagree from step 2 (epoch 1)\n" in stdout
+    assert "\nverdict: DISAGREE from step 2 (epoch 1)\n" in stdout
     assert json.loads(path.read_text())["agree"] is False
 
 
@@ -124,7 +124,7 @@ def test_diverging_run_exits_2_names_the_step_and_still_reports(cli, idx_dir, tm
     assert code == 2
     assert "handrolled: the loss became nan at epoch 1, step" in stderr
     assert stdout.count("verdict:") == 1
-    assert "\nverdict: training diverged on both sides at epoch 1, step " in stdout
+    assert "\nverdict: TRAINING DIVERGED on both sides at epoch 1, step " in stdout
     assert "; try a learning rate below 1e+199\n" in stdout
     results = json.loads((out / "results.json").read_text())
     assert results["training"]["handrolled"]["diverged"]["epoch"] == 1

@@ -8,7 +8,7 @@ import textwrap
 from tabulate import tabulate
 
 from ..output import fmt
-from ..gradient_table import gradient_rows_table
+from ..gradient_table import finite_differences_ran, gradient_rows_table
 from .objective import describe_network
 from .runner import CheckResult
 from .text import WIDTH, item
@@ -27,7 +27,8 @@ def format_report(result: CheckResult) -> str:
              _forward_line(result),
              "Gradients, your code vs keras, in backprop order (output layer first):",
              _gradient_table(result),
-             f"tolerance {result.tolerance.describe().replace('handrolled', 'yours')}",
+             "tolerance " + result.tolerance.describe(finite_differences_ran(result.rows))
+             .replace("handrolled", "yours"),
              textwrap.fill(_localisation(result), width=WIDTH, subsequent_indent="  ")]
     if result.conventions:
         parts.append("Conventions (not bugs):")

@@ -60,12 +60,13 @@ def run(args) -> int:
 
     spec = NetworkSpec.from_text(pitfalls.SPEC, inputs=data.input_shape, classes=data.classes,
                                  dtype=args.dtype, seed=args.seed)
-    print(f"Pitfalls: {spec.describe()}, {args.train_rows} rows of {args.dataset}, "
-          f"{args.epochs} epoch(s) of batch {args.batch}, lr {args.lr:g}, {args.dtype}; "
-          f"each row trains that hand-written network with one thing done differently "
-          f"against Keras (same weights, batches and dropout masks)", flush=True)
+    print(console.wrap(f"Pitfalls: {spec.describe()}, {args.train_rows} rows of {args.dataset}, "
+                       f"{args.epochs} epoch(s) of batch {args.batch}, lr {args.lr:g}, "
+                       f"{args.dtype}; each row trains that hand-written network with one "
+                       f"thing done differently against Keras (same weights, batches and "
+                       f"dropout masks)"), flush=True)
     rows_out = []
-    with console.bar(len(pitfalls.PITFALLS), "pitfall") as bar:  # each one a training run
+    with console.bar(len(pitfalls.PITFALLS), "pitfall", "pitfall") as bar:  # a run each
         for pitfall in pitfalls.PITFALLS:
             bar.set_description_str(f"pitfall {pitfall.name}")
             result = pitfalls.run_pitfall(pitfall, spec, data, args.epochs, args.batch,
@@ -81,12 +82,18 @@ def run(args) -> int:
 
     from tabulate import tabulate
 
-    headers = ["pitfall", "what the hand-written side does", "max loss diff",
-               "max weight diff", "max moving-stat diff", "test acc diff pts", "verdict"]
-    print(tabulate([[r["pitfall"], r["what"], fmt(r["max_loss_diff"]), fmt(r["max_weight_diff"]),
+    from ..training.verdict import shown
+
+    headers = ["pitfall", "max loss\ndiff", "max weight\ndiff", "max moving-\nstat diff",
+               "test acc\ndiff pts", "verdict"]
+    print(tabulate([[r["pitfall"], fmt(r["max_loss_diff"]), fmt(r["max_weight_diff"]),
                      fmt(r["max_state_diff"]), f"{100 * r['final_accuracy_diff']:.2f}",
-                     r["verdict"]] for r in rows_out], headers=headers, disable_numparse=True))
+                     shown(r["verdict"])] for r in rows_out], headers=headers,
+                   disable_numparse=True))
+    print("what the hand-written side does in each row:")  # below the table: 120 columns
+    print("\n".join(console.wrap(f"  {r['pitfall']}: {r['what']}") for r in rows_out))
     right = rows_out[0]
-    print(f"the right network {'agrees' if right['agree'] else 'DISAGREES'} with Keras; "
-          f"every pitfall is a difference Keras would not make")
+    print(console.wrap(f"verdict: {'AGREE' if right['agree'] else 'DISAGREE'} (the right "
+                       f"network against Keras; every pitfall is a difference Keras would "
+                       f"not make, shown, not judged)"))
     return AGREE if right["agree"] else DISAGREE

@@ -112,18 +112,18 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
                        state=twin.state if twin else None,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
-    print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "
-          f"{_optimizer_text(config)}, batch {config.batch}, {config.epochs} epochs "
-          f"({config.order})",
-          flush=True)
+    from .. import console
+
+    print(console.wrap(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "
+                       f"{_optimizer_text(config)}, batch {config.batch}, {config.epochs} "
+                       f"epochs ({config.order})"), flush=True)
 
     from ..threads import apply_tensorflow_threads, decide
 
+    # before TensorFlow starts; the line that says what was set is under the Runtime table
     threads = apply_tensorflow_threads(decide(prepared.spec, config.batch, args.threads,
-                                              config.seed))  # before TensorFlow starts
-    print(f"threads: {threads.describe()}", flush=True)
+                                              config.seed))
 
-    from .. import console
     from ..experiment import run as run_experiment
 
     console.start_keras()
@@ -178,22 +178,26 @@ class ProgressBar:
 
 
 def print_tables(outcome) -> None:
+    from ..console import wrap
     from ..report import tables
     from ..gradient_table import gradient_table
+    from ..training.verdict import shown
 
     training = outcome.results["training"]
     if outcome.gradients is not None:
         print(gradient_table(outcome.gradients, label="gradients"), end="\n\n")
-    print(f"Training: handrolled vs keras, {training['network']}, {training['dtype']}")
+    print(wrap(f"Training: handrolled (h) vs keras (k), {training['network']}, "
+               f"{training['dtype']}"))
     print(tables.training_table(training))
-    print("\n".join(tables.training_summary(training)), end="\n\n")
+    print("\n".join(map(wrap, tables.training_summary(training))), end="\n\n")
     print("Runtime")
     print(tables.runtime_table(training))
-    print("\n".join(tables.runtime_notes(training)))
-    print(f"\nverdict: {outcome.results['verdict']}", flush=True)
+    print("\n".join(map(wrap, tables.runtime_notes(training))))
+    print()
+    print(wrap(f"verdict: {shown(outcome.results['verdict'])}"), flush=True)
     reason = training["outcome"]["reason"]
     if reason and outcome.results["verdict"] == training["verdict"]:
-        print(f"  ({reason})", flush=True)
+        print(wrap(f"  ({reason})"), flush=True)
 
 
 def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> list[str]:

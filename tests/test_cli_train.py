@@ -30,7 +30,9 @@ def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_p
                                                 "--json", str(tmp_path / "copy.json")))
     assert code == 0, stderr
     assert "Gradients: handrolled vs keras" in stdout
-    assert "Training: handrolled vs keras, 12-8 sigmoid-10, float64" in stdout
+    assert "Training: handrolled (h) vs keras (k), 12-8 sigmoid-10, float64" in stdout
+    assert stdout.count("threads:") == 1  # under the Runtime table, not also before the run
+    assert max(map(len, stdout.splitlines())) <= 120, stdout  # every table and note
     assert "ratio handrolled/keras" in stdout and stdout.rstrip().endswith("beside it)")
     assert "\ngradients: AGREE\n" in stdout and stdout.count("verdict:") == 1  # one verdict
     assert {"results.json", "report.md", "report.html", "loss.png"} <= {

@@ -63,3 +63,98 @@ def test_help_groups_the_options(cli):
     assert headings == ["options", "network", "data", "training", "output", "run"], headings
     network = out[out.index("\nnetwork:"):out.index("\ndata:")]
     assert "--hidden" in network and "--epochs" not in network
+
+
+# ------------------------------------------------------------------ wording
+
+def test_verdicts_read_as_the_check_reports_do():
+    from compare.training.verdict import shown
+
+    assert shown("identical") == "AGREE (identical)"
+    assert shown("agree within round-off") == "AGREE (within round-off)"
+    assert shown("disagree from step 3 (epoch 1)") == "DISAGREE from step 3 (epoch 1)"
+    assert shown("training diverged on both sides at epoch 1, step 2; try a learning rate "
+                 "below 0.1").startswith("TRAINING DIVERGED on both sides at epoch 1")
+
+
+def test_without_finite_differences_the_tolerance_names_none():
+    from compare.gradient_table import finite_differences_ran
+    from compare.tolerances import TOLERANCES
+
+    tolerance = TOLERANCES["float64"]
+    assert "finite differences" in tolerance.describe()  # the twin: with them, it does
+    assert "finite" not in tolerance.describe(finite_differences=False)
+    row = {"fd_max_rel_diff": None, "fd_kinks": 0}
+    assert not finite_differences_ran([row, row])          # --no-fd
+    assert finite_differences_ran([row, dict(row, fd_kinks=2)])  # every probe at a kink
+    assert finite_differences_ran([dict(row, fd_max_rel_diff=1e-9)])
+
+
+def test_tensorflows_unset_pools_are_not_called_zero_threads():
+    """--from-keras starts TensorFlow before the policy: its pools read 0, 'not set'."""
+    from compare.threads import ThreadPolicy
+
+    kept = ThreadPolicy(1, 0, 0, "measured", {1: 1e-4, 2: 2e-4}, tensorflow_applied=False)
+    text = kept.describe()
+    assert "0 intra-op" not in text and "0 inter-op" not in text, text
+    assert "TensorFlow's default intra-op and inter-op pools" in text
+    assert "TensorFlow 2 intra-op, 1 inter-op" in ThreadPolicy(1, 2, 1, "--threads").describe()
+
+
+def test_a_bug_in_the_output_layer_is_not_blamed_on_the_layers_above():
+    from types import SimpleNamespace
+
+    from compare.check.report import _localisation
+
+    rows = [SimpleNamespace(layer=layer) for layer in (1, 2, 3)]
+
+    def said(layer):
+        first = SimpleNamespace(layer=layer, param="W")
+        return _localisation(SimpleNamespace(first_mismatch=first, rows=rows,
+                                             forward=SimpleNamespace(agree=True)))
+
+    assert "this is the output layer" in said(3) and "above" not in said(3)
+    assert "every layer above is right" in said(2)  # a hidden layer: those above agree
+
+
+# ------------------------------------------------------------------ progress
+
+def test_each_run_gets_its_own_bar_and_no_estimate_before_an_epoch(capsys):
+    """The bar of `train`: a Keras epoch is ~100 hand-written ones, so one bar over both
+    sides guessed 01:41 for a 12 s run; each run's bar times its own epochs."""
+    from types import SimpleNamespace
+
+    from compare import console
+    from compare.commands.train import ProgressBar
+
+    console.set_quiet(False)
+    history = SimpleNamespace(loss=[0.5], test_accuracy=[0.9])
+    with ProgressBar(3, quiet=False) as progress:
+        progress.begin("handrolled")
+        assert progress.bar.n == 0 and progress.bar.total == 3
+        for epoch in range(3):
+            progress("handrolled", epoch, history)
+        assert progress.bar is None  # the run is done: its bar is gone
+        progress.begin("keras")
+        first = progress.bar.start_t
+        assert progress.bar.n == 0 and "keras epoch 1" in progress.bar.desc
+        progress("keras", 0, history)
+        assert progress.bar.start_t == first and "keras epoch 2" in progress.bar.desc
+    err = capsys.readouterr().err
+    assert "handrolled epoch 1: " in err and "0/3 [00:00<?]" in err  # no guess yet
+
+
+def test_quiet_silences_lines_and_bars(capsys):
+    from compare import console
+
+    console.set_quiet(True)
+    try:
+        console.say("starting")
+        with console.waiting("waiting"), console.bar(2, "step") as bar:
+            bar.update(2)
+    finally:
+        console.set_quiet(False)
+    assert capsys.readouterr().err == ""
+    with console.waiting("starting Keras"):  # the twin: not quiet, a line at once
+        pass
+    assert capsys.readouterr().err == "starting Keras ...\n"

@@ -217,6 +217,9 @@ def run(args) -> int:
         from handrolled import optimizers
 
         args.optimizer = optimizers.get(args.optimizer).text  # a typo: one line, exit 2
+    from .. import console
+
+    console.start_keras()
     result = run_bench(configs, impls, repeats=args.repeats,
                        lr=args.optimizer if args.optimizer is not None else args.lr,
                        seed=args.seed, peak_size=args.peak_size, progress=progress,

@@ -90,7 +90,9 @@ class ThreadPolicy:
             tensorflow = "TensorFlow " + ", ".join(f"{count or 'its default'} {pool}"
                                                    for pool, count in pools.items())
         else:  # 0 is TensorFlow's "not set": it sizes both pools from the machine's cores
-            tensorflow = "TensorFlow's default intra-op and inter-op pools (sized by it)"
+            tensorflow = ("TensorFlow's default intra-op and inter-op pools, sized by it from "
+                          "the machine's cores")
+            tf_note = tf_note and "; it had already started (e.g. to load --from-keras's model)"
         return (f"{self.blas_threads} BLAS thread{'s' if self.blas_threads > 1 else ''} for "
                 f"the hand-written side ({why}); {tensorflow}{tf_note}")
 

@@ -209,7 +209,7 @@ def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> lis
         from ..report import write_report
         written = write_report(out_dir, results, fresh=fresh)
         others = ", ".join(sorted(set(written) - {"report.html"}))
-        saved.append(f"report: {written['report.html']} (and {others} beside it)")
+        saved += [f"report: {written['report.html']}", f"  beside it: {others}"]
     if json_path:
         write_json(json_path, results)
     return saved

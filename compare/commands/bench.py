@@ -172,7 +172,10 @@ def _names(text: str, accepted, what: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in names if name not in accepted]
     if unknown or not names:
-        raise SpecError(f"unknown {what} '{','.join(unknown) or text}'; accepted: "
+        from handrolled.errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], accepted) if len(unknown) == 1 else ""
+        raise SpecError(f"unknown {what} '{','.join(unknown) or text}'{hint}; accepted: "
                         f"{', '.join(accepted)} (comma-separated)")
     return list(dict.fromkeys(names))
 

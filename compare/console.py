@@ -88,13 +88,28 @@ def waiting(text: str):
         sys.stderr.flush()
 
 
-def bar(total: int, unit: str, description: str = "", quiet: bool = False):
+def bar(total: int, unit: str, description: str = "", quiet: bool = False,
+        estimate: bool = True):
     """A tqdm bar on stderr (disabled with --quiet), gone when it closes: no estimate until
-    a first step is timed, then from the timed steps ('{remaining}').  Its description
-    changes with set_description_str."""
+    a first step is timed, then tqdm's from the timed steps (`estimate=False`: none, the
+    caller gives its own in the postfix).  Its description changes with
+    set_description_str."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=unit, desc=description, disable=_quiet or quiet, file=sys.stderr,
-                dynamic_ncols=True, leave=False, smoothing=0,
+    remaining = "<{remaining}" if estimate else ""
+    return tqdm(total=total, unit=unit, desc=description, disable=_quiet or quiet,
+                file=sys.stderr, dynamic_ncols=True, leave=False, smoothing=0,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                           "[{elapsed}<{remaining}{postfix}]")
+                           f"[{{elapsed}}{remaining}{{postfix}}]")
+
+
+def time_left(seconds: list[float], remaining: int) -> str:
+    """'~00:12': `remaining` steps at the typical measured step: the median of those after
+    the first when there are two or more (a first Keras epoch also traces its graph, 2-10
+    times a later one), else the first; '?' before any step is timed."""
+    from tqdm import tqdm
+
+    if not seconds:
+        return "?"
+    typical = seconds[0] if len(seconds) == 1 else sorted(seconds[1:])[len(seconds[1:]) // 2]
+    return "~" + tqdm.format_interval(typical * remaining)

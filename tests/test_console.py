@@ -141,7 +141,16 @@ def test_each_run_gets_its_own_bar_and_no_estimate_before_an_epoch(capsys):
         progress("keras", 0, history)
         assert progress.bar.start_t == first and "keras epoch 2" in progress.bar.desc
     err = capsys.readouterr().err
-    assert "handrolled epoch 1: " in err and "0/3 [00:00<?]" in err  # no guess yet
+    assert "handrolled epoch 1: " in err and "0/3 [00:00, left=?]" in err  # no guess yet
+
+
+def test_the_estimate_leaves_out_a_first_epoch_that_traced_the_graph():
+    from compare.console import time_left
+
+    assert time_left([], 5) == "?"
+    assert time_left([4.0], 2) == "~00:08"             # one epoch: all there is to go by
+    assert time_left([30.0, 1.0, 1.2, 0.9], 10) == "~00:10"  # Keras: tracing in the first
+    assert time_left([1.0, 1.0, 1.0], 0) == "~00:00"
 
 
 def test_quiet_silences_lines_and_bars(capsys):

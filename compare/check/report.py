@@ -11,16 +11,15 @@ from ..output import fmt
 from ..gradient_table import finite_differences_ran, gradient_rows_table
 from .objective import describe_network
 from .runner import CheckResult
-from .text import WIDTH, item
+from .text import WIDTH, item, wrap
 
 
 
 def format_report(result: CheckResult) -> str:
     target, spec = result.target, result.target.spec
     objective = result.objective or target.objective
-    parts = [f"Check: {target.path.name}  ({describe_network(spec, objective)}, layout "
-             f"{target.layout}; "
-             f"{result.data}, seed {result.seed}; book-style weights)",
+    parts = [wrap(f"Check: {target.path.name}  ({describe_network(spec, objective)}, layout "
+                  f"{target.layout}; {result.data}, seed {result.seed}; book-style weights)"),
              textwrap.fill(f"loss: {objective.describe()}" + (
                  " (as found below, not as declared)" if result.conventions else ""),
                  width=WIDTH, subsequent_indent="  "),

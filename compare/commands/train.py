@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from handrolled import INIT_SCHEMES
 
@@ -140,11 +141,12 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
 class ProgressBar:
     """A bar on stderr per run (handrolled, keras, the round-off samples), each over that
     run's epochs: its estimate comes from its own timed epochs only (a Keras epoch is
-    100 times a hand-written one), shown once the first is done.  Silent with --quiet."""
+    100 times a hand-written one, its first also traces the graph; console.time_left),
+    shown once the first is done.  Silent with --quiet."""
 
     def __init__(self, epochs: int, quiet: bool):
         self.epochs, self.quiet = epochs, quiet
-        self.bar, self.side = None, None
+        self.bar, self.side, self.seconds, self.last = None, None, [], 0.0
 
     def __enter__(self):
         return self
@@ -154,15 +156,23 @@ class ProgressBar:
         from .. import console
 
         self.close()
-        self.side = side
-        self.bar = console.bar(self.epochs, "epoch", f"{side} epoch 1", self.quiet)
+        self.side, self.seconds, self.last = side, [], time.monotonic()
+        self.bar = console.bar(self.epochs, "epoch", f"{side} epoch 1", self.quiet,
+                               estimate=False)
+        self.bar.set_postfix(left="?")  # no estimate before an epoch is timed
 
     def __call__(self, side: str, epoch: int, history) -> None:
+        from .. import console
+
         if side != self.side:  # a caller that does not announce its runs
             self.begin(side)
+        now = time.monotonic()
+        self.seconds.append(now - self.last)
+        self.last = now
         self.bar.set_description_str(f"{side} epoch {min(epoch + 2, self.epochs)}",
                                      refresh=False)
-        self.bar.set_postfix(loss=f"{history.loss[-1]:.4f}",
+        self.bar.set_postfix(left=console.time_left(self.seconds, self.epochs - epoch - 1),
+                             loss=f"{history.loss[-1]:.4f}",
                              test_acc=f"{100 * history.test_accuracy[-1]:.2f}%", refresh=False)
         self.bar.update(1)
         if self.bar.n >= self.epochs:  # the run is done: its bar goes

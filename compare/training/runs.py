@@ -17,8 +17,7 @@ from .runtime import Stopwatch
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
                    lr: float, progress=None, handrolled_epoch=sgd_epoch,
                    dropout_masks: list | None = None, threads=None,
-                   state: Params | None = None, schedule_ulps: int = 0,
-                   side: str = "handrolled") -> History:
+                   state: Params | None = None, schedule_ulps: int = 0) -> History:
     """All epochs of the hand-written loop, from a private copy of `weights`.
 
     `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
@@ -27,8 +26,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     `threads`: a compare.threads.ThreadPolicy whose BLAS limit the epochs run under.
     `state`: the starting moving statistics (default: their usual start).
     `schedule_ulps`: +1 or -1 runs a learning-rate schedule one float32 unit in the
-    last place up or down (`schedules.OneUlpAway`; the round-off samples), 0 as it is.
-    `side`: the run's name in `progress`."""
+    last place up or down (`schedules.OneUlpAway`; the round-off samples), 0 as it is."""
 
     network = Network(spec, {name: value.copy() for name, value in weights.items()}, state)
     optimizer = optimizers.for_training(lr)
@@ -44,7 +42,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
         network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
-    _begin(progress, side)
+    _begin(progress, "handrolled")
     with threads.blas_limits() if threads else contextlib.nullcontext():
         for epoch, order in enumerate(orders):
             with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: find_divergence
@@ -54,7 +52,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
                 evaluation = evaluate(lambda X: network.forward(X).logits, sets, spec)
             history.record(evaluation, clock.seconds, losses)
             step += len(losses)
-            _report(progress, side, epoch, history)
+            _report(progress, "handrolled", epoch, history)
             history.diverged = find_divergence(epoch, losses, evaluation,
                                                 _first(history))
             if history.diverged:
@@ -69,10 +67,8 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
 
 
 def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
-              lr: float, seed: int, progress=None, state: Params | None = None,
-              side: str = "keras") -> History:
-    """All epochs of `model.fit`, one call per epoch, on rows in the same order.
-    `side`: the run's name in `progress`."""
+              lr: float, seed: int, progress=None, state: Params | None = None) -> History:
+    """All epochs of `model.fit`, one call per epoch, on rows in the same order."""
     import keras_impl
     from keras_impl.dropout import DropoutMaskRecorder, dropout_shapes
     from keras_impl.model import named_variables
@@ -87,7 +83,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     shapes = dropout_shapes(spec)  # record every step's masks for the hand-written side
     recorder = DropoutMaskRecorder(shapes, [min(batch_size, rows - start)
                                             for start in batch_starts(rows, batch_size)])
-    _begin(progress, side)
+    _begin(progress, "keras")
     for epoch, order in enumerate(orders):
         with Stopwatch() as gather:  # timed too: the hand-written epoch gathers its batches
             X_epoch, Y_epoch = ((data.X_train, data.Y_train) if order is None
@@ -98,7 +94,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
         evaluation = evaluate(lambda X: keras_impl.predict_logits(model, X), sets, spec)
         history.record(evaluation, gather.seconds + run.epoch_seconds, losses)
         history.call_seconds.append(gather.seconds + run.call_seconds)
-        _report(progress, side, epoch, history)
+        _report(progress, "keras", epoch, history)
         history.diverged = find_divergence(epoch, losses, evaluation, _first(history))
         if history.diverged:
             break
@@ -116,6 +112,19 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
 def _first(history: History) -> float:
     """The loss of the run's first step: the scale a blow-up is measured from."""
     return float(history.step_losses[0][0]) if len(history.step_losses[0]) else None
+
+
+class Renamed:
+    """`progress` hearing of a run under another name (the round-off samples)."""
+
+    def __init__(self, progress, side: str):
+        self.progress, self.side = progress, side
+
+    def begin(self, side: str) -> None:
+        _begin(self.progress, self.side)
+
+    def __call__(self, side: str, epoch: int, history: History) -> None:
+        _report(self.progress, self.side, epoch, history)
 
 
 def _begin(progress, side: str) -> None:

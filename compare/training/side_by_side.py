@@ -13,7 +13,7 @@ from handrolled.train import batch_starts, sgd_epoch
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
 from .roundoff import widest
-from .runs import run_handrolled, run_keras
+from .runs import Renamed, run_handrolled, run_keras
 from .verdict import DISAGREE
 from ..environment import load_average, peak_resident_mb
 from .runtime import runtime_summary
@@ -82,10 +82,11 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # that one sample's final tensors, not two, are held at once (book-ch19-cnn: weights
     # and Adam's slots, ~450 MB a sample in float64)
     roundoff = None
-    for number, sign in enumerate((1, -1), start=1):
+    for sign in (1, -1):
         sample = run_handrolled(spec, nudged(weights, sign), data, reversed_orders, batch_size,
-                                lr, progress, handrolled_epoch, masks or None, threads, state,
-                                schedule_ulps=sign, side=f"round-off sample {number}/2")
+                                lr, Renamed(progress, f"round-off sample {'+-'[sign < 0]}eps"),
+                                handrolled_epoch, masks or None, threads, state,
+                                schedule_ulps=sign)
         roundoff = sample if roundoff is None else \
             widest(handrolled, [(handrolled, roundoff), (handrolled, sample)])
         del sample
@@ -114,8 +115,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # on the run above, +65% on the tests' small runs, whose time is mostly Keras')
     keras_sample = run_keras(spec, nudged(weights, 1), data,
                              orders if keras.dropout_masks else reversed_orders,
-                             batch_size, lr, seed, progress, state,
-                             side="keras round-off sample")
+                             batch_size, lr, seed, Renamed(progress, "keras round-off sample"),
+                             state)
     return dataclasses.replace(result, keras_sampled=True,
                                roundoff=widest(handrolled, [(handrolled, roundoff),
                                                             (keras, keras_sample)]),

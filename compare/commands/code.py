@@ -71,7 +71,7 @@ def run(args) -> int:
         return SUCCESS
     for name, judgement in generated.judgements.items():
         run_ = generated.runs[name]
-        status = "agrees" if judgement.agree and run_.returncode == 0 else "DISAGREES"
+        status = "AGREE" if judgement.agree and run_.returncode == 0 else "DISAGREE"
         print(f"{name}: {status} with the project's run (largest loss difference "
               f"{judgement.largest['loss']:.2g})")
         if run_.returncode:
@@ -79,6 +79,7 @@ def run(args) -> int:
                   file=sys.stderr)
         for problem in judgement.problems[:5]:
             print(f"  {problem}", file=sys.stderr)
+    print(f"verdict: {'AGREE' if generated.agree else 'DISAGREE'}")
     return AGREE if generated.agree else DISAGREE
 
 

@@ -73,11 +73,7 @@ def run(args) -> int:
                            dtype=args.dtype,
                            timeout=args.timeout,
                            activation_modules=tuple(args.activation_module))
-    from .. import console
-
-    console.say(f"check: {args.file}, your code in a process of its own ...")
-    console.start_keras()
-    outcome = run_check_file(args.file, options)
+    outcome = run_check_file(args.file, options)  # says when it starts Keras
     if args.json:  # saved before the verdict is shown
         from ..output import write_json
         write_json(args.json, outcome.to_dict())

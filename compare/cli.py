@@ -45,7 +45,8 @@ def _suggested(message: str, parser: _Parser) -> str:
     choice = re.match(r"(.*invalid choice: '(.*?)') \(choose from (.*)\)$", message)
     if choice:
         said, value, accepted = choice.groups()
-        accepted = re.findall(r"'([^']*)'", accepted)
+        accepted = (re.findall(r"'([^']*)'", accepted) or  # Python 3.12.8+: unquoted
+                    [choice.strip() for choice in accepted.split(",")])
         return f"{said}{did_you_mean(value, accepted)}; accepted: {', '.join(accepted)}"
     unknown = re.match(r"unrecognized arguments: (.*)$", message)
     if unknown:

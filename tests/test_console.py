@@ -167,3 +167,14 @@ def test_quiet_silences_lines_and_bars(capsys):
     with console.waiting("starting Keras"):  # the twin: not quiet, a line at once
         pass
     assert capsys.readouterr().err == "starting Keras ...\n"
+
+
+@pytest.mark.parametrize("choices", ["'book', 'book-ch16', 'default'",   # Python 3.11
+                                     "book, book-ch16, default"])        # later releases
+def test_a_suggestion_whatever_argparses_choice_list_looks_like(choices):
+    from compare.cli import _suggested, build_parser
+
+    message = f"argument --preset: invalid choice: 'bok' (choose from {choices})"
+    assert _suggested(message, build_parser().commands["train"]) == (
+        "argument --preset: invalid choice: 'bok' (did you mean 'book'?); "
+        "accepted: book, book-ch16, default")

@@ -48,14 +48,13 @@ def shared_keras(monkeypatch, keras_runs):
     Keras side (its run and its round-off sample) alone."""
     real = side_by_side.run_keras
 
-    def once(spec, weights, data, orders, batch_size, lr, seed, progress=None, state=None,
-             side="keras"):
+    def once(spec, weights, data, orders, batch_size, lr, seed, progress=None, state=None):
         key = (spec.hidden_text, spec.dtype, lr, len(orders),
                tuple(w.tobytes() for w in weights.values()),
                tuple(o.tobytes() if o is not None else None for o in orders))
         if key not in keras_runs:
             keras_runs[key] = real(spec, weights, data, orders, batch_size, lr, seed, progress,
-                                   state, side)
+                                   state)
         return keras_runs[key]
 
     monkeypatch.setattr(side_by_side, "run_keras", once)

@@ -178,3 +178,42 @@ def test_a_suggestion_whatever_argparses_choice_list_looks_like(choices):
     assert _suggested(message, build_parser().commands["train"]) == (
         "argument --preset: invalid choice: 'bok' (did you mean 'book'?); "
         "accepted: book, book-ch16, default")
+
+
+def test_the_gradient_table_fits_120_columns_and_names_no_unrun_witness():
+    """`nn-compare gradients --no-fd` on a deep network: the header wrapped, no 'finite
+    differences' in the tolerance line; the twin: with them, they are named."""
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+
+    from compare.gradient_table import gradient_table
+    from compare.tolerances import TOLERANCES
+
+    @dataclass
+    class Row:  # the fields of compare.gradients.GradientRow (which imports TensorFlow)
+        layer: str
+        param: str
+        shape: tuple
+        max_abs_diff: float
+        max_rel_diff: float
+        fd_max_rel_diff: float | None
+        fd_kinks: int
+        agree: bool
+        limit: float | None = None
+
+        @property
+        def name(self):
+            return f"{self.layer}/{self.param}"
+
+    layers = ",".join(["conv(8,3,relu)", "maxpool(2)", "flatten"] + ["dense(32,relu)"] * 6)
+    spec = SimpleNamespace(describe=lambda: f"28x28x1-{layers}-10", dtype="float64", seed=0)
+
+    def table(fd):
+        rows = [Row("dense1", "kernel", (32, 32), 1e-17, 1e-14, fd, 0, True)]
+        return gradient_table(SimpleNamespace(
+            spec=spec, rows=rows, tolerance=TOLERANCES["float64"], agree=True, batch=32,
+            loss_handrolled=2.3, loss_keras=2.3, data="a seeded synthetic batch of 32 rows"))
+
+    without, with_fd = table(None), table(1e-9)
+    assert max(map(len, without.splitlines())) <= 120 and "seed 0" in without, without
+    assert "finite" not in without and "handrolled vs finite differences" in with_fd

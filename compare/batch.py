@@ -14,7 +14,6 @@ from functools import lru_cache
 import numpy as np
 
 from handrolled import NetworkSpec
-from handrolled.errors import SpecError
 
 from .synthetic import synthetic_batch
 
@@ -45,9 +44,11 @@ def sample_batch(spec: NetworkSpec, dataset: str, rows: int, seed: int):
 def training_set(dataset: str, seed: int):
     """The scaled float64 training set (X, one-hot Y, one row's input shape) of a data
     set, loaded once."""
-    from .datasets import ACCEPTED, is_dataset_name, load_dataset
+    from handrolled.errors import unknown
+
+    from .datasets import ACCEPTED, DATASET_NAMES, is_dataset_name, load_dataset
 
     if not is_dataset_name(dataset):
-        raise SpecError(f"unknown dataset '{dataset}'; accepted: {ACCEPTED} or {SYNTHETIC}")
+        raise unknown("dataset", dataset, (*DATASET_NAMES, SYNTHETIC), f"{ACCEPTED} or {SYNTHETIC}")
     ds = load_dataset(dataset, preprocess="scale", seed=seed, dtype="float64")
     return ds.X_train, ds.Y_train, ds.input_shape

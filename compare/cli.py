@@ -13,18 +13,49 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 
 from .exit_codes import BAD_INPUT, BROKEN_PIPE, INTERRUPTED
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse prints a usage block before errors; we print one line."""
+    """argparse prints a usage block before errors; we print one line, the same
+    "nn-compare: error: ..." as every other error, with a "did you mean" where a
+    mistyped command, option or choice is close to a real one.  Options are never
+    abbreviated (`--epoch` is not `--epochs`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         if message.endswith("expected one argument"):  # e.g. --hidden -3:relu
             message += " (for a value that starts with '-', write OPTION=VALUE)"
-        self.exit(BAD_INPUT, f"{self.prog}: error: {message}\n")
+        self.exit(BAD_INPUT, f"nn-compare: error: {_suggested(message, self)}\n")
+
+    def option_names(self) -> list[str]:
+        return [name for name in self._option_string_actions if name.startswith("--")]
+
+
+def _suggested(message: str, parser: _Parser) -> str:
+    """argparse's message with a "did you mean" for an invalid choice or an unknown option."""
+    from handrolled.errors import did_you_mean
+
+    choice = re.match(r"(.*invalid choice: '(.*?)') \(choose from (.*)\)$", message)
+    if choice:
+        said, value, accepted = choice.groups()
+        accepted = (re.findall(r"'([^']*)'", accepted) or  # Python 3.12.8+: unquoted
+                    [choice.strip() for choice in accepted.split(",")])
+        return f"{said}{did_you_mean(value, accepted)}; accepted: {', '.join(accepted)}"
+    unknown = re.match(r"unrecognized arguments: (.*)$", message)
+    if unknown:
+        options = [word.split("=")[0] for word in unknown.group(1).split()
+                   if word.startswith("--")]
+        hints = [hint for hint in (did_you_mean(option, parser.option_names())
+                                   for option in options) if hint]
+        return message + (hints[0] if len(options) == 1 and hints else "")
+    return message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,9 +66,50 @@ def build_parser() -> argparse.ArgumentParser:
                      "numbers that the two agree.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
+    parser.commands = {}
     for command in COMMANDS:
-        command.add_parser(subparsers).set_defaults(run=command.run)
+        parser.commands[command.NAME] = command.add_parser(subparsers)
+        parser.commands[command.NAME].set_defaults(run=command.run)
+        _group_options(parser.commands[command.NAME])
     return parser
+
+
+# --help lists a command's options under these headings, in this order; an option not
+# named here stays under "options" (with --help), above them.
+OPTION_GROUPS = {
+    "network": ("hidden", "network", "loss", "dtype", "activation_module", "from_keras",
+                "init", "weights", "activations", "depths", "units", "front", "config",
+                "suite", "input_shape"),
+    "data": ("dataset", "preprocess", "train_rows", "test_rows", "rows"),
+    "training": ("preset", "epochs", "batch", "optimizer", "lr", "order", "loop", "steps",
+                 "seeds"),
+    "output": ("out", "force", "json", "quiet", "no_plot"),
+    "run": ("seed", "threads", "backend", "timeout", "no_fd", "no_run", "workers",
+            "scheduler", "impls", "repeats", "peak_size", "breakdown", "load"),
+}
+
+
+def _group_options(parser: argparse.ArgumentParser) -> None:
+    """Move the parser's options under OPTION_GROUPS' headings (argparse argument groups),
+    after they were added by the commands' shared helpers."""
+    general = parser._optionals
+    for title, names in OPTION_GROUPS.items():
+        moved = [action for action in general._group_actions if action.dest in names]
+        if moved:
+            group = parser.add_argument_group(title)
+            group._group_actions.extend(moved)
+            for action in moved:
+                general._group_actions.remove(action)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, parsed; an unknown option is reported by its command's parser,
+    which knows the options to suggest."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,14 +124,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with _named_stdout():
                 try:
-                    args = build_parser().parse_args(argv)  # --help prints to stdout
+                    args = parse(argv)  # --help prints to stdout
                 except SystemExit:
                     sys.stdout.flush()  # help on a full stdout: said below, not lost
                     if getattr(sys.stdout, "failed", None):
                         raise sys.stdout.failed from None
                     raise
+                from . import console
                 from .user_activations import session
 
+                console.set_quiet(getattr(args, "quiet", False))
                 # a Ctrl-C told from user code raising it itself; activation modules' children
                 with marking_interrupts(), session():
                     code = args.run(args)

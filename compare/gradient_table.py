@@ -14,16 +14,27 @@ from .tolerances import ROUNDOFF_FACTOR
 def gradient_table(result, tablefmt: str = "simple", label: str = "verdict") -> str:
     """The gradient parity table, with the tolerance used and a verdict line (`label`:
     "gradients" where the gradients are one part of a larger verdict, `report`'s)."""
+    from .console import wrap
+
+    fit = wrap if tablefmt == "simple" else str  # the console's lines: 120 columns
     table = gradient_rows_table(result.rows, tablefmt)
     verdict = "AGREE" if result.agree else "DISAGREE"
-    return (f"Gradients: handrolled vs keras, {result.spec.describe()}, {result.spec.dtype}, "
-            f"{result.data or f'batch {result.batch}'}, seed {result.spec.seed}\n"
+    notes = "".join(fit(note.rstrip("\n")) + "\n" for note in (
+        roundoff_note(result.rows, result.tolerance.rtol), nonfinite_note(result)) if note)
+    return (fit(f"Gradients: handrolled vs keras, {result.spec.describe()}, "
+                f"{result.spec.dtype}, {result.data or f'batch {result.batch}'}, "
+                f"seed {result.spec.seed}") + "\n"
             f"loss: handrolled {result.loss_handrolled:.17g}  keras {result.loss_keras:.17g}\n"
             f"{table}\n"
-            f"tolerance {result.tolerance.describe()}\n"
-            f"{roundoff_note(result.rows, result.tolerance.rtol)}"
-            f"{nonfinite_note(result)}"
-            f"{label}: {verdict}")
+            + fit(f"tolerance {result.tolerance.describe(finite_differences_ran(result.rows))}")
+            + f"\n{notes}{label}: {verdict}")
+
+
+def finite_differences_ran(rows) -> bool:
+    """Whether any row (a GradientRow or its JSON form) was compared with finite
+    differences: --no-fd leaves every row without a value and without kinks."""
+    rows = [row if isinstance(row, dict) else asdict(row) for row in rows]
+    return any(row["fd_max_rel_diff"] is not None or row["fd_kinks"] for row in rows)
 
 
 def nonfinite_note(result) -> str:

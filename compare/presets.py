@@ -33,7 +33,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import asdict, dataclass, fields, replace
 
-from handrolled.errors import SpecError
+from handrolled.errors import SpecError, unknown
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def resolve_config(args) -> TrainingConfig:
     Options left out arrive as None (the parser's default) and keep the preset's value.
     """
     if args.preset not in PRESETS:
-        raise SpecError(f"unknown preset '{args.preset}'; accepted: {', '.join(PRESETS)}")
+        raise unknown("preset", args.preset, PRESETS)
     given = {f.name: getattr(args, f.name) for f in fields(TrainingConfig)
              if f.name != "preset" and getattr(args, f.name, None) is not None}
     if "optimizer" in given and "lr" in given:

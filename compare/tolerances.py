@@ -46,9 +46,11 @@ class Tolerance:
     rtol: float      # handrolled vs keras, max relative difference
     fd_rtol: float   # handrolled vs central finite differences (computed in float64)
 
-    def describe(self) -> str:
-        return (f"{self.dtype}: handrolled vs keras rel <= {self.rtol:g}, "
-                f"handrolled vs finite differences rel <= {self.fd_rtol:g}")
+    def describe(self, finite_differences: bool = True) -> str:
+        """The line under a gradient table; finite differences named only if they ran."""
+        fd = f", handrolled vs finite differences rel <= {self.fd_rtol:g}"
+        return (f"{self.dtype}: handrolled vs keras rel <= {self.rtol:g}"
+                f"{fd if finite_differences else ''}")
 
 
 TOLERANCES = {

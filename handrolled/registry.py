@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .errors import SpecError
+from .errors import SpecError, unknown
 
 
 class Registry:
@@ -46,8 +46,8 @@ class Registry:
         """The class for a name, an alias or a Keras class name; else a SpecError."""
         canonical = self._aliases.get(str(name).strip().lower())
         if canonical is None:
-            raise SpecError(f"unknown {self.what} '{str(name).strip()}'; accepted: "
-                            f"{', '.join(self.names())}{hint}")
+            raise unknown(self.what, name, self._aliases,
+                          f"{', '.join(self.names())}{hint}")
         return self._classes[canonical]
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations.core import parse_number
-from .errors import SpecError
+from .errors import SpecError, unknown
 from .ranges import float32_number
 from .text import split_arguments, split_call
 
@@ -159,9 +159,10 @@ def get(text) -> Regularizer | None:
         return None
     name, args = split_call(text, "regularizer", "'l2(0.01)'")
     positional, keywords = split_arguments(args)
-    names = {"l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2")}.get(name)
+    forms = {"l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2")}
+    names = forms.get(name)
     if names is None:
-        raise SpecError(f"unknown regularizer '{name}'; accepted: {_FORM}")
+        raise unknown("regularizer", name, forms, _FORM)
     given = dict(zip(names, positional), **keywords)
     if len(positional) > len(names) or set(given) - set(names) or \
             (name != "l1_l2" and len(given) != 1):

@@ -26,7 +26,7 @@ import zlib
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import SpecError, unknown
 from .files import read_head
 from .layers.initializers import SCHEMES
 from .spec import NetworkSpec
@@ -38,7 +38,7 @@ INIT_SCHEMES = tuple(SCHEMES)
 def init_weights(spec: NetworkSpec, scheme: str = "glorot", seed: int | None = None) -> Params:
     """Fresh weights for `spec`, drawn layer by layer from NumPy's seeded generator."""
     if scheme not in SCHEMES:
-        raise SpecError(f"unknown init scheme '{scheme}'; accepted: {', '.join(INIT_SCHEMES)}")
+        raise unknown("init scheme", scheme, INIT_SCHEMES)
     rng = np.random.default_rng(spec.seed if seed is None else seed)
     params = {}
     for layer in spec.build_layers():

@@ -50,5 +50,6 @@ def test_dtype_is_preserved():
 
 
 def test_unknown_name_lists_accepted_names():
-    with pytest.raises(SpecError, match="unknown activation 'relux'; accepted: .*relu"):
+    with pytest.raises(SpecError, match=r"unknown activation 'relux' \(did you mean "
+                                         r"'relu'\?\); accepted: .*relu"):
         activations.get("relux")

@@ -86,7 +86,8 @@ def test_template_itself_is_usable(cli, tmp_path):
 @pytest.mark.parametrize("replacements, fragment", [
     ([('LAYOUT = "separate"\n', "")], "does not define LAYOUT"),
     ([("def gradients(", "def gradient(")], "does not define gradients"),
-    ([('"tanh"', '"tanhh"')], "unknown activation 'tanhh'; accepted:"),
+    ([('"tanh"', '"tanhh"')],
+     "unknown activation 'tanhh' (did you mean 'tanh'?); accepted:"),
     ([('(2, "softmax")', '(2, "sigmoid")')], "the last layer is 'sigmoid' and LOSS is not declared"),
     ([('LAYERS = [(3, "tanh")', 'LAYERS = [(3, "softmax")')], "softmax is only accepted as"),
     ([('"separate"', '"rows"')], "LAYOUT is 'rows'; accepted:"),

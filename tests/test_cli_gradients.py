@@ -54,7 +54,8 @@ def test_a_batch_larger_than_the_data_says_so(cli, tmp_path):
 def test_unknown_dataset_lists_synthetic_too(cli):
     code, _, stderr = cli("gradients", "--dataset", "mnist-smaple")
     assert code == 2
-    assert stderr.strip() == ("nn-compare: error: unknown dataset 'mnist-smaple'; accepted: "
+    assert stderr.strip() == ("nn-compare: error: unknown dataset 'mnist-smaple' (did you mean "
+                              "'mnist-sample'?); accepted: "
                               "mnist-sample, idx:DIR, cifar10:DIR, mnist, fashion-mnist, "
                               "spiky-2d or synthetic")
 
@@ -115,7 +116,8 @@ def test_weights_file_in_book_layout(cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["--hidden", "100:sigmoidd"], "unknown activation 'sigmoidd'; accepted:"),
+    (["--hidden", "100:sigmoidd"],
+     "unknown activation 'sigmoidd' (did you mean 'sigmoid'?); accepted:"),
     (["--hidden", "100"], "malformed hidden layer '100'"),
     (["--hidden", "0:relu"], "positive integer"),
     (["--dtype", "float16"], "invalid choice: 'float16'"),

@@ -30,8 +30,12 @@ def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_p
                                                 "--json", str(tmp_path / "copy.json")))
     assert code == 0, stderr
     assert "Gradients: handrolled vs keras" in stdout
-    assert "Training: handrolled vs keras, 12-8 sigmoid-10, float64" in stdout
-    assert "ratio handrolled/keras" in stdout and stdout.rstrip().endswith("beside it)")
+    assert "Training: handrolled (h) vs keras (k), 12-8 sigmoid-10, float64" in stdout
+    assert stdout.count("threads:") == 1  # under the Runtime table, not also before the run
+    long = [line for line in stdout.splitlines() if len(line) > 120 and str(tmp_path) not in line]
+    assert not long, long  # every table and note; a path is not broken
+    assert "ratio handrolled/keras" in stdout
+    assert stdout.rstrip().splitlines()[-1].startswith("  beside it: accuracy.png")
     assert "\ngradients: AGREE\n" in stdout and stdout.count("verdict:") == 1  # one verdict
     assert {"results.json", "report.md", "report.html", "loss.png"} <= {
         p.name for p in out.iterdir()}
@@ -78,7 +82,7 @@ def test_twin_a_broken_hand_written_epoch_exits_1(cli, idx_dir, tmp_path, monkey
     code, stdout, _ = cli("train", *small(idx_dir, "--json", str(path)))
     assert code == 1
     assert stdout.count("verdict:") == 1
-    assert "\nverdict: disagree from step 2 (epoch 1)\n" in stdout
+    assert "\nverdict: DISAGREE from step 2 (epoch 1)\n" in stdout
     assert json.loads(path.read_text())["agree"] is False
 
 
@@ -107,7 +111,9 @@ def test_book_preset_fills_in_what_is_not_given(cli, idx_dir, tmp_path):
     assert (config["lr"], config["preprocess"], config["init"], config["order"]) == (
         1.0, "standardize", "book", "sequential")  # from the preset
     assert results["dataset"]["validation_rows"] == 30 and results["dataset"]["test_rows"] == 30
-    assert "val acc % h" in stdout
+    header = next(line for line in stdout.splitlines() if line.startswith("epoch "))
+    assert header.split()[-2:] == ["val", "val"]  # the table's two header lines: 'val', 'h %'
+    assert stdout.splitlines()[stdout.splitlines().index(header) + 1].endswith("h %    k %")
 
 
 def test_book_preset_batch_256_is_checked_against_the_data(cli, idx_dir):
@@ -124,7 +130,7 @@ def test_diverging_run_exits_2_names_the_step_and_still_reports(cli, idx_dir, tm
     assert code == 2
     assert "handrolled: the loss became nan at epoch 1, step" in stderr
     assert stdout.count("verdict:") == 1
-    assert "\nverdict: training diverged on both sides at epoch 1, step " in stdout
+    assert "\nverdict: TRAINING DIVERGED on both sides at epoch 1, step " in stdout
     assert "; try a learning rate below 1e+199\n" in stdout
     results = json.loads((out / "results.json").read_text())
     assert results["training"]["handrolled"]["diverged"]["epoch"] == 1

@@ -509,8 +509,8 @@ def test_bare_name_is_keras_defaults_and_config_shows_the_roundings():
 
 
 BAD_TEXT = {
-    "adamax": "unknown optimizer 'adamax'; accepted: sgd, rmsprop, adam, adamw, adagrad, "
-              "adam_textbook",
+    "adamax": "unknown optimizer 'adamax' (did you mean 'adam'?); accepted: sgd, rmsprop, "
+              "adam, adamw, adagrad, adam_textbook",
     "adam(beta1=0.9)": "adam has no option 'beta1'; accepted: learning_rate (lr), beta_1, "
                        "beta_2, epsilon, amsgrad, weight_decay",
     "sgd(momentum=1.5)": "sgd momentum must be a number in [0, 1], got '1.5'",
@@ -520,7 +520,8 @@ BAD_TEXT = {
     "adam(0.1,0.9)": "adam takes at most one positional argument",
     "adam(learning_rate=-1)": "adam learning_rate must be a number in [0, inf], got '-1'",
     "adam(learning_rate=fast)": "adam learning_rate must be a number >= 0 or a schedule",
-    "adam(learning_rate=step_decay(0.1))": "unknown learning-rate schedule 'step_decay'; "
+    "adam(learning_rate=step_decay(0.1))": "unknown learning-rate schedule 'step_decay' (did "
+                                           "you mean 'exp_decay'?); "
                                            "accepted: exp_decay, piecewise_constant, "
                                            "cosine_decay",
     "sgd(lr=exp_decay(0.1,10))": "exp_decay needs decay_rate; expected "

@@ -54,6 +54,8 @@ def test_the_command_prints_every_pitfall(cli, tmp_path):
     assert code == 0, err
     for name in pitfalls.NAMES:
         assert name in stdout
+    assert max(map(len, stdout.splitlines())) <= 120, stdout  # explanations below the table
+    assert stdout.rstrip().splitlines()[-1].startswith("verdict: AGREE (the right network")
     import json
 
     rows = json.loads(out.read_text())["rows"]

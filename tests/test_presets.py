@@ -36,8 +36,8 @@ def test_each_book_preset_agrees_with_keras(cli, tmp_path, images_28, preset, ex
     code, stdout, err = cli("train", "--preset", preset, "--epochs", "2", "--quiet",
                             "--json", str(out), *extra)
     assert code == 0, err
-    assert stdout.rstrip().splitlines()[-1] in ("verdict: identical",
-                                                "verdict: agree within round-off")
+    assert stdout.rstrip().splitlines()[-1] in ("verdict: AGREE (identical)",
+                                                "verdict: AGREE (within round-off)")
     results = json.loads(out.read_text())
     training = results["training"]
     assert training["max_loss_diff"] <= 1e-9 and training["max_weight_diff"] <= 1e-9

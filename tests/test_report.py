@@ -71,9 +71,11 @@ def test_an_interrupted_report_leaves_no_results_or_html(outcome, tmp_path, monk
 def test_training_table_shows_both_sides_per_epoch(outcome):
     table = tables.training_table(outcome.results["training"])
     lines = table.splitlines()
-    assert "loss handrolled" in lines[0] and "val acc % k" in lines[0]
-    assert len(lines) == 2 + 2  # header, rule, two epochs
-    assert "max step diff" in lines[0] and "round-off band" in lines[0]
+    assert lines[0].split()[:4] == ["epoch", "loss", "loss", "abs"] and "val" in lines[0]
+    assert lines[1].split()[:3] == ["handrolled", "keras", "diff"] and "k %" in lines[1]
+    assert len(lines) == 3 + 2  # two header lines, rule, two epochs
+    assert max(map(len, lines)) <= 120  # the console's width, validation columns included
+    assert "max step" in lines[0] and "round-off" in lines[0] and "band" in lines[1]
     summary = "\n".join(tables.training_summary(outcome.results["training"]))
     assert "round-off envelope (handrolled vs itself with each batch's rows reversed)" in summary
     assert "rule (float64): every difference at step t inside max(10 x its round-off" in summary

@@ -105,4 +105,7 @@ def run_check_file(path, options: CheckOptions | None = None, kind: str | None =
         if kind and not chosen.detect(user.declared):
             raise TargetError(f"{user.path.name} is not a {kind.replace('_', ' ')} target: "
                               f"one declares {chosen.declares}")
+        from .. import console
+
+        console.start_keras()  # the target loaded: the checks need Keras (seconds)
         return chosen.run(user, options)

@@ -8,26 +8,26 @@ import textwrap
 from tabulate import tabulate
 
 from ..output import fmt
-from ..gradient_table import gradient_rows_table
+from ..gradient_table import finite_differences_ran, gradient_rows_table
 from .objective import describe_network
 from .runner import CheckResult
-from .text import WIDTH, item
+from .text import WIDTH, item, wrap
 
 
 
 def format_report(result: CheckResult) -> str:
     target, spec = result.target, result.target.spec
     objective = result.objective or target.objective
-    parts = [f"Check: {target.path.name}  ({describe_network(spec, objective)}, layout "
-             f"{target.layout}; "
-             f"{result.data}, seed {result.seed}; book-style weights)",
+    parts = [wrap(f"Check: {target.path.name}  ({describe_network(spec, objective)}, layout "
+                  f"{target.layout}; {result.data}, seed {result.seed}; book-style weights)"),
              textwrap.fill(f"loss: {objective.describe()}" + (
                  " (as found below, not as declared)" if result.conventions else ""),
                  width=WIDTH, subsequent_indent="  "),
              _forward_line(result),
              "Gradients, your code vs keras, in backprop order (output layer first):",
              _gradient_table(result),
-             f"tolerance {result.tolerance.describe().replace('handrolled', 'yours')}",
+             "tolerance " + result.tolerance.describe(finite_differences_ran(result.rows))
+             .replace("handrolled", "yours"),
              textwrap.fill(_localisation(result), width=WIDTH, subsequent_indent="  ")]
     if result.conventions:
         parts.append("Conventions (not bugs):")
@@ -76,6 +76,10 @@ def _localisation(result: CheckResult) -> str:
             f"{first.param}{first.layer}")
     if result.forward is None:
         return line + " (forward pass not compared: no forward() in the target)"
+    if result.forward.agree and first.layer == max(row.layer for row in result.rows):
+        return line + ("; the forward pass agrees, and this is the output layer, where "
+                       "backprop starts, so the bug is in its delta (the loss' derivative "
+                       "through the output activation) or in how its gradients are formed")
     if result.forward.agree:
         return line + ("; the forward pass agrees, and every layer above is right, so the "
                        "bug is in how backprop reaches this layer")

@@ -7,11 +7,11 @@ import textwrap
 WIDTH = 100
 
 
-def wrap(line: str) -> str:
+def wrap(line: str, width: int = WIDTH) -> str:
     """A line as it is when it fits, else broken with a two-space hanging indent."""
-    if len(line) <= WIDTH:
+    if len(line) <= width:
         return line
-    return textwrap.fill(line, width=WIDTH, subsequent_indent="  ")
+    return textwrap.fill(line, width=width, subsequent_indent="  ")
 
 
 def item(text: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from handrolled.errors import SpecError
 from handrolled.weights import init_state
 
+from .. import console
 from ..output import staged_directory
 from ..training import epoch_orders, train_side_by_side
 from ..training.data import TrainingData
@@ -109,7 +110,8 @@ def generate(prepared, out, command: str, run: bool = True, force: bool = False,
         if run:
             sizes = {"train": len(data.y_train), "test": len(data.y_test)}
             for name in ("numpy_version.py", "keras_version.py"):
-                done = outputs.run_program(target.staging, name)
+                with console.waiting(f"code: running {name}, as a student would"):
+                    done = outputs.run_program(target.staging, name)
                 generated.runs[name] = done
                 generated.judgements[name] = outputs.judge(done.epochs, generated.reference,
                                                            spec.dtype, sizes, name)

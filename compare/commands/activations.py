@@ -35,6 +35,9 @@ def run(args) -> int:
     if args.activation_module and not names:
         raise SpecError(f"{', '.join(args.activation_module)} registered no activation; "
                         f"call register_user_activation(name, function, derivative) in it")
+    from .. import console
+
+    console.start_keras()
     from ..activation_check import check_activation, derivative_table, elementwise_examples
 
     texts = names or elementwise_examples()

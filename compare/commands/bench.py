@@ -172,7 +172,10 @@ def _names(text: str, accepted, what: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in names if name not in accepted]
     if unknown or not names:
-        raise SpecError(f"unknown {what} '{','.join(unknown) or text}'; accepted: "
+        from handrolled.errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], accepted) if len(unknown) == 1 else ""
+        raise SpecError(f"unknown {what} '{','.join(unknown) or text}'{hint}; accepted: "
                         f"{', '.join(accepted)} (comma-separated)")
     return list(dict.fromkeys(names))
 
@@ -217,6 +220,9 @@ def run(args) -> int:
         from handrolled import optimizers
 
         args.optimizer = optimizers.get(args.optimizer).text  # a typo: one line, exit 2
+    from .. import console
+
+    console.start_keras()
     result = run_bench(configs, impls, repeats=args.repeats,
                        lr=args.optimizer if args.optimizer is not None else args.lr,
                        seed=args.seed, peak_size=args.peak_size, progress=progress,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_activation_module_option, add_json_option, check_output_options,
-                     check_rows, positive_int, seed)
+from .common import (add_activation_module_option, add_json_option, add_quiet_option,
+                     check_output_options, check_rows, positive_int, seed)
 from .common import timeout_seconds as timeout
 
 NAME = "check"
@@ -45,6 +45,7 @@ def add_parser(subparsers):
                         help="skip the finite differences of your forward()")
     add_activation_module_option(parser, timeout=False)  # --timeout above covers both
     add_json_option(parser)
+    add_quiet_option(parser)
     return parser
 
 
@@ -59,7 +60,7 @@ def run(args) -> int:
                            dtype=args.dtype,
                            timeout=args.timeout,
                            activation_modules=tuple(args.activation_module))
-    outcome = run_check_file(args.file, options)
+    outcome = run_check_file(args.file, options)  # says when it starts Keras
     if args.json:  # saved before the verdict is shown
         from ..output import write_json
         write_json(args.json, outcome.to_dict())

@@ -58,7 +58,10 @@ def run(args) -> int:
     command = short_command(config, args.out)
     check(prepared, args.out, args.force)
     print(f"code: {prepared.spec.describe()}, the project's own run first ...", flush=True)
-    with ProgressBar(2 * config.epochs, args.quiet) as progress:
+    from .. import console
+
+    console.start_keras()
+    with ProgressBar(config.epochs, args.quiet) as progress:
         generated = generate(prepared, args.out, command, run=not args.no_run,
                              force=args.force, test_rows=args.test_rows, progress=progress)
     print(f"wrote {generated.out}/: numpy_version.py, keras_version.py, data.npz, weights.npz"
@@ -68,7 +71,7 @@ def run(args) -> int:
         return SUCCESS
     for name, judgement in generated.judgements.items():
         run_ = generated.runs[name]
-        status = "agrees" if judgement.agree and run_.returncode == 0 else "DISAGREES"
+        status = "AGREE" if judgement.agree and run_.returncode == 0 else "DISAGREE"
         print(f"{name}: {status} with the project's run (largest loss difference "
               f"{judgement.largest['loss']:.2g})")
         if run_.returncode:
@@ -76,6 +79,7 @@ def run(args) -> int:
                   file=sys.stderr)
         for problem in judgement.problems[:5]:
             print(f"  {problem}", file=sys.stderr)
+    print(f"verdict: {'AGREE' if generated.agree else 'DISAGREE'}")
     return AGREE if generated.agree else DISAGREE
 
 

@@ -222,6 +222,12 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
 
 
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    """--quiet: nothing on stderr but errors (compare/console.py's lines and bars)."""
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines or bars on stderr")
+
+
 MAX_NETWORK_FILE = 1 << 20  # bytes: a network file is a few lines
 
 
@@ -292,6 +298,9 @@ def import_keras_model(args):
             raise SpecError(f"--from-keras takes the layers and the weights from the model; "
                             f"leave out --{option}")
     load_activation_modules(args)
+    from .. import console
+
+    console.start_keras()
     from keras_impl.from_keras import import_model
 
     twin = import_model(path, dtype=args.dtype, seed=args.seed, loss=getattr(args, "loss", None))

@@ -6,7 +6,7 @@ from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, DISAGREE
 from .common import add_from_keras_option, add_json_option, add_network_options, \
-    check_output_options, check_rows, import_keras_model, positive_int, spec_from_args
+    add_quiet_option, check_output_options, check_rows, import_keras_model, spec_from_args
 
 NAME = "gradients"
 HELP = "compare per-parameter gradients of handrolled, Keras and finite differences"
@@ -32,6 +32,7 @@ def add_parser(subparsers):
                              "dense1/kernel, ...")
     parser.add_argument("--no-fd", action="store_true", help="skip the finite-difference witness")
     add_json_option(parser)
+    add_quiet_option(parser)
     return parser
 
 
@@ -53,7 +54,10 @@ def run(args) -> int:
     X, Y, data, notes = sample_batch(spec, args.dataset, args.batch, args.seed)
     check_user_activations(spec.build_layers(), [len(X)])  # before TensorFlow is imported
 
-    from ..gradients import compare_gradients  # imports TensorFlow
+    from .. import console
+
+    console.start_keras()
+    from ..gradients import compare_gradients
     from ..gradient_table import gradient_table
 
     result = compare_gradients(spec, weights, X, Y, finite_differences=not args.no_fd,

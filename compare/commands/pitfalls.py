@@ -4,8 +4,8 @@ usually drift from Keras, each pitfall trained side by side with Keras and measu
 from __future__ import annotations
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_data_options, add_json_option, check_output_options, positive_float,
-                     positive_int, seed)
+from .common import (add_data_options, add_json_option, add_quiet_option,
+                     check_output_options, positive_float, positive_int, seed)
 
 NAME = "pitfalls"
 HELP = ("train the usual hand-written mistakes in Dropout, BatchNormalization and "
@@ -27,6 +27,7 @@ def add_parser(subparsers):
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--seed", type=seed, default=0, help="(default: 0)")
     add_json_option(parser)
+    add_quiet_option(parser)
     return parser
 
 
@@ -52,19 +53,26 @@ def run(args) -> int:
     data = dataclasses.replace(data, X_train=data.X_train[:args.train_rows],
                                y_train=data.y_train[:args.train_rows])
 
-    from .. import pitfalls  # imports TensorFlow
+    from .. import console
+
+    console.start_keras()
+    from .. import pitfalls
 
     spec = NetworkSpec.from_text(pitfalls.SPEC, inputs=data.input_shape, classes=data.classes,
                                  dtype=args.dtype, seed=args.seed)
-    print(f"Pitfalls: {spec.describe()}, {args.train_rows} rows of {args.dataset}, "
-          f"{args.epochs} epoch(s) of batch {args.batch}, lr {args.lr:g}, {args.dtype}; "
-          f"each row trains that hand-written network with one thing done differently "
-          f"against Keras (same weights, batches and dropout masks)", flush=True)
+    print(console.wrap(f"Pitfalls: {spec.describe()}, {args.train_rows} rows of {args.dataset}, "
+                       f"{args.epochs} epoch(s) of batch {args.batch}, lr {args.lr:g}, "
+                       f"{args.dtype}; each row trains that hand-written network with one "
+                       f"thing done differently against Keras (same weights, batches and "
+                       f"dropout masks)"), flush=True)
     rows_out = []
-    for pitfall in pitfalls.PITFALLS:
-        result = pitfalls.run_pitfall(pitfall, spec, data, args.epochs, args.batch, args.lr,
-                                      args.seed)
-        rows_out.append(pitfalls.pitfall_row(pitfall, result))
+    with console.bar(len(pitfalls.PITFALLS), "pitfall", "pitfall") as bar:  # a run each
+        for pitfall in pitfalls.PITFALLS:
+            bar.set_description_str(f"pitfall {pitfall.name}")
+            result = pitfalls.run_pitfall(pitfall, spec, data, args.epochs, args.batch,
+                                          args.lr, args.seed)
+            rows_out.append(pitfalls.pitfall_row(pitfall, result))
+            bar.update(1)
 
     if args.json:  # saved before the verdict is shown
         from ..output import write_json
@@ -74,12 +82,17 @@ def run(args) -> int:
 
     from tabulate import tabulate
 
-    headers = ["pitfall", "what the hand-written side does", "max loss diff",
-               "max weight diff", "max moving-stat diff", "test acc diff pts", "verdict"]
-    print(tabulate([[r["pitfall"], r["what"], fmt(r["max_loss_diff"]), fmt(r["max_weight_diff"]),
+    from ..training.verdict import shown
+
+    headers = ["pitfall", "max loss\ndiff", "max weight\ndiff", "max moving-\nstat diff",
+               "test acc\ndiff pts", "verdict"]
+    print(tabulate([[r["pitfall"], fmt(r["max_loss_diff"]), fmt(r["max_weight_diff"]),
                      fmt(r["max_state_diff"]), f"{100 * r['final_accuracy_diff']:.2f}",
-                     r["verdict"]] for r in rows_out], headers=headers, disable_numparse=True))
+                     shown(r["verdict"])] for r in rows_out], headers=headers,
+                   disable_numparse=True))
+    print("what the hand-written side does in each row:")  # below the table: 120 columns
+    print("\n".join(console.wrap(f"  {r['pitfall']}: {r['what']}") for r in rows_out))
     right = rows_out[0]
-    print(f"the right network {'agrees' if right['agree'] else 'DISAGREES'} with Keras; "
-          f"every pitfall is a difference Keras would not make")
+    print(f"verdict: {'AGREE' if right['agree'] else 'DISAGREE'} (the right network against "
+          f"Keras; each pitfall is a difference shown, not judged)")
     return AGREE if right["agree"] else DISAGREE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from handrolled import INIT_SCHEMES
 
@@ -112,20 +113,22 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
                        state=twin.state if twin else None,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
-    print(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "
-          f"{_optimizer_text(config)}, batch {config.batch}, {config.epochs} epochs "
-          f"({config.order})",
-          flush=True)
+    from .. import console
+
+    print(console.wrap(f"{command}: {prepared.spec.describe()}, {prepared.dataset.summary()}, "
+                       f"{_optimizer_text(config)}, batch {config.batch}, {config.epochs} "
+                       f"epochs ({config.order})"), flush=True)
 
     from ..threads import apply_tensorflow_threads, decide
 
+    # before TensorFlow starts; the line that says what was set is under the Runtime table
     threads = apply_tensorflow_threads(decide(prepared.spec, config.batch, args.threads,
-                                              config.seed))  # before TensorFlow starts
-    print(f"threads: {threads.describe()}", flush=True)
+                                              config.seed))
 
-    from ..experiment import run as run_experiment  # imports TensorFlow
+    from ..experiment import run as run_experiment
 
-    with ProgressBar(2 * config.epochs, args.quiet) as progress:
+    console.start_keras()
+    with ProgressBar(config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
                                  command=command, threads=threads)
     saved = write_outputs(outcome.results, out_dir, args.json, fresh)
@@ -136,45 +139,75 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
 
 
 class ProgressBar:
-    """tqdm over the epochs of both sides, on stderr; silent with --quiet."""
+    """A bar on stderr per run (handrolled, keras, the round-off samples), each over that
+    run's epochs: its estimate comes from its own timed epochs only (a Keras epoch is
+    100 times a hand-written one, its first also traces the graph; console.time_left),
+    shown once the first is done.  Silent with --quiet."""
 
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet = total, quiet
+    def __init__(self, epochs: int, quiet: bool):
+        self.epochs, self.quiet = epochs, quiet
+        self.bar, self.side, self.seconds, self.last = None, None, [], 0.0
 
     def __enter__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=self.total, unit="epoch", disable=self.quiet, file=sys.stderr,
-                        dynamic_ncols=True, leave=False)
         return self
 
+    def begin(self, side: str) -> None:
+        """A run starts: a fresh bar (and clock) for it."""
+        from .. import console
+
+        self.close()
+        self.side, self.seconds, self.last = side, [], time.monotonic()
+        self.bar = console.bar(self.epochs, "epoch", f"{side} epoch 1", self.quiet,
+                               estimate=False)
+        self.bar.set_postfix(left="?")  # no estimate before an epoch is timed
+
     def __call__(self, side: str, epoch: int, history) -> None:
-        self.bar.set_description(f"{side} epoch {epoch + 1}")
-        self.bar.set_postfix(loss=f"{history.loss[-1]:.4f}",
-                             test_acc=f"{100 * history.test_accuracy[-1]:.2f}%")
+        from .. import console
+
+        if side != self.side:  # a caller that does not announce its runs
+            self.begin(side)
+        now = time.monotonic()
+        self.seconds.append(now - self.last)
+        self.last = now
+        self.bar.set_description_str(f"{side} epoch {min(epoch + 2, self.epochs)}",
+                                     refresh=False)
+        self.bar.set_postfix(left=console.time_left(self.seconds, self.epochs - epoch - 1),
+                             loss=f"{history.loss[-1]:.4f}",
+                             test_acc=f"{100 * history.test_accuracy[-1]:.2f}%", refresh=False)
         self.bar.update(1)
+        if self.bar.n >= self.epochs:  # the run is done: its bar goes
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     def __exit__(self, *exc) -> None:
-        self.bar.close()
+        self.close()
 
 
 def print_tables(outcome) -> None:
+    from ..console import wrap
     from ..report import tables
     from ..gradient_table import gradient_table
+    from ..training.verdict import shown
 
     training = outcome.results["training"]
     if outcome.gradients is not None:
         print(gradient_table(outcome.gradients, label="gradients"), end="\n\n")
-    print(f"Training: handrolled vs keras, {training['network']}, {training['dtype']}")
+    print(wrap(f"Training: handrolled (h) vs keras (k), {training['network']}, "
+               f"{training['dtype']}"))
     print(tables.training_table(training))
-    print("\n".join(tables.training_summary(training)), end="\n\n")
+    print("\n".join(map(wrap, tables.training_summary(training))), end="\n\n")
     print("Runtime")
     print(tables.runtime_table(training))
-    print("\n".join(tables.runtime_notes(training)))
-    print(f"\nverdict: {outcome.results['verdict']}", flush=True)
+    print("\n".join(map(wrap, tables.runtime_notes(training))))
+    print()
+    print(wrap(f"verdict: {shown(outcome.results['verdict'])}"), flush=True)
     reason = training["outcome"]["reason"]
     if reason and outcome.results["verdict"] == training["verdict"]:
-        print(f"  ({reason})", flush=True)
+        print(wrap(f"  ({reason})"), flush=True)
 
 
 def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> list[str]:
@@ -186,7 +219,7 @@ def write_outputs(results: dict, out_dir, json_path, fresh: bool = False) -> lis
         from ..report import write_report
         written = write_report(out_dir, results, fresh=fresh)
         others = ", ".join(sorted(set(written) - {"report.html"}))
-        saved.append(f"report: {written['report.html']} (and {others} beside it)")
+        saved += [f"report: {written['report.html']}", f"  beside it: {others}"]
     if json_path:
         write_json(json_path, results)
     return saved

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from handrolled import DTYPES
-from handrolled.errors import SpecError
+from handrolled.errors import SpecError, unknown
 
 from .dataset import Dataset, Raw
 from .cifar10 import PREFIX as CIFAR10_PREFIX
@@ -80,7 +80,9 @@ def load_raw(name: str, seed: int = 0, cache_dir=None) -> Raw:
         hint = ""
         if f"{name}:" in PREFIXES:
             hint = f" ({name}:DIR, with the directory of its files?)"
-        raise SpecError(f"unknown dataset '{name}'{hint}; accepted: {ACCEPTED}")
+        if hint:
+            raise SpecError(f"unknown dataset '{name}'{hint}; accepted: {ACCEPTED}")
+        raise unknown("dataset", name, DATASET_NAMES, ACCEPTED)
     return _LOADERS[name](seed=seed, cache_dir=cache_dir)
 
 

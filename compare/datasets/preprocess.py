@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import SpecError, unknown
 
 
 def scale(X_train: np.ndarray, X_test: np.ndarray):
@@ -66,7 +66,7 @@ def apply(name: str, X_train: np.ndarray, X_test: np.ndarray, dtype: str):
     any other dtype is refused.
     """
     if name not in _PREPROCESSORS:
-        raise SpecError(f"unknown preprocessing '{name}'; accepted: {', '.join(PREPROCESSING)}")
+        raise unknown("preprocessing", name, PREPROCESSING)
     kinds = {X_train.dtype, X_test.dtype}
     if kinds == {np.dtype(np.uint8)}:
         step = _PREPROCESSORS[name]

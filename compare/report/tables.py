@@ -41,14 +41,18 @@ def gradient_table(gradients: dict, tablefmt: str = "simple") -> str:
 def training_table(training: dict, tablefmt: str = "simple") -> str:
     """One row per epoch: loss and accuracies of both sides, the loss difference after
     the epoch, and over the epoch's steps the largest |handrolled - keras| beside the
-    round-off band it is judged against (compare/training/verdict.py)."""
+    round-off band it is judged against (compare/training/verdict.py).  On the console
+    ("simple") the headers take two lines, so that the table fits 120 columns."""
     h, k = training["handrolled"], training["keras"]
     accuracies = {"train_accuracy": "train", "test_accuracy": "test"}
     if "validation_accuracy" in h or "validation_accuracy" in k:
         accuracies["validation_accuracy"] = "val"
-    headers = ["epoch", "loss handrolled", "loss keras", "abs diff", "max step diff",
-               "round-off band"]
-    headers += [f"{short} acc % {side}" for short in accuracies.values() for side in "hk"]
+    headers = ["epoch", "loss\nhandrolled", "loss\nkeras", "abs\ndiff", "max step\ndiff",
+               "round-off\nband"]
+    headers += [f"{short}\n{side} %" for short in accuracies.values() for side in "hk"]
+    if tablefmt != "simple":  # one line: 'train acc % h'
+        headers = [header.replace("\n", " ").replace(" h %", " acc % h")
+                   .replace(" k %", " acc % k") for header in headers]
     step_diffs, bands = _per_epoch_steps(training)
     rows = []
     for epoch in range(max(len(h["loss"]), len(k["loss"]))):

@@ -42,6 +42,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
         network.use_dropout_masks({name: [step[name] for step in dropout_masks]
                                    for name in dropout_masks[0]})
     history, step, sets = History(), 0, data.evaluation_sets()
+    _begin(progress, "handrolled")
     with threads.blas_limits() if threads else contextlib.nullcontext():
         for epoch, order in enumerate(orders):
             with np.errstate(all="ignore"), Stopwatch() as clock:  # overflow: find_divergence
@@ -82,6 +83,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     shapes = dropout_shapes(spec)  # record every step's masks for the hand-written side
     recorder = DropoutMaskRecorder(shapes, [min(batch_size, rows - start)
                                             for start in batch_starts(rows, batch_size)])
+    _begin(progress, "keras")
     for epoch, order in enumerate(orders):
         with Stopwatch() as gather:  # timed too: the hand-written epoch gathers its batches
             X_epoch, Y_epoch = ((data.X_train, data.Y_train) if order is None
@@ -110,6 +112,27 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
 def _first(history: History) -> float:
     """The loss of the run's first step: the scale a blow-up is measured from."""
     return float(history.step_losses[0][0]) if len(history.step_losses[0]) else None
+
+
+class Renamed:
+    """`progress` hearing of a run under another name (the round-off samples)."""
+
+    def __init__(self, progress, side: str):
+        self.progress, self.side = progress, side
+
+    def begin(self, side: str) -> None:
+        _begin(self.progress, self.side)
+
+    def __call__(self, side: str, epoch: int, history: History) -> None:
+        _report(self.progress, self.side, epoch, history)
+
+
+def _begin(progress, side: str) -> None:
+    """A run starts: a progress object with a `begin(side)` method starts its bar's clock
+    now, so that the estimate times this run's epochs alone."""
+    begin = getattr(progress, "begin", None)
+    if begin is not None:
+        begin(side)
 
 
 def _report(progress, side: str, epoch: int, history: History) -> None:

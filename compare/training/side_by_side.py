@@ -13,7 +13,7 @@ from handrolled.train import batch_starts, sgd_epoch
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
 from .roundoff import widest
-from .runs import run_handrolled, run_keras
+from .runs import Renamed, run_handrolled, run_keras
 from .verdict import DISAGREE
 from ..environment import load_average, peak_resident_mb
 from .runtime import runtime_summary
@@ -33,7 +33,9 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
 
     `dataset`: anything with X_train, y_train, X_test, y_test (integer labels),
     optionally X_validation, y_validation, and a name (see compare.datasets).
-    `progress(side, epoch, history)` is called after every epoch of each side.
+    `progress(side, epoch, history)` is called after every epoch of each run (the two
+    sides, then the round-off samples), and `progress.begin(side)`, if it has one, as
+    each run starts.
     `handrolled_epoch` is the hand-written epoch function (same signature as
     `handrolled.train.sgd_epoch`, e.g. `handrolled.fast.sgd_epoch_fast`).
     `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
@@ -82,7 +84,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     roundoff = None
     for sign in (1, -1):
         sample = run_handrolled(spec, nudged(weights, sign), data, reversed_orders, batch_size,
-                                lr, None, handrolled_epoch, masks or None, threads, state,
+                                lr, Renamed(progress, f"round-off sample {'+-'[sign < 0]}eps"),
+                                handrolled_epoch, masks or None, threads, state,
                                 schedule_ulps=sign)
         roundoff = sample if roundoff is None else \
             widest(handrolled, [(handrolled, roundoff), (handrolled, sample)])
@@ -112,7 +115,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # on the run above, +65% on the tests' small runs, whose time is mostly Keras')
     keras_sample = run_keras(spec, nudged(weights, 1), data,
                              orders if keras.dropout_masks else reversed_orders,
-                             batch_size, lr, seed, None, state)
+                             batch_size, lr, seed, Renamed(progress, "keras round-off sample"),
+                             state)
     return dataclasses.replace(result, keras_sampled=True,
                                roundoff=widest(handrolled, [(handrolled, roundoff),
                                                             (keras, keras_sample)]),

@@ -56,6 +56,20 @@ DIVERGED = "diverged"
 AGREEING = (IDENTICAL, WITHIN_ROUNDOFF)
 
 
+def shown(text: str) -> str:
+    """A verdict's text as the console prints it, in the check reports' words and case:
+    'AGREE (identical)', 'AGREE (within round-off)', 'DISAGREE from step 3 (epoch 1)',
+    'TRAINING DIVERGED on both sides at ...'.  results.json keeps `text` as it is."""
+    if text == IDENTICAL:
+        return "AGREE (identical)"
+    if text == WITHIN_ROUNDOFF:
+        return "AGREE (within round-off)"
+    for word in (DISAGREE, "training diverged"):
+        if text.startswith(word):
+            return word.upper() + text[len(word):]
+    return text
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome, and where it was decided (steps and epochs counted from 1)."""

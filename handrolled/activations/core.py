@@ -42,7 +42,7 @@ from typing import Callable
 import numpy as np
 
 from .. import text as text_grammar
-from ..errors import SpecError
+from ..errors import SpecError, unknown
 
 # For every in-place ufunc: same dtype in and out, or an error (an operand of
 # another dtype raises instead of silently computing in, say, float64).  Python
@@ -147,7 +147,7 @@ def get(text: str | Activation) -> Activation:
     name, args = split_call(str(text))
     factory = _REGISTRY.get(name)
     if factory is None:
-        raise SpecError(f"unknown activation '{name}'; accepted: {', '.join(names())}")
+        raise unknown("activation", name, names())
     return factory(args)
 
 

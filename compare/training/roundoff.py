@@ -33,7 +33,20 @@ def farthest(h, pairs) -> np.ndarray:
             [x.shape[0] if x.ndim else 1 for pair in pairs for x in pair])
     if h.ndim:
         h, pairs = h[:n], [(a[:n], b[:n]) for a, b in pairs]
-    return h + np.fmax.reduce([np.abs(a - b) for a, b in pairs])
+    # one distance array at a time, folded in place (not a stack of all of them: for
+    # book-ch19-cnn's dense kernel each is 147 MB)
+    widest = None
+    for a, b in pairs:
+        distance = np.empty(np.broadcast(a, b).shape)
+        np.subtract(a, b, out=distance)
+        np.abs(distance, out=distance)
+        if widest is None:
+            widest = distance
+        else:
+            np.fmax(widest, distance, out=widest)
+            del distance
+    widest += h
+    return widest[()]               # a NumPy scalar for 0-d, as h + ... gives
 
 
 def widest(handrolled: History, pairs: list[tuple[History, History]]) -> History:

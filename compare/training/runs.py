@@ -57,11 +57,13 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
             if history.diverged:
                 break
     network.on_train_end()
-    history.weights = {name: value.copy() for name, value in network.params.items()}
-    history.state = {name: value.copy() for name, value in network.state.items()}
+    # the network and the optimizer end here: their own arrays, not copies (book-ch19-cnn:
+    # weights and Adam's slots are ~450 MB in float64; a copy would be held beside them)
+    history.weights = network.params
+    history.state = network.state
     if step_with is not optimizer:
         optimizer.iterations = step
-    history.optimizer_state = optimizer.state()
+    history.optimizer_state = optimizer.state(copy=False)
     return history
 
 

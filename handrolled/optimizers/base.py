@@ -205,9 +205,10 @@ class Optimizer:
         self.iterations += 1
 
     # ---------------------------------------------------------- reading
-    def state(self) -> dict:
-        """{"<param>/<slot>": copy of the array, ..., "iterations": int}."""
-        out: dict = {f"{name}/{slot}": array.copy()
+    def state(self, copy: bool = True) -> dict:
+        """{"<param>/<slot>": copy of the array, ..., "iterations": int}.  copy=False:
+        the slot arrays themselves (for a caller that is done with the optimizer)."""
+        out: dict = {f"{name}/{slot}": array.copy() if copy else array
                      for name, slots in self.slots_by_param.items()
                      for slot, array in slots.items()}
         out["iterations"] = self.iterations

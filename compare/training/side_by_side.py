@@ -85,7 +85,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                                 lr, None, handrolled_epoch, masks or None, threads, state,
                                 schedule_ulps=sign, own_weights=True)
         roundoff = sample if roundoff is None else \
-            widest(handrolled, [(handrolled, roundoff), (handrolled, sample)])
+            widest(handrolled, [(handrolled, roundoff), (handrolled, sample)], reuse=True)
         del sample
     peak["roundoff"] = peak_resident_mb()
     steps = len(batch_starts(rows, batch_size))

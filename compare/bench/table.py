@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from .runner import DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
+from .runner import CH19_ROWS, DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
 from .breakdown import PHASES, ceilings, shares
 
 
@@ -94,7 +94,8 @@ def network_notes(rows: list[dict], common_rows: int | None = None) -> list[str]
     if not common_rows:
         notes.append(f"note: rows per epoch differ: without --rows, a dense network trains "
                      f"on {DENSE_ROWS} rows and any other on {OTHER_ROWS} (a NumPy "
-                     f"convolution epoch is slow); --rows sets every configuration")
+                     f"convolution epoch is slow; --suite cnn's book-ch19-cnn network on "
+                     f"{CH19_ROWS}); --rows sets every configuration")
     return notes
 
 

@@ -235,7 +235,8 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
     flops = rows * per_row
     policy = decide(spec, config.batch, threads, seed)
     if any(impl in KERAS_IMPLS for impl in impls):
-        import keras_impl  # noqa: F401  TensorFlow's libraries: in no implementation's memory
+        import importlib  # TensorFlow's libraries loaded now: in no implementation's memory
+        importlib.import_module("keras_impl")
     meters = {impl: Meter() for impl in impls}
     epochs = {impl: meters[impl].setup(
         lambda impl=impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,

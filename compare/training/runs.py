@@ -109,7 +109,7 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     # the next run (measured: book-ch19-cnn's peak, see README Part 3).  The callbacks
     # hold the model too, and Keras' objects refer to each other in cycles: only the
     # cycle collector frees them, and only then can the C library give the memory back
-    del model, recorder, run
+    model = recorder = run = None
     keras_impl.keras.backend.clear_session(free_memory=True)
     release_free_memory()
     return history

@@ -46,7 +46,7 @@ from .errors import SpecError
 from .loss import cross_entropy_and_delta_inplace
 from .network import Network
 from .optimizers import SGD, Optimizer
-from .train import batch_starts, sgd_epoch
+from .train import batch_starts
 
 
 # ----------------------------------------------------- in-place activations
@@ -204,13 +204,16 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     The fused loop is written for dense networks (eqs. 1-5) and plain SGD (a
     learning rate, or an SGD optimizer without momentum, weight decay or
     schedule, whose step count it advances); anything else -- convolutions,
-    batch normalization, other optimizers -- runs the textbook epoch,
-    `train.sgd_epoch`, whose numbers these are by definition.
+    batch normalization, other optimizers -- runs the textbook epoch layer by
+    layer with preallocated buffers (`fast_conv.sgd_epoch_layers`, the same
+    numbers as `train.sgd_epoch`, tests/test_fast_conv.py).
     """
     optimizer = lr if isinstance(lr, Optimizer) else None
     rate = optimizer.plain_rate() if isinstance(optimizer, SGD) else None
     if (optimizer is not None and rate is None) or not network.spec.is_dense:
-        return sgd_epoch(network, X, Y, batch_size, optimizer or lr, order, epoch, first_step)
+        from .fast_conv import sgd_epoch_layers  # the layer-by-layer twin (it imports this)
+        return sgd_epoch_layers(network, X, Y, batch_size, optimizer or lr, order, epoch,
+                                first_step)
     if optimizer is not None:
         if not optimizer.built:
             optimizer.build(network.params)

@@ -196,6 +196,7 @@ def test_bench_times_a_conv_network(cli, tmp_path):
         assert row["gflops"] > 0 and math.isfinite(row["gflops"])
         assert row["rows"] == 256 and row["steps"] == 8 and row["dense"] is False
         assert row["flops_per_row"] == 137904  # test_flops_of_a_conv_network_by_hand
+        assert row["memory_mb"] is not None and row["memory_mb"] >= 0  # compare/bench/memory.py
     assert result["rows_per_epoch"] == 256
 
 

@@ -15,6 +15,8 @@ permutation of the rows every epoch:
   --threads); `load` competitor processes (compare/bench/load.py, --load)
   keep cores busy from before the policy is measured to after the last epoch;
 * step seconds = epoch seconds / steps per epoch;
+* memory = the resident memory an implementation holds (set up and warmed up)
+  plus its epochs' largest rise above that (compare/bench/memory.py);
 * GFLOP/s = matmul flops of the epoch (compare/bench/flops.py: dense and
   convolution products) / epoch seconds;
 * percent of peak = that / the best GFLOP/s of a large square NumPy product
@@ -23,7 +25,8 @@ permutation of the rows every epoch:
   compare/environment.py.
 
 Configurations: DEFAULT_SHAPES (the book's network at batch 32, 128, 1000, the
-deep one at 128, and CONV, a small convolutional network, at 32 and 128), or
+deep one at 128, and CONV, a small convolutional network, at 32 and 128), a
+suite (SUITES; "cnn": CONV and the book-ch19-cnn network on CH19_ROWS rows), or
 any network spec the command line is given.  Rows per epoch: --rows for
 every configuration, else `default_rows`: 60,000 (an MNIST epoch) for a dense
 network, 2,000 for any other -- a NumPy convolution is tens of times slower
@@ -31,9 +34,9 @@ per row than the dense networks here, so 60,000 rows would make each of its
 epochs take tens of seconds, and the whole bench many minutes.
 
 Implementations (IMPLS):
-    handrolled           handrolled.fast.sgd_epoch_fast (the fast loop; for a
-                         network that is not dense-only it runs the textbook
-                         epoch, train.sgd_epoch, as handrolled.fast does)
+    handrolled           handrolled.fast.sgd_epoch_fast (the fused loop; for a
+                         network that is not dense-only, or another optimizer,
+                         the layer-by-layer fast epoch, handrolled/fast_conv.py)
     handrolled_textbook  handrolled.train.sgd_epoch (the readable loop; optional)
     keras_fit            model.fit(shuffle=True, verbose=0), as users call it
     keras_compiled       the epoch as one tf.function (keras_impl/compiled.py)
@@ -51,18 +54,22 @@ import numpy as np
 from handrolled import MNIST_SHAPE, NetworkSpec, init_weights
 from handrolled.train import batch_starts
 
+from ..presets import BOOK_CH19_CNN
 from .flops import flops_per_row
+from .memory import Meter
 
 BOOK = "100:sigmoid"
 DEEP = "256:relu,256:relu,256:relu,256:relu"
 CONV = "conv(16,3,relu),maxpool(2),flatten,dense(100,relu)"
 BOOK_BATCHES = (32, 128, 1000)
 CONV_BATCHES = (32, 128)
-SUITES = {  # --suite: which default configurations, as (network, batch)
+CH19_ROWS = 320                 # the book-ch19-cnn network at 10 steps of 32 rows an epoch
+SUITES = {  # --suite: which default configurations, as (network, batch[, rows per epoch])
     "dense": (*((BOOK, batch) for batch in BOOK_BATCHES), (DEEP, 128)),
     "conv": tuple((CONV, batch) for batch in CONV_BATCHES),
 }
 SUITES["all"] = SUITES["dense"] + SUITES["conv"]
+SUITES["cnn"] = SUITES["conv"] + ((BOOK_CH19_CNN, 32, CH19_ROWS),)
 DEFAULT_SUITE = "all"
 DEFAULT_SHAPES = SUITES[DEFAULT_SUITE]
 DEFAULT_DTYPES = ("float32", "float64")
@@ -115,6 +122,9 @@ class Row:
     dense: bool                 # dense-only (the fast loop) or not
     blas_threads: int | None = None  # the hand-written side's BLAS threads (compare/threads.py)
     input_shape: tuple = INPUT_SHAPE
+    memory_mb: float | None = None      # resident memory it holds + its epochs' peak above
+    held_mb: float | None = None        # that (compare/bench/memory.py); None where Linux's
+    epoch_peak_mb: float | None = None  # /proc does not tell
 
 
 # ------------------------------------------------------------ the runners
@@ -224,13 +234,18 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
     per_row = flops_per_row(spec)
     flops = rows * per_row
     policy = decide(spec, config.batch, threads, seed)
-    epochs = {impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
-                                config.batch, lr, seed, policy) for impl in impls}
-    warmup = {impl: epoch() for impl, epoch in epochs.items()}
+    if any(impl in KERAS_IMPLS for impl in impls):
+        import importlib  # TensorFlow's libraries loaded now: in no implementation's memory
+        importlib.import_module("keras_impl")
+    meters = {impl: Meter() for impl in impls}
+    epochs = {impl: meters[impl].setup(
+        lambda impl=impl: IMPLS[impl](spec, {k: v.copy() for k, v in weights.items()}, X, Y,
+                                      config.batch, lr, seed, policy)) for impl in impls}
+    warmup = {impl: meters[impl].epoch(epoch, held=True) for impl, epoch in epochs.items()}
     seconds = {impl: [] for impl in impls}
     for _ in range(repeats):  # round-robin: load bursts hit every implementation alike
         for impl, epoch in epochs.items():
-            seconds[impl].append(epoch())
+            seconds[impl].append(meters[impl].epoch(epoch))
     result = []
     for impl in impls:
         epoch_seconds = statistics.median(seconds[impl])
@@ -240,7 +255,7 @@ def bench_config(config: Config, impls, rows: int | None, repeats: int, lr: floa
                           epoch_seconds / steps, gflops, 0.0, steps, warmup[impl],
                           seconds[impl], rows, per_row, spec.is_dense,
                           policy.blas_threads if impl.startswith("handrolled") else None,
-                          config.input_shape))
+                          config.input_shape, **meters[impl].figures()))
     if any(impl in KERAS_IMPLS for impl in impls):
         from keras_impl import keras
         keras.backend.clear_session()  # free the graphs of this configuration

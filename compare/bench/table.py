@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from .runner import DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
+from .runner import CH19_ROWS, DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
 from .breakdown import PHASES, ceilings, shares
 
 
@@ -18,11 +18,12 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
              f"{r['epoch_seconds_min']:.3f}-{r['epoch_seconds_max']:.3f}",
              f"{1e3 * r['step_seconds']:.3f}", f"{r['gflops']:.1f}", f"{r['percent_of_peak']:.0f}",
              "-" if ratio is None else f"{ratio:.2f}x",
+             "-" if r.get("memory_mb") is None else f"{r['memory_mb']:,.0f}",
              "-" if r.get("blas_threads") is None else r["blas_threads"]]
             for r, ratio in zip(rows, ratios_to_baseline(rows))]
     headers = ["network", "batch", "dtype", "impl", *([] if common_rows else ["rows"]),
                "epoch s", "min-max", "step ms", "GFLOP/s", "% peak", "vs handrolled",
-               "BLAS threads"]
+               "MB", "BLAS threads"]
     table = tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
     peak = result["peak_gflops"]
     env = result["environment"]
@@ -45,7 +46,10 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
             f"OPENBLAS settings: {_openblas(env)}\n"
             f"load average before and after: {_loads(result)}\n"
             + (f"peak resident memory of the process (ru_maxrss): "
-               f"{result['peak_memory_mb']:,.0f} MB\n" if result.get("peak_memory_mb") else "") +
+               f"{result['peak_memory_mb']:,.0f} MB; column MB: the resident memory each "
+               f"implementation holds (set up, warmed up) plus its epochs' largest rise above "
+               f"that, TensorFlow's libraries in none (compare/bench/memory.py)\n"
+               if result.get("peak_memory_mb") else "") +
             f"threads: {_threads_text(result)}"
             + "".join(f"\n{note}" for note in kernel_notes(env)))
 
@@ -84,13 +88,14 @@ def network_notes(rows: list[dict], common_rows: int | None = None) -> list[str]
     if not others:
         return []
     notes = [f"note: {', '.join(others)}: not a dense network, so handrolled runs the "
-             f"textbook epoch (handrolled.fast's fused loop is for dense networks); its "
-             f"GFLOP/s count the convolution (im2col) and dense products, pooling and "
-             f"flatten none (compare/bench/flops.py)"]
+             f"layer-by-layer fast epoch (handrolled/fast_conv.py; handrolled.fast's fused "
+             f"loop is for dense networks); its GFLOP/s count the convolution (im2col) and "
+             f"dense products, pooling and flatten none (compare/bench/flops.py)"]
     if not common_rows:
         notes.append(f"note: rows per epoch differ: without --rows, a dense network trains "
                      f"on {DENSE_ROWS} rows and any other on {OTHER_ROWS} (a NumPy "
-                     f"convolution epoch is slow); --rows sets every configuration")
+                     f"convolution epoch is slow; --suite cnn's book-ch19-cnn network on "
+                     f"{CH19_ROWS}); --rows sets every configuration")
     return notes
 
 

@@ -44,7 +44,7 @@ class ExactHyperParameters:
 class EpsilonOutsideRoot:
     """RMSprop/Adagrad: g / (sqrt(v) + epsilon), where Keras takes sqrt(v + epsilon)."""
 
-    def root(self, mean_square):
+    def root(self, mean_square, out=None):
         return np.sqrt(mean_square) + self.applied["epsilon"]
 
 

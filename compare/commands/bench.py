@@ -28,7 +28,8 @@ def add_parser(subparsers):
         NAME, help=HELP,
         description=HELP + f". Default configurations (--suite all): {BOOK} at batch {batches} "
         f"and {DEEP} at batch 128 (--suite dense), and {CONV} at batch {conv_batches} "
-        f"(--suite conv), in float32 and float64, on synthetic data of MNIST shape "
+        f"(--suite conv; --suite cnn adds the book-ch19-cnn network on a few hundred rows), "
+        f"in float32 and float64, on synthetic data of MNIST shape "
         f"(28x28x1 images for a convolution). Timings are the median of --repeats epochs "
         f"after one warm-up epoch, the implementations taking turns epoch by epoch.")
     parser.add_argument("--network", "--hidden", dest="network", metavar="SPEC|FILE.json",
@@ -61,7 +62,7 @@ def add_parser(subparsers):
                         help="SGD's learning rate (default: 0.01)")
     parser.add_argument("--optimizer", metavar="SPEC",
                         help="train with this optimizer instead of SGD at --lr, e.g. 'adam' "
-                             "(the hand-written side then runs the textbook epoch)")
+                             "(the hand-written side then runs the layer-by-layer fast epoch)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed for weights, data and shuffling (default: 0)")
     parser.add_argument("--peak-size", default=2048, metavar="N",
@@ -106,19 +107,18 @@ def configs_from_args(args):
         shapes = [(text, batch) for batch in (batches or BOOK_BATCHES)]
     else:
         defaults = SUITES[suite or DEFAULT_SUITE]
-        shapes = [(network, batch) for network, batch in defaults
-                  if batches is None or batch in batches]
+        shapes = [shape for shape in defaults if batches is None or shape[1] in batches]
         if not shapes:
-            accepted = sorted({batch for _, batch in defaults})
+            accepted = sorted({shape[1] for shape in defaults})
             raise SpecError(f"no default configuration{f' of --suite {suite}' if suite else ''}"
                             f" has batch {args.batch}; default batches: "
                             f"{', '.join(map(str, accepted))} (use --network to choose a "
                             f"network)")
     input_shape = _input_shape(getattr(args, "input_shape", None) or "28x28x1")
     configs = []
-    for network, batch in shapes:
+    for network, batch, *suite_rows in shapes:  # a suite may give its rows per epoch
         spec = bench_spec(network, input_shape=input_shape)  # a bad network: one line, now
-        rows = args.rows or default_rows(spec)
+        rows = args.rows or (suite_rows[0] if suite_rows else default_rows(spec))
         if rows * spec.inputs > MAX_BENCH_VALUES:
             raise SpecError(f"{rows:,} rows of {spec.inputs:,} inputs are {rows * spec.inputs:,} "
                             f"numbers; at most {MAX_BENCH_VALUES:,} are accepted (fewer --rows)")
@@ -243,7 +243,7 @@ def run(args) -> int:
     print(bench_table(result))
     if result.get("optimizer"):
         print(f"optimizer: {result['optimizer']} on every side (the hand-written side runs the "
-              f"textbook epoch; the fused fast loop is plain SGD's)")
+              f"layer-by-layer fast epoch; the fused fast loop is plain SGD's)")
     if args.breakdown:
         print()
         print(breakdown_table(result["breakdown"], result["peak_gflops"]))

@@ -33,12 +33,52 @@ def farthest(h, pairs) -> np.ndarray:
             [x.shape[0] if x.ndim else 1 for pair in pairs for x in pair])
     if h.ndim:
         h, pairs = h[:n], [(a[:n], b[:n]) for a, b in pairs]
-    return h + np.fmax.reduce([np.abs(a - b) for a, b in pairs])
+    # one distance array at a time, folded in place (not a stack of all of them: for
+    # book-ch19-cnn's dense kernel each is 147 MB)
+    widest = None
+    for a, b in pairs:
+        distance = np.empty(np.broadcast(a, b).shape)
+        np.subtract(a, b, out=distance)
+        np.abs(distance, out=distance)
+        if widest is None:
+            widest = distance
+        else:
+            np.fmax(widest, distance, out=widest)
+            del distance
+    widest += h
+    return widest[()]               # a NumPy scalar for 0-d, as h + ... gives
 
 
-def widest(handrolled: History, pairs: list[tuple[History, History]]) -> History:
+def farthest_in_place(h: np.ndarray, samples: list) -> np.ndarray:
+    """farthest(h, [(h, s) for s in samples]), bit for bit, computed in the samples' own
+    float64 arrays (the first one returned, the others overwritten): no new array."""
+    out = samples[0]
+    np.subtract(h, out, out=out)
+    np.abs(out, out=out)
+    for sample in samples[1:]:
+        np.subtract(h, sample, out=sample)
+        np.abs(sample, out=sample)
+        np.fmax(out, sample, out=out)
+    out += h
+    return out
+
+
+def _tensor(h, pairs, reuse: bool):
+    samples = [b for _, b in pairs]
+    if reuse and all(a is h for a, _ in pairs) and all(
+            isinstance(x, np.ndarray) and x.dtype == np.float64 and x.shape == np.shape(h)
+            for x in samples):
+        return farthest_in_place(h, samples)
+    return farthest(h, pairs)
+
+
+def widest(handrolled: History, pairs: list[tuple[History, History]],
+           reuse: bool = False) -> History:
     """The History whose distance from `handrolled` is, everywhere, the largest distance
-    between a run and its round-off sample in `pairs` [(run, sample), ...] (above)."""
+    between a run and its round-off sample in `pairs` [(run, sample), ...] (above).
+    reuse=True: the samples' float64 tensors (weights, state, optimizer state) may be
+    overwritten, the result written into the first one's (book-ch19-cnn: ~450 MB of
+    float64 a History, not allocated again)."""
     if len(pairs) == 1 and pairs[0][0] is handrolled:
         return pairs[0][1]
     runs = [run for pair in pairs for run in pair]
@@ -54,8 +94,8 @@ def widest(handrolled: History, pairs: list[tuple[History, History]]) -> History
         h = getattr(handrolled, part)
         common = set(h).intersection(*(getattr(run, part) for run in runs))
         changes[part] = {name: (h[name] if name == "iterations" else
-                                farthest(h[name], [(getattr(a, part)[name], getattr(b, part)[name])
-                                                   for a, b in pairs]))
+                                _tensor(h[name], [(getattr(a, part)[name], getattr(b, part)[name])
+                                                  for a, b in pairs], reuse))
                          for name in common}
     changes["diverged"] = next((b.diverged for _, b in pairs if b.diverged), None)
     return dataclasses.replace(pairs[0][1], **changes)

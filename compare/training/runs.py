@@ -17,8 +17,10 @@ from .runtime import Stopwatch
 def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, orders, batch_size: int,
                    lr: float, progress=None, handrolled_epoch=sgd_epoch,
                    dropout_masks: list | None = None, threads=None,
-                   state: Params | None = None, schedule_ulps: int = 0) -> History:
-    """All epochs of the hand-written loop, from a private copy of `weights`.
+                   state: Params | None = None, schedule_ulps: int = 0,
+                   own_weights: bool = False) -> History:
+    """All epochs of the hand-written loop, from a private copy of `weights` (own_weights:
+    from `weights` themselves, a dict the caller made for this run and no longer reads).
 
     `lr`: the learning rate of plain SGD, or an optimizer (its text or object: a
     fresh one is made).  `dropout_masks`: the masks Keras drew, one {layer: mask}
@@ -28,7 +30,8 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     `schedule_ulps`: +1 or -1 runs a learning-rate schedule one float32 unit in the
     last place up or down (`schedules.OneUlpAway`; the round-off samples), 0 as it is."""
 
-    network = Network(spec, {name: value.copy() for name, value in weights.items()}, state)
+    network = Network(spec, weights if own_weights else
+                      {name: value.copy() for name, value in weights.items()}, state)
     optimizer = optimizers.for_training(lr)
     if schedule_ulps and isinstance(optimizer.learning_rate, optimizers.Schedule):
         optimizer.learning_rate = optimizers.schedules.OneUlpAway(optimizer.learning_rate,
@@ -58,11 +61,13 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
             if history.diverged:
                 break
     network.on_train_end()
-    history.weights = {name: value.copy() for name, value in network.params.items()}
-    history.state = {name: value.copy() for name, value in network.state.items()}
+    # the network and the optimizer end here: their own arrays, not copies (book-ch19-cnn:
+    # weights and Adam's slots are ~450 MB in float64; a copy would be held beside them)
+    history.weights = network.params
+    history.state = network.state
     if step_with is not optimizer:
         optimizer.iterations = step
-    history.optimizer_state = optimizer.state()
+    history.optimizer_state = optimizer.state(copy=False)
     return history
 
 
@@ -103,10 +108,26 @@ def run_keras(spec: NetworkSpec, weights: Params, data: TrainingData, orders, ba
     history.optimizer_state = read_state(model.optimizer, named_variables(model))
     history.dropout_masks = recorder.masks
     # what was read is NumPy now: free the model, its optimizer and traced graphs before
-    # the next run (measured: book-ch19-cnn's peak, docs/howto/presets.md)
-    del model
+    # the next run (measured: book-ch19-cnn's peak, docs/howto/presets.md).  The callbacks
+    # hold the model too, and Keras' objects refer to each other in cycles: only the
+    # cycle collector frees them, and only then can the C library give the memory back
+    model = recorder = run = None
     keras_impl.keras.backend.clear_session(free_memory=True)
+    release_free_memory()
     return history
+
+
+def release_free_memory() -> None:
+    """Collect reference cycles, then ask the C library to return freed heap memory to the
+    system (glibc's malloc_trim; nothing elsewhere), so the next run starts lower."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _first(history: History) -> float:

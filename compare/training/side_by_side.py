@@ -86,10 +86,11 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
         sample = run_handrolled(spec, nudged(weights, sign), data, reversed_orders, batch_size,
                                 lr, Renamed(progress, f"round-off sample {'+-'[sign < 0]}eps"),
                                 handrolled_epoch, masks or None, threads, state,
-                                schedule_ulps=sign)
+                                schedule_ulps=sign, own_weights=True)
         roundoff = sample if roundoff is None else \
-            widest(handrolled, [(handrolled, roundoff), (handrolled, sample)])
+            widest(handrolled, [(handrolled, roundoff), (handrolled, sample)], reuse=True)
         del sample
+    peak["roundoff"] = peak_resident_mb()
     steps = len(batch_starts(rows, batch_size))
     for history in (handrolled, keras):
         history.runtime = runtime_summary(history.epoch_seconds, rows, steps)

@@ -40,11 +40,17 @@ class Adagrad(Optimizer):
         return {"initial_accumulator_value": self.keras_cast(self.initial_accumulator_value, dtype),
                 "epsilon": exact(self.epsilon, dtype)}
 
-    def root(self, acc):
-        """sqrt(acc + epsilon): Keras' epsilon is inside the root."""
-        return np.sqrt(acc + self.applied["epsilon"])
+    def root(self, acc, out):
+        """sqrt(acc + epsilon) into `out`: Keras' epsilon is inside the root."""
+        np.add(acc, self.applied["epsilon"], out=out)
+        return np.sqrt(out, out=out)
 
     def update(self, w, g, lr, s):
         acc = s["acc"]
-        acc += np.square(g)
-        w -= (lr * g) / self.root(acc)
+        t, u = self.scratch(0, w), self.scratch(1, w)
+        np.square(g, out=t)                        # acc <- acc + g**2
+        acc += t
+        root = self.root(acc, t)                   # w <- w - (lr * g) / sqrt(acc + epsilon)
+        np.multiply(g, lr, out=u)
+        u /= root
+        w -= u

@@ -68,9 +68,19 @@ class Adam(Optimizer):
         c = self.applied
         alpha = self.step_size(lr)
         m, v = s["m"], s["v"]
-        m += (g - m) * c["1 - beta_1"]
-        v += (np.square(g) - v) * c["1 - beta_2"]
+        t, u = self.scratch(0, w), self.scratch(1, w)
+        np.subtract(g, m, out=t)                   # m <- m + (g - m) * (1 - beta_1)
+        t *= c["1 - beta_1"]
+        m += t
+        np.square(g, out=t)                        # v <- v + (g**2 - v) * (1 - beta_2)
+        t -= v
+        t *= c["1 - beta_2"]
+        v += t
         if self.amsgrad:
             np.maximum(s["v_hat"], v, out=s["v_hat"])
             v = s["v_hat"]
-        w -= (m * alpha) / (np.sqrt(v) + c["epsilon"])
+        np.sqrt(v, out=u)                          # w <- w - (m * alpha) / (sqrt(v) + epsilon)
+        u += c["epsilon"]
+        np.multiply(m, alpha, out=t)
+        t /= u
+        w -= t

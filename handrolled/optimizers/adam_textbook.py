@@ -57,9 +57,19 @@ class AdamTextbook(Optimizer):
     def update(self, w, g, lr, s):
         c = self.applied
         m, v = s["m"], s["v"]
-        np.add(c["beta_1"] * m, c["1 - beta_1"] * g, out=m)
-        np.add(c["beta_2"] * v, c["1 - beta_2"] * np.square(g), out=v)
+        t, u = self.scratch(0, w), self.scratch(1, w)
+        np.multiply(g, c["1 - beta_1"], out=t)     # m <- beta_1 * m + (1 - beta_1) * g
+        m *= c["beta_1"]
+        m += t
+        np.square(g, out=t)                        # v <- beta_2 * v + (1 - beta_2) * g**2
+        t *= c["1 - beta_2"]
+        v *= c["beta_2"]
+        v += t
         correction_1, correction_2 = self.bias_corrections()
-        m_hat = m / correction_1
-        v_hat = v / correction_2
-        w -= lr * m_hat / (np.sqrt(v_hat) + c["epsilon"])
+        np.divide(v, correction_2, out=u)          # v_hat = v / (1 - beta_2**t)
+        np.sqrt(u, out=u)                          # sqrt(v_hat) + epsilon
+        u += c["epsilon"]
+        np.divide(m, correction_1, out=t)          # m_hat = m / (1 - beta_1**t)
+        t *= lr                                    # w <- w - lr * m_hat / (sqrt(v_hat) + epsilon)
+        t /= u
+        w -= t

@@ -10,6 +10,15 @@
 
 Each optimizer lives in its own file and writes only `update`, its
 per-parameter step, with its equations in the docstring beside the code.
+
+Updates run in place, without temporaries: `apply` hands `update` a
+parameter in pieces of at most CHUNK numbers (flat views of w, g and the
+slots), and `update` computes each equation with `out=` into `scratch`
+arrays of that size, which stay in cache.  Every operation is the one the
+equation names, in its order, rounded once, so the numbers are the same bits
+as the one-line formula (tests/test_optimizers.py checks this); what changes
+is that a step on a large parameter makes a few passes over its memory and
+allocates nothing.
 Everything a step shares (the learning rate of this step, weight decay, the
 step counter, the checks) is here, in the order Keras' `optimizer.apply` runs
 it (keras/src/optimizers/base_optimizer.py, backend/tensorflow/optimizer.py):
@@ -51,6 +60,7 @@ from .options import format_value, non_negative
 from .schedules import Schedule
 
 DTYPES = ("float32", "float64")
+CHUNK = 1 << 15     # numbers per piece of a parameter: 256 KB of float64, in cache
 
 
 # ------------------------------------------------------------ the roundings
@@ -87,6 +97,7 @@ class Optimizer:
         self.applied: dict[str, np.floating] = {}     # what `update` multiplies by (built)
         self.slots_by_param: dict[str, dict[str, np.ndarray]] = {}
         self._shapes: dict[str, tuple] = {}
+        self._scratch: list[np.ndarray] = []          # work arrays, see `scratch`
 
     # ------------------------------------------------- what a subclass writes
     def slots(self) -> tuple[str, ...]:
@@ -102,8 +113,18 @@ class Optimizer:
         return {}
 
     def update(self, w: np.ndarray, g: np.ndarray, lr: np.floating, s: dict) -> None:
-        """One step for one parameter, in place on `w` and on the slot arrays in `s`."""
+        """One step for one parameter (or a piece of one: every update is elementwise),
+        in place on `w` and on the slot arrays in `s`."""
         raise NotImplementedError
+
+    def scratch(self, k: int, like: np.ndarray) -> np.ndarray:
+        """Work array number k shaped like `like`, in the parameters' dtype: allocated
+        once, reused by every update (its contents are garbage on entry)."""
+        while len(self._scratch) <= k:
+            self._scratch.append(np.empty(0, dtype=self.dtype))
+        if self._scratch[k].size < like.size:
+            self._scratch[k] = np.empty(like.size, dtype=self.dtype)
+        return self._scratch[k][:like.size].reshape(like.shape)
 
     # ----------------------------------------------------------- building
     def build(self, params: dict) -> "Optimizer":
@@ -122,6 +143,7 @@ class Optimizer:
             name: {slot: self.initial_slot(slot, np.shape(w), self.dtype) for slot in self.slots()}
             for name, w in params.items()}
         self.iterations = 0
+        self._scratch = []
         return self
 
     def applied_constants(self, dtype) -> dict[str, np.floating]:
@@ -171,16 +193,22 @@ class Optimizer:
         if self.weight_decay is not None:
             wd = self.applied["weight_decay"]
             for w in params.values():
-                w -= w * wd * lr                       # (w * wd) * lr, as variable * wd * lr
+                for (piece,), _ in pieces([w], {}):
+                    t = self.scratch(0, piece)
+                    np.multiply(piece, wd, out=t)      # w <- w - (w * wd) * lr,
+                    t *= lr                            # as variable * wd * lr
+                    piece -= t
         for name, w in params.items():
             g = np.asarray(grads[name], dtype=self.dtype)
-            self.update(w, g, lr, self.slots_by_param[name])
+            for (w_piece, g_piece), slots in pieces([w, g], self.slots_by_param[name]):
+                self.update(w_piece, g_piece, lr, slots)
         self.iterations += 1
 
     # ---------------------------------------------------------- reading
-    def state(self) -> dict:
-        """{"<param>/<slot>": copy of the array, ..., "iterations": int}."""
-        out: dict = {f"{name}/{slot}": array.copy()
+    def state(self, copy: bool = True) -> dict:
+        """{"<param>/<slot>": copy of the array, ..., "iterations": int}.  copy=False:
+        the slot arrays themselves (for a caller that is done with the optimizer)."""
+        out: dict = {f"{name}/{slot}": array.copy() if copy else array
                      for name, slots in self.slots_by_param.items()
                      for slot, array in slots.items()}
         out["iterations"] = self.iterations
@@ -250,6 +278,20 @@ class Optimizer:
                 raise SpecError(f"{cls.name} has no option '{key}'; accepted: "
                                 f"{', '.join(cls.accepted())}")
         return cls(**values)
+
+
+def pieces(arrays: list, slots: dict):
+    """([array pieces], {slot: piece}) over CHUNK-sized flat views of `arrays` and the
+    slot arrays, all of one shape; the whole arrays at once if one is not C-contiguous."""
+    together = [*arrays, *slots.values()]
+    if not all(a.flags.c_contiguous for a in together):
+        yield arrays, slots
+        return
+    flat = [a.reshape(-1) for a in together]
+    size = flat[0].size
+    for start in range(0, size, CHUNK):
+        views = [a[start:start + CHUNK] for a in flat]
+        yield views[:len(arrays)], dict(zip(slots, views[len(arrays):]))
 
 
 def _defaults(cls) -> dict:

@@ -45,24 +45,36 @@ class RMSprop(Optimizer):
         return {"rho": exact(self.rho, dtype), "1 - rho": exact(1 - self.rho, dtype),
                 "momentum": exact(self.momentum, dtype), "epsilon": exact(self.epsilon, dtype)}
 
-    def root(self, mean_square):
-        """sqrt(mean_square + epsilon): Keras' epsilon is inside the root."""
-        return np.sqrt(mean_square + self.applied["epsilon"])
+    def root(self, mean_square, out):
+        """sqrt(mean_square + epsilon) into `out`: Keras' epsilon is inside the root."""
+        np.add(mean_square, self.applied["epsilon"], out=out)
+        return np.sqrt(out, out=out)
 
     def update(self, w, g, lr, s):
         c = self.applied
         v = s["v"]
-        np.add(c["rho"] * v, c["1 - rho"] * np.square(g), out=v)
+        t, u = self.scratch(0, w), self.scratch(1, w)
+        np.square(g, out=t)                        # v <- rho * v + (1 - rho) * g**2
+        t *= c["1 - rho"]
+        v *= c["rho"]
+        v += t
         if self.centered:
             g_avg = s["g_avg"]
-            np.add(c["rho"] * g_avg, c["1 - rho"] * g, out=g_avg)
-            mean_square = v - np.square(g_avg)
+            np.multiply(g, c["1 - rho"], out=u)    # g_avg <- rho * g_avg + (1 - rho) * g
+            g_avg *= c["rho"]
+            g_avg += u
+            np.square(g_avg, out=t)                # mean_square = v - g_avg**2
+            np.subtract(v, t, out=t)
+            mean_square = t
         else:
             mean_square = v
-        increment = (lr * g) / self.root(mean_square)
+        root = self.root(mean_square, t)           # increment = (lr * g) / sqrt(ms + epsilon)
+        np.multiply(g, lr, out=u)
+        u /= root
         if self.momentum > 0:
             mom = s["mom"]
-            np.add(c["momentum"] * mom, increment, out=mom)
-            w -= mom
+            mom *= c["momentum"]                   # mom <- momentum * mom + increment
+            mom += u
+            w -= mom                               # w <- w - mom
         else:
-            w -= increment
+            w -= u                                 # w <- w - increment

@@ -51,12 +51,18 @@ class SGD(Optimizer):
         return None
 
     def update(self, w, g, lr, s):
+        t = self.scratch(0, w)
+        np.multiply(g, lr, out=t)                  # g * lr
         if self.momentum == 0:
-            w -= g * lr
+            w -= t                                 # w <- w - g * lr
             return
         mu, m = self.applied["momentum"], s["m"]
-        np.subtract(m * mu, g * lr, out=m)             # m <- m mu - g lr
+        m *= mu                                    # m <- m * mu - g * lr
+        m -= t
         if self.nesterov:
-            w += m * mu - g * lr                       # w <- w + (m mu - g lr)
+            u = self.scratch(1, w)
+            np.multiply(m, mu, out=u)              # w <- w + (m * mu - g * lr)
+            u -= t
+            w += u
         else:
-            w += m                                     # w <- w + m
+            w += m                                 # w <- w + m

@@ -47,8 +47,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "book's final setup (standardize, 10 epochs, batch 256, lr 1, book "
                              "init, sequential batches, test set split into validation and test "
                              "halves); book-ch16, book-ch17, book-ch18, book-ch18-bn, "
-                             "book-ch19-cnn: the book's Part 3 networks (README, 'The book's "
-                             "Part 3'); options given explicitly override the preset")
+                             "book-ch19-cnn: the book's Part 3 networks (docs/howto/"
+                             "presets.md); options given explicitly override the preset")
     default, book = PRESETS["default"], PRESETS["book"]
 
     def preset_values(name: str) -> str:

@@ -31,6 +31,7 @@ import dataclasses
 import numpy as np
 from IPython.display import Image, display
 
+from compare.check.layer.comparison import LAYER_TOLERANCES, compare_values
 from compare.datasets import load_dataset
 from compare.gradient_table import gradient_table
 from compare.gradients import compare_gradients
@@ -69,9 +70,13 @@ keras_conv.build(x.shape)
 keras_conv.kernel.assign(K)
 keras_conv.bias.assign(b)
 y_keras = keras.ops.convert_to_numpy(keras_conv(x))
+# judged by the rule `nn-compare check` applies to a layer's output (relative, floored)
+rtol = LAYER_TOLERANCES["float64"].rtol
 for name, y in (("the im2col layer", y_layer), ("Keras' Conv2D", y_keras)):
-    print(f"largest |loops - {name}|: {np.abs(y_loops - y).max():.1e}")
-    assert np.abs(y_loops - y).max() < 1e-13
+    difference, relative, agree, _ = compare_values("out", y, y_loops, rtol)
+    print(f"largest |loops - {name}|: {difference:.1e} ({relative:.1e} relative, "
+          f"allowed {rtol:.0e}): {'AGREE' if agree else 'DISAGREE'}")
+    assert agree
 
 # %% [markdown]
 # ## A small CNN: gradients

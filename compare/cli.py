@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                     if getattr(sys.stdout, "failed", None):
                         raise sys.stdout.failed from None
                     raise
+                args.argv = list(sys.argv[1:] if argv is None else argv)  # rerun per backend
                 with marking_interrupts():  # a Ctrl-C told from user code raising it itself
                     code = args.run(args)
                 sys.stdout.flush()  # a full stdout fails here, not in Python's flush at exit

@@ -66,7 +66,7 @@ def run(args) -> int:
                                data=data)
     if args.keras_arrays:  # a child of a comparison across backends
         from ..witnesses import save_keras_arrays
-        save_keras_arrays(args.keras_arrays, gradients=result.keras_gradients)
+        save_keras_arrays(args.keras_arrays, result)
     if args.json:  # saved before the verdict is shown
         from ..output import write_json
         write_json(args.json, dict(result.to_dict(), notes=notes))

@@ -135,8 +135,7 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
                                  command=command, threads=threads)
     if args.keras_arrays:  # a child of a comparison across backends
         from ..witnesses import save_keras_arrays
-        save_keras_arrays(args.keras_arrays, gradients=outcome.gradients.keras_gradients
-                          if outcome.gradients is not None else None)
+        save_keras_arrays(args.keras_arrays, outcome.gradients)
     saved = write_outputs(outcome.results, out_dir, args.json, fresh)
     print_tables(outcome)
     for line in saved:

@@ -239,8 +239,8 @@ def across_text(across: dict) -> str:
                  *[_cell(row["pairs"][p]) for p in pair_names],
                  fmt(row["limit"]), "yes" if row["agree"] else "NO", row["whose"] or "-"]
                 for row in across["gradients"]]
-        lines += [f"Gradients across backends (max rel diff; a pair agrees within the "
-                  f"row's limit: the tolerance or the hand-written side's round-off)",
+        lines += ["Gradients across backends (max rel diff; a pair agrees within the "
+                  "row's limit: the tolerance or the hand-written side's round-off)",
                   tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True),
                   ""]
     if "training" in across:

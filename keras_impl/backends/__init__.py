@@ -40,6 +40,10 @@ class Backend:
     package = ""      # the Python package Keras needs for it
     module = ""       # keras_impl.backends.<module>
     install = ""      # the one line that installs it
+    # what a standalone Keras program (nn-compare code) says to run on this backend:
+    # before `import keras`, and after seeding
+    program_setup = ""
+    program_determinism = ""
 
     @classmethod
     def installed(cls) -> bool:
@@ -50,12 +54,18 @@ class Backend:
 class TensorFlow(Backend):
     package, module = "tensorflow", "tensorflow_backend"
     install = 'pip install -e ".[tensorflow]" (or pip install tensorflow)'
+    program_setup = 'os.environ["KERAS_BACKEND"] = "tensorflow"   # before keras is imported'
+    program_determinism = ("import tensorflow as tf\n"
+                           "tf.config.experimental.enable_op_determinism()")
 
 
 @BACKENDS.register("jax")
 class Jax(Backend):
     package, module = "jax", "jax_backend"
     install = 'pip install -e ".[jax]" (or pip install jax)'
+    program_setup = ('os.environ["KERAS_BACKEND"] = "jax"   # before keras is imported\n'
+                     'import jax\n'
+                     'jax.config.update("jax_enable_x64", True)   # float64 really float64')
 
 
 @BACKENDS.register("torch", "pytorch")
@@ -63,6 +73,8 @@ class Torch(Backend):
     package, module = "torch", "torch_backend"
     install = ('pip install -e ".[torch]" (or pip install torch; the CPU-only wheel: '
                'pip install torch --index-url https://download.pytorch.org/whl/cpu)')
+    program_setup = 'os.environ["KERAS_BACKEND"] = "torch"   # before keras is imported'
+    program_determinism = "import torch\ntorch.use_deterministic_algorithms(True)"
 
 
 def names() -> list[str]:

@@ -184,9 +184,9 @@ def compile_for_training(model: keras.Model, spec: NetworkSpec, optimizer) -> No
     with floatx(spec.dtype):
         if not isinstance(optimizer, keras.optimizers.Optimizer):
             optimizer = keras_optimizer(optimizer, spec.dtype)
-        if tf is not None and isinstance(optimizer.learning_rate, keras.optimizers.schedules.LearningRateSchedule) \
-                or isinstance(getattr(optimizer, "_learning_rate", None),
-                              keras.optimizers.schedules.LearningRateSchedule):
+        schedule = keras.optimizers.schedules.LearningRateSchedule
+        if tf is not None and (isinstance(optimizer.learning_rate, schedule) or
+                               isinstance(getattr(optimizer, "_learning_rate", None), schedule)):
             tf.config.optimizer.set_experimental_options({"constant_folding": False})
         model.compile(optimizer=optimizer,
                       loss=loss_function(spec),

@@ -155,3 +155,16 @@ def test_three_way_gradients_on_a_small_network(cli, tmp_path):
     assert set(saved["backends"]) == {"tensorflow", "jax"}
     assert saved["backends"]["jax"]["backend"] == "jax"
     assert all(row["agree"] for row in saved["across"]["gradients"])
+
+
+@pytest.mark.skipif(backends.chosen() != "tensorflow" or not HAS["tensorflow"],
+                    reason="TensorFlow's conventions")
+def test_tensorflow_keeps_float64_and_rounds_hyper_parameters_through_float32():
+    """The two conventions that differ on JAX (tests/test_backend_agreement.py), on TF."""
+    from compare.activation_check import elementwise_examples
+    from handrolled import optimizers
+    from keras_impl.activations import narrowed
+    from keras_impl.optimizers import installed_cast
+
+    assert narrowed(elementwise_examples()) == []
+    assert installed_cast() is optimizers.via_float32

@@ -85,9 +85,12 @@ class ThreadPolicy:
                + f" per forward pass; more threads only if {MARGIN}x faster"}[self.source]
         tf_note = ("" if self.tensorflow_applied is not False else
                    " (TensorFlow had already started with its own pools; it kept them)")
+        backend = os.environ.get("KERAS_BACKEND") or "tensorflow"  # keras_impl.backends
+        keras = (f"TensorFlow {self.tf_intra_op_threads} intra-op, "
+                 f"{self.tf_inter_op_threads} inter-op{tf_note}" if backend == "tensorflow"
+                 else f"Keras on {backend}: its own thread pool (TF_NUM_* do not apply)")
         return (f"{self.blas_threads} BLAS thread{'s' if self.blas_threads > 1 else ''} for "
-                f"the hand-written side ({why}); TensorFlow {self.tf_intra_op_threads} "
-                f"intra-op, {self.tf_inter_op_threads} inter-op{tf_note}")
+                f"the hand-written side ({why}); {keras}")
 
 
 def blas_thread_counts() -> tuple[int, ...]:

@@ -213,20 +213,3 @@ def _user_function(act) -> Callable:
 
     return function
 
-
-def narrowed(texts, dtype: str = "float64") -> list[str]:
-    """The elementwise activations among `texts` whose Keras function returns a narrower
-    float than `dtype` on this backend, measured on a few points.  Keras' type promotion
-    (keras/src/backend/common/dtypes.py) turns a 64-bit result type into 32 bits on every
-    backend but TensorFlow, so on JAX and torch `ops.tanh`, `ops.sin`, `ops.cos` of a
-    float64 tensor compute in float32 (Keras 3.15); a float64 comparison through them
-    differs by float32's round-off, a Keras convention, not the hand-written side's."""
-    z = keras.ops.convert_to_tensor(np.linspace(-2.0, 2.0, 5), dtype=dtype)
-    out = []
-    for text in dict.fromkeys(texts):
-        function = get(text)
-        if isinstance(function, keras.layers.Layer):
-            continue  # per-unit layers: their functions are listed one by one
-        if keras.backend.standardize_dtype(function(z).dtype) != dtype:
-            out.append(text)
-    return out

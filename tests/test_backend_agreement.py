@@ -10,13 +10,16 @@ hand-written side must DISAGREE on this backend too.  Two conventions differ
 from TensorFlow's, measured and pinned here: JAX casts a Python-float
 hyper-parameter straight to float64 where TensorFlow goes through float32
 (keras_impl/optimizers.py installed_cast), and Keras' type promotion narrows
-tanh, sin and cos of a float64 tensor to float32 on every backend but TensorFlow
-(keras_impl/activations.py narrowed) -- so the networks below use sigmoid, relu,
-elu and softplus, and a tanh network is shown to differ by float32's round-off.
+float64 to float32 on every backend but TensorFlow (keras_impl/narrowing.py):
+tanh, sin and cos, and BatchNormalization's whole computation.  So the float64
+networks below use sigmoid, relu, elu and softplus and no BatchNormalization; a
+tanh or BatchNormalization network is shown to differ by float32's round-off in
+float64, and BatchNormalization to agree in float32.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
 
 import numpy as np
@@ -33,12 +36,12 @@ from compare.tolerances import ROUNDOFF_FACTOR  # noqa: E402
 from handrolled import Network, NetworkSpec, init_weights, optimizers  # noqa: E402
 from handrolled.train import sgd_epoch  # noqa: E402
 from tests.conftest import make_batch  # noqa: E402
+from tests.test_optimizers import COMPUTED_SCHEDULES, SCHEDULE_TOLERANCE  # noqa: E402
 
 NETWORKS = {
     "dense": "13:sigmoid,11:elu,9:relu",
     "conv": "conv(4,3,relu),maxpool(2),conv(3,2,softplus,padding=same),avgpool(2),flatten,"
             "dense(8,sigmoid)",
-    "batchnorm": "dense(12,relu),batchnorm,dense(10,sigmoid),batchnorm",
     "dropout": "dense(12,relu),dropout(0.4),dense(10,elu,kernel=l2(0.01),activity=l1(0.001))",
 }
 INPUTS = {"conv": (8, 8, 1)}
@@ -54,8 +57,12 @@ OPTIMIZERS = [
 ]
 
 
-def spec_of(kind: str) -> NetworkSpec:
-    return NetworkSpec.from_text(NETWORKS[kind], inputs=INPUTS.get(kind, 20), classes=7, seed=3)
+BATCHNORM = "dense(12,relu),batchnorm,dense(10,sigmoid),batchnorm"
+
+
+def spec_of(kind: str, dtype: str = "float64") -> NetworkSpec:
+    return NetworkSpec.from_text(NETWORKS.get(kind, BATCHNORM), inputs=INPUTS.get(kind, 20),
+                                 classes=7, seed=3, dtype=dtype)
 
 
 def test_this_process_runs_the_chosen_backend():
@@ -79,6 +86,25 @@ def test_float64_gradients_agree_to_1e12(kind):
         assert row.max_rel_diff <= max(1e-12, ROUNDOFF_FACTOR * row.roundoff), row
 
 
+def test_batchnorm_agrees_in_float32_and_is_float32_in_float64():
+    """Keras computes BatchNormalization in result_type(dtype, 'float32'): float32 here,
+    float64 on TensorFlow.  In float32 both sides agree within float32's tolerance; in
+    float64 the difference is float32's round-off, and it is named as Keras' narrowing."""
+    from keras_impl.narrowing import narrowed_parts, narrows
+
+    assert narrows("float64")
+    spec = spec_of("batchnorm", "float32")
+    X, Y = make_batch(spec, rows=16)
+    result = compare_gradients(spec, init_weights(spec, "book"), X, Y, finite_differences=False)
+    assert result.agree and max(row.max_rel_diff for row in result.rows) <= 1e-3
+    spec = spec_of("batchnorm")
+    assert narrowed_parts(spec) == ["BatchNormalization"]
+    X, Y = make_batch(spec, rows=16)
+    result = compare_gradients(spec, init_weights(spec, "book"), X, Y, finite_differences=False)
+    worst = max(row.max_rel_diff for row in result.rows)
+    assert not result.agree and 1e-9 < worst < 1e-3
+
+
 def _wrong_backward(layer_kind: str):
     """A network whose first `layer_kind` layer returns half its kernel gradient."""
     def make(spec, weights):
@@ -95,12 +121,14 @@ def _wrong_backward(layer_kind: str):
     return make
 
 
-@pytest.mark.parametrize("kind, layer", [("dense", "dense"), ("conv", "conv"),
-                                         ("batchnorm", "batchnorm"), ("dropout", "dense")])
-def test_a_wrong_backward_disagrees(kind, layer):
-    spec = spec_of(kind)
+@pytest.mark.parametrize("kind, layer, dtype", [
+    ("dense", "dense", "float64"), ("conv", "conv", "float64"),
+    ("batchnorm", "batchnorm", "float32"), ("dropout", "dense", "float64")])
+def test_a_wrong_backward_disagrees(kind, layer, dtype):
+    spec = spec_of(kind, dtype)
     X, Y = make_batch(spec, rows=16)
     weights = init_weights(spec, "book")
+    # float32: a halved gradient is far beyond float32's tolerance too
     result = compare_gradients(spec, weights, X, Y, finite_differences=False,
                                network=_wrong_backward(layer)(spec, weights))
     assert not result.agree
@@ -139,7 +167,7 @@ def test_tanh_sin_and_cos_are_float32_in_keras_here():
     tanh network then differs from the hand-written one by float32's round-off (the
     gradient check catches it, and `nn-compare gradients` says why in a note)."""
     from compare.activation_check import elementwise_examples
-    from keras_impl.activations import narrowed
+    from keras_impl.narrowing import narrowed_activations as narrowed
 
     narrow = narrowed(elementwise_examples())
     assert "tanh" in narrow and not {"sigmoid", "relu", "elu", "softplus"} & set(narrow)
@@ -167,11 +195,15 @@ def digits():
     return blobs(train=96, test=32, inputs=12, classes=4)
 
 
-def train(data, hidden, optimizer, handrolled_epoch=sgd_epoch, epochs=2, batch=16):
+def train(data, hidden, optimizer, handrolled_epoch=sgd_epoch, epochs=2, batch=16,
+          dtype="float64"):
     from compare.training import train_side_by_side
 
+    if dtype != "float64":
+        data = dataclasses.replace(data, X_train=data.X_train.astype(dtype),
+                                   X_test=data.X_test.astype(dtype))
     spec = NetworkSpec.from_text(hidden, inputs=(4, 3, 1) if hidden.startswith("conv") else 12,
-                                 classes=4, seed=0)
+                                 classes=4, seed=0, dtype=dtype)
     return train_side_by_side(spec, init_weights(spec), data, epochs=epochs, batch_size=batch,
                               lr=optimizer, seed=0, handrolled_epoch=handrolled_epoch)
 
@@ -180,18 +212,24 @@ def train(data, hidden, optimizer, handrolled_epoch=sgd_epoch, epochs=2, batch=1
 def test_every_optimizer_trains_the_same(digits, optimizer):
     r = train(digits, "dense(16,relu),dense(8,sigmoid)", optimizer)
     assert r.agree, r.verdict
-    assert r.max_loss_diff <= 1e-9 and r.max_weight_diff <= 1e-9
-    assert r.max_optimizer_state_diff <= 1e-9
+    # a schedule's float32 power (XLA's, not the C library's powf) may be one float32 ulp
+    # off: the verdict's samples run it one ulp up and down; the bounds of the TF test allow it
+    computed = any(name in optimizer for name in COMPUTED_SCHEDULES)
+    bound = SCHEDULE_TOLERANCE["float64"] if computed else 1e-9
+    assert r.max_loss_diff <= bound and r.max_weight_diff <= bound
+    assert r.max_optimizer_state_diff <= bound
 
 
-@pytest.mark.parametrize("hidden", [
-    "dense(16,relu),batchnorm,dropout(0.3),dense(8,elu)",
-    "conv(3,2,relu),maxpool(2),flatten,dense(8,sigmoid)",
+@pytest.mark.parametrize("hidden, dtype", [
+    ("dense(16,relu),dropout(0.3),dense(8,elu)", "float64"),
+    ("conv(3,2,relu),maxpool(2),flatten,dense(8,sigmoid)", "float64"),
+    ("dense(16,relu),batchnorm,dropout(0.3),dense(8,elu)", "float32"),
 ])
-def test_batchnorm_dropout_and_conv_train_within_roundoff(digits, hidden):
-    r = train(digits, hidden, "adam(learning_rate=0.01)")
+def test_batchnorm_dropout_and_conv_train_within_roundoff(digits, hidden, dtype):
+    r = train(digits, hidden, "adam(learning_rate=0.01)", dtype=dtype)
     assert r.agree, r.verdict
-    assert r.max_state_diff is None or r.max_state_diff <= 1e-9
+    if dtype == "float64":
+        assert r.max_loss_diff <= 1e-9 and r.max_weight_diff <= 1e-9
 
 
 def replaced_by(make):

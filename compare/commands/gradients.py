@@ -78,14 +78,12 @@ def run(args) -> int:
 
 
 def narrowing_notes(spec) -> list[str]:
-    """A note where Keras on this backend computes one of the network's activations in a
-    narrower float than the network's (keras_impl.activations.narrowed)."""
+    """A note where Keras on this backend computes part of the network in a narrower
+    float than the network's (keras_impl/narrowing.py)."""
     from keras_impl import BACKEND
-    from keras_impl.activations import narrowed
+    from keras_impl.narrowing import narrowed_parts
 
-    texts = [layer.activation.text for layer in spec.build_layers()
-             if getattr(layer, "activation", None) is not None]
-    narrow = narrowed(texts, spec.dtype)
+    narrow = narrowed_parts(spec)
     if not narrow:
         return []
     return [f"Keras on {BACKEND.NAME} computes {', '.join(narrow)} in float32 for "

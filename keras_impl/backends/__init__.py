@@ -6,8 +6,8 @@
 
 Keras fixes its backend when it is first imported (from KERAS_BACKEND), so the
 choice is made first: by `--backend` on the command line (compare/commands/common.py
-calls `select` before anything imports Keras), else by KERAS_BACKEND, else
-TensorFlow.  One process runs one backend; comparing backends runs one child
+calls `select` before anything imports Keras), else by KERAS_BACKEND, else the
+first installed of TensorFlow, JAX, torch.  One process runs one backend; comparing backends runs one child
 process each (compare/backends.py).
 
 What differs between backends lives in one small module each, with the same
@@ -98,8 +98,12 @@ def parse(text: str) -> list[str]:
 
 
 def chosen() -> str:
-    """The backend this process runs: KERAS_BACKEND (checked), else tensorflow."""
-    return lookup(os.environ.get(VARIABLE) or DEFAULT).name
+    """The backend this process runs: KERAS_BACKEND (checked), else the first installed of
+    tensorflow, jax, torch (an install without TensorFlow runs on what it has), else
+    tensorflow (whose absence `get` then reports with the line that installs it)."""
+    if os.environ.get(VARIABLE):
+        return lookup(os.environ[VARIABLE]).name
+    return next((name for name in names() if lookup(name).installed()), DEFAULT)
 
 
 def check_installed(name: str) -> type[Backend]:

@@ -347,11 +347,11 @@ def choose_backends(args) -> list[str]:
 
     names = backends.parse(args.backend) if getattr(args, "backend", None) else \
         [backends.chosen()]
-    for name in names:
-        backends.check_installed(name)
     if len(names) > 1 and not hasattr(args, "keras_arrays"):
         raise SpecError(f"--backend takes one backend for this command ({BACKEND_FORMS}); "
                         f"several are compared by gradients, train and report")
+    for name in names:
+        backends.check_installed(name)
     if len(names) == 1:
         backends.select(names[0])
     return names

@@ -113,7 +113,7 @@ def run_across_backends(args, command: str, backends: list[str], out_dir=None,
 def summary_lines(stdout: str) -> str:
     """A child's verdict lines and where it saved its report."""
     keep = [line for line in stdout.splitlines()
-            if line.startswith(("verdict:", "gradients:", "report:", "loss:"))]
+            if line.startswith(("verdict:", "gradients:", "report:", "loss:", "note:"))]
     return "\n".join(keep)
 
 

@@ -18,7 +18,7 @@ tf = None
 
 def import_keras():
     with stderr_to_devnull():
-        import torch  # noqa: F401
+        import torch  # noqa: F401  (fails here, clearly, if torch is missing)
         import keras
     without_tensorflow()
     return keras
@@ -53,5 +53,5 @@ def call_and_gradients(layer, x, objective, training: bool = True, keep_state: b
     grads = [torch.zeros_like(t) if g is None else g
              for t, g in zip([x, *(v.value for v in variables)], grads)]
     numpy = keras.ops.convert_to_numpy
-    return (float(value), numpy(out), numpy(grads[0]) if input_gradient else None,
+    return (float(numpy(value)), numpy(out), numpy(grads[0]) if input_gradient else None,
             {id(v): numpy(g) for v, g in zip(variables, grads[1:])})

@@ -162,3 +162,17 @@ def test_three_way_gradients_name_the_backend_that_differs(cli, tmp_path):
     rows = saved["across"]["gradients"]
     assert all(row["handrolled"]["tensorflow"]["agree"] for row in rows)
     assert all(row["whose"] == "jax" for row in rows)
+
+
+@pytest.mark.skipif(backends.chosen() != "tensorflow" or not HAS["tensorflow"],
+                    reason="TensorFlow's conventions")
+def test_tensorflow_keeps_float64_and_rounds_hyper_parameters_through_float32():
+    """The conventions that differ on JAX (tests/test_backend_agreement.py), on TensorFlow."""
+    from compare.activation_check import elementwise_examples
+    from handrolled import optimizers
+    from keras_impl.narrowing import narrowed_activations, narrows
+    from keras_impl.optimizers import installed_cast
+
+    assert not narrows("float64")
+    assert narrowed_activations(elementwise_examples()) == []
+    assert installed_cast() is optimizers.via_float32

@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test slow-tests property-tests perturbed-tests install notebooks docs clean
+.PHONY: report test slow-tests backend-tests property-tests perturbed-tests install notebooks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[tensorflow,test]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,6 +27,14 @@ test: $(STAMP)
 
 slow-tests: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto -m slow
+
+# The hand-written side against Keras on JAX (tests/test_backend_agreement.py, skipped
+# under TensorFlow), and the comparison across backends (tests/test_backends.py); installs
+# JAX into the environment beside TensorFlow.
+BACKEND_TESTS := tests/test_backend_agreement.py tests/test_backends.py
+backend-tests: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[jax]"
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n auto $(BACKEND_TESTS)
 
 # the property tests (tests/test_properties.py) with many more drawn examples (minutes)
 property-tests: $(STAMP)

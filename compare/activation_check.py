@@ -47,17 +47,16 @@ def sample_points(f, seed: int = 0) -> np.ndarray:
 
 
 def keras_derivative(text: str, z: np.ndarray, dtype: str) -> np.ndarray:
-    """f'(z) from TensorFlow: the gradient of sum(f(z)), elementwise f."""
+    """f'(z) from the backend's automatic differentiation: the gradient of sum(f(z)),
+    elementwise f (zero, not None, where f(z) does not depend on z: a step function)."""
     import keras_impl
-    from keras_impl import tf
+    from keras_impl.runtime import BACKEND, keras
 
     function = keras_impl.activations.get(text)
-    tensor = tf.constant(z, dtype=dtype)
-    with tf.GradientTape() as tape:
-        tape.watch(tensor)
-        total = tf.reduce_sum(function(tensor))
-    # ZERO, not None, when f(z) does not depend on z through TensorFlow (a step function)
-    return tape.gradient(total, tensor, unconnected_gradients=tf.UnconnectedGradients.ZERO).numpy()
+    _, _, dz, _ = BACKEND.call_and_gradients(function, np.asarray(z, dtype=dtype),
+                                             lambda a, _: keras.ops.sum(a),
+                                             input_gradient=True)
+    return dz
 
 
 def stencil(f, z: np.ndarray, h: float) -> np.ndarray:

@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 from . import console
                 from .user_activations import session
 
+                args.argv = list(sys.argv[1:] if argv is None else argv)  # rerun per backend
                 console.set_quiet(getattr(args, "quiet", False))
                 # a Ctrl-C told from user code raising it itself; activation modules' children
                 with marking_interrupts(), session():

@@ -34,8 +34,22 @@ def describe_environment() -> dict:
         "numpy": np.__version__,
         "blas": blas_info(),
     }
+    env.update(keras_info())
     env.update(tensorflow_info())
     return env
+
+
+def keras_info() -> dict:
+    """Keras' version and backend, and JAX's or torch's version where one runs it; {} if
+    Keras has not been imported."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return {}
+    backend = keras.backend.backend()
+    info = {"keras": getattr(keras, "__version__", None), "keras_backend": backend}
+    if backend in ("jax", "torch") and backend in sys.modules:
+        info[backend] = getattr(sys.modules[backend], "__version__", None)
+    return info
 
 
 def describe_timing_environment() -> dict:

@@ -49,6 +49,9 @@ class GradientComparison:
     batch: int
     rows: list[GradientRow] = field(default_factory=list)
     data: str = ""  # where the batch came from, e.g. "32 rows of mnist-sample"
+    # Keras' own gradients and its backend (compare/witnesses.py compares backends with them)
+    keras_gradients: dict = field(default_factory=dict, repr=False)
+    backend: str = ""
 
     @property
     def agree(self) -> bool:
@@ -67,6 +70,7 @@ class GradientComparison:
             "data": self.data,
             "tolerance": asdict(self.tolerance),
             "loss": {"handrolled": self.loss_handrolled, "keras": self.loss_keras},
+            "backend": self.backend,
             "gradients": [dict(asdict(row), shape=list(row.shape)) for row in self.rows],
         }
 
@@ -162,4 +166,4 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
     rows = compare_gradient_dicts(spec, grads_h, grads_k, fd, reordered=grads_reordered,
                                   loss=loss_h)
     return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows,
-                              data)
+                              data, keras_gradients=grads_k, backend=keras_impl.BACKEND.NAME)

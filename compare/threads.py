@@ -85,16 +85,19 @@ class ThreadPolicy:
                + f" per forward pass; more threads only if {MARGIN}x faster"}[self.source]
         tf_note = ("" if self.tensorflow_applied is not False else
                    " (TensorFlow had already started with its own pools; it kept them)")
+        backend = os.environ.get("KERAS_BACKEND") or "tensorflow"  # keras_impl.backends
         pools = {"intra-op": self.tf_intra_op_threads, "inter-op": self.tf_inter_op_threads}
-        if any(pools.values()):
-            tensorflow = "TensorFlow " + ", ".join(f"{count or 'its default'} {pool}"
-                                                   for pool, count in pools.items())
+        if backend != "tensorflow":
+            keras = f"Keras on {backend}: its own thread pool (TF_NUM_* do not apply)"
+        elif any(pools.values()):
+            keras = "TensorFlow " + ", ".join(f"{count or 'its default'} {pool}"
+                                              for pool, count in pools.items()) + tf_note
         else:  # 0 is TensorFlow's "not set": it sizes both pools from the machine's cores
-            tensorflow = ("TensorFlow's default intra-op and inter-op pools, sized by it from "
-                          "the machine's cores")
-            tf_note = tf_note and "; it had already started (e.g. to load --from-keras's model)"
+            keras = ("TensorFlow's default intra-op and inter-op pools, sized by it from "
+                     "the machine's cores")
+            keras += tf_note and "; it had already started (e.g. to load --from-keras's model)"
         return (f"{self.blas_threads} BLAS thread{'s' if self.blas_threads > 1 else ''} for "
-                f"the hand-written side ({why}); {tensorflow}{tf_note}")
+                f"the hand-written side ({why}); {keras}")
 
 
 def blas_thread_counts() -> tuple[int, ...]:

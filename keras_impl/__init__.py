@@ -1,24 +1,41 @@
-"""keras_impl: the Keras 3 (TensorFlow) twin of a `handrolled` network.
+"""keras_impl: the Keras 3 twin of a `handrolled` network (on TensorFlow, JAX or torch).
 
     from keras_impl import build_model, loss_and_gradients
     model = build_model(spec, weights)          # same weights as the NumPy network
     loss, grads = loss_and_gradients(model, spec, X, Y)
 
-Importing this package imports TensorFlow quietly (see `runtime`), and holds
-the hand-written regularizers to the installed Keras' conventions (factor
-rounding, activity penalty per row: see `regularizers`).
+Keras fixes its backend when it is first imported, so importing this package
+imports nothing yet: `keras_impl.backends` (which backend, chosen by --backend
+or KERAS_BACKEND, else TensorFlow) is usable before Keras is.  The first public
+name used (or any module of keras_impl) imports Keras on the chosen backend,
+quietly (see `runtime`; `tf` is None on JAX and torch), and building a twin
+holds the hand-written regularizers and optimizers to the installed Keras'
+conventions (factor rounding, activity penalty per row, hyper-parameter casts:
+see `regularizers` and `optimizers`).
 """
 
-from .runtime import keras, seed_everything, tf  # noqa: F401  (import TF first, quietly)
-from . import activations, layers  # noqa: E402  (layers registers mix and stochastic)
-from .gradients import loss_and_gradients, loss_gradients_and_masks  # noqa: E402
-from .model import (build_model, check_dtype, loss_function, predict_logits,  # noqa: E402
-                    predict_proba, read_state, read_weights, training_callbacks)
-from .regularizers import match_installed_keras  # noqa: E402
+from importlib import import_module
 
-match_installed_keras()
+# public name -> the module of keras_impl that defines it
+_EXPORTS = {
+    "BACKEND": "runtime", "keras": "runtime", "tf": "runtime", "seed_everything": "runtime",
+    "loss_and_gradients": "gradients", "loss_gradients_and_masks": "gradients",
+    "build_model": "model", "check_dtype": "model", "loss_function": "model",
+    "predict_logits": "model", "predict_proba": "model", "read_state": "model",
+    "read_weights": "model", "training_callbacks": "model",
+    "match_installed_keras": "regularizers",
+}
+_MODULES = ("activations", "layers", "backends")
 
-__all__ = ["keras", "tf", "seed_everything", "activations", "layers", "loss_and_gradients",
-           "loss_gradients_and_masks", "build_model", "check_dtype", "loss_function",
-           "predict_logits", "predict_proba", "read_state", "read_weights", "training_callbacks",
-           "match_installed_keras"]
+
+def __getattr__(name: str):
+    """Import on first use (PEP 562): Keras only once a name that needs it is used."""
+    if name in _MODULES:
+        return import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        import_module(f"{__name__}.model")  # the twin's layers registered, conventions held
+        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [*_EXPORTS, "activations", "layers", "backends"]

@@ -217,3 +217,4 @@ def _user_function(act) -> Callable:
             raise
 
     return function
+

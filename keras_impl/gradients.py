@@ -1,4 +1,5 @@
-"""Per-parameter gradients from TensorFlow's automatic differentiation."""
+"""Per-parameter gradients from the backend's automatic differentiation
+(keras_impl/backends: tf.GradientTape, jax.value_and_grad, torch.autograd)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from handrolled import Params
 
 from .dropout import dropout_shapes, next_masks
 from .model import loss_function, matched_variables
-from .runtime import keras, tf
+from .runtime import BACKEND, keras
 
 
 def loss_gradients_and_masks(model: keras.Model, spec, X: np.ndarray, Y: np.ndarray
@@ -22,23 +23,22 @@ def loss_gradients_and_masks(model: keras.Model, spec, X: np.ndarray, Y: np.ndar
     variables' layer and own names, never by position.  The moving statistics of
     BatchNormalization are left as they were (a gradient check is not a step)."""
     loss_fn = loss_function(spec)
-    X = tf.convert_to_tensor(X, dtype=spec.dtype)
-    Y = tf.convert_to_tensor(Y, dtype=spec.dtype)
+    X = np.asarray(X, dtype=spec.dtype)
+    Y_t = keras.ops.convert_to_tensor(np.asarray(Y, dtype=spec.dtype))
     masks = next_masks(model, dropout_shapes(spec), int(X.shape[0]))
-    state = [(v, v.numpy()) for v in model.non_trainable_weights]
-    with tf.GradientTape() as tape:
-        logits = model(X, training=True)
-        loss = loss_fn(Y, logits)
-        if model.losses:  # as keras' Trainer.compute_loss: the data loss, then the penalties
-            loss = keras.ops.sum([loss, *model.losses])
-    for variable, value in state:
-        variable.assign(value)
+
+    def objective(logits, losses):
+        loss = loss_fn(Y_t, logits)
+        if losses:  # as keras' Trainer.compute_loss: the data loss, then the penalties
+            loss = keras.ops.sum([loss, *losses])
+        return loss
+
+    loss, _, _, grads = BACKEND.call_and_gradients(model, X, objective)
     named = matched_variables(model, spec.param_shapes())
-    grads = tape.gradient(loss, list(named.values()))
-    # None for a weight the loss does not reach (behind a step activation, derivative 0
-    # everywhere) means zero, as the hand-written gradient says
-    return float(loss), {name: np.zeros(v.shape, spec.dtype) if g is None else g.numpy()
-                         for (name, v), g in zip(named.items(), grads)}, masks
+    # a weight the loss does not reach (behind a step activation, derivative 0
+    # everywhere) gets zeros, as the hand-written gradient says
+    return loss, {name: grads[id(v)].astype(spec.dtype, copy=False)
+                  for name, v in named.items()}, masks
 
 
 def loss_and_gradients(model: keras.Model, spec, X: np.ndarray,

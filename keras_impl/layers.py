@@ -21,9 +21,11 @@ that constant, so an f' that is infinite or NaN there (0 * inf) is dropped
 instead of reaching z.  Shapes are static (XLA can compile it), and a `fit`
 epoch costs within about 15% of what it did with the masked sum (784-100-10
 mix(relu,abs,sin) and stochastic, float32, batch 32 and 1000).  The assignment lives in a one-hot (functions,
-units) tf.Variable kept outside Keras' weight tracking: for `mix` it never
+units) keras.Variable kept outside Keras' weight tracking: for `mix` it never
 changes; for `stochastic` the `ActivationSchedule` callback assigns the next
-draw before every training step.
+draw before every training step.  That works where Keras reads the variable at
+every step (TensorFlow); a compiled JAX or torch step would keep the first draw,
+so `stochastic` runs on the TensorFlow backend only (a one-line error elsewhere).
 
 Serialization: `get_config` holds the activation text and, for stochastic
 layers, the schedule position, so a `.keras` file loads back to the same mask.
@@ -40,7 +42,7 @@ from handrolled import activations as handrolled_activations
 from handrolled.errors import SpecError
 
 from . import activations as keras_activations
-from .runtime import keras, tf
+from .runtime import keras
 
 
 class _Untracked:
@@ -61,6 +63,11 @@ class PerUnitActivation(keras.layers.Layer):
             raise SpecError(f"PerUnitActivation takes mix(...) or stochastic(...), "
                             f"got '{activation}'")
         self.activation = self.schedule.text
+        if isinstance(self.schedule, handrolled_activations.Stochastic) \
+                and keras.backend.backend() != "tensorflow":
+            raise SpecError(f"{self.activation}: a stochastic activation redraws its units "
+                            f"at every step, which runs on the tensorflow backend only "
+                            f"(this one is {keras.backend.backend()}); use --backend tensorflow")
         self.functions = [keras_activations.get(f) for f in self.schedule.functions]
         self.epochs_begun, self.steps_begun = 0, 0
         if state:
@@ -75,8 +82,8 @@ class PerUnitActivation(keras.layers.Layer):
 
     def build(self, input_shape):
         self.units = int(input_shape[-1])
-        self._mask = _Untracked(tf.Variable(self._current_mask(), trainable=False,
-                                            name="unit_mask"))
+        self._mask = _Untracked(keras.Variable(self._current_mask(), trainable=False,
+                                               name="unit_mask"))
         super().build(input_shape)
 
     def _current_mask(self):
@@ -85,15 +92,16 @@ class PerUnitActivation(keras.layers.Layer):
     @property
     def mask(self):
         """The (functions, units) one-hot mask now in use, as NumPy."""
-        return self._mask.variable.numpy()
+        return keras.ops.convert_to_numpy(self._mask.variable.value)
 
     def call(self, z):
-        own = tf.greater(self._mask.variable, 0)  # (functions, units): own[k, j]
-        zero = tf.zeros_like(z)
+        where = keras.ops.where
+        own = keras.ops.greater(self._mask.variable.value, 0)  # (functions, units): own[k, j]
+        zero = keras.ops.zeros_like(z)
         a = None
         for k in reversed(range(len(self.functions))):  # a = where(own_0, a_0, where(own_1, ...
-            a_k = self.functions[k](tf.where(own[k], z, zero))  # other units see 0
-            a = a_k if a is None else tf.where(own[k], a_k, a)
+            a_k = self.functions[k](where(own[k], z, zero))  # other units see 0
+            a = a_k if a is None else where(own[k], a_k, a)
         return a
 
     # -------------------------------------------------- the training schedule

@@ -39,6 +39,7 @@ from handrolled.registry import Registry
 
 from . import activations
 from .layers import ActivationSchedule, scheduled_layers
+from . import optimizers, regularizers
 from .regularizers import keras_regularizer
 from .runtime import keras
 
@@ -227,3 +228,9 @@ def training_callbacks(model: keras.Model) -> list:
     Every Keras training loop here passes them.  None for plain Dense models."""
     layers = scheduled_layers(model)
     return [ActivationSchedule(layers)] if layers else []
+
+
+# Whatever builds a twin holds the hand-written side to this Keras' conventions first
+# (regularizer factors and activity penalties; the casts of optimizer hyper-parameters).
+regularizers.match_installed_keras()
+optimizers.match_installed_keras()

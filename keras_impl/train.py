@@ -43,7 +43,8 @@ Keras 3.15 / TensorFlow 2.21, read in keras/src/...):
   500 steps of ExponentialDecay(0.1, 10, 0.9); loss curves then drift apart by
   ~1e-8 in 5 epochs).  With a schedule, `compile_for_training` switches that
   one Grappler pass off (`constant_folding`), for the rest of the process: the
-  schedule is then computed as Keras' own code says, eagerly or not.
+  schedule is then computed as Keras' own code says, eagerly or not.  (Grappler
+  is TensorFlow's: on JAX and torch there is nothing to switch off.)
 
 Timing.  Each `fit` call first builds its data pipeline and callback list
 (about 0.05-0.1 s here), which a user calling `fit(..., epochs=N)` once pays
@@ -131,7 +132,7 @@ class StepLoss(keras.metrics.Metric):
         self.value.assign(value)
 
     def result(self):
-        return self.value
+        return keras.ops.convert_to_tensor(self.value)  # a tensor, not the variable (JAX)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -183,9 +184,9 @@ def compile_for_training(model: keras.Model, spec: NetworkSpec, optimizer) -> No
     with floatx(spec.dtype):
         if not isinstance(optimizer, keras.optimizers.Optimizer):
             optimizer = keras_optimizer(optimizer, spec.dtype)
-        if isinstance(optimizer.learning_rate, keras.optimizers.schedules.LearningRateSchedule) \
-                or isinstance(getattr(optimizer, "_learning_rate", None),
-                              keras.optimizers.schedules.LearningRateSchedule):
+        schedule = keras.optimizers.schedules.LearningRateSchedule
+        if tf is not None and (isinstance(optimizer.learning_rate, schedule) or
+                               isinstance(getattr(optimizer, "_learning_rate", None), schedule)):
             tf.config.optimizer.set_experimental_options({"constant_folding": False})
         model.compile(optimizer=optimizer,
                       loss=loss_function(spec),

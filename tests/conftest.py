@@ -69,3 +69,33 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+# ------------------------------------------------------------------ without TensorFlow
+# An install without TensorFlow (pip install -e ".[jax,test]", docs/backends.md) runs the
+# tests that never reach Keras, and the backend tests (which run on whatever backend is
+# installed); a module that reaches Keras otherwise holds it to TensorFlow's figures, and is
+# skipped there with the reason.
+BACKEND_NEUTRAL = {"test_backends.py", "test_backend_agreement.py"}
+REACHES_KERAS = ("keras", "tensorflow", "compare_gradients", "train_side_by_side", "cli(",
+                 "run_check", "subprocess", "nn-compare", "compare.experiment", "notebook")
+
+
+def pytest_collection_modifyitems(config, items):
+    import importlib.util
+    from pathlib import Path
+
+    if importlib.util.find_spec("tensorflow") is not None:
+        return
+    skip = pytest.mark.skip(reason="reaches Keras and holds it to TensorFlow's figures; "
+                                   "TensorFlow is not installed (pip install -e \".[tensorflow]\")")
+    reaches: dict[Path, bool] = {}
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.name in BACKEND_NEUTRAL:
+            continue
+        if path not in reaches:
+            text = path.read_text()
+            reaches[path] = any(marker in text for marker in REACHES_KERAS)
+        if reaches[path]:
+            item.add_marker(skip)

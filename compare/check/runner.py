@@ -184,7 +184,7 @@ def _keras_side(spec: NetworkSpec, objective: Objective, params: Params, X, Y):
     from keras_impl import activations as keras_activations
     from keras_impl.model import keras_loss, matched_variables
     from keras_impl.regularizers import keras_regularizer
-    from keras_impl.runtime import keras, tf
+    from keras_impl.runtime import BACKEND, keras
 
     # build_model resolves every activation before it builds a layer, so an
     # activation with no Keras twin is a clear SpecError, not a failure inside Keras.
@@ -195,15 +195,20 @@ def _keras_side(spec: NetworkSpec, objective: Objective, params: Params, X, Y):
     scale = objective.scale(*Y.shape)
     variables = matched_variables(model, spec.param_shapes())
     kernels = {l: variables[spec.legacy_names()[f"W{l}"]] for l in range(1, spec.depth + 1)}
-    X_t, Y_t = (tf.convert_to_tensor(array, dtype=spec.dtype) for array in (X, Y))
-    with tf.GradientTape() as tape:
-        z = model(X_t, training=True)
+    Y_t = keras.ops.convert_to_tensor(np.asarray(Y, dtype=spec.dtype))
+
+    X_t = keras.ops.convert_to_tensor(np.asarray(X, dtype=spec.dtype))
+
+    def loss_of(z, _):
         loss = scale * loss_fn(Y_t, z if output is None else output(z))
         for l, regularizer in enumerate(objective.regularizers, start=1):
             if regularizer is not None:
                 loss = loss + keras_regularizer(regularizer)(kernels[l])
-    grads = tape.gradient(loss, list(variables.values()))
-    grads = to_legacy(spec, {name: g.numpy() for name, g in zip(variables, grads)})
+        return loss
+
+    loss, _, _, by_variable = BACKEND.call_and_gradients(model, np.asarray(X, dtype=spec.dtype),
+                                                         loss_of)
+    grads = to_legacy(spec, {name: by_variable[id(v)] for name, v in variables.items()})
     notes, largest = [], 0.0
     for l, regularizer in enumerate(objective.regularizers, start=1):
         if regularizer is not None:

@@ -82,20 +82,24 @@ Run it from this folder:  python numpy_version.py
 
 DTYPE = np.{spec.dtype}          # every array and every constant in this precision
 EPOCHS, BATCH = {int(epochs)}, {int(batch)}'''
-    keras = f'''"""{about}: in Keras.
+    from keras_impl import backends  # the chosen Keras backend (--backend, KERAS_BACKEND)
+
+    backend = backends.lookup(backends.chosen())
+    keras = f'''"""{about}: in Keras (on {backend.name}).
 
 Its twin is numpy_version.py: the same network, data, initial weights and batch order,
 and the same numbers printed.  Written by: {command}
 Run it from this folder:  python keras_version.py
 """
+import os
 import numpy as np
+{backend.program_setup}
 import keras
-import tensorflow as tf
 
 keras.config.set_floatx({literal(spec.dtype)})          # first: losses, optimizers and fit's data follow it
 keras.config.set_dtype_policy({literal(spec.dtype)})    # and the layers (the policy is fixed at first use)
 keras.utils.set_random_seed({int(seed)})         # Dropout's masks come from Keras' seeded generators
-tf.config.experimental.enable_op_determinism()
+{backend.program_determinism}
 
 EPOCHS, BATCH = {int(epochs)}, {int(batch)}'''
     return Block("imports and settings", numpy, keras)

@@ -6,7 +6,8 @@ from handrolled import DTYPES
 from handrolled.errors import SpecError
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_activation_module_option, add_json_option, check_output_options,
+from .common import (add_activation_module_option, add_backend_option, add_json_option,
+                     check_output_options, choose_backends,
                      load_activation_modules)
 
 NAME = "activations"
@@ -22,6 +23,7 @@ def add_parser(subparsers):
                              "--activation-module: the ones that file registers)")
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     add_activation_module_option(parser)
+    add_backend_option(parser)
     add_json_option(parser)
     return parser
 
@@ -30,6 +32,7 @@ def run(args) -> int:
     from handrolled import activations
 
     check_output_options(args)
+    choose_backends(args)  # before anything imports Keras
     added = load_activation_modules(args)
     names = args.names or added or None
     if args.activation_module and not names:

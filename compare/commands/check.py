@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_activation_module_option, add_json_option, add_quiet_option,
-                     check_output_options, check_rows, positive_int, seed)
+from .common import (add_activation_module_option, add_backend_option, add_json_option,
+                     add_quiet_option, check_output_options, check_rows, choose_backends,
+                     positive_int, seed)
 from .common import timeout_seconds as timeout
 
 NAME = "check"
@@ -44,6 +45,7 @@ def add_parser(subparsers):
     parser.add_argument("--no-fd", action="store_true",
                         help="skip the finite differences of your forward()")
     add_activation_module_option(parser, timeout=False)  # --timeout above covers both
+    add_backend_option(parser)
     add_json_option(parser)
     add_quiet_option(parser)
     return parser
@@ -53,6 +55,7 @@ def run(args) -> int:
     from ..check.kinds import CheckOptions, run_check_file
 
     check_output_options(args)
+    choose_backends(args)  # before anything imports Keras
     if args.json:  # resolved before any user code runs, whatever it does to its own cwd
         args.json = os.path.abspath(args.json)
     options = CheckOptions(dataset=args.dataset, batch=args.batch, seed=args.seed,

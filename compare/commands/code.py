@@ -14,7 +14,8 @@ import shlex
 import sys
 
 from ..exit_codes import AGREE, DISAGREE, SUCCESS
-from .common import positive_int, resolve_network, spec_from_args
+from .common import add_backend_option, choose_backends, positive_int, resolve_network, \
+    spec_from_args
 from .train import ProgressBar, add_run_options
 
 NAME = "code"
@@ -40,6 +41,7 @@ def add_parser(subparsers):
     parser.add_argument("--no-run", action="store_true",
                         help="write the programs without running them")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_option(parser)
     return parser
 
 
@@ -50,6 +52,7 @@ def run(args) -> int:
     from ..presets import resolve_config
 
     check_target(args.out, args.force)   # before anything runs
+    choose_backends(args)  # the program's backend, and this run's (before Keras is imported)
     resolve_network(args)
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,

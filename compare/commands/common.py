@@ -355,3 +355,38 @@ def add_threads_option(parser) -> None:
                         help="N BLAS threads for the hand-written side and N TensorFlow "
                              "intra-op threads (default: measured per network and batch, "
                              "see compare/threads.py)")
+
+
+BACKEND_FORMS = "tensorflow, jax or torch"
+
+
+def add_backend_option(parser, several: bool = False) -> None:
+    """--backend: which Keras backend runs the Keras side (also KERAS_BACKEND; default
+    tensorflow).  several: a comma list runs the Keras side once per backend
+    (compare/witnesses.py) and compares the backends too."""
+    parser.add_argument(
+        "--backend", default=None, metavar="NAME[,NAME...]" if several else "NAME",
+        help=f"the Keras backend: {BACKEND_FORMS} (default: KERAS_BACKEND, else tensorflow)"
+             + ("; several, comma-separated (tensorflow,jax), run the Keras side on each and "
+                "compare the backends with each other too" if several else ""))
+    if several:  # a child of a comparison across backends: where Keras' own arrays go
+        parser.add_argument("--keras-arrays", default=None, help=argparse.SUPPRESS)
+
+
+def choose_backends(args) -> list[str]:
+    """The backends named by --backend (else KERAS_BACKEND, else tensorflow), checked; one
+    of them becomes this process' Keras backend before anything imports Keras.  A command
+    that takes one backend refuses several; a backend that is not installed is one line
+    saying how to install it."""
+    from keras_impl import backends
+
+    names = backends.parse(args.backend) if getattr(args, "backend", None) else \
+        [backends.chosen()]
+    if len(names) > 1 and not hasattr(args, "keras_arrays"):
+        raise SpecError(f"--backend takes one backend for this command ({BACKEND_FORMS}); "
+                        f"several are compared by gradients, train and report")
+    for name in names:
+        backends.check_installed(name)
+    if len(names) == 1:
+        backends.select(names[0])
+    return names

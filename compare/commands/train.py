@@ -14,10 +14,10 @@ import time
 from handrolled import INIT_SCHEMES
 
 from ..exit_codes import AGREE, BAD_INPUT, DISAGREE
-from .common import (add_data_options, add_from_keras_option, add_json_option,
-                     add_network_options, add_threads_option, check_output_options,
-                     import_keras_model, positive_float, positive_int, resolve_network,
-                     spec_from_args)
+from .common import (add_backend_option, add_data_options, add_from_keras_option,
+                     add_json_option, add_network_options, add_threads_option,
+                     check_output_options, choose_backends, import_keras_model, positive_float,
+                     positive_int, resolve_network, spec_from_args)
 
 NAME = "train"
 HELP = "train handrolled and Keras side by side on the same batches and compare them"
@@ -31,6 +31,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_option(parser)
+    add_backend_option(parser, several=True)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -102,6 +103,10 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
     from ..presets import resolve_config
 
     check_output_options(args, out_dir)
+    backends = choose_backends(args)  # before anything imports Keras
+    if len(backends) > 1:
+        from ..witnesses import run_across_backends
+        return run_across_backends(args, command, backends, out_dir=out_dir, fresh=fresh)
     if out_dir is not None and not fresh:
         from ..report import check_replaceable
         check_replaceable(out_dir)  # before the run, not after it
@@ -131,8 +136,14 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
     with ProgressBar(config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
                                  command=command, threads=threads)
+    if args.keras_arrays:  # a child of a comparison across backends
+        from ..witnesses import save_keras_arrays
+        save_keras_arrays(args.keras_arrays, outcome.gradients)
     saved = write_outputs(outcome.results, out_dir, args.json, fresh)
     print_tables(outcome)
+    from .gradients import narrowing_notes
+    for note in narrowing_notes(prepared.spec):
+        print(f"note: {note}")
     for line in saved:
         print(line)
     return exit_code(outcome)

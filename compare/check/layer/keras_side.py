@@ -1,4 +1,4 @@
-"""The real Keras layer on a case: output, dx and every gradient by tf.GradientTape, state.
+"""The real Keras layer on a case: output, dx and every gradient by the backend's differentiation, state.
 
 Built by keras_impl.model's twin registry from the same handrolled layer (so
 "conv(8,3,strides=2,padding=same)" is the Conv2D the network check builds),
@@ -44,7 +44,7 @@ def keras_layer(case, dtype: str):
 
 
 def keras_steps(case, dtype: str) -> list[StepResult]:
-    from keras_impl.runtime import tf
+    from keras_impl.runtime import BACKEND, keras
 
     layer = keras_layer(case, dtype)
     layer.build((None, *case.steps[0].x.shape[1:]))
@@ -52,17 +52,13 @@ def keras_steps(case, dtype: str) -> list[StepResult]:
         variable.assign(case.params[variable.name].astype(dtype))
     results = []
     for step in case.steps:
-        x = tf.constant(step.x, dtype=dtype)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            out = layer(x, training=step.training)
-            s = tf.reduce_sum(out * tf.constant(step.dout, dtype=dtype))
-        trainable = list(layer.trainable_weights)
-        gradients = tape.gradient(s, [x, *trainable])
-        grads = {v.name: np.asarray(g.numpy()) for v, g in zip(trainable, gradients[1:])}
+        dout = keras.ops.convert_to_tensor(np.asarray(step.dout, dtype=dtype))
+        _, out, dx, gradients = BACKEND.call_and_gradients(
+            layer, np.asarray(step.x, dtype=dtype), lambda out, _: keras.ops.sum(out * dout),
+            training=step.training, keep_state=False, input_gradient=True)
+        grads = {v.name: gradients[id(v)] for v in layer.trainable_weights}
         state = {v.name: np.asarray(v.numpy()) for v in layer.non_trainable_weights}
-        results.append(StepResult(np.asarray(out.numpy()), np.asarray(gradients[0].numpy()),
-                                  grads, state))
+        results.append(StepResult(out, dx, grads, state))
     return results
 
 

@@ -200,6 +200,11 @@ CASES = [
         *GRADIENTS, "--hidden", "3:" + "mix(" * 300 + "relu" + ")" * 300]),
     BadInput("a gradient-check batch of 10^30 rows",
              lambda d: [*GRADIENTS, "--batch", str(10**30)]),
+    BadInput("an unknown Keras backend", lambda d: [
+        "gradients", "--backend", "tensorflw", "--batch", "4"]),
+    BadInput("--backend naming one backend twice", lambda d: [
+        "gradients", "--backend", "jax,jax", "--batch", "4"]),
+    BadInput("a mistyped option", lambda d: ["train", "--epoch", "3"]),
     BadInput("a sweep with 10^30 seeds", lambda d: [
         "sweep", "--activations", "relu", "--seeds", str(10**30), "--out", str(d / "s")]),
     BadInput("a sweep of more than MAX_CONFIGURATIONS runs", lambda d: [

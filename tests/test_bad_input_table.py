@@ -5,8 +5,10 @@ bad-input table of docs/reference/errors.md is exactly what these runs print (re
 from __future__ import annotations
 
 import bad_input_cases as cases
+import pytest
 
 
+@pytest.mark.slow
 def test_every_case_is_one_line_exit_2_and_the_docs_table_matches(tmp_path):
     lines = {}
     for i, case in enumerate(cases.CASES):

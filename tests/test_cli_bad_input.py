@@ -438,6 +438,7 @@ def nn_compare(*args: str) -> subprocess.Popen:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_training_is_one_line_exit_130_and_writes_nothing(idx_dir, tmp_path):
     out_dir, json_path = tmp_path / "report", tmp_path / "r.json"
     args = [a for a in tiny_data(idx_dir) if a != "--quiet"]  # the progress bar says when
@@ -456,6 +457,7 @@ def test_ctrl_c_during_training_is_one_line_exit_130_and_writes_nothing(idx_dir,
     assert not out_dir.exists() and not json_path.exists()
 
 
+@pytest.mark.slow
 def test_closed_pipe_is_silent(idx_dir):
     process = nn_compare("train", *tiny_data(idx_dir))
     assert process.stdout.readline().startswith("train: ")

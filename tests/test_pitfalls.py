@@ -33,7 +33,10 @@ def test_the_right_network_agrees_step_by_step_with_keras(data):
     assert result.handrolled.test_accuracy == result.keras.test_accuracy
 
 
-@pytest.mark.parametrize("name", [p.name for p in pitfalls.PITFALLS if p.name != "right"])
+# the first pitfall in `make test`, the others in `make slow-tests` (about 5 s each)
+@pytest.mark.parametrize("name", [
+    pytest.param(p.name, marks=() if index == 0 else pytest.mark.slow)
+    for index, p in enumerate(p for p in pitfalls.PITFALLS if p.name != "right")])
 def test_each_pitfall_disagrees(data, name):
     result = run(name, data)
     assert not result.agree and result.verdict.startswith("disagree from step ")

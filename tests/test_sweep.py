@@ -41,6 +41,7 @@ def test_parsing_lists_and_learning_rates():
             plan.parse_lr(bad, ["relu"])
 
 
+@pytest.mark.slow
 def test_sweep_writes_table_json_csv_and_a_rerun_runs_nothing(cli, tmp_path, monkeypatch):
     code, out, err = sweep(cli, tmp_path)
     assert code == 0, err
@@ -65,6 +66,7 @@ def _must_not_run(config):
     raise AssertionError(f"ran {config} again")
 
 
+@pytest.mark.slow
 def test_interrupted_sweep_keeps_what_finished_and_resumes(cli, tmp_path, monkeypatch):
     real, calls = executors.run_configuration, []
 

@@ -117,6 +117,7 @@ def test_float32_stays_float32(text):
     assert f.value(z).dtype == np.float32 and f.derivative(z, f.value(z)).dtype == np.float32
 
 
+@pytest.mark.slow
 def test_training_trajectories_agree_for_the_whole_zoo():
     """Every zoo function in one network per group of four layers, trained side by side."""
     from compare.training import train_side_by_side

@@ -43,7 +43,7 @@ from .layers.dense import Dense
 from .layers.maxpool import MaxPooling2D
 from .network import Network
 from .optimizers import SGD, Optimizer
-from .train import batch_starts, sgd_epoch
+from .train import batch_starts, batches, sgd_epoch
 
 
 # ------------------------------------------------------------------- layers
@@ -315,12 +315,7 @@ def sgd_epoch_layers(network: Network, X: np.ndarray, Y: np.ndarray, batch_size:
     rows = X.shape[0]
     steps = plan(network, min(batch_size, rows)) if rows else None
     losses = np.empty(len(batch_starts(rows, batch_size)), dtype=np.float64)
-    for i, start in enumerate(batch_starts(rows, batch_size)):
-        if order is None:
-            X_batch, Y_batch = X[start:start + batch_size], Y[start:start + batch_size]
-        else:
-            rows_now = order[start:start + batch_size]
-            X_batch, Y_batch = X[rows_now], Y[rows_now]
+    for i, (X_batch, Y_batch) in enumerate(batches(X, Y, batch_size, order)):
         network.on_step(epoch, first_step + i)
         logits = steps.forward(network, X_batch)                   # eqs. 1-2
         output = loss.output(logits)

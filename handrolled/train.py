@@ -30,6 +30,17 @@ def batch_starts(rows: int, batch_size: int) -> range:
     return range(0, rows, batch_size)
 
 
+def batches(X: np.ndarray, Y: np.ndarray, batch_size: int, order: np.ndarray | None = None):
+    """(X_batch, Y_batch) of every step, in `order` (None: rows 0, 1, 2, ...); the last
+    batch keeps what is left."""
+    for start in batch_starts(X.shape[0], batch_size):
+        if order is None:
+            yield X[start:start + batch_size], Y[start:start + batch_size]
+        else:
+            rows_now = order[start:start + batch_size]
+            yield X[rows_now], Y[rows_now]
+
+
 def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, lr,
               order: np.ndarray | None = None, epoch: int = 0, first_step: int = 0
               ) -> np.ndarray:
@@ -51,12 +62,7 @@ def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, l
     optimizer = lr if isinstance(lr, Optimizer) else SGD(learning_rate=lr)
     rows = X.shape[0]
     losses = np.empty(len(batch_starts(rows, batch_size)), dtype=np.float64)
-    for i, start in enumerate(batch_starts(rows, batch_size)):
-        if order is None:
-            X_batch, Y_batch = X[start:start + batch_size], Y[start:start + batch_size]
-        else:
-            rows_now = order[start:start + batch_size]
-            X_batch, Y_batch = X[rows_now], Y[rows_now]
+    for i, (X_batch, Y_batch) in enumerate(batches(X, Y, batch_size, order)):
         network.on_step(epoch, first_step + i)
         cache = network.forward(X_batch, training=True)              # eqs. 1-2
         losses[i] = network.loss_of(cache, Y_batch)                  # same pass

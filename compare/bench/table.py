@@ -8,12 +8,30 @@ from .runner import CH19_ROWS, DENSE_ROWS, OTHER_ROWS, ratios_to_baseline
 from .breakdown import PHASES, ceilings, shares
 
 
+# Networks longer than this are named by a letter in the table and spelled out below it,
+# so the table fits the console's 120 columns whatever the network.
+LONGEST_NETWORK = 24
+
+
+def network_labels(rows: list[dict]) -> dict[str, str]:
+    """{network text: its label in the table}: itself when every one is short, else A, B, ..."""
+    networks = list(dict.fromkeys(r["hidden"] for r in rows))
+    if all(len(network) <= LONGEST_NETWORK for network in networks):
+        return {network: network for network in networks}
+    return {network: chr(ord("A") + i) if i < 26 else f"N{i + 1}"
+            for i, network in enumerate(networks)}
+
+
 def bench_table(result: dict, tablefmt: str = "simple") -> str:
-    """One row per configuration and implementation; the last column is
-    epoch seconds / handrolled's (2.0x: twice as slow as handrolled)."""
+    """One row per configuration and implementation; the column 'vs hand' is
+    epoch seconds / handrolled's (2.0x: twice as slow as handrolled).  Every line
+    fits the console's 120 columns: long networks are lettered, notes wrap."""
+    from ..console import wrap
+
     rows = result["rows"]
     common_rows = result.get("rows_per_epoch")
-    body = [[r["hidden"], r["batch"], r["dtype"], r["impl"],
+    labels = network_labels(rows)
+    body = [[labels[r["hidden"]], r["batch"], r["dtype"], r["impl"],
              *([] if common_rows else [r["rows"]]), f"{r['epoch_seconds']:.3f}",
              f"{r['epoch_seconds_min']:.3f}-{r['epoch_seconds_max']:.3f}",
              f"{1e3 * r['step_seconds']:.3f}", f"{r['gflops']:.1f}", f"{r['percent_of_peak']:.0f}",
@@ -22,9 +40,8 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
              "-" if r.get("blas_threads") is None else r["blas_threads"]]
             for r, ratio in zip(rows, ratios_to_baseline(rows))]
     headers = ["network", "batch", "dtype", "impl", *([] if common_rows else ["rows"]),
-               "epoch s", "min-max", "step ms", "GFLOP/s", "% peak", "vs handrolled",
-               "MB", "BLAS threads"]
-    table = tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+               "epoch s", "min-max", "step ms", "GFLOP/s", "% peak", "vs hand", "MB", "threads"]
+    table = _tight(body, headers, tablefmt)
     peak = result["peak_gflops"]
     env = result["environment"]
     blas = "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
@@ -33,25 +50,45 @@ def bench_table(result: dict, tablefmt: str = "simple") -> str:
                                      for r in rows))
     on_rows = (f"on {common_rows} synthetic rows of shape {shapes}" if common_rows else
                f"on synthetic rows of shape {shapes} (rows per epoch in the 'rows' column)")
-    return (f"Training epochs {on_rows}: "
-            f"median of {result['repeats']} epoch{'s' if result['repeats'] != 1 else ''} "
-            f"after a warm-up (min-max: their spread)"
-            f"{_load_text(result)}\n"
-            f"{table}\n"
-            + "".join(f"{note}\n" for note in network_notes(rows, common_rows)) +
-            f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after, with 1 and with all BLAS threads): "
-            f"float32 {peak['float32']:.1f} GFLOP/s, float64 {peak['float64']:.1f} GFLOP/s\n"
-            f"machine: {env['cpu']}, {env['cpus_usable']} usable cores, AVX-512 "
-            f"{'yes' if env.get('avx512') else 'no'}; BLAS: {blas}; "
-            f"OPENBLAS settings: {_openblas(env)}\n"
-            f"load average before and after: {_loads(result)}\n"
-            + (f"peak resident memory of the process (ru_maxrss): "
-               f"{result['peak_memory_mb']:,.0f} MB; column MB: the resident memory each "
-               f"implementation holds (set up, warmed up) plus its epochs' largest rise above "
-               f"that, TensorFlow's libraries in none (compare/bench/memory.py)\n"
-               if result.get("peak_memory_mb") else "") +
-            f"threads: {_threads_text(result)}"
-            + "".join(f"\n{note}" for note in kernel_notes(env)))
+    lettered = [f"network {label}: {network}" for network, label in labels.items()
+                if label != network]
+    notes = [
+        *lettered,
+        "columns: vs hand = epoch seconds / handrolled's (2.00x: twice as slow as "
+        "handrolled); min-max = the spread of the timed epochs; threads = the hand-written "
+        "side's BLAS threads",
+        *network_notes(rows, common_rows),
+        f"matmul peak ({result['peak_size']}^2 NumPy product, best of 5 before and 5 after, "
+        f"with 1 and with all BLAS threads): float32 {peak['float32']:.1f} GFLOP/s, float64 "
+        f"{peak['float64']:.1f} GFLOP/s",
+        f"machine: {env['cpu']}, {env['cpus_usable']} usable cores, AVX-512 "
+        f"{'yes' if env.get('avx512') else 'no'}; BLAS: {blas}; "
+        f"OPENBLAS settings: {_openblas(env)}",
+        f"load average before and after: {_loads(result)}",
+        *([f"peak resident memory of the process (ru_maxrss): "
+           f"{result['peak_memory_mb']:,.0f} MB; column MB: the resident memory each "
+           f"implementation holds (set up, warmed up) plus its epochs' largest rise above "
+           f"that, TensorFlow's libraries in none (compare/bench/memory.py)"]
+          if result.get("peak_memory_mb") else []),
+        f"threads: {_threads_text(result)}",
+        *kernel_notes(env),
+    ]
+    title = (f"Training epochs {on_rows}: median of {result['repeats']} "
+             f"epoch{'s' if result['repeats'] != 1 else ''} after a warm-up"
+             f"{_load_text(result)}")
+    return "\n".join([wrap(title), table, *(wrap(note) for note in notes)])
+
+
+def _tight(body, headers, tablefmt: str) -> str:
+    """tabulate without its 2 extra columns of padding around each header (the columns
+    are already 2 apart), so the table fits 120 columns."""
+    import tabulate as tabulate_module
+
+    padding, tabulate_module.MIN_PADDING = tabulate_module.MIN_PADDING, 0
+    try:
+        return tabulate(body, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    finally:
+        tabulate_module.MIN_PADDING = padding
 
 
 def _load_text(result: dict) -> str:
@@ -74,11 +111,15 @@ def _threads_text(result: dict) -> str:
     threads = result.get("threads")
     if not threads:
         return "as the libraries start"
-    return (f"hand-written side's BLAS threads {threads['blas']} (column 'BLAS threads', "
-            f"compare/threads.py); TensorFlow {threads['tf_intra_op_threads']} intra-op, "
-            f"{threads['tf_inter_op_threads']} inter-op"
+    intra, inter = threads["tf_intra_op_threads"], threads["tf_inter_op_threads"]
+    tensorflow = (f"TensorFlow {intra or 'its default'} intra-op, {inter or 'its default'} "
+                  f"inter-op" if intra or inter else
+                  "TensorFlow's default intra-op and inter-op pools, sized by it from the "
+                  "machine's cores")
+    return (f"hand-written side's BLAS threads {threads['blas']} (column 'threads', "
+            f"compare/threads.py); {tensorflow}"
             + ("" if threads["tensorflow_applied"] is not False else
-               " (TensorFlow had already started; 0 = one per core)"))
+               " (TensorFlow had already started with its own pools)"))
 
 
 def network_notes(rows: list[dict], common_rows: int | None = None) -> list[str]:

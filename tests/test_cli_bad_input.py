@@ -170,6 +170,7 @@ def test_bad_out_directory_fails_before_the_run(cli, idx_dir, tmp_path, monkeypa
     assert sorted(tmp_path.rglob("*")) == before and (tmp_path / "file").read_text() == "mine\n"
 
 
+@pytest.mark.slow
 def test_good_paths_pass_the_early_check(cli, idx_dir, tmp_path):  # the twin
     out_dir, json_path = tmp_path / "new" / "report", tmp_path / "deeper" / "r.json"
     code, out, err = cli("train", *tiny_data(idx_dir), "--out", str(out_dir),

@@ -86,6 +86,7 @@ def test_twin_a_broken_hand_written_epoch_exits_1(cli, idx_dir, tmp_path, monkey
     assert json.loads(path.read_text())["agree"] is False
 
 
+@pytest.mark.slow
 def test_both_hand_written_loops_give_identical_runs(cli, idx_dir, tmp_path):
     runs = {}
     for loop in ("fast", "textbook"):
@@ -122,6 +123,7 @@ def test_book_preset_batch_256_is_checked_against_the_data(cli, idx_dir):
     assert "batch size 256 is larger than the 200 training rows" in stderr
 
 
+@pytest.mark.slow
 def test_diverging_run_exits_2_names_the_step_and_still_reports(cli, idx_dir, tmp_path):
     out = tmp_path / "rep"
     code, stdout, stderr = cli("train", "--dataset", f"idx:{idx_dir}", "--hidden", "8:relu",

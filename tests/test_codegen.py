@@ -114,6 +114,7 @@ def test_both_programs_print_the_projects_numbers(name, written, numpy_only):
     assert judged(generated.keras_reference, generated, "keras side").agree
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutation", [
     ("dense-sgd", "return (p - Y) / p.shape[0]", "return p - Y"),
     ("batchnorm-dropout-adam", "(x * (1 / (1 - rate))) * keep", "x * keep"),
@@ -148,6 +149,7 @@ def imported_modules(path: Path) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SPECS))
 def test_the_programs_import_only_numpy_or_keras(name, written):
     folder = written[name].out
@@ -164,6 +166,7 @@ def test_the_import_check_reports_another_import(tmp_path):
     assert imported_modules(program) == {"numpy", "compare", "<dynamic import>"}
 
 
+@pytest.mark.slow
 def test_the_folder_holds_what_both_programs_load(written):
     generated = written["batchnorm-dropout-adam"]
     names = {p.name for p in generated.out.iterdir()}

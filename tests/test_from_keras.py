@@ -81,6 +81,7 @@ def test_a_changed_saved_weight_fails_the_round_trip(tmp_path):
                     gradients(spec, weights, X, Y)) > 1e-6
 
 
+@pytest.mark.slow
 def test_cli_gradients_and_train_from_keras(tmp_path, cli, monkeypatch):
     """BatchNormalization's moving statistics come in as state; `gradients` agrees to the
     float64 tolerance and `train` starts both sides from the model's weights and moving

@@ -257,6 +257,7 @@ contract_values = (st.integers() | st.floats() | st.text(max_size=6) | st.none()
                             max_size=4))
 
 
+@pytest.mark.slow
 @process_settings
 @given(inputs=contract_values | st.integers(-5, 10**40), layers=contract_values,
        layout=st.sampled_from(["bias_row", "separate", "other"]) | contract_values,
@@ -276,6 +277,7 @@ def test_check_target_loader_on_any_contract(tmp_path, inputs, layers, layout, g
         assert result.spec.inputs == inputs and result.layout == layout
 
 
+@pytest.mark.slow
 @process_settings
 @given(changes=mutations, noise=st.none() | st.binary(max_size=100))
 def test_check_target_loader_on_mutated_and_random_files(tmp_path, changes, noise):

@@ -238,6 +238,7 @@ def image_blobs():
     return replace(blobs(train=120, test=40, inputs=12, classes=4), image_shape=(4, 3, 1))
 
 
+@pytest.mark.slow
 def test_a_convolutional_network_trains_the_same_on_both_sides():
     from compare.training import train_side_by_side
 
@@ -250,6 +251,7 @@ def test_a_convolutional_network_trains_the_same_on_both_sides():
     assert result.handrolled.test_accuracy == result.keras.test_accuracy
 
 
+@pytest.mark.slow
 def test_a_wrong_conv_backward_trains_apart():
     """Twin: the same run with conv1's kernel gradient flipped disagrees."""
     from compare.training import train_side_by_side

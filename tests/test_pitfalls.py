@@ -42,6 +42,7 @@ def test_each_pitfall_disagrees(data, name):
     assert not result.agree and result.verdict.startswith("disagree from step ")
 
 
+@pytest.mark.slow
 def test_the_conventions_are_restored_after_a_pitfall(data):
     from handrolled import regularizers
 

@@ -47,6 +47,7 @@ def test_each_book_preset_agrees_with_keras(cli, tmp_path, images_28, preset, ex
     assert training["optimizer"] == expected
 
 
+@pytest.mark.slow
 def test_report_names_the_optimizer_and_its_update(cli, tmp_path):
     code, stdout, err = cli("report", "--preset", "book-ch18", "--optimizer", "adam",
                             "--hidden", "32:sigmoid", "--train-rows", "96", "--epochs", "1",
@@ -67,6 +68,7 @@ def test_lr_with_an_optimizer_is_one_clear_error(cli):
     assert code == 2 and "unknown optimizer" in err.lower()
 
 
+@pytest.mark.slow
 def test_sweep_and_bench_take_an_optimizer(cli, tmp_path):
     code, out, err = cli("sweep", "--activations", "relu", "--seeds", "1", "--units", "8",
                          "--epochs", "1", "--train-rows", "200", "--optimizer", "adam",

@@ -54,6 +54,7 @@ def test_training_trajectories_agree_exactly(hidden):
     assert result.max_loss_diff <= 1e-12 and result.max_weight_diff <= 1e-12
 
 
+@pytest.mark.slow
 def test_without_the_schedule_on_the_keras_side_they_disagree(monkeypatch):
     """Twin: Keras not told the steps keeps the step-0 draw and drifts away."""
     import keras_impl.train

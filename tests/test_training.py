@@ -78,6 +78,7 @@ def drops_the_last_batch(network, X, Y, batch_size, lr, order=None, **kwargs):
     return sgd_epoch(network, X[keep], Y[keep], batch_size, lr, order=None, **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("wrong_epoch", [off_by_a_millionth, ignores_the_order,
                                          drops_the_last_batch])
 def test_twin_a_wrong_hand_written_loop_disagrees(wrong_epoch):

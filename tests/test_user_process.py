@@ -88,6 +88,7 @@ def test_the_twin_the_same_file_without_the_bug_agrees(cli, tmp_path):
     assert code == 0 and "verdict: AGREE" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [
     "import compare.check.runner as r\nr.CheckResult.agree = property(lambda self: True)\n",
     "import compare.tolerances as t\nt.tolerance_for = lambda dtype: None\n",

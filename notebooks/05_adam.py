@@ -44,6 +44,7 @@ from compare.training import epoch_orders, train_side_by_side
 from compare.training.data import TrainingData
 from compare.training.runs import run_handrolled
 from compare.training.runtime import runtime_summary
+from compare.training.verdict import shown
 from handrolled import NetworkSpec, init_weights
 
 beta_2 = 0.999
@@ -66,7 +67,7 @@ weights = init_weights(spec)
 keras_adam = train_side_by_side(spec, weights, data, EPOCHS, BATCH, ADAM, seed=SEED)
 print(tables.training_table(keras_adam.to_dict()))
 print(f"largest weight difference: {keras_adam.max_weight_diff:.1e}")
-print(f"verdict: {keras_adam.verdict}")
+print(f"verdict: {shown(keras_adam.verdict)}")  # as nn-compare train prints it
 assert keras_adam.agree  # the verdict nn-compare train prints, by the same rule
 
 # %% [markdown]
@@ -89,7 +90,7 @@ print(tables.training_table(training))
 display(Image(plots.loss_plot(training)))
 print(f"largest weight difference after {EPOCHS * steps} steps: {versus.max_weight_diff:.1e} "
       f"(Keras' Adam by hand: {keras_adam.max_weight_diff:.1e})")
-print(f"verdict: {versus.verdict}")
+print(f"verdict: {shown(versus.verdict)}")
 assert not versus.agree  # the verdict nn-compare train prints, by the same rule
 
 # %% [markdown]

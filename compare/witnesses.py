@@ -111,10 +111,26 @@ def run_across_backends(args, command: str, backends: list[str], out_dir=None,
 
 
 def summary_lines(stdout: str) -> str:
-    """A child's verdict lines and where it saved its report."""
-    keep = [line for line in stdout.splitlines()
-            if line.startswith(("verdict:", "gradients:", "report:", "loss:", "note:"))]
+    """A child's verdict lines and where it saved its report, each with the indented
+    lines that continue it (the console wraps long lines)."""
+    keep, kept = [], False
+    for line in stdout.splitlines():
+        if line.startswith(("verdict:", "gradients:", "report:", "loss:", "note:")):
+            keep.append(line)
+            kept = True
+        elif kept and line.startswith("  ") and line.strip():
+            keep.append(line)
+        else:
+            kept = False
     return "\n".join(keep)
+
+
+def _shown(verdict: str) -> str:
+    """A training verdict in the console's words and case (compare/training/verdict.shown)."""
+    from .training.verdict import shown
+
+    return "DISAGREE (beyond round-off)" if verdict == "differ beyond round-off" else \
+        shown(verdict)
 
 
 def compare_backends(results: dict, arrays: dict) -> dict:
@@ -245,10 +261,11 @@ def across_text(across: dict) -> str:
                   ""]
     if "training" in across:
         training = across["training"]
-        body = [[f"handrolled vs {b}", fmt(cell["max_step_loss_diff"]), cell["verdict"],
-                 cell.get("whose") or "-"] for b, cell in training["handrolled"].items()]
-        body += [[p["pair"], fmt(p["max_step_loss_diff"]), p["verdict"], p["whose"] or "-"]
-                 for p in training["pairs"]]
+        body = [[f"handrolled vs {b}", fmt(cell["max_step_loss_diff"]),
+                 _shown(cell["verdict"]), cell.get("whose") or "-"]
+                for b, cell in training["handrolled"].items()]
+        body += [[p["pair"], fmt(p["max_step_loss_diff"]), _shown(p["verdict"]),
+                  p["whose"] or "-"] for p in training["pairs"]]
         lines += ["Training across backends (every step's loss; round-off: the hand-written "
                   "side's band, compare/training/tolerances.py)",
                   tabulate(body, headers=["pair", "max step loss diff", "verdict", "whose"],

@@ -142,6 +142,21 @@ def test_training_pairs_are_judged_by_the_roundoff_band(offset, verdict):
         assert across["training"]["handrolled"]["jax"]["whose"] == "jax"
 
 
+def test_the_training_table_prints_verdicts_as_the_console_does():
+    text = witnesses.across_text(witnesses.compare_backends(training_results(1e-9), {}))
+    assert "DISAGREE (beyond round-off)" in text and "AGREE (within round-off)" in text
+    assert "differ beyond round-off" not in text and "agree within round-off" not in text
+
+
+def test_a_childs_wrapped_report_line_is_kept_whole():
+    stdout = ("Runtime\nreport: 784-100 sigmoid-10, mnist-sample: 4000 train, scale,\n"
+              "  float64, lr 1, batch 32\n\nverdict: AGREE (identical)\n  the note\ntable\n"
+              "  not a continuation\n")
+    assert witnesses.summary_lines(stdout).splitlines() == [
+        "report: 784-100 sigmoid-10, mnist-sample: 4000 train, scale,",
+        "  float64, lr 1, batch 32", "verdict: AGREE (identical)", "  the note"]
+
+
 # ------------------------------------------------------------------ the whole run
 @pytest.mark.slow
 @pytest.mark.skipif(not (HAS["tensorflow"] and HAS["jax"]), reason="needs TensorFlow and JAX")

@@ -45,7 +45,9 @@ def test_a_batch_larger_than_the_data_says_so(cli, tmp_path):
                           "--json", str(out))
     assert code == 0 and "30 rows of idx:" in stdout.splitlines()[0]
     note = f"a batch of 50 rows was asked for, but {data} has 30 training rows: all 30 are used."
-    assert stdout.splitlines()[-1] == f"note: {note}"
+    printed = stdout[stdout.rindex("note: "):]  # wrapped at 120 columns where it is longer
+    assert printed.startswith("note: a batch of 50 rows was asked for, but idx:")
+    assert printed.rstrip().endswith("all 30 are used.")
     assert json.loads(out.read_text())["notes"] == [note]
     code, stdout, _ = cli("gradients", "--hidden", "4:tanh", "--dataset", data, "--batch", "30")
     assert code == 0 and "note:" not in stdout  # exactly the rows there are: nothing to say

@@ -76,8 +76,9 @@ def run(args) -> int:
         write_json(args.json, dict(result.to_dict(), notes=notes))
     notes += narrowing_notes(spec)
     print(gradient_table(result))
+    from ..console import wrap
     for note in notes:
-        print(f"note: {note}")
+        print(wrap(f"note: {note}"))
     return AGREE if result.agree else DISAGREE
 
 

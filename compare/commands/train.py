@@ -141,9 +141,10 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
         save_keras_arrays(args.keras_arrays, outcome.gradients)
     saved = write_outputs(outcome.results, out_dir, args.json, fresh)
     print_tables(outcome)
+    from ..console import wrap
     from .gradients import narrowing_notes
     for note in narrowing_notes(prepared.spec):
-        print(f"note: {note}")
+        print(wrap(f"note: {note}"))
     for line in saved:
         print(line)
     return exit_code(outcome)

@@ -244,19 +244,23 @@ def training_pairs(training: dict) -> dict:
 
 def across_text(across: dict) -> str:
     """The tables across backends, for the terminal."""
+    from .console import wrap
+
     backends = across["backends"]
     lines = []
     if "gradients" in across:
         pair_names = [f"{a} vs {b}" for a, b in pairs(backends)]
-        headers = ["parameter", "shape", *[f"handrolled vs {b}" for b in backends],
-                   *pair_names, "limit", "agree", "whose"]
+        headers = ["parameter", "shape",  # pairs in two-line headers: 120 columns
+                   *[f"handrolled vs\n{b}" for b in backends],
+                   *[name.replace(" vs ", " vs\n") for name in pair_names],
+                   "limit", "agree", "whose"]
         body = [[row["name"], "x".join(map(str, row["shape"])),
                  *[_cell(row["handrolled"][b]) for b in backends],
                  *[_cell(row["pairs"][p]) for p in pair_names],
                  fmt(row["limit"]), "yes" if row["agree"] else "NO", row["whose"] or "-"]
                 for row in across["gradients"]]
-        lines += ["Gradients across backends (max rel diff; a pair agrees within the "
-                  "row's limit: the tolerance or the hand-written side's round-off)",
+        lines += [wrap("Gradients across backends (max rel diff; a pair agrees within the "
+                       "row's limit: the tolerance or the hand-written side's round-off)"),
                   tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True),
                   ""]
     if "training" in across:
@@ -266,8 +270,8 @@ def across_text(across: dict) -> str:
                 for b, cell in training["handrolled"].items()]
         body += [[p["pair"], fmt(p["max_step_loss_diff"]), _shown(p["verdict"]),
                   p["whose"] or "-"] for p in training["pairs"]]
-        lines += ["Training across backends (every step's loss; round-off: the hand-written "
-                  "side's band, compare/training/tolerances.py)",
+        lines += [wrap("Training across backends (every step's loss; round-off: the "
+                       "hand-written side's band, compare/training/tolerances.py)"),
                   tabulate(body, headers=["pair", "max step loss diff", "verdict", "whose"],
                            tablefmt="simple", disable_numparse=True), ""]
     lines.append(f"verdict across backends ({', '.join(backends)}): "

@@ -171,8 +171,9 @@ def test_three_way_gradients_name_the_backend_that_differs(cli, tmp_path):
                           "--dataset", "synthetic", "--batch", "4", "--no-fd",
                           "--json", str(out))
     assert code == 1, stdout
-    assert "handrolled vs tensorflow" in stdout and "tensorflow vs jax" in stdout
-    assert "note: Keras on jax computes tanh in float32" in stdout
+    header = [line.split() for line in stdout.splitlines() if line.startswith("parameter")]
+    assert header and header[0][2:5] == ["handrolled", "vs", "handrolled"]  # two-line headers
+    assert "tensorflow vs" in stdout and "note: Keras on jax computes tanh in float32" in stdout
     saved = json.loads(out.read_text())
     assert set(saved["backends"]) == {"tensorflow", "jax"}
     assert saved["backends"]["jax"]["backend"] == "jax"

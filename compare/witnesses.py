@@ -36,6 +36,9 @@ from handrolled.errors import SpecError
 from .exit_codes import AGREE, BAD_INPUT, DISAGREE
 from .output import fmt
 from .tolerances import max_diffs
+from .training.verdict import IDENTICAL, WITHIN_ROUNDOFF, shown
+
+BEYOND_ROUNDOFF = "differ beyond round-off"  # a pair of backends outside the round-off band
 
 # options a child gets from the parent, never from the user's command line
 CHILD_OPTIONS = ("--backend", "--json", "--keras-arrays", "--out")
@@ -127,10 +130,7 @@ def summary_lines(stdout: str) -> str:
 
 def _shown(verdict: str) -> str:
     """A training verdict in the console's words and case (compare/training/verdict.shown)."""
-    from .training.verdict import shown
-
-    return "DISAGREE (beyond round-off)" if verdict == "differ beyond round-off" else \
-        shown(verdict)
+    return "DISAGREE (beyond round-off)" if verdict == BEYOND_ROUNDOFF else shown(verdict)
 
 
 def compare_backends(results: dict, arrays: dict) -> dict:
@@ -224,11 +224,11 @@ def training_pairs(training: dict) -> dict:
             diff = diff[:m]
         largest = float(diff.max()) if diff.size else 0.0
         if largest == 0.0:
-            verdict, agree = "identical", True
+            verdict, agree = IDENTICAL, True
         elif band is not None and bool(np.all(diff <= band)):
-            verdict, agree = "agree within round-off", True
+            verdict, agree = WITHIN_ROUNDOFF, True
         else:
-            verdict, agree = "differ beyond round-off", False
+            verdict, agree = BEYOND_ROUNDOFF, False
         out["pairs"].append({"pair": f"{a} vs {b}", "max_step_loss_diff": largest,
                              "max_band": float(band.max()) if band is not None and band.size
                              else None, "verdict": verdict, "agree": agree})

@@ -54,7 +54,8 @@ def start_keras() -> None:
     if "keras" in sys.modules:
         return
     with waiting("starting Keras (loading TensorFlow takes a few seconds)"):
-        import keras_impl  # noqa: F401  (imports keras)
+        import keras_impl.runtime  # noqa: F401  (imports Keras on the chosen backend; the
+        # package itself is lazy and imports nothing until a name is used)
 
 
 @contextlib.contextmanager

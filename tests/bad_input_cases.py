@@ -310,6 +310,9 @@ class Outcome:
 def run(case: BadInput, directory: Path) -> Outcome:
     """`nn-compare ARGS` in this process, in `directory`; user activations it registers
     are unregistered afterwards."""
+    import keras_impl.runtime  # noqa: F401  (Keras loaded first, as after any earlier
+    # case: the "starting Keras ..." status line, printed only by a process's first import,
+    # is progress, not part of the error, and would make a case's stderr depend on the order)
     from compare.cli import main
     from handrolled import activations
 

@@ -217,3 +217,18 @@ def test_the_gradient_table_fits_120_columns_and_names_no_unrun_witness():
     without, with_fd = table(None), table(1e-9)
     assert max(map(len, without.splitlines())) <= 120 and "seed 0" in without, without
     assert "finite" not in without and "handrolled vs finite differences" in with_fd
+
+
+@pytest.mark.slow
+def test_start_keras_imports_keras_under_its_line():
+    """The keras_impl package is lazy: the line must cover the real import, not an empty one
+    (the twin: importing the package alone leaves Keras unimported)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom compare import console\n{call}\n"
+             "print('keras' in sys.modules)")
+    for call, imported in (("console.start_keras()", "True"), ("import keras_impl", "False")):
+        done = subprocess.run([sys.executable, "-c", probe.format(call=call)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and done.stdout.split()[-1] == imported, done.stderr

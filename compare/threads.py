@@ -7,12 +7,13 @@ cores, spinning threads fight it and a hand-written epoch became 20-30 times
 slower (issue 15: 0.12 s quiet, 2.5-3.8 s with one competitor, 0.107 s with
 one thread).  So the policy is:
 
-    BLAS threads   measured, per network and batch: the network's forward pass
-                   (its products at the training batch, on synthetic rows) is
-                   timed with one thread and with every thread BLAS has, the
-                   counts taking turns; more threads are used only if they are
-                   at least MARGIN times faster than one.  Measured under load,
-                   more threads lose, so a busy machine gets one.
+    BLAS threads   measured, per network and batch: PROBE_STEPS training steps'
+                   worth of work back to back (forward and backward passes at the
+                   training batch, on synthetic rows), timed with one thread and
+                   with every thread BLAS has, the counts taking turns; more
+                   threads are used only if they are at least MARGIN times faster
+                   than one.  Measured under load, more threads lose, so a busy
+                   machine gets one.
     TensorFlow     intra-op threads: the same count as BLAS's when given by
                    --threads, else every usable core (TensorFlow's own default);
                    inter-op threads: 1 -- a Sequential model is a chain of ops,
@@ -42,10 +43,11 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-MARGIN = 1.5        # more BLAS threads only if at least this much faster than one
-PROBE_ROUNDS = 5    # timed forward passes per thread count (at least 3, see PROBE_BUDGET_S)
+MARGIN = 1.2        # more BLAS threads only if at least this much faster than one
+PROBE_ROUNDS = 5    # timings per thread count (at least 3, see PROBE_BUDGET_S)
 PROBE_BUDGET_S = 0.5  # ... fewer once the probe has taken this long
-PROBE_ROWS = 256    # at most this many synthetic rows per forward pass
+PROBE_STEPS = 3     # training steps' passes back to back per timing, as the loop runs them
+PROBE_ROWS = 1024   # at most this many synthetic rows per step
 
 
 @dataclass
@@ -82,7 +84,8 @@ class ThreadPolicy:
                "measured": "measured: " + ", ".join(
                    f"{t} thread{'s' if t > 1 else ''} {1e3 * s:.2f} ms"
                    for t, s in self.probe_seconds.items())
-               + f" per forward pass; more threads only if {MARGIN}x faster"}[self.source]
+               + f" per {PROBE_STEPS} forward and backward passes; more threads only if "
+                 f"{MARGIN}x faster"}[self.source]
         tf_note = ("" if self.tensorflow_applied is not False else
                    " (TensorFlow had already started with its own pools; it kept them)")
         backend = os.environ.get("KERAS_BACKEND") or "tensorflow"  # keras_impl.backends
@@ -133,9 +136,14 @@ def decide(spec, batch: int, threads: int | None = None, seed: int = 0) -> Threa
 
 
 def probe_seconds(spec, batch: int, counts, seed: int = 0) -> dict[int, float]:
-    """Median seconds of one forward pass of `spec`'s network on `batch` synthetic rows
-    (at most PROBE_ROWS) per BLAS thread count, the counts taking turns, so that a
-    burst of load hits each alike."""
+    """Median seconds of PROBE_STEPS forward and backward passes, back to back, of
+    `spec`'s network on `batch` synthetic rows (at most PROBE_ROWS) per BLAS thread
+    count, the counts taking turns, so that a burst of load hits each alike.
+
+    Back to back and at the training batch, because that is how the loop runs them:
+    a single small forward pass (the probe before) timed mostly the waking of BLAS'
+    idle threads, and chose one thread on a quiet machine where two made the
+    epoch 1.27x faster (784-100-10 at batch 1000, docs/PERFORMANCE.md)."""
     from threadpoolctl import threadpool_limits
 
     from handrolled import Network, init_weights
@@ -143,7 +151,7 @@ def probe_seconds(spec, batch: int, counts, seed: int = 0) -> dict[int, float]:
     from .synthetic import synthetic_batch
 
     rows = min(batch, PROBE_ROWS)
-    X, _ = synthetic_batch(spec, rows, seed)
+    X, Y = synthetic_batch(spec, rows, seed)
     X = X.reshape((rows, *spec.input_shape))
     network = Network(spec, init_weights(spec))
     seconds: dict[int, list[float]] = {count: [] for count in counts}
@@ -152,7 +160,8 @@ def probe_seconds(spec, batch: int, counts, seed: int = 0) -> dict[int, float]:
         for count in counts:
             with threadpool_limits(limits=count, user_api="blas"):
                 start = time.perf_counter()
-                network.forward(X)
+                for _ in range(PROBE_STEPS):
+                    network.loss_and_gradients(X, Y)
                 elapsed = time.perf_counter() - start
             if round_:
                 seconds[count].append(elapsed)

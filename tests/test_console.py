@@ -232,3 +232,24 @@ def test_start_keras_imports_keras_under_its_line():
         done = subprocess.run([sys.executable, "-c", probe.format(call=call)],
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0 and done.stdout.split()[-1] == imported, done.stderr
+
+
+def test_the_sweep_table_fits_with_the_longest_activation_text():
+    """Twin: the table before its two-line headers and joined seconds (one line per
+    header word, two seconds columns) was 125 columns wide on the same rows."""
+    from tabulate import tabulate
+
+    from compare.console import WIDTH
+    from compare.sweep import summary
+
+    row = {"activation": "stochastic(relu,abs,sin;every=epoch)", "depth": 1, "lr": 0.1,
+           "handrolled_mean": 0.9077, "handrolled_std": 0.0021, "keras_mean": 0.9077,
+           "keras_std": 0.0021, "max_accuracy_diff": 0.0, "agree": 3, "seeds": 3,
+           "handrolled_seconds": 11.34, "keras_seconds": 22.14, "evaluation": None}
+    assert max(map(len, summary.table([row]).splitlines())) <= WIDTH
+    old = tabulate([["stochastic(relu,abs,sin;every=epoch)", "1", "0.1", "90.77 ± 0.21",
+                     "90.77 ± 0.21", "0.00", "3/3", "11.34", "22.14"]],
+                   headers=["activation", "depth", "lr", "handrolled acc %", "keras acc %",
+                            "max |diff| pts", "agree", "handrolled s", "keras s"],
+                   disable_numparse=True)
+    assert max(map(len, old.splitlines())) > WIDTH

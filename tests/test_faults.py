@@ -296,7 +296,7 @@ def test_a_full_disk_is_exit_2_one_line_and_no_verdict(fake_render, cli, idx_dir
                                                        monkeypatch, command):
     """The verdict shows only once the results are on disk."""
     args = {"gradients": ["gradients", "--hidden", "3:relu", "--no-fd", "--dataset",
-                          f"idx:{idx_dir}", "--batch", "8"],
+                          f"idx:{idx_dir}", "--batch", "8", "--quiet"],  # no progress lines
             "train": ["train", *tiny_data(idx_dir), "--out", str(tmp_path / "r")]}[command]
     with monkeypatch.context() as patch:
         patch.setattr(os, "fsync", no_space)

@@ -30,12 +30,14 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
-        if message.endswith("expected one argument"):  # e.g. --hidden -3:relu
+        if message.endswith("expected one argument"):  # e.g. --layers -3:relu
             message += " (for a value that starts with '-', write OPTION=VALUE)"
         self.exit(BAD_INPUT, f"nn-compare: error: {_suggested(message, self)}\n")
 
     def option_names(self) -> list[str]:
-        return [name for name in self._option_string_actions if name.startswith("--")]
+        """The options to suggest from: not the ones left out of --help (old names)."""
+        return [name for name, action in self._option_string_actions.items()
+                if name.startswith("--") and action.help != argparse.SUPPRESS]
 
 
 def _suggested(message: str, parser: _Parser) -> str:

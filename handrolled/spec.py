@@ -170,7 +170,7 @@ class NetworkSpec:
             layer.built(name, shape)
             shape = layer.output_shape
             if any(size < 1 for size in shape):
-                raise layer.fail(f"gives an empty output of shape {shape}")
+                raise layer.error(f"gives an empty output of shape {shape}")
             built.append(layer)
         return built
 

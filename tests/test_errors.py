@@ -118,3 +118,15 @@ def test_a_bug_of_the_project_is_not_turned_into_that_line(cli, monkeypatch):
     monkeypatch.setattr(activations, "run", raising(RuntimeError("a bug")))
     with pytest.raises(RuntimeError, match="a bug"):
         cli("activations")
+
+
+def test_a_layer_s_error_names_it_and_is_returned_for_the_caller_to_raise():
+    from handrolled import layers
+
+    layer = layers.get("conv").from_text("8,3")
+    error = layer.error("kernel 3x3 is larger than its input")  # returned, not raised
+    assert isinstance(error, InputError)
+    assert str(error) == "layer conv (conv(8,3)): kernel 3x3 is larger than its input"
+    assert type(layer).fail is type(layer).error  # the old name
+    with pytest.raises(InputError, match=r"layer conv1 \(conv\(8,3\)\): gets inputs of shape"):
+        layer.built("conv1", (5,))  # build raises what error() returns

@@ -69,3 +69,12 @@ def test_layers_and_hidden_give_the_same_run(cli, idx_dir):
 def test_from_keras_names_the_new_flag(cli, tmp_path):
     code, _, err = cli("gradients", "--from-keras", str(tmp_path / "m.keras"), "--hidden", "3:relu")
     assert code == 2 and "leave out --layers" in err
+
+
+def test_network_spec_body_and_its_old_name():
+    from handrolled import NetworkSpec
+
+    spec = NetworkSpec.from_text(CONV, inputs=(4, 3, 1))
+    assert spec.hidden is spec.body and spec.hidden_text == spec.body_text == CONV
+    assert [layer.kind for layer in spec.body] == ["conv", "flatten", "dense"]
+    assert spec.layers[:-1] == spec.body  # the output layer comes after the body

@@ -421,7 +421,7 @@ def test_offline_without_data_says_how_to_get_it(monkeypatch, name):
     _no_debian(monkeypatch)
     monkeypatch.setattr(full, "keras_load_data", offline)
     message = one_line_error(lambda: load_dataset(name), name, "URL fetch failure",
-                             "/datasets/", "idx:DIR")
+                             "/datasets/", "idx:DIR", kind=MachineError)
     assert ("apt-get install dataset-fashion-mnist" in message) == (name == "fashion-mnist")
 
 

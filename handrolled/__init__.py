@@ -22,7 +22,8 @@ from .weights import (INIT_SCHEMES, Params, as_list, from_bias_row, from_list, i
 
 __all__ = [
     "activations", "layers", "losses", "optimizers", "regularizers",
-    "ReportedError", "InputError", "SpecError", "TargetError", "MachineError", "cross_entropy", "one_hot", "softmax", "ForwardCache",
+    "ReportedError", "InputError", "SpecError", "TargetError", "MachineError",
+    "cross_entropy", "one_hot", "softmax", "ForwardCache",
     "Network", "check_batch", "DTYPES", "MNIST_SHAPE", "LayerSpec", "NetworkSpec",
     "dense_layer", "network_from_json", "parse_hidden", "parse_layers",
     "INIT_SCHEMES", "Params", "as_list", "from_bias_row", "from_list", "init_weights", "load_weights",

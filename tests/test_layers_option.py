@@ -55,7 +55,7 @@ def gradients_stdout(cli, idx_dir, flag: str, layers: str) -> str:
     return out
 
 
-@pytest.mark.slow  # three runs through Keras: about 10 s of CPU on the 2-core machine
+@pytest.mark.slow  # three runs through Keras (TensorFlow imported, three models built)
 def test_layers_and_hidden_give_the_same_run(cli, idx_dir):
     """A tiny CNN on 4x3 images, one batch, no finite differences: the whole table."""
     by_layers = gradients_stdout(cli, idx_dir, "--layers", CONV)

@@ -30,12 +30,14 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
-        if message.endswith("expected one argument"):  # e.g. --hidden -3:relu
+        if message.endswith("expected one argument"):  # e.g. --layers -3:relu
             message += " (for a value that starts with '-', write OPTION=VALUE)"
         self.exit(BAD_INPUT, f"nn-compare: error: {_suggested(message, self)}\n")
 
     def option_names(self) -> list[str]:
-        return [name for name in self._option_string_actions if name.startswith("--")]
+        """The options to suggest from: not the ones left out of --help (old names)."""
+        return [name for name, action in self._option_string_actions.items()
+                if name.startswith("--") and action.help != argparse.SUPPRESS]
 
 
 def _suggested(message: str, parser: _Parser) -> str:
@@ -115,7 +117,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     # Everything, imports included, runs inside the try: Ctrl-C at any moment is one line.
     try:
-        from handrolled.errors import SpecError
+        from handrolled.errors import ReportedError
         from handrolled.usercode import marking_interrupts
 
         if sys.stdout is None:  # fd 1 was closed before Python started
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                     code = args.run(args)
                 sys.stdout.flush()  # a full stdout fails here, not in Python's flush at exit
                 return code
-        except SpecError as error:
+        except ReportedError as error:  # bad input, an unusable target, a machine fault
             details = getattr(error, "details", "")
             if details:  # the user's own code raised: their traceback, then our line
                 sys.stderr.write(details)
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(os_error("use", error.filename or "a file", error)))
         except MemoryError as error:
             return _fail(f"out of memory: {error or 'an array is too large'}; choose smaller "
-                         f"layers (--hidden), a smaller --batch or fewer rows")
+                         f"layers (--layers), a smaller --batch or fewer rows")
     except KeyboardInterrupt:
         print("nn-compare: interrupted", file=sys.stderr)
         return INTERRUPTED

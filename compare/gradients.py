@@ -64,7 +64,7 @@ class GradientComparison:
             "agree": self.agree,
             "dtype": self.spec.dtype,
             "network": self.spec.describe(),
-            "hidden": self.spec.hidden_text,
+            "hidden": self.spec.body_text,
             "seed": self.spec.seed,
             "batch": self.batch,
             "data": self.data,

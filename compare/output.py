@@ -7,7 +7,7 @@ folder of results (a report) is written into a fresh hidden folder beside its
 destination and then swapped in with one rename: the destination holds the
 old complete folder or the new complete one, never a mix.  Any OSError on the
 way (disk full, permission denied, read-only file system, ...) becomes one
-SpecError line naming the path and the cause (exit 2), with the temporary
+MachineError line naming the path and the cause (exit 2), with the temporary
 file or folder removed.
 """
 
@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from handrolled.errors import SpecError
+from handrolled.errors import InputError, MachineError, SpecError, os_fault
 
 # What to do about the faults a user can fix; any other OSError gets its cause alone.
 REMEDIES = {
@@ -51,11 +51,13 @@ STAGING = ".partial"  # suffix of a folder being written (hidden, beside its des
 MARKER = ".nn-compare-folder.json"
 
 
-def os_error(action: str, path, error: OSError) -> SpecError:
-    """The one line for an operating-system fault: `cannot ACTION PATH: cause; remedy`."""
+def os_error(action: str, path, error: OSError) -> InputError | MachineError:
+    """The one line for an operating-system fault: `cannot ACTION PATH: cause; remedy`
+    (a MachineError; an InputError where the path itself is wrong: `os_fault`)."""
     cause = error.strerror or str(error) or type(error).__name__
     remedy = REMEDIES.get(error.errno)
-    return SpecError(f"cannot {action} {path}: {cause}" + (f"; {remedy}" if remedy else ""))
+    return os_fault(f"cannot {action} {path}: {cause}" + (f"; {remedy}" if remedy else ""),
+                    error)
 
 
 def special_kind(path) -> str | None:
@@ -103,12 +105,12 @@ def _check_can_create(directory: Path, what: str) -> None:
     if not existing.is_dir():
         raise SpecError(f"{what}: {existing} is a file, not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise SpecError(f"{what}: directory {existing} is not writable")
+        raise MachineError(f"{what}: directory {existing} is not writable")
     try:
         os.rmdir(tempfile.mkdtemp(prefix=f".nn-compare-probe.{os.getpid()}.", dir=existing))
     except OSError as error:
-        raise SpecError(f"{what}: cannot create anything in {existing}: "
-                        f"{error.strerror or error}") from None
+        raise os_fault(f"{what}: cannot create anything in {existing}: "
+                       f"{error.strerror or error}", error) from None
 
 
 def file_digest(path: Path) -> str:

@@ -79,7 +79,8 @@ class TrainingConfig:
                     (option == "hidden" and self.from_keras):
                 continue  # no optimizer: SGD at --lr; an optimizer carries its own rate;
                 # a Keras model carries its layers
-            parts += [f"--{option.replace('_', '-')}", shlex.quote(str(value))]
+            flag = "layers" if option == "hidden" else option.replace("_", "-")
+            parts += [f"--{flag}", shlex.quote(str(value))]
         return " ".join(parts)
 
 

@@ -5,7 +5,7 @@ hand-written network, keras.ops in Keras) and its derivative by hand (NumPy).
 Then, for example:
 
     nn-compare activations --activation-module examples/my_activations.py
-    nn-compare gradients --activation-module examples/my_activations.py --hidden 64:softsign
+    nn-compare gradients --activation-module examples/my_activations.py --layers 64:softsign
     nn-compare sweep --activation-module examples/my_activations.py --activations relu,softsign,bent_identity
 
 The first checks each hand-written derivative against TensorFlow's automatic

@@ -12,7 +12,7 @@ NumPy only: nothing here imports a framework.
 """
 
 from . import activations, layers, losses, optimizers, regularizers
-from .errors import SpecError
+from .errors import InputError, MachineError, ReportedError, SpecError, TargetError
 from .loss import cross_entropy, one_hot, softmax
 from .network import ForwardCache, Network, check_batch
 from .spec import (DTYPES, MNIST_SHAPE, LayerSpec, NetworkSpec, dense_layer, network_from_json,
@@ -21,7 +21,9 @@ from .weights import (INIT_SCHEMES, Params, as_list, from_bias_row, from_list, i
                       load_weights, to_bias_row, validate)
 
 __all__ = [
-    "activations", "layers", "losses", "optimizers", "regularizers", "SpecError", "cross_entropy", "one_hot", "softmax", "ForwardCache",
+    "activations", "layers", "losses", "optimizers", "regularizers",
+    "ReportedError", "InputError", "SpecError", "TargetError", "MachineError",
+    "cross_entropy", "one_hot", "softmax", "ForwardCache",
     "Network", "check_batch", "DTYPES", "MNIST_SHAPE", "LayerSpec", "NetworkSpec",
     "dense_layer", "network_from_json", "parse_hidden", "parse_layers",
     "INIT_SCHEMES", "Params", "as_list", "from_bias_row", "from_list", "init_weights", "load_weights",

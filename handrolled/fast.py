@@ -19,7 +19,7 @@ operations in the same order* -- so the results are bit-identical, which
   activation runs through its own `value` and `derivative` (the generic
   path), exactly as the textbook loop calls them;
 * the softmax, the loss and delta_L in place by `loss.cross_entropy_and_delta_inplace`,
-  the twin written beside loss.py's textbook functions;
+  the in-place form written beside loss.py's textbook functions;
 * each layer is updated as soon as its delta has been passed down, while its
   gradient is still in cache;
 * one dtype throughout: every ufunc runs with casting="no", so an operand of
@@ -211,7 +211,7 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
     optimizer = lr if isinstance(lr, Optimizer) else None
     rate = optimizer.plain_rate() if isinstance(optimizer, SGD) else None
     if (optimizer is not None and rate is None) or not network.spec.is_dense:
-        from .fast_conv import sgd_epoch_layers  # the layer-by-layer twin (it imports this)
+        from .fast_conv import sgd_epoch_layers  # the layer-by-layer fast path (it imports this)
         return sgd_epoch_layers(network, X, Y, batch_size, optimizer or lr, order, epoch,
                                 first_step)
     if optimizer is not None:
@@ -280,7 +280,7 @@ def _activate(f, kernel, z):
 
 def _softmax_loss_delta(ws, Y_b) -> float:
     """log-softmax, the mean cross-entropy, and delta_L = (p - Y) / m (eq. 3),
-    by loss.py's in-place twin, into the leading m rows of the workspace."""
+    by loss.py's in-place form, into the leading m rows of the workspace."""
     m = Y_b.shape[0]
     return cross_entropy_and_delta_inplace(ws.z[-1][:m], Y_b, ws.row[:m], ws.log_p[:m],
                                            ws.p[:m], ws.delta[:m])

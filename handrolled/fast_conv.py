@@ -11,7 +11,7 @@ but into buffers allocated once per network and batch size:
 * Conv2D (conv2d.py): im2col by one strided copy per kernel offset into a
   preallocated column buffer, z = cols K by one product into a preallocated z,
   the bias added in place, the activation in place where its class defines the
-  in-place twin (`fast.kernel_for`), dL/dK = cols^T delta, dL/db = 1^T delta
+  in-place form (`fast.kernel_for`), dL/dK = cols^T delta, dL/db = 1^T delta
   and d cols = delta K^T by products into preallocated gradients, and col2im as
   one strided add per kernel offset into a preallocated dx;
 * MaxPooling2D (maxpool.py) whose windows tile the image (strides = pool size,
@@ -48,7 +48,7 @@ from .train import batch_starts, batches, sgd_epoch
 
 # ------------------------------------------------------------------- layers
 class Generic:
-    """A layer without a fast twin: its own textbook forward and backward."""
+    """A layer without a fast path: its own textbook forward and backward."""
 
     def __init__(self, layer, batch, dtype):
         self.layer, self.cache = layer, None
@@ -65,9 +65,9 @@ class Generic:
 
 
 class Activated:
-    """What Dense and Conv2D share: a = f(z) in place, over z, by f's in-place twin
+    """What Dense and Conv2D share: a = f(z) in place, over z, by f's in-place form
     (`fast.kernel_for`: only for an activation whose class defines one), and
-    delta = dy * f'(z) by the twin, over dy (the gradient sent down from the layer
+    delta = dy * f'(z) by that form, over dy (the gradient sent down from the layer
     above, which nothing reads again)."""
 
     def __init__(self, activation, z_shape, dtype):
@@ -230,8 +230,8 @@ class FastMaxPool:
 
 
 def fast_layer(layer, batch, dtype):
-    """The layer's fast twin, or Generic (its own code): Dense and Conv2D only with an
-    activation that has its in-place twin, max pooling only over tiled windows."""
+    """The layer's fast path, or Generic (its own code): Dense and Conv2D only with an
+    activation that has its in-place form, max pooling only over tiled windows."""
     activation = getattr(layer, "activation", None)
     activated = activation is not None and kernel_for(activation) is not None
     if type(layer) is Conv2D and activated:
@@ -245,7 +245,7 @@ def fast_layer(layer, batch, dtype):
 
 # ------------------------------------------------------------------- the step
 class Plan:
-    """The fast twin of every layer of one network, for batches of up to `batch` rows."""
+    """The fast path of every layer of one network, for batches of up to `batch` rows."""
 
     def __init__(self, network: Network, batch: int):
         dtype = np.dtype(network.spec.dtype)

@@ -2,8 +2,9 @@
 
     data = read_head("net.json", "network file", 1 << 20)
 
-A missing file, a directory, a FIFO or any operating-system error is a
-SpecError naming the path and the cause (exit 2 on the command line); at most
+A missing file, a directory or a FIFO is an InputError, an operating-system
+fault (no permission, an I/O error) a MachineError (`errors.os_fault`), each
+naming the path and the cause (exit 2 on the command line); at most
 `size` bytes are read, so a huge file cannot fill the memory before it is
 refused, and a FIFO never blocks.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 
-from .errors import SpecError
+from .errors import InputError, os_fault
 
 
 def read_head(path, what: str, size: int, form: str = "") -> bytes:
@@ -22,15 +23,15 @@ def read_head(path, what: str, size: int, form: str = "") -> bytes:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise SpecError(f"{what} {path} does not exist") from None
+        raise InputError(f"{what} {path} does not exist") from None
     except OSError as error:
-        raise SpecError(f"cannot read {what} {path}: {error.strerror}") from None
+        raise os_fault(f"cannot read {what} {path}: {error.strerror}", error) from None
     if stat.S_ISDIR(mode):
-        raise SpecError(f"{what} {path} is a directory{hint}")
+        raise InputError(f"{what} {path} is a directory{hint}")
     if not stat.S_ISREG(mode):
-        raise SpecError(f"{what} {path} is not a regular file{hint}")
+        raise InputError(f"{what} {path} is not a regular file{hint}")
     try:
         with open(path, "rb") as handle:
             return handle.read(size)
     except OSError as error:
-        raise SpecError(f"cannot read {what} {path}: {error.strerror}") from None
+        raise os_fault(f"cannot read {what} {path}: {error.strerror}", error) from None

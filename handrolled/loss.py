@@ -9,7 +9,7 @@ For logits s (n x C) and one-hot targets Y:
 This is what Keras' CategoricalCrossentropy(from_logits=True) computes with
 its default reduction (sum over the batch divided by the batch size).
 
-`cross_entropy_and_delta_inplace`, right after them, is the in-place twin of these
+`cross_entropy_and_delta_inplace`, right after them, is the in-place form of these
 functions that the fast epoch (`handrolled/fast.py`) uses: the same operations
 in the same order, into preallocated buffers, so the numbers are bit-identical.
 """

@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import MachineError
 
 EVALUATION_BUDGET = 256 * 2 ** 20   # bytes of activations per evaluation chunk
 
@@ -82,7 +82,7 @@ def gigabytes(n: float) -> str:
 
 
 def check_batch_fits(spec, batch_size: int, available: int | None = None) -> None:
-    """A SpecError, naming the layer that needs the most, when one training batch of
+    """A MachineError, naming the layer that needs the most, when one training batch of
     `batch_size` rows needs more than the memory available (`available_bytes`)."""
     available = available_bytes() if available is None else available
     per_row = row_bytes(spec)
@@ -90,7 +90,7 @@ def check_batch_fits(spec, batch_size: int, available: int | None = None) -> Non
     if available is None or needed <= available:
         return
     layer = max(per_row, key=per_row.get)
-    raise SpecError(f"one training batch of {batch_size} rows needs about {gigabytes(needed)}, "
+    raise MachineError(f"one training batch of {batch_size} rows needs about {gigabytes(needed)}, "
                     f"more than the {gigabytes(available)} of memory available; layer {layer} "
                     f"alone needs {gigabytes(batch_size * per_row[layer])}; use a smaller "
                     f"--batch or a smaller layer")

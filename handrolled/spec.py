@@ -86,10 +86,11 @@ class NetworkSpec:
     """The whole network.  Build with `NetworkSpec.from_text(...)` or directly.
 
     input_shape: one row's shape, (inputs,) or (height, width, channels); an int
-    means flat rows.  `hidden`: the layers before the output layer."""
+    means flat rows.  `body`: the layers before the output layer, any kind (dense,
+    conv, pooling, ...); `hidden` is its old name, from the dense-only days."""
 
     input_shape: tuple[int, ...] | int
-    hidden: tuple[LayerSpec, ...] = field(default_factory=tuple)
+    body: tuple[LayerSpec, ...] = field(default_factory=tuple)
     classes: int = 10
     dtype: str = "float64"
     seed: int = 0
@@ -105,14 +106,14 @@ class NetworkSpec:
         if self.dtype not in DTYPES:
             raise SpecError(f"unknown dtype '{self.dtype}'; accepted: {', '.join(DTYPES)}")
         object.__setattr__(self, "loss", losses.get(self.loss).name)
-        hidden = tuple(self.hidden)
-        _check_depth(len(hidden))
-        for layer in hidden:
+        body = tuple(self.body)
+        _check_depth(len(body))
+        for layer in body:
             if not isinstance(layer, LayerSpec):
                 raise SpecError(f"hidden layers must be LayerSpec objects, got {layer!r}")
-        object.__setattr__(self, "hidden", hidden)
+        object.__setattr__(self, "body", body)
         shape = _normalise_shape(self.input_shape)
-        if _wants_flat_input(hidden) and len(shape) > 1:
+        if _wants_flat_input(body) and len(shape) > 1:
             shape = (math.prod(shape),)  # a dense network sees flattened rows
         object.__setattr__(self, "input_shape", shape)
         built = self.build_layers()  # checks every layer against its input, now
@@ -149,7 +150,12 @@ class NetworkSpec:
     def layers(self) -> tuple[LayerSpec, ...]:
         """Every layer, the output layer Dense(outputs) included (linear: its outputs are
         the logits the loss takes)."""
-        return (*self.hidden, dense_layer(self.outputs))
+        return (*self.body, dense_layer(self.outputs))
+
+    @property
+    def hidden(self) -> tuple[LayerSpec, ...]:
+        """The old name of `body` (the layers before the output layer)."""
+        return self.body
 
     def build_layers(self) -> list[layer_registry.Layer]:
         """Fresh layer objects, named and built for their input shapes."""
@@ -164,7 +170,7 @@ class NetworkSpec:
             layer.built(name, shape)
             shape = layer.output_shape
             if any(size < 1 for size in shape):
-                raise layer.fail(f"gives an empty output of shape {shape}")
+                raise layer.error(f"gives an empty output of shape {shape}")
             built.append(layer)
         return built
 
@@ -203,7 +209,7 @@ class NetworkSpec:
         """Only plain Dense layers and softmax cross-entropy: the network of eqs. 1-5,
         which `handrolled.fast` speeds up and the short text form describes."""
         return self.loss == losses.DEFAULT and all(
-            layer.legacy_text is not None for layer in self.hidden)
+            layer.legacy_text is not None for layer in self.body)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -211,7 +217,7 @@ class NetworkSpec:
         if not self.is_dense:
             raise SpecError(f"sizes are defined for dense networks only; {self.describe()} "
                             f"has other layers")
-        return (self.inputs, *(layer.config["units"] for layer in self.hidden), self.outputs)
+        return (self.inputs, *(layer.config["units"] for layer in self.body), self.outputs)
 
     @property
     def depth(self) -> int:
@@ -219,20 +225,26 @@ class NetworkSpec:
         return sum(1 for shapes in self._shapes.values() if shapes)
 
     @property
-    def hidden_text(self) -> str:
-        """The text form of the hidden layers ('100:sigmoid' form for dense networks)."""
+    def body_text(self) -> str:
+        """The text form of the layers before the output layer ('100:sigmoid' form for
+        dense networks): what --layers takes."""
         if self.is_dense:
-            return ",".join(layer.legacy_text for layer in self.hidden)
-        return ",".join(layer.text for layer in self.hidden)
+            return ",".join(layer.legacy_text for layer in self.body)
+        return ",".join(layer.text for layer in self.body)
+
+    @property
+    def hidden_text(self) -> str:
+        """The old name of `body_text`."""
+        return self.body_text
 
     def describe(self) -> str:
         """'784-100 sigmoid-10' for a dense network; '28x28x1-conv(8,3,relu)-flatten-10'."""
         if self.is_dense:
             parts = [str(self.inputs)]
             parts += [f"{layer.config['units']} {layer.config['activation']}"
-                      for layer in self.hidden]
+                      for layer in self.body]
         else:
-            parts = ["x".join(map(str, self.input_shape))] + [l.text for l in self.hidden]
+            parts = ["x".join(map(str, self.input_shape))] + [l.text for l in self.body]
         parts.append(str(self.outputs))
         text = "-".join(parts)
         if self.loss != losses.DEFAULT:
@@ -243,7 +255,7 @@ class NetworkSpec:
         """The JSON form (`network_from_json` reads it back)."""
         return {"input_shape": list(self.input_shape), "classes": self.classes, "loss": self.loss,
                 "layers": [dict(type=layer.kind, **_jsonable(layer.config))
-                           for layer in self.hidden]}
+                           for layer in self.body]}
 
 
 # ----------------------------------------------------------------- parsing

@@ -26,7 +26,7 @@ import zlib
 
 import numpy as np
 
-from .errors import SpecError, unknown
+from .errors import ReportedError, SpecError, unknown
 from .files import read_head
 from .layers.initializers import SCHEMES
 from .spec import NetworkSpec
@@ -219,7 +219,7 @@ def _read_npz(path: str, accepted: dict[str, tuple[int, ...]], most: int) -> dic
                 key = info.filename.removesuffix(".npy")
                 arrays[key] = _read_member(archive, info, accepted.get(key), path)
             return arrays
-    except SpecError:
+    except ReportedError:
         raise
     except _NPZ_ERRORS as error:
         reason = f"{type(error).__name__}: {' '.join(str(error).split())}"

@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from handrolled import activations as handrolled_activations
-from handrolled.errors import SpecError
+from handrolled.errors import ReportedError, SpecError
 
 from .runtime import keras
 
@@ -209,7 +209,7 @@ def _user_function(act) -> Callable:
     def function(z):
         try:
             return act.call_user("function (given keras.ops)", act.function, z, ops)
-        except SpecError as error:
+        except ReportedError as error:
             # Keras re-raises errors inside a layer's call as a new exception with the
             # arguments appended (keras/src/utils/traceback_utils.py), which would lose the
             # user's traceback and the one-line message; this marker makes it re-raise ours.

@@ -7,9 +7,10 @@ import pytest
 from handrolled.errors import SpecError
 
 
-def one_line_error(call, *words: str) -> str:
-    """Run `call`, expect a SpecError of one line mentioning every word; return the message."""
-    with pytest.raises(SpecError) as caught:
+def one_line_error(call, *words: str, kind: type = SpecError) -> str:
+    """Run `call`, expect a SpecError (or `kind`: MachineError, ...) of one line mentioning
+    every word; return the message."""
+    with pytest.raises(kind) as caught:
         call()
     message = str(caught.value)
     assert "\n" not in message, message

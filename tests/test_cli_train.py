@@ -48,7 +48,7 @@ def test_report_prints_three_tables_and_writes_the_directory(cli, idx_dir, tmp_p
     assert len(load["before"]) == len(load["after"]) == 3 and load["cores"] >= 1
     assert results["training"]["max_loss_diff"] <= 1e-9
     assert json.loads((tmp_path / "copy.json").read_text())["training"]["epochs"] == 2
-    assert results["command"].startswith("nn-compare report --preset default --hidden 8:sigmoid")
+    assert results["command"].startswith("nn-compare report --preset default --layers 8:sigmoid")
     assert stderr == ""  # --quiet: no progress bar
 
 

@@ -36,7 +36,7 @@ def test_a_typo_is_one_line_exit_2_with_a_suggestion(cli, args, expected):
 
 def test_options_are_not_abbreviated(cli):
     """The twin of the --epoch case: without allow_abbrev=False, '--epoch' was '--epochs'
-    and '--hid' was '--hidden'."""
+    and '--hid' was '--hidden' (the old name of --layers)."""
     from compare.cli import build_parser
 
     for command in build_parser().commands.values():
@@ -62,7 +62,7 @@ def test_help_groups_the_options(cli):
                 not line.startswith(" ")]
     assert headings == ["options", "network", "data", "training", "output", "run"], headings
     network = out[out.index("\nnetwork:"):out.index("\ndata:")]
-    assert "--hidden" in network and "--epochs" not in network
+    assert "--layers" in network and "--epochs" not in network
 
 
 # ------------------------------------------------------------------ wording

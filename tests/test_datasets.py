@@ -16,7 +16,7 @@ import pytest
 from compare.datasets import (DATASET_NAMES, PREFIXES, PREPROCESSING, Dataset, load_dataset,
                               load_raw)
 from compare.datasets import cache, full, mnist_sample
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError, SpecError
 from idx_files import NAMES, images_bytes, labels_bytes, small_set, write_idx_dir
 from assertions import one_line_error
 
@@ -421,7 +421,7 @@ def test_offline_without_data_says_how_to_get_it(monkeypatch, name):
     _no_debian(monkeypatch)
     monkeypatch.setattr(full, "keras_load_data", offline)
     message = one_line_error(lambda: load_dataset(name), name, "URL fetch failure",
-                             "/datasets/", "idx:DIR")
+                             "/datasets/", "idx:DIR", kind=MachineError)
     assert ("apt-get install dataset-fashion-mnist" in message) == (name == "fashion-mnist")
 
 
@@ -436,7 +436,7 @@ def test_keras_download_line_is_held_back_when_offline(monkeypatch, capsys):
 
     _no_debian(monkeypatch)
     monkeypatch.setattr(keras.datasets.mnist, "load_data", prints_then_fails)
-    with pytest.raises(SpecError, match="dataset mnist is not available here"):
+    with pytest.raises(MachineError, match="dataset mnist is not available here"):
         load_dataset("mnist")
     out, err = capsys.readouterr()
     assert "Downloading" not in out + err

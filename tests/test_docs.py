@@ -117,4 +117,4 @@ def test_site_builds_strictly(tmp_path):
                           env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert done.returncode == 0, done.stderr
     cli = (tmp_path / "site" / "reference" / "cli" / "index.html").read_text(encoding="utf-8")
-    assert "nn-compare gradients" in cli and "--hidden" in cli  # the generated reference
+    assert "nn-compare gradients" in cli and "--layers" in cli  # the generated reference

@@ -30,7 +30,7 @@ NETWORKS = {
     # the book-ch19 kind: batch norm and dropout run their own code, between fast layers
     "ch19": "conv(3,3,relu),batchnorm,dropout(0.5),conv(4,3,relu),batchnorm,dropout(0.5),"
             "flatten,dense(10,relu),batchnorm,dropout(0.5),dense(6,relu)",
-    # no fast twin: overlapping pools, an activation without an in-place twin
+    # no fast path: overlapping pools, an activation without an in-place form
     "generic": "conv(3,3,elu),maxpool(3,strides=1),flatten,dense(5,relu)",
 }
 
@@ -75,7 +75,7 @@ def test_fast_layers_are_bit_identical_to_textbook(name, optimizer, dtype):
 
 
 def test_the_fast_layers_are_the_ones_used():
-    """The table's network gets its fast twins; overlapping pools and elu do not."""
+    """The table's network gets its fast paths; overlapping pools and elu do not."""
     kinds = lambda text: [type(f).__name__ for f in fast_conv.Plan(  # noqa: E731
         Network(NetworkSpec.from_text(text, inputs=SHAPE, dtype="float32")), 4).layers]
     assert kinds(NETWORKS["table"]) == ["FastConv2D", "FastMaxPool", "Generic", "FastDense",

@@ -26,7 +26,7 @@ from compare.output import staged_directory
 from compare.report import write_report
 from compare.sweep import executors, plan as sweep_plan, store
 from compare.sweep.run import run_sweep
-from handrolled import SpecError
+from handrolled import MachineError, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = [f"plot{i}.png" for i in range(4)] + ["report.md", "report.html", "results.json"]
@@ -285,8 +285,8 @@ def test_a_full_disk_during_a_report_is_one_line_and_keeps_the_old_report(
         fake_render, tmp_path, monkeypatch):
     write_report(tmp_path / "r", {"run": 1})
     monkeypatch.setattr(os, "fsync", no_space)  # the write path, as a full disk answers
-    with pytest.raises(SpecError, match=r"cannot write .*plot0.png: No space left on "
-                                        r"device; free some space"):
+    with pytest.raises(MachineError, match=r"cannot write .*plot0.png: No space left on "
+                                           r"device; free some space"):
         write_report(tmp_path / "r", {"run": 2})
     assert report_run(tmp_path / "r") == 1 and hidden_leftovers(tmp_path) == []
 
@@ -351,14 +351,14 @@ def small_fs(tmp_path):
 
 def test_a_real_full_and_a_read_only_file_system(fake_render, small_fs, monkeypatch):
     write_report(small_fs / "r", {"run": 1})  # 112 KiB in 4 KiB pages: a second one does not fit
-    with pytest.raises(SpecError, match="No space left on device"):
+    with pytest.raises(MachineError, match="No space left on device"):
         write_report(small_fs / "r", {"run": 2})
     assert report_run(small_fs / "r") == 1 and hidden_leftovers(small_fs) == []
     subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
-    with pytest.raises(SpecError, match=f"cannot write to {small_fs}: Read-only file system; "
-                                        f"the file system is read-only"):
+    with pytest.raises(MachineError, match=f"cannot write to {small_fs}: Read-only file "
+                                           f"system; the file system is read-only"):
         write_report(small_fs / "r", {"run": 3})
-    with pytest.raises(SpecError, match="Read-only file system"):
+    with pytest.raises(MachineError, match="Read-only file system"):
         output.write_json(small_fs / "r.json", {})
     assert report_run(small_fs / "r") == 1
 

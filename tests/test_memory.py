@@ -10,7 +10,7 @@ import pytest
 
 from compare.training.history import evaluate
 from handrolled import Network, NetworkSpec, init_weights, memory
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError
 
 CNN = "conv(4,3,relu),maxpool(2),flatten,dense(8,relu)"
 
@@ -57,9 +57,9 @@ def test_a_batch_that_cannot_fit_is_refused_naming_the_layer():
     spec, _ = spec_and_sets()
     per_row = memory.row_bytes(spec)
     memory.check_batch_fits(spec, 32, available=32 * sum(per_row.values()))  # just fits
-    with pytest.raises(SpecError, match=r"one training batch of 32 rows needs about .* MB, "
-                                        r"more than the .* MB of memory available; layer conv1 "
-                                        r"alone needs"):
+    with pytest.raises(MachineError, match=r"one training batch of 32 rows needs about .* MB, "
+                                           r"more than the .* MB of memory available; layer "
+                                           r"conv1 alone needs"):
         memory.check_batch_fits(spec, 32, available=32 * sum(per_row.values()) - 1)
 
 

@@ -171,7 +171,7 @@ def describe_network(spec, objective: Objective) -> str:
     """'784-30 sigmoid-10 sigmoid': the layers as the target declares them (spec.describe
     names the linear output layer Keras' side builds the logits with)."""
     parts = [str(spec.inputs), *(f"{layer.config['units']} {layer.config['activation']}"
-                                 for layer in spec.hidden)]
+                                 for layer in spec.body)]
     return "-".join([*parts, f"{spec.outputs} {objective.output}"])
 
 

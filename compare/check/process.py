@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handrolled.errors import MachineError
+
 from .errors import ContractError, TargetError
 from .wire import PREFIX, Handle, WireError, decode, encode, frame_length
 
@@ -103,8 +105,8 @@ class UserProcess:
         except OSError as error:
             for fd in (requests_r, requests_w, responses_r, responses_w):
                 os.close(fd)
-            raise TargetError(f"cannot start a process for {self.path.name}: "
-                              f"{error.strerror or error}") from None
+            raise MachineError(f"cannot start a process for {self.path.name}: "
+                               f"{error.strerror or error}") from None
         finally:
             if self._proc is not None:
                 os.close(requests_r)

@@ -71,7 +71,7 @@ class Target:
 
     def expected_shapes(self) -> list[tuple[int, ...]]:
         spec = self.spec  # (n_0, ..., n_L): spec.sizes is for the softmax networks only
-        return self.form.shapes((spec.inputs, *(layer.config["units"] for layer in spec.hidden),
+        return self.form.shapes((spec.inputs, *(layer.config["units"] for layer in spec.body),
                                  spec.outputs))
 
     def user_weights(self, params: Params) -> list[np.ndarray]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError, SpecError
 
 from ..output import check_directory_target, check_replaceable, os_error
 
@@ -57,7 +57,7 @@ def check_target(out, force: bool) -> None:
                         f"to replace it")
     check_replaceable(out, WHAT)  # --force replaces only a folder nn-compare code wrote
     if not os.access(out.resolve().parent, os.W_OK):
-        raise SpecError(f"--out {out}: the folder {out.resolve().parent} is not writable")
+        raise MachineError(f"--out {out}: the folder {out.resolve().parent} is not writable")
 
 
 def write_files(folder: Path, files: dict[str, str | bytes]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
@@ -32,10 +34,11 @@ def add_parser(subparsers):
         f"in float32 and float64, on synthetic data of MNIST shape "
         f"(28x28x1 images for a convolution). Timings are the median of --repeats epochs "
         f"after one warm-up epoch, the implementations taking turns epoch by epoch.")
-    parser.add_argument("--network", "--hidden", dest="network", metavar="SPEC|FILE.json",
+    parser.add_argument("--network", "--layers", dest="network", metavar="SPEC|FILE.json",
                         help="time this network instead of the defaults, at each --batch: "
                              "dense layers such as '100:sigmoid' or any layers such as "
-                             f"'{CONV}', or a JSON network file (--hidden is the same option)")
+                             f"'{CONV}', or a JSON network file (--hidden: the old name)")
+    parser.add_argument("--hidden", dest="network", help=argparse.SUPPRESS)  # the old name
     parser.add_argument("--config", action="append", metavar="SPEC@BATCH",
                         help="a configuration to time instead of the defaults, e.g. "
                              "'100:sigmoid@1000' or 'conv(8,3,relu),flatten@128': the batch "

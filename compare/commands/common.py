@@ -135,13 +135,22 @@ NETWORK_FORMS = ("the layers before the output layer, e.g. '100:sigmoid' (= dens
                  "'256:relu,256:tanh' or 'conv(8,3,relu),maxpool(2),flatten,dense(100,relu)'")
 
 
+def add_layers_option(parser: argparse.ArgumentParser, dest: str = "hidden", **kwargs) -> None:
+    """--layers SPEC, the layers before the output layer, and --hidden, its old name
+    (still accepted, left out of --help: it read as dense layers only)."""
+    parser.add_argument("--layers", dest=dest, **kwargs)
+    parser.add_argument("--hidden", dest=dest, default=kwargs.get("default"),
+                        metavar=kwargs.get("metavar"), help=argparse.SUPPRESS)
+
+
 def add_network_options(parser: argparse.ArgumentParser, hidden: str = BOOK_HIDDEN) -> None:
-    parser.add_argument("--hidden", default=None, metavar="SPEC",
-                        help=f"{NETWORK_FORMS}; layers: dense(units,act), conv(filters,kernel,"
-                             f"act,strides=,padding=valid|same), maxpool(pool,strides=,padding=), "
-                             f"avgpool(...), flatten, activation(act) (default: {hidden})")
+    add_layers_option(parser, default=None, metavar="SPEC",
+                      help=f"{NETWORK_FORMS}; layers: dense(units,act), conv(filters,kernel,"
+                           f"act,strides=,padding=valid|same), maxpool(pool,strides=,padding=), "
+                           f"avgpool(...), flatten, activation(act); --hidden is its old name "
+                           f"(default: {hidden})")
     parser.add_argument("--network", metavar="SPEC|FILE.json",
-                        help="the same as --hidden, or a JSON file "
+                        help="the same as --layers, or a JSON file "
                              '{"layers": ["conv(8,3,relu)", {"type": "maxpool"}, "flatten"], '
                              '"loss": "..."}')
     parser.add_argument("--loss", metavar="NAME", default=None,
@@ -232,13 +241,13 @@ MAX_NETWORK_FILE = 1 << 20  # bytes: a network file is a few lines
 
 
 def resolve_network(args) -> None:
-    """Fold --network into --hidden (its text form, JSON files read): afterwards
+    """Fold --network into --layers (its text form, JSON files read): afterwards
     args.hidden holds the layers' text, or None when neither option was given."""
     network = getattr(args, "network", None)
     if network is None:
         return
     if args.hidden is not None:
-        raise SpecError("give the layers with --hidden or with --network, not both")
+        raise SpecError("give the layers with --layers or with --network, not both")
     args.hidden, loss = network_text(network)
     args.network = None
     if loss is not None and getattr(args, "loss", None) is None:
@@ -293,10 +302,10 @@ def import_keras_model(args):
     path = getattr(args, "from_keras", None)
     if path is None:
         return None
-    for option in ("hidden", "network", "weights"):
+    for option, flag in (("hidden", "layers"), ("network", "network"), ("weights", "weights")):
         if getattr(args, option, None) is not None:
             raise SpecError(f"--from-keras takes the layers and the weights from the model; "
-                            f"leave out --{option}")
+                            f"leave out --{flag}")
     load_activation_modules(args)
     from .. import console
 
@@ -305,7 +314,7 @@ def import_keras_model(args):
 
     twin = import_model(path, dtype=args.dtype, seed=args.seed, loss=getattr(args, "loss", None))
     args.keras_twin, args.activation_module = twin, []  # the modules are loaded
-    args.hidden, args.loss = twin.spec.hidden_text, twin.spec.loss
+    args.hidden, args.loss = twin.spec.body_text, twin.spec.loss
     return twin
 
 
@@ -325,7 +334,7 @@ def twin_for_data(twin, inputs, classes: int) -> NetworkSpec:
 
 def spec_from_args(args, inputs=MNIST_SHAPE, classes: int = 10,
                    text: str | None = None, loss: str | None = None) -> NetworkSpec:
-    """The spec of --hidden/--network/--loss (or `text`, `loss`), for data of shape
+    """The spec of --layers/--network/--loss (or `text`, `loss`), for data of shape
     `inputs`; with --from-keras, the imported model's (checked against the data)."""
     from handrolled import losses
 

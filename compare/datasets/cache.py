@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import ReportedError
 
 ENV_VAR = "HANDROLLED_CACHE_DIR"
 APP_DIR = "handrolled-vs-keras"
@@ -47,6 +47,6 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> bool:
     np.savez(buffer, **arrays)  # uncompressed: loading is a plain read, the point of a cache
     try:
         write_atomic(path, buffer.getvalue())
-    except (SpecError, OSError):
+    except (ReportedError, OSError):
         return False
     return True

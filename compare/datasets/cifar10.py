@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import SpecError, os_fault
 
 from .dataset import Raw
 
@@ -89,7 +89,7 @@ def read_records(path: Path, count: int, X: np.ndarray, y: np.ndarray) -> None:
     try:
         data = np.fromfile(path, dtype=np.uint8, count=count * RECORD_BYTES)
     except OSError as error:
-        raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
+        raise os_fault(f"cannot read {path}: {error.strerror or error}", error) from None
     if data.size != count * RECORD_BYTES:
         raise SpecError(f"{path}: read {data.size} bytes, expected {count * RECORD_BYTES}; "
                         f"the file changed while it was read")

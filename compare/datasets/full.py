@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError
 
 from .dataset import Raw
 from .idx import load_idx_dir
@@ -70,12 +70,12 @@ def _from_keras(name: str) -> Raw:
         (x_train, y_train), (x_test, y_test) = keras_load_data(name)
     except Exception as error:  # noqa: BLE001  Keras raises a bare Exception on "URL fetch failure"
         reason = (str(error).splitlines() or [type(error).__name__])[0]
-        raise SpecError(f"dataset {name} is not available here (Keras: {reason}); to get it "
-                        f"offline: {how_to_get(name)}") from None
+        raise MachineError(f"dataset {name} is not available here (Keras: {reason}); to get it "
+                           f"offline: {how_to_get(name)}") from None
     source = f"keras.datasets.{name.replace('-', '_')}.load_data()"
     x_train, x_test = np.asarray(x_train), np.asarray(x_test)
     if x_train.dtype != np.uint8 or x_test.dtype != np.uint8:
-        raise SpecError(f"{source} returned {x_train.dtype} pixels; expected uint8 images")
+        raise MachineError(f"{source} returned {x_train.dtype} pixels; expected uint8 images")
     return Raw(X_train=x_train.reshape(len(x_train), -1), y_train=np.asarray(y_train),
                X_test=x_test.reshape(len(x_test), -1), y_test=np.asarray(y_test),
                classes=CLASSES, source=source, image_shape=(*x_train.shape[1:3], 1))

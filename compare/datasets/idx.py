@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import SpecError, os_fault
 
 from .dataset import Raw
 
@@ -75,7 +75,7 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
         raise SpecError(f"{path}: not a complete gzip file ({error}); "
                         f"download it again or decompress it yourself") from None
     except OSError as error:
-        raise SpecError(f"cannot read {path}: {error.strerror or error}") from None
+        raise os_fault(f"cannot read {path}: {error.strerror or error}", error) from None
 
 
 def _read(handle, path: Path, magic: int) -> np.ndarray:

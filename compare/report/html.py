@@ -80,7 +80,7 @@ def render_html(results: dict, plots: dict[str, bytes]) -> str:
     if "gradients" in results:
         g = results["gradients"]
         body += ["<h2>Gradients on the first training batch</h2>",
-                 _table(tables.gradient_table(g, "html")),
+                 _table(tables.saved_gradient_table(g, "html")),
                  _list([f"tolerance {g['tolerance']['dtype']}: vs keras relative <= "
                         f"{g['tolerance']['rtol']:g}, vs finite differences <= "
                         f"{g['tolerance']['fd_rtol']:g}",

@@ -97,7 +97,7 @@ def render_markdown(results: dict, plot_files: list[str]) -> str:
         out += ["## Gradients on the first training batch", "",
                 f"Batch of {g['batch']} rows; loss handrolled {g['loss']['handrolled']:.17g}, "
                 f"keras {g['loss']['keras']:.17g}.", "",
-                tables.gradient_table(g, "github"), "",
+                tables.saved_gradient_table(g, "github"), "",
                 f"Tolerance {g['tolerance']['dtype']}: handrolled vs keras relative <= "
                 f"{g['tolerance']['rtol']:g}, vs finite differences <= "
                 f"{g['tolerance']['fd_rtol']:g}. Verdict: "

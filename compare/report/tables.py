@@ -34,7 +34,10 @@ def _cell(values: list, epoch: int):
     return values[epoch] if epoch < len(values) else None
 
 
-def gradient_table(gradients: dict, tablefmt: str = "simple") -> str:
+def saved_gradient_table(gradients: dict, tablefmt: str = "simple") -> str:
+    """The rows of results.json's "gradients" section as a table (the report is written
+    from that dict; compare/gradient_table.py's `gradient_table` prints a live result,
+    with its header and verdict)."""
     return gradient_rows_table(gradients["gradients"], tablefmt)
 
 

@@ -19,7 +19,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterable, Iterator
 
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError, SpecError
 
 from ..processes import die_with_parent
 
@@ -73,10 +73,10 @@ def connect(address: str):
     try:
         return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
-        raise SpecError(f"cannot reach the Dask scheduler at '{address}' within "
-                        f"{CONNECT_TIMEOUT_S} s ({type(error).__name__}); start one with "
-                        f"`dask scheduler` (and `dask worker ADDRESS`) or leave out "
-                        f"--scheduler to run locally") from None
+        raise MachineError(f"cannot reach the Dask scheduler at '{address}' within "
+                           f"{CONNECT_TIMEOUT_S} s ({type(error).__name__}); start one with "
+                           f"`dask scheduler` (and `dask worker ADDRESS`) or leave out "
+                           f"--scheduler to run locally") from None
 
 
 # The schemes a Client can open without more settings than an address: tls:// and wss://

@@ -32,7 +32,7 @@ import numpy as np
 
 from handrolled.activations import ActivationModuleError, UserActivation, names
 from handrolled.activations.user import register_user_instance, unregister_user_activation
-from handrolled.errors import SpecError
+from handrolled.errors import ReportedError, SpecError
 
 from ..check.errors import TargetError
 from ..check.process import STARTUP_TIMEOUT, UserProcess
@@ -50,7 +50,7 @@ class ActivationProcess:
         files = [_checked_file(path) for path in paths]
         self.paths = tuple(str(f) for f in files)
         self.lock = threading.Lock()  # TensorFlow may call from several threads
-        self.failure: SpecError | None = None  # the first one: what the command reports
+        self.failure: ReportedError | None = None  # the first one: what the command reports
         self.keras_ready = False
         self.process = _Process(SERVER, timeout=timeout, memory=memory, cwd=files[0].parent,
                                 environment={"CUDA_VISIBLE_DEVICES": "-1"})
@@ -79,7 +79,7 @@ class ActivationProcess:
                 error, result = self.process.call(
                     function, *args, returns=("tuple", ["value", ("optional", returns)]),
                     what=what, timeout=timeout)
-            except SpecError as failure:
+            except ReportedError as failure:
                 self.failure = failure
                 raise
             if error is not None:
@@ -211,7 +211,7 @@ def load(paths, timeout: float = DEFAULT_TIMEOUT, keras: bool = True) -> list[st
     return list(process.added)
 
 
-def failure() -> SpecError | None:
+def failure() -> ReportedError | None:
     """The first failure of a child's user code, if any."""
     return next((p.failure for p in _PROCESSES if p.failure is not None), None)
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from handrolled.activations import UserActivation, load_activation_module, user_names
 from handrolled.activations.user import _USER
-from handrolled.errors import SpecError
+from handrolled.errors import ReportedError, SpecError
 from handrolled.usercode import what_it_did
 
 
@@ -51,7 +51,7 @@ def _answer(what: str, compute):
                                f"deleted or replaced); your code may use NumPy, not change "
                                f"it", "details": ""}, None
         return None, result
-    except SpecError as error:  # ActivationModuleError: the message names the function
+    except ReportedError as error:  # ActivationModuleError: the message names the function
         return {"message": str(error), "details": getattr(error, "details", "")}, None
     except BaseException as error:  # noqa: BLE001 - theirs: KeyboardInterrupt, GeneratorExit
         try:

@@ -13,7 +13,7 @@ Every activation is an object with
                        hooks training loops call; activations that change over
                        time (stochastic ones) update themselves there
 
-and, optionally, an in-place twin of the pair for the fast epoch
+and, optionally, an in-place form of the pair for the fast epoch
 (`handrolled/fast.py`), written right beside `value` and `derivative`:
 
     value_inplace(z)                          z <- f(z): a overwrites z

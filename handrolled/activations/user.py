@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import ReportedError, SpecError, TargetError
 from ..usercode import ESCAPES, is_real_interrupt, what_it_did
 from .core import Activation, names, register_factory
 
@@ -76,7 +76,7 @@ class UserActivation(Activation):
         traceback (the command line shows it, then one line, exit 2)."""
         try:
             return function(*args)
-        except SpecError:
+        except ReportedError:  # our own one-line message
             raise
         except ESCAPES as error:  # any failure in user code, sys.exit() included
             if is_real_interrupt(error):
@@ -163,16 +163,9 @@ def check_user_activations(layers, rows) -> None:
                     _check_shapes(activation, (r, *layer.output_shape))
 
 
-class ActivationModuleError(SpecError):
+class ActivationModuleError(TargetError):
     """A user's activation file raised, while loading or when called; `details` holds
     their traceback."""
-
-    def __init__(self, message: str, details: str = ""):
-        super().__init__(message)
-        self.details = details
-
-    def __reduce__(self):  # keep `details` across processes (sweep workers)
-        return type(self), (str(self), self.details)
 
 
 def load_activation_module(path: str) -> list[str]:
@@ -196,7 +189,7 @@ def load_activation_module(path: str) -> list[str]:
     sys.modules[module_name] = module  # lets the file's functions be pickled by name
     try:
         spec.loader.exec_module(module)
-    except SpecError:
+    except ReportedError:
         raise  # our own one-line message (e.g. a wrong shape) is already clear
     except ESCAPES as error:  # any failure in user code, sys.exit() included
         sys.modules.pop(module_name, None)

@@ -6,7 +6,7 @@ does the same, so the two implementations compute the same function and
 their gradients agree to round-off.  The Keras twins live in
 `keras_impl/activations.py` under the same names.
 
-Sigmoid, tanh, relu and linear also carry the in-place twin of the pair that
+Sigmoid, tanh, relu and linear also carry the in-place form of the pair that
 the fast epoch (`handrolled/fast.py`) uses: `value_inplace(z)` and
 `times_derivative_inplace(g, a, scratch)` (the contract: `core.py`), written
 right below `value` and `derivative` with the same operations in the same

@@ -82,9 +82,12 @@ class Layer:
         self.output_shape = tuple(self.build(self.input_shape))
         return self
 
-    def fail(self, message: str) -> SpecError:
-        """A SpecError naming this layer: 'conv1 (conv(8,3)): <message>'."""
+    def error(self, message: str) -> SpecError:
+        """The error (returned, for the caller to raise) naming this layer:
+        'layer conv1 (conv(8,3)): <message>'.  `raise self.error(...)`."""
         return SpecError(f"layer {self.name or self.kind} ({self.text}): {message}")
+
+    fail = error  # the old name, which read as if it raised
 
     def init_params(self, rng: np.random.Generator, scheme: str) -> dict[str, np.ndarray]:
         """Fresh parameters (float64); layers without parameters return {}."""

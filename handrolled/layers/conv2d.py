@@ -93,11 +93,11 @@ class Conv2D(Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise self.fail(f"gets inputs of shape {input_shape}; Conv2D takes images "
+            raise self.error(f"gets inputs of shape {input_shape}; Conv2D takes images "
                             f"(height, width, channels)")
         self.windows = Windows(input_shape, self.kernel_size, self.strides, self.padding)
         if not self.windows.fits():
-            raise self.fail(f"kernel {self.kernel_size[0]}x{self.kernel_size[1]} is larger "
+            raise self.error(f"kernel {self.kernel_size[0]}x{self.kernel_size[1]} is larger "
                             f"than its {input_shape[0]}x{input_shape[1]} input; use a smaller "
                             f"kernel or padding=same")
         channels = input_shape[2]

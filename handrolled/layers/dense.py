@@ -65,7 +65,7 @@ class Dense(Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 1:
-            raise self.fail(f"gets inputs of shape {input_shape}; Dense takes flat rows, "
+            raise self.error(f"gets inputs of shape {input_shape}; Dense takes flat rows, "
                             f"so put 'flatten' before it")
         self.param_shapes = {"kernel": (input_shape[0], self.units), "bias": (self.units,)}
         return (self.units,)

@@ -46,11 +46,11 @@ class Pooling2D(Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise self.fail(f"gets inputs of shape {input_shape}; pooling takes images "
+            raise self.error(f"gets inputs of shape {input_shape}; pooling takes images "
                             f"(height, width, channels)")
         self.windows = Windows(input_shape, self.pool_size, self.strides, self.padding)
         if not self.windows.fits():
-            raise self.fail(f"pool {self.pool_size[0]}x{self.pool_size[1]} is larger than its "
+            raise self.error(f"pool {self.pool_size[0]}x{self.pool_size[1]} is larger than its "
                             f"{input_shape[0]}x{input_shape[1]} input; use a smaller pool "
                             f"or padding=same")
         return (self.windows.out_h, self.windows.out_w, input_shape[2])

@@ -24,7 +24,7 @@ import importlib.util
 import os
 import sys
 
-from handrolled.errors import SpecError
+from handrolled.errors import MachineError, SpecError
 from handrolled.registry import Registry
 
 BACKENDS = Registry("Keras backend")
@@ -109,14 +109,15 @@ def chosen() -> str:
 def check_installed(name: str) -> type[Backend]:
     backend = lookup(name)
     if not backend.installed():
-        raise SpecError(f"the Keras backend '{backend.name}' needs {backend.package}, which "
-                        f"is not installed; install it with: {backend.install}")
+        raise MachineError(f"the Keras backend '{backend.name}' needs {backend.package}, which "
+                           f"is not installed; install it with: {backend.install}")
     return backend
 
 
 def select(name: str) -> str:
     """Make `name` this process' Keras backend (KERAS_BACKEND), before Keras is imported.
-    A backend that is not installed, or Keras already running another one: SpecError."""
+    A backend that is not installed (MachineError), or Keras already running another one
+    (SpecError)."""
     backend = check_installed(name)
     if "keras" in sys.modules:
         running = sys.modules["keras"].backend.backend()

@@ -12,8 +12,11 @@ gradients back under the network's names, the expression that builds one layer
 in NumPy, and the Keras line that builds its twin.
 
 One entry per layer kind, registered under the kind's name as handrolled.layers
-registers the layers (`LAYERS.lookup("conv")`).  Only the kinds a network uses
-are written into its program.
+registers the layers (`LAYERS.lookup("conv")`).  A kind without an entry whose
+class gives its pure `FUNCTIONS = (forward, backward)` needs none: its functions
+are embedded as they are and one shared glue class (`FunctionLayer`) calls them
+with the layer's config; its Keras line is keras.layers.<keras_name>(**config).
+Only the kinds a network uses are written into its program.
 """
 
 from __future__ import annotations
@@ -125,13 +128,35 @@ class Layer:
             grads[self.name + "/" + key] = g
 '''
 
+FUNCTION_GLUE = '''
+class FunctionLayer(Layer):
+    """A layer that computes the same in training and inference: its forward and
+    backward functions, called with its options (config) as keywords."""
+
+    def __init__(self, name, forward, backward, config, params=()):
+        self.name, self.forward_function, self.backward_function = name, forward, backward
+        self.config, self.params = config, params
+
+    def forward(self, weights, x, training, step):
+        y, self.cache = self.forward_function(self.own(weights), x, **self.config)
+        return y
+
+    def backward(self, weights, dy, grads):
+        dx, own_grads = self.backward_function(self.own(weights), dy, self.cache,
+                                               **self.config)
+        self.store(grads, own_grads)
+        return dx
+'''
+
 HELPERS = {
     "layer": LAYER_GLUE,
+    "functions": FUNCTION_GLUE,
     "windows": source(windows.output_size, windows.pad_amounts, windows.Windows),
     "pooling": source(pooling.window_values, pooling.scatter_values),
 }
 HELPER_ASIDES = {
     "layer": "# a keras.layers.Layer holds its own weights",
+    "functions": "# Keras' layers differentiate themselves",
     "windows": "# Keras' Conv2D and pooling layers slide their windows inside TensorFlow",
     "pooling": "# inside TensorFlow's pooling ops",
 }
@@ -419,8 +444,36 @@ class Dropout(Layer):
         return f'keras.layers.Dropout({layer.rate!r}, name={literal(layer.name)})'
 
 
+class FunctionsCode:
+    """The entry of a kind that gives its pure functions (Layer.FUNCTIONS): their source,
+    the shared FunctionLayer glue, and the Keras line from its keras_name and config."""
+    helpers = ("functions",)
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.functions = tuple(cls.FUNCTIONS)
+        self.code = source(*self.functions) + "\n"
+
+    def numpy(self, layer) -> str:
+        forward, backward = (f.__name__ for f in self.functions)
+        params = "".join(f"{literal(name)}, " for name in layer.param_shapes)
+        return (f"FunctionLayer({literal(layer.name)}, {forward}, {backward}, "
+                f"{config_literal(layer.get_config())}, params=({params.rstrip(' ')}))")
+
+    def keras(self, layer) -> str:
+        return keras_call(layer.keras_name, **{key: repr(value) for key, value
+                                               in layer.get_config().items()},
+                          name=literal(layer.name))
+
+
+def config_literal(config: dict) -> str:
+    return "{" + ", ".join(f"{literal(key)}: {value!r}" for key, value in config.items()) + "}"
+
+
 def layer_template(layer):
     """The template of a built handrolled layer (SpecErrors for what is not written)."""
+    if layer.kind not in LAYERS.names() and layer.FUNCTIONS and not layer.state_shapes:
+        return FunctionsCode(type(layer))
     template = written(LAYERS, layer.kind, "layers")
     if getattr(layer, "kernel_regularizer", None) or getattr(layer, "activity_regularizer", None):
         raise SpecError(f"layer {layer.name}: nn-compare code does not write regularizers yet; "

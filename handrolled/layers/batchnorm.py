@@ -97,6 +97,7 @@ def batchnorm_backward(params, dy, cache, epsilon, input_gradient=True):
 @register("batchnorm", "batch_normalization", "bn")
 class BatchNormalization(Layer):
     keras_name = "BatchNormalization"
+    TRAINING_MODE = True
     ARGUMENTS = (("momentum", rate), ("epsilon", positive_number))
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3):
@@ -129,3 +130,6 @@ class BatchNormalization(Layer):
 
     def backward(self, params, dy, cache, input_gradient=True):
         return batchnorm_backward(params, dy, cache, self.epsilon, input_gradient)
+
+    def flops_per_row(self, first):
+        return 0  # gamma and beta scale and shift: no product

@@ -281,7 +281,11 @@ def check_twin(spec: NetworkSpec, chain: list) -> None:
 
 
 def _same(a, b) -> bool:
-    """Config values equal, lists and tuples alike (a saved config holds lists)."""
+    """Config values equal, lists and tuples alike (a saved config holds lists), and a
+    number the same as a list of that one number (LayerNormalization's axis=-1 comes
+    back from a saved file as [-1])."""
+    if isinstance(a, (list, tuple)) != isinstance(b, (list, tuple)):
+        a, b = (a, [b]) if isinstance(a, (list, tuple)) else ([a], b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):

@@ -456,9 +456,10 @@ class FunctionsCode:
 
     def numpy(self, layer) -> str:
         forward, backward = (f.__name__ for f in self.functions)
-        params = "".join(f"{literal(name)}, " for name in layer.param_shapes)
+        names = [literal(name) for name in layer.param_shapes]
+        params = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
         return (f"FunctionLayer({literal(layer.name)}, {forward}, {backward}, "
-                f"{config_literal(layer.get_config())}, params=({params.rstrip(' ')}))")
+                f"{config_literal(layer.get_config())}, params={params})")
 
     def keras(self, layer) -> str:
         return keras_call(layer.keras_name, **{key: repr(value) for key, value

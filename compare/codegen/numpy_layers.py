@@ -28,7 +28,7 @@ from handrolled.activations import zoo
 from handrolled.errors import SpecError
 from handrolled.layers import activation as activation_layer
 from handrolled.layers import avgpool, batchnorm, conv2d, dense, dropout, flatten, maxpool
-from handrolled.layers import pooling, windows
+from handrolled.layers import normalization, pooling, windows
 from handrolled.registry import Registry
 
 from .blocks import literal
@@ -148,17 +148,23 @@ class FunctionLayer(Layer):
         return dx
 '''
 
+# the functions layer files share, embedded once per program where its layers call them
+SHARED_FUNCTIONS = {
+    "windows": (windows.output_size, windows.pad_amounts, windows.Windows),
+    "pooling": (pooling.window_values, pooling.scatter_values),
+    "normalization": (normalization.normalize, normalization.standardized),
+}
 HELPERS = {
     "layer": LAYER_GLUE,
     "functions": FUNCTION_GLUE,
-    "windows": source(windows.output_size, windows.pad_amounts, windows.Windows),
-    "pooling": source(pooling.window_values, pooling.scatter_values),
+    **{name: source(*shared) for name, shared in SHARED_FUNCTIONS.items()},
 }
 HELPER_ASIDES = {
     "layer": "# a keras.layers.Layer holds its own weights",
     "functions": "# Keras' layers differentiate themselves",
     "windows": "# Keras' Conv2D and pooling layers slide their windows inside TensorFlow",
     "pooling": "# inside TensorFlow's pooling ops",
+    "normalization": "# inside Keras' BatchNormalization and LayerNormalization",
 }
 HELPER_IMPORTS = {"windows": "from numpy.lib.stride_tricks import sliding_window_view"}
 
@@ -367,7 +373,7 @@ class Activation(Layer):
 
 @LAYERS.register("batchnorm")
 class BatchNormalizationCode:
-    helpers = ()
+    helpers = ("normalization",)
     functions = (batchnorm.feature_sum, batchnorm.batch_statistics,
                        batchnorm.batchnorm_forward, batchnorm.moving_averages,
                        batchnorm.batchnorm_backward)
@@ -447,12 +453,11 @@ class Dropout(Layer):
 class FunctionsCode:
     """The entry of a kind that gives its pure functions (Layer.FUNCTIONS): their source,
     the shared FunctionLayer glue, and the Keras line from its keras_name and config."""
-    helpers = ("functions",)
-
     def __init__(self, cls):
         self.cls = cls
         self.functions = tuple(cls.FUNCTIONS)
         self.code = source(*self.functions) + "\n"
+        self.helpers = ("functions", *shared_helpers(self.functions))
 
     def numpy(self, layer) -> str:
         forward, backward = (f.__name__ for f in self.functions)
@@ -465,6 +470,13 @@ class FunctionsCode:
         return keras_call(layer.keras_name, **{key: repr(value) for key, value
                                                in layer.get_config().items()},
                           name=literal(layer.name))
+
+
+def shared_helpers(functions) -> list[str]:
+    """The SHARED_FUNCTIONS groups that `functions` call (by the globals they name)."""
+    called = {id(f.__globals__.get(name)) for f in functions for name in f.__code__.co_names}
+    return [group for group, shared in SHARED_FUNCTIONS.items()
+            if any(id(item) in called for item in shared)]
 
 
 def config_literal(config: dict) -> str:

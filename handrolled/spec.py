@@ -351,12 +351,12 @@ def _normalise_shape(shape) -> tuple[int, ...]:
 
 
 def _wants_flat_input(hidden) -> bool:
-    """True when the first layer that cares about shape is Dense (or there is none)."""
+    """True when the first layer that cares about shape takes rows (Dense), or there is
+    none; False when it takes images (conv, pooling): each layer class' INPUT."""
     for layer in hidden:
-        if layer.kind == "dense":
-            return True
-        if layer.kind in ("conv", "maxpool", "avgpool", "flatten"):
-            return False
+        needs = layer_registry.get(layer.kind).INPUT
+        if needs is not None:
+            return needs == "rows"
     return True
 
 

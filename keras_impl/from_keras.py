@@ -5,24 +5,27 @@
     twin.weights     {"conv1/kernel": ..., "conv1/bias": ..., "dense4/kernel": ...}
     twin.state       {"batchnorm2/moving_mean": ..., ...}
 
-The reverse of `model.py`'s TWINS.  The model is loaded with
+The reverse of `model.py`'s twins (`twin_layers`): a Keras class maps back through
+the layer registry, to the kind whose `keras_name` it is.  The model is loaded with
 `keras.saving.load_model(path, safe_mode=True)`: no lambda and no Python code
 from the file runs, and a class this process does not know is refused.  It
 must be a chain (a Sequential, or a functional model whose every layer takes
 the one before it) of the layers that have a twin:
 
-    Keras class (TWINS' kind)            its get_config -> the hand-written layer's options
+    Keras class (the kind)               its get_config -> the hand-written layer's options
     Dense (dense)                        units, activation, kernel/activity regularizer
     Conv2D (conv)                        filters, kernel_size, activation, strides, padding, ...
     MaxPooling2D, AveragePooling2D       pool_size, strides, padding
     BatchNormalization, Dropout          momentum, epsilon / rate
     Flatten, Activation                  - / activation
+    any other registered layer's         the options its ARGUMENTS name
+      keras_name
 
 The option names are Keras' own (the hand-written layers use them), so a
 layer's options are read by name from its config.  What the hand-written
 layer cannot express (use_bias=False, a dilation, channels_first, a bias
 regularizer, a constraint, BatchNormalization without its scale...) is found
-by building the twin's Keras layer from the options read (TWINS, forwards)
+by building the twin's Keras layer from the options read (model.twin_layers)
 and comparing the two configs: any difference is a one-line error naming the
 layer and the option.  Initializers are not compared (the weights come from
 the file), nor Dropout's seed (the comparison recovers Keras' own masks).
@@ -51,7 +54,7 @@ from handrolled.spec import MAX_PARAMETERS, LayerSpec
 from handrolled.weights import validate_state
 
 from .layers import PerUnitActivation
-from .model import TWINS, keras_layers
+from .model import keras_layers
 from .runtime import keras
 
 # config keys that say nothing about the function the layer computes
@@ -76,9 +79,10 @@ class Imported:
 
 
 def keras_classes() -> dict[str, str]:
-    """{Keras class name: the hand-written kind}: every TWINS kind's Keras class, and
-    PerUnitActivation (mix, stochastic) as an activation layer."""
-    classes = {layer_registry.get(kind).keras_name: kind for kind in TWINS.names()}
+    """{Keras class name: the hand-written kind}: every registered kind's `keras_name`,
+    and PerUnitActivation (mix, stochastic) as an activation layer."""
+    classes = {layer_registry.get(kind).keras_name: kind for kind in layer_registry.names()
+               if layer_registry.get(kind).keras_name}
     return dict(classes, **{PerUnitActivation.__name__: "activation"})
 
 
@@ -277,7 +281,11 @@ def check_twin(spec: NetworkSpec, chain: list) -> None:
 
 
 def _same(a, b) -> bool:
-    """Config values equal, lists and tuples alike (a saved config holds lists)."""
+    """Config values equal, lists and tuples alike (a saved config holds lists), and a
+    number the same as a list of that one number (LayerNormalization's axis=-1 comes
+    back from a saved file as [-1])."""
+    if isinstance(a, (list, tuple)) != isinstance(b, (list, tuple)):
+        a, b = (a, [b]) if isinstance(a, (list, tuple)) else ([a], b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):

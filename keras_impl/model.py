@@ -3,12 +3,15 @@
     model = build_model(spec, weights)      # a real keras.Sequential of Keras layers
     read_weights(model)                     # {'conv1/kernel': ..., ...} back out
 
-Layers.  Every handrolled layer kind has its Keras class here (`TWINS`):
-dense -> keras.layers.Dense, conv -> Conv2D, maxpool -> MaxPooling2D, avgpool
--> AveragePooling2D, flatten -> Flatten, activation -> Activation, built with
-the same options and the same name ("conv1", "dense4", ...).  Weights go in
-and come out by name -- layer name / variable name, e.g. "conv1/kernel" --
-never by position, and a missing or extra variable is an error.
+Layers.  Every handrolled layer's twin is the Keras class its `keras_name` names,
+built from its `get_config()` (the options carry Keras' names) with the same
+name ("conv1", "dense4", ...): `keras.layers.<keras_name>(**config, dtype=...,
+name=...)` (`twin_layers`).  A kind registers a builder in `TWINS` only where
+Keras needs more than that: dense and conv (a per-unit activation is a layer
+of its own; regularizers are Keras objects), activation (the function object)
+and dropout (its `seed` is the hand-written generator's, not Keras').  Weights
+go in and come out by name -- layer name / variable name, e.g. "conv1/kernel"
+-- never by position, and a missing or extra variable is an error.
 
 Output layer and loss.  The last Dense layer is linear and its outputs are
 logits; the loss is CategoricalCrossentropy(from_logits=True), which computes
@@ -43,9 +46,28 @@ from . import optimizers, regularizers
 from .regularizers import keras_regularizer
 from .runtime import keras
 
-# kind -> builder(handrolled layer, dtype) -> [Keras layers]
-TWINS = Registry("layer with a Keras twin")
+# kind -> builder(handrolled layer, dtype) -> [Keras layers], where the derived twin
+# (keras.layers.<keras_name>(**get_config())) is not enough
+TWINS = Registry("layer with a Keras builder")
 twin = TWINS.register
+
+
+def twin_layers(layer, dtype: str) -> list:
+    """The Keras layers of one built handrolled layer: its kind's builder if it has one,
+    else keras.layers.<keras_name>(**layer.get_config()) named as the layer."""
+    if layer.kind in TWINS.names():
+        return TWINS.lookup(layer.kind)(layer, dtype)
+    return [derived_twin(layer, dtype)]
+
+
+def derived_twin(layer, dtype: str):
+    """keras.layers.<keras_name>(**config, dtype=dtype, name=layer.name)."""
+    cls = getattr(keras.layers, layer.keras_name, None) if layer.keras_name else None
+    if cls is None:
+        raise SpecError(f"layer {layer.name} ({layer.kind}): keras.layers has no "
+                        f"'{layer.keras_name}' for its twin; set the layer's keras_name to "
+                        f"a Keras layer class, or register a builder in keras_impl/model.py")
+    return cls(**layer.get_config(), dtype=dtype, name=layer.name)
 
 
 def _with_activation(layer, dtype, make):
@@ -74,32 +96,11 @@ def _conv(layer, dtype):
         activation=activation, dtype=dtype, name=layer.name, **_penalties(layer)))
 
 
-@twin("batchnorm")
-def _batchnorm(layer, dtype):
-    return [keras.layers.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon,
-                                            dtype=dtype, name=layer.name)]
-
-
 @twin("dropout")
 def _dropout(layer, dtype):
+    # not derived: the layer's seed is its own NumPy generator's; Keras draws from the
+    # global seed, and the comparison recovers Keras' masks (keras_impl/dropout.py)
     return [keras.layers.Dropout(layer.rate, dtype=dtype, name=layer.name)]
-
-
-@twin("maxpool")
-def _maxpool(layer, dtype):
-    return [keras.layers.MaxPooling2D(layer.pool_size, strides=layer.strides,
-                                      padding=layer.padding, dtype=dtype, name=layer.name)]
-
-
-@twin("avgpool")
-def _avgpool(layer, dtype):
-    return [keras.layers.AveragePooling2D(layer.pool_size, strides=layer.strides,
-                                          padding=layer.padding, dtype=dtype, name=layer.name)]
-
-
-@twin("flatten")
-def _flatten(layer, dtype):
-    return [keras.layers.Flatten(dtype=dtype, name=layer.name)]
 
 
 @twin("activation")
@@ -114,7 +115,7 @@ def keras_layers(spec: NetworkSpec) -> list:
     """The Keras layers of `spec`, in order, named as the handrolled layers."""
     out = []
     for layer in spec.build_layers():
-        out += TWINS.lookup(layer.kind)(layer, spec.dtype)
+        out += twin_layers(layer, spec.dtype)
     return out
 
 

@@ -55,11 +55,17 @@ def test_flops_of_a_dense_spec_are_those_of_its_sizes():
 
 
 def test_flops_refuse_a_layer_with_parameters_they_do_not_know():
-    class Odd:  # a future kind with a kernel must say how it counts, not count 0
-        kind, name, param_shapes = "odd", "odd1", {"kernel": (3, 3)}
+    from handrolled.layers import Layer
 
+    class Odd(Layer):  # a future kind with a kernel must say how it counts, not count 0
+        kind = "odd"
+
+    odd = Odd()
+    odd.name, odd.param_shapes = "odd1", {"kernel": (3, 3)}
     with pytest.raises(NotImplementedError, match="odd1"):
-        flops_per_row([Odd()])
+        flops_per_row([odd])
+    odd.param_shapes = {}  # without parameters: no product, 0
+    assert flops_per_row([odd]) == 0
 
 
 def count_matmul_flops(monkeypatch, hidden, batch, rows=203):

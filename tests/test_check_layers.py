@@ -332,3 +332,15 @@ def test_a_list_of_layer_texts_is_checked_text_by_text(tmp_path):
     assert not outcome.agree
     bad = {outcome.cases[row.case].split(", ")[0] for row in outcome.rows if not row.agree}
     assert bad == {"dense(2,relu)"}, outcome.format()
+
+
+def test_a_kind_without_an_input_grid_is_one_line_naming_the_kinds_it_checks(monkeypatch):
+    from compare.check.errors import TargetError
+    from compare.check.layer.contract import _layer_specs
+    from compare.check.layer.grid import INPUTS
+
+    assert _layer_specs("flatten")[0].kind == "flatten"  # a kind with a grid is taken
+    monkeypatch.delitem(INPUTS, "flatten")  # as a new layer kind has none yet
+    with pytest.raises(TargetError, match="no input grid for layer kind flatten yet; "
+                                          "it checks conv, maxpool"):
+        _layer_specs("flatten")

@@ -212,10 +212,14 @@ def test_bad_specs_are_one_line_errors_naming_the_layer(text, fragment):
     assert fragment in str(error.value) and "\n" not in str(error.value)
 
 
-def test_registry_lists_each_kind_once_and_accepts_keras_names():
-    assert layers.names() == ["dense", "conv", "maxpool", "avgpool", "flatten", "activation",
-                              "batchnorm", "dropout"]
+def test_registry_holds_each_kind_once_and_accepts_keras_names():
+    names = layers.names()
+    assert len(names) == len(set(names))
+    assert {"dense", "conv", "maxpool", "avgpool", "flatten", "activation", "batchnorm",
+            "dropout"} <= set(names)
     assert layers.get("Conv2D") is layers.get("conv") is layers.Conv2D
+    for kind in names:  # every kind is found by its Keras class name too
+        assert layers.get(layers.get(kind).keras_name) is layers.get(kind)
 
 
 def test_weights_by_old_names_and_a_mismatch_is_an_error():

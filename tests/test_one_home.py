@@ -14,7 +14,9 @@ only: nothing trains here (the programs' numbers: tests/test_codegen.py).
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
+import pkgutil
 import re
 import textwrap
 from pathlib import Path
@@ -25,12 +27,14 @@ from compare.codegen import numpy_layers
 from compare.codegen.blocks import program
 from compare.codegen.programs import blocks
 from handrolled import NetworkSpec
-from handrolled.layers import (activation, avgpool, batchnorm, conv2d, dense, dropout, flatten,
-                               maxpool, pooling, windows)
+import handrolled.layers
+from handrolled.layers import avgpool, batchnorm, normalization, pooling, windows
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYER_MODULES = (activation, avgpool, batchnorm, conv2d, dense, dropout, flatten, maxpool,
-                 pooling, windows)
+# every file of handrolled/layers but the contract and the initializers: a new layer's too
+LAYER_MODULES = tuple(importlib.import_module(f"handrolled.layers.{info.name}")
+                      for info in pkgutil.iter_modules(handrolled.layers.__path__)
+                      if info.name not in ("base", "initializers"))
 PACKAGES = ("handrolled", "keras_impl", "compare")
 # lines that several formulas share by nature, not restatements
 SHARED = {"m = x.size // x.shape[-1]",             # the values per feature (BN and a pitfall)
@@ -94,18 +98,25 @@ def test_no_layer_formula_is_restated_outside_its_file():
 def test_twin_a_restated_template_is_found():
     """What codegen held before: batch norm restated as a string template."""
     template = '''
+    def forward(self, weights, x, training, step):
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        inv = 1 / np.sqrt(var + self.epsilon) * gamma
+        m = x.size // x.shape[-1]
+
     def backward(self, weights, dy, grads):
         x, mu, var = self.cache
         rstd = 1 / np.sqrt(var + self.epsilon)
-        x_hat = (x - mu) * rstd
         return (gamma * rstd / m) * (m * dy - d_beta - x_hat * d_gamma)
 '''
-    assert restated(template, formula_lines(batchnorm)) == [
-        "rstd = 1 / np.sqrt(var + self.epsilon)", "x_hat = (x - mu) * rstd"]
+    formulas = {**formula_lines(batchnorm), **formula_lines(normalization)}
+    assert restated(template, formulas) == [
+        "inv = 1 / np.sqrt(var + self.epsilon) * gamma", "rstd = 1 / np.sqrt(var + self.epsilon)"]
 
 
-LAYER_CLASSES = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Pooling2D",
-                 "BatchNormalization", "Dropout", "Flatten", "Windows")
+# every registered layer's class (a new one's too), and the window geometry pooling shares;
+# not Activation, the name handrolled/activations/core.py gives the activation contract
+LAYER_CLASSES = (*(handrolled.layers.get(kind).__name__ for kind in handrolled.layers.names()
+                   if kind != "activation"), "Pooling2D", "Windows")
 
 
 def class_definitions(names=LAYER_CLASSES, files=None, root=ROOT) -> list[str]:
@@ -157,6 +168,7 @@ def test_codegen_glue_computes_nothing():
     """Around handrolled's functions, codegen writes glue only: the classes that hand a
     layer its arrays and store its gradients do no arithmetic of their own."""
     assert computations(numpy_layers.HELPERS["layer"], set()) == []
+    assert computations(numpy_layers.HELPERS["functions"], set()) == []  # FunctionLayer
     for kind in numpy_layers.LAYERS.names():
         template = numpy_layers.LAYERS.lookup(kind)
         embedded = {f.__name__ for f in template.functions}
@@ -220,7 +232,8 @@ HELPERS = {  # what a layer file's functions call from the other files
     "avgpool": [windows.Windows, pooling.window_values, pooling.scatter_values,
                 avgpool.window_counts],
     "batchnorm": [batchnorm.feature_sum, batchnorm.batch_statistics,
-                  batchnorm.moving_averages],
+                  batchnorm.moving_averages, normalization.normalize,
+                  normalization.standardized],
 }
 
 

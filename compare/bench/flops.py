@@ -12,6 +12,7 @@ rows and per Dense layer l with n_{l-1} inputs and n_l outputs:
                                             first layer: no gradient with respect
                                             to the inputs X is needed
 
+Each layer counts its own (`flops_per_row` in its file under handrolled/layers/).
 A Conv2D layer is the same three products on its im2col rows
 (handrolled/layers/conv2d.py): each of a row's out_h x out_w windows is a
 row of kh kw C_in numbers, multiplied by the (kh kw C_in) x F kernel, so per
@@ -24,7 +25,8 @@ layer that is not the first computes dL/dx even when the layer below has no
 parameters (handrolled.Network.loss_and_gradients skips only layer 1's).
 
 Pooling, Flatten and Activation layers have no product: they count 0, like
-the bias and the activations of Dense and Conv2D.
+the bias and the activations of Dense and Conv2D; so do the normalizations, whose
+gamma and beta only scale and shift.
 
 All the terms are linear in m, so an epoch of R rows (the last batch partial
 or not) costs R times the per-row figure.  For a dense network the count is
@@ -36,19 +38,10 @@ from __future__ import annotations
 
 def layer_flops_per_row(layer, first: bool) -> int:
     """Matmul flops of one training row through one built layer (handrolled.layers):
-    forward, kernel gradient and, unless `first`, the gradient sent to the layer below."""
-    if layer.kind == "dense":
-        (n_in,), (n_out,) = layer.input_shape, layer.output_shape
-        product = 2 * n_in * n_out
-    elif layer.kind == "conv":
-        out_h, out_w, filters = layer.output_shape
-        kh, kw, channels, _ = layer.param_shapes["kernel"]
-        product = 2 * out_h * out_w * kh * kw * channels * filters
-    elif not layer.param_shapes or layer.kind == "batchnorm":  # no product: pooling,
-        return 0  # flatten, activation, dropout; batchnorm's gamma and beta scale and shift
-    else:  # a new kind with parameters must say how it counts, not count 0
-        raise NotImplementedError(f"no flop count for layer {layer.name} ({layer.kind})")
-    return (2 if first else 3) * product
+    forward, kernel gradient and, unless `first`, the gradient sent to the layer below.
+    Each layer counts its own (`Layer.flops_per_row`): 0 for a layer without
+    parameters, and a layer with parameters that does not say raises."""
+    return layer.flops_per_row(first)
 
 
 def flops_per_row(network) -> int:

@@ -12,8 +12,11 @@ gradients back under the network's names, the expression that builds one layer
 in NumPy, and the Keras line that builds its twin.
 
 One entry per layer kind, registered under the kind's name as handrolled.layers
-registers the layers (`LAYERS.lookup("conv")`).  Only the kinds a network uses
-are written into its program.
+registers the layers (`LAYERS.lookup("conv")`).  A kind without an entry whose
+class gives its pure `FUNCTIONS = (forward, backward)` needs none: its functions
+are embedded as they are and one shared glue class (`FunctionLayer`) calls them
+with the layer's config; its Keras line is keras.layers.<keras_name>(**config).
+Only the kinds a network uses are written into its program.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from handrolled.activations import zoo
 from handrolled.errors import SpecError
 from handrolled.layers import activation as activation_layer
 from handrolled.layers import avgpool, batchnorm, conv2d, dense, dropout, flatten, maxpool
-from handrolled.layers import pooling, windows
+from handrolled.layers import normalization, pooling, windows
 from handrolled.registry import Registry
 
 from .blocks import literal
@@ -125,15 +128,43 @@ class Layer:
             grads[self.name + "/" + key] = g
 '''
 
+FUNCTION_GLUE = '''
+class FunctionLayer(Layer):
+    """A layer that computes the same in training and inference: its forward and
+    backward functions, called with its options (config) as keywords."""
+
+    def __init__(self, name, forward, backward, config, params=()):
+        self.name, self.forward_function, self.backward_function = name, forward, backward
+        self.config, self.params = config, params
+
+    def forward(self, weights, x, training, step):
+        y, self.cache = self.forward_function(self.own(weights), x, **self.config)
+        return y
+
+    def backward(self, weights, dy, grads):
+        dx, own_grads = self.backward_function(self.own(weights), dy, self.cache,
+                                               **self.config)
+        self.store(grads, own_grads)
+        return dx
+'''
+
+# the functions layer files share, embedded once per program where its layers call them
+SHARED_FUNCTIONS = {
+    "windows": (windows.output_size, windows.pad_amounts, windows.Windows),
+    "pooling": (pooling.window_values, pooling.scatter_values),
+    "normalization": (normalization.normalize, normalization.standardized),
+}
 HELPERS = {
     "layer": LAYER_GLUE,
-    "windows": source(windows.output_size, windows.pad_amounts, windows.Windows),
-    "pooling": source(pooling.window_values, pooling.scatter_values),
+    "functions": FUNCTION_GLUE,
+    **{name: source(*shared) for name, shared in SHARED_FUNCTIONS.items()},
 }
 HELPER_ASIDES = {
     "layer": "# a keras.layers.Layer holds its own weights",
+    "functions": "# Keras' layers differentiate themselves",
     "windows": "# Keras' Conv2D and pooling layers slide their windows inside TensorFlow",
     "pooling": "# inside TensorFlow's pooling ops",
+    "normalization": "# inside Keras' BatchNormalization and LayerNormalization",
 }
 HELPER_IMPORTS = {"windows": "from numpy.lib.stride_tricks import sliding_window_view"}
 
@@ -342,7 +373,7 @@ class Activation(Layer):
 
 @LAYERS.register("batchnorm")
 class BatchNormalizationCode:
-    helpers = ()
+    helpers = ("normalization",)
     functions = (batchnorm.feature_sum, batchnorm.batch_statistics,
                        batchnorm.batchnorm_forward, batchnorm.moving_averages,
                        batchnorm.batchnorm_backward)
@@ -419,8 +450,43 @@ class Dropout(Layer):
         return f'keras.layers.Dropout({layer.rate!r}, name={literal(layer.name)})'
 
 
+class FunctionsCode:
+    """The entry of a kind that gives its pure functions (Layer.FUNCTIONS): their source,
+    the shared FunctionLayer glue, and the Keras line from its keras_name and config."""
+    def __init__(self, cls):
+        self.cls = cls
+        self.functions = tuple(cls.FUNCTIONS)
+        self.code = source(*self.functions) + "\n"
+        self.helpers = ("functions", *shared_helpers(self.functions))
+
+    def numpy(self, layer) -> str:
+        forward, backward = (f.__name__ for f in self.functions)
+        names = [literal(name) for name in layer.param_shapes]
+        params = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
+        return (f"FunctionLayer({literal(layer.name)}, {forward}, {backward}, "
+                f"{config_literal(layer.get_config())}, params={params})")
+
+    def keras(self, layer) -> str:
+        return keras_call(layer.keras_name, **{key: repr(value) for key, value
+                                               in layer.get_config().items()},
+                          name=literal(layer.name))
+
+
+def shared_helpers(functions) -> list[str]:
+    """The SHARED_FUNCTIONS groups that `functions` call (by the globals they name)."""
+    called = {id(f.__globals__.get(name)) for f in functions for name in f.__code__.co_names}
+    return [group for group, shared in SHARED_FUNCTIONS.items()
+            if any(id(item) in called for item in shared)]
+
+
+def config_literal(config: dict) -> str:
+    return "{" + ", ".join(f"{literal(key)}: {value!r}" for key, value in config.items()) + "}"
+
+
 def layer_template(layer):
     """The template of a built handrolled layer (SpecErrors for what is not written)."""
+    if layer.kind not in LAYERS.names() and layer.FUNCTIONS and not layer.state_shapes:
+        return FunctionsCode(type(layer))
     template = written(LAYERS, layer.kind, "layers")
     if getattr(layer, "kernel_regularizer", None) or getattr(layer, "activity_regularizer", None):
         raise SpecError(f"layer {layer.name}: nn-compare code does not write regularizers yet; "

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from handrolled import NetworkSpec, optimizers
+from handrolled import NetworkSpec, layers, optimizers
 from handrolled.train import batch_starts
 
 from ..tolerances import max_abs_diff
@@ -124,7 +124,8 @@ class TrainingResult:
     @property
     def modes(self) -> dict:
         """Which numbers come from which mode, for layers that differ between them."""
-        kinds = sorted({layer.kind for layer in self.spec.layers} & {"batchnorm", "dropout"})
+        kinds = sorted({layer.kind for layer in self.spec.layers
+                        if layers.get(layer.kind).TRAINING_MODE})
         if not kinds:
             return {}
         return {"layers": kinds,

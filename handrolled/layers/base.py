@@ -9,6 +9,15 @@ way Keras writes layers:
     forward(params, x, training)        -> (y, cache)
     backward(params, dy, cache, input_gradient)  -> (dx, grads)
     get_config(), text      what `get`/`LayerSpec` parse back
+    flops_per_row(first)    the matrix products of one training row (bench)
+
+A layer that computes the same in training and inference can instead give its two
+pure functions, `FUNCTIONS = (forward, backward)`, called as
+`forward(params, x, **get_config()) -> (y, cache)` and
+`backward(params, dy, cache, **get_config()) -> (dx, grads)`: the default
+`forward`/`backward` call them, and `nn-compare code` embeds their source as they are.
+Its Keras twin is `keras.layers.<keras_name>(**get_config())` unless
+keras_impl/model.py has a builder for the kind (see `TWINS` there).
 
 A layer does not keep its parameters: the network holds every array in one
 dict under "<layer name>/<variable>" (e.g. "conv1/kernel", the name Keras
@@ -59,6 +68,11 @@ class Layer:
     REQUIRED: int = 0              # how many leading ARGUMENTS have no default
     POSITIONAL: int = 0            # how many leading ARGUMENTS the text writes by position
     ALIASES: dict[str, str] = {}   # short option names in the text -> the Keras name
+    INPUT: str | None = None       # what the first layer that cares needs: "rows" (Dense:
+                                   # the data flattened) or "images" (conv, pooling)
+    TRAINING_MODE = False          # True: training computes otherwise (batch statistics,
+                                   # dropout), so the report says which numbers use which
+    FUNCTIONS: tuple = ()          # (forward, backward): pure functions of (params, x, **config)
     activation = None              # an activation object for layers that apply one
     kernel_regularizer = None      # handrolled.regularizers objects, for layers that take them
     activity_regularizer = None
@@ -104,16 +118,33 @@ class Layer:
 
     # ------------------------------------------------------------ computing
     def forward(self, params: dict, x: np.ndarray, training: bool = False):
-        raise NotImplementedError
+        """(y, cache); by default the layer's pure forward function on its config."""
+        if not self.FUNCTIONS:
+            raise NotImplementedError(f"layer kind {self.kind} has no forward")
+        return self.FUNCTIONS[0](params, x, **self.get_config())
 
     def backward(self, params: dict, dy: np.ndarray, cache, input_gradient: bool = True):
-        raise NotImplementedError
+        """(dx, grads); by default the layer's pure backward function on its config
+        (dx None when not wanted)."""
+        if not self.FUNCTIONS:
+            raise NotImplementedError(f"layer kind {self.kind} has no backward")
+        dx, grads = self.FUNCTIONS[1](params, dy, cache, **self.get_config())
+        return (dx if input_gradient else None), grads
 
     def kink_pattern(self, cache) -> bytes:
         """Bytes that change when a perturbation moves the layer across a point where
         its derivative jumps (relu at 0, a new max-pool winner): the finite-difference
         witness counts such checks as kinks instead of failures."""
         return b""
+
+    # -------------------------------------------------------------- counting
+    def flops_per_row(self, first: bool) -> int:
+        """Matrix-product flops of one training row through this built layer
+        (compare/bench/flops.py counts only products).  A layer without parameters has
+        none: 0; one with parameters must say how it counts, not count 0."""
+        if self.param_shapes:
+            raise NotImplementedError(f"no flop count for layer {self.name} ({self.kind})")
+        return 0
 
     # ------------------------------------------------------ on the schedule
     def on_step(self, epoch: int, step: int) -> None:
@@ -190,6 +221,13 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<layer {self.name or '?'} {self.text}>"
+
+
+def training_products(product: int, first: bool) -> int:
+    """A layer's one product (forward) repeated for training: the forward, the kernel's
+    gradient and, unless it is the network's `first` layer (no dL/dX is needed), the
+    gradient sent to the layer below."""
+    return (2 if first else 3) * product
 
 
 def _format(value) -> str:

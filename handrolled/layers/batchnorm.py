@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer, positive_number, rate, register
+from .normalization import normalize, standardized
 
 
 def feature_sum(a: np.ndarray) -> np.ndarray:
@@ -58,8 +59,7 @@ def batchnorm_forward(params, x, epsilon, training, statistics=batch_statistics)
         mu, var = statistics(x)
     else:
         mu, var = params["moving_mean"], params["moving_variance"]
-    inv = 1 / np.sqrt(var + epsilon) * params["gamma"]
-    y = x * inv + (params["beta"] - mu * inv)
+    y = normalize(x, mu, var, params["gamma"], params["beta"], epsilon)
     moving = (params["moving_mean"], params["moving_variance"]) if training else None
     return y, (x, mu, var, moving)
 
@@ -81,8 +81,7 @@ def batchnorm_backward(params, dy, cache, epsilon, input_gradient=True):
     (mu and var depend on every row), dL/dx = dy gamma / sqrt(var + eps) in inference."""
     x, mu, var, moving = cache
     training = moving is not None
-    rstd = 1 / np.sqrt(var + epsilon)
-    x_hat = (x - mu) * rstd
+    x_hat, rstd = standardized(x, mu, var, epsilon)
     grads = {"gamma": feature_sum(dy * x_hat), "beta": feature_sum(dy)}
     if not input_gradient:
         return None, grads
@@ -97,6 +96,7 @@ def batchnorm_backward(params, dy, cache, epsilon, input_gradient=True):
 @register("batchnorm", "batch_normalization", "bn")
 class BatchNormalization(Layer):
     keras_name = "BatchNormalization"
+    TRAINING_MODE = True
     ARGUMENTS = (("momentum", rate), ("epsilon", positive_number))
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3):
@@ -129,3 +129,6 @@ class BatchNormalization(Layer):
 
     def backward(self, params, dy, cache, input_gradient=True):
         return batchnorm_backward(params, dy, cache, self.epsilon, input_gradient)
+
+    def flops_per_row(self, first):
+        return 0  # gamma and beta scale and shift: no product

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import activations
 from .base import (Layer, activation_text, kink_signs, padding, positive_int, register,
-                   size_pair)
+                   size_pair, training_products)
 from .initializers import init_kernel_and_bias
 from .windows import Windows
 
@@ -68,6 +68,7 @@ def conv2d_backward(params, dy, cache, f, windows, input_gradient=True):
 @register("conv", "conv2d")
 class Conv2D(Layer):
     keras_name = "Conv2D"
+    INPUT = "images"
     ARGUMENTS = (("filters", positive_int), ("kernel_size", size_pair),
                  ("activation", activation_text), ("strides", size_pair), ("padding", padding),
                  *Layer.REGULARIZER_ARGUMENTS)
@@ -118,4 +119,11 @@ class Conv2D(Layer):
 
     def kink_pattern(self, cache):
         return kink_signs(self.activation, cache[1])
+
+    def flops_per_row(self, first):
+        """z = cols K on the im2col rows: each of a row's out_h out_w windows is kh kw C_in
+        numbers times the (kh kw C_in) x F kernel (padding's zeros included, as computed)."""
+        out_h, out_w, filters = self.output_shape
+        kh, kw, channels, _ = self.param_shapes["kernel"]
+        return training_products(2 * out_h * out_w * kh * kw * channels * filters, first)
 

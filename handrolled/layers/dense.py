@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
-from .base import Layer, activation_text, kink_signs, positive_int, register
+from .base import (Layer, activation_text, kink_signs, positive_int, register,
+                   training_products)
 from .initializers import init_kernel_and_bias
 
 
@@ -46,6 +47,7 @@ def dense_backward(params, dy, cache, f, input_gradient=True):
 @register("dense")
 class Dense(Layer):
     keras_name = "Dense"
+    INPUT = "rows"
     ARGUMENTS = (("units", positive_int), ("activation", activation_text),
                  *Layer.REGULARIZER_ARGUMENTS)
     ALIASES = Layer.REGULARIZER_ALIASES
@@ -82,3 +84,7 @@ class Dense(Layer):
 
     def kink_pattern(self, cache):
         return kink_signs(self.activation, cache[1])
+
+    def flops_per_row(self, first):
+        """z = x W: 2 n_in n_out per row, for the forward and each backward product."""
+        return training_products(2 * self.input_shape[0] * self.units, first)

@@ -45,6 +45,7 @@ def dropout_backward(dy, keep, rate):
 @register("dropout")
 class Dropout(Layer):
     keras_name = "Dropout"
+    TRAINING_MODE = True
     ARGUMENTS = (("rate", rate), ("seed", seed))
     REQUIRED = 1
     POSITIONAL = 1

@@ -25,6 +25,7 @@ def flatten_backward(dy, shape):
 @register("flatten")
 class Flatten(Layer):
     keras_name = "Flatten"
+    INPUT = "images"
     VIEW = True  # forward and backward are reshapes: no memory of their own (memory.py)
 
     def __init__(self):

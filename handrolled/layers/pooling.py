@@ -26,6 +26,7 @@ def scatter_values(windows, d_values):
 
 
 class Pooling2D(Layer):
+    INPUT = "images"
     ARGUMENTS = (("pool_size", size_pair), ("strides", size_pair), ("padding", padding))
     REQUIRED = 0
     POSITIONAL = 1

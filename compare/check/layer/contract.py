@@ -177,6 +177,11 @@ def _layer_specs(value) -> tuple[LayerSpec, ...]:
     if len({spec.kind for spec in specs}) > 1:
         raise _fail(f"LAYER lists several kinds of layer ({', '.join(texts)}); "
                     f"a target checks one kind")
+    from .grid import INPUTS  # the kinds whose inputs the check knows how to draw
+
+    if specs[0].kind not in INPUTS:
+        raise _fail(f"nn-compare check has no input grid for layer kind {specs[0].kind} yet; "
+                    f"it checks {', '.join(INPUTS)}")
     return specs
 
 

@@ -24,7 +24,7 @@ from .results import StepResult
 
 
 def keras_layer(case, dtype: str):
-    from keras_impl.model import TWINS
+    from keras_impl.model import twin_layers
     from keras_impl.runtime import keras
 
     layer, config = case.layer, case.config
@@ -35,7 +35,7 @@ def keras_layer(case, dtype: str):
         return keras.layers.Conv2D(layer.filters, layer.kernel_size, strides=layer.strides,
                                    padding=layer.padding, activation=layer.activation.text,
                                    use_bias=False, dtype=dtype, name="conv")
-    built = TWINS.lookup(config.kind)(layer, dtype)
+    built = twin_layers(layer, dtype)
     if len(built) != 1:
         from ..errors import TargetError
         raise TargetError(f"LAYER {config.text}: its Keras twin is {len(built)} layers; a "

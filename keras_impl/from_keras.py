@@ -200,8 +200,8 @@ def layer_spec(layer) -> LayerSpec:
     """A Keras layer's kind and options, read by their Keras names from its config."""
     cls = layer_registry.get(kind_of(layer))
     config = layer.get_config()
-    options = {name: _option(name, config[name]) for name, _ in cls.ARGUMENTS
-               if config.get(name) is not None}
+    options = {o.name: _option(o.name, config[o.name]) for o in cls.OPTIONS
+               if config.get(o.name) is not None}
     try:
         return LayerSpec.of(cls.from_options([], options))
     except SpecError as error:

@@ -26,7 +26,8 @@ and everything else is derived from that one list:
 An `Option` is: `name` (Keras' argument name), `parse(value, what)` (text or a
 Python value -> the canonical value, or a SpecError naming what is accepted),
 `default` (REQUIRED when there is none), `positional` (written by position in
-the text), `alias` (a short name the text also accepts), `convert(value, what)`
+the text), `alias` (a short name the text also accepts, and writes if
+`alias_in_text`), `convert(value, what)`
 (the canonical value -> what the object keeps, e.g. an activation object),
 `write` (value -> its text) and `always` (written even at its default).
 
@@ -81,6 +82,7 @@ class Option:
     default: Any = REQUIRED
     positional: bool = False
     alias: str | None = None
+    alias_in_text: bool = False
     convert: Callable[[Any, str], Any] | None = None
     write: Callable[[Any], str] = format_value
     always: bool = False
@@ -147,10 +149,14 @@ class Declared:
         """{option: the value kept} in declared order (objects as objects)."""
         return {option.name: getattr(self, option.name) for option in self.OPTIONS}
 
-    def get_config(self) -> dict:
-        """{option: value}, an object kept for an option shown by its text."""
+    def declared_config(self) -> dict:
+        """{option: value}, an object kept by `convert` shown by its text: what the
+        text is written from, and what `get_config` returns unless a family adds more."""
         return {option.name: option.config(getattr(self, option.name))
                 for option in self.OPTIONS}
+
+    def get_config(self) -> dict:
+        return self.declared_config()
 
     def is_default(self, name: str, config: dict) -> bool:
         """Whether option `name` has its default value (and so is left out of the text)."""
@@ -161,14 +167,14 @@ class Declared:
     def text(self) -> str:
         """'conv(8,3,relu,strides=2)': the positional options up to the last one that
         is not at its default (a required one always), the others as keyword=value
-        (the alias if there is one) where they differ from the default."""
-        config = self.get_config()
+        where they differ from the default."""
+        config = self.declared_config()
         shown = {o.name for o in self.OPTIONS
                  if o.required or o.always or not self.is_default(o.name, config)}
         leading = [o for o in self.OPTIONS if o.positional]
         last = max((i + 1 for i, o in enumerate(leading) if o.name in shown), default=0)
         parts = [o.write(config[o.name]) for o in leading[:last]]
-        parts += [f"{o.alias or o.name}={o.write(config[o.name])}"
+        parts += [f"{o.alias if o.alias_in_text else o.name}={o.write(config[o.name])}"
                   for o in self.OPTIONS if not o.positional and o.name in shown]
         return f"{self.owner()}({','.join(parts)})" if parts else self.owner()
 

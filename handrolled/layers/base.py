@@ -132,9 +132,9 @@ class Layer(Declared):
     # ------------------------------------------------ penalties (Dense, Conv2D)
     REGULARIZER_OPTIONS = (
         Option("kernel_regularizer", regularizer_text, None, alias="kernel",
-               convert=to_regularizer),
+               alias_in_text=True, convert=to_regularizer),
         Option("activity_regularizer", regularizer_text, None, alias="activity",
-               convert=to_regularizer))
+               alias_in_text=True, convert=to_regularizer))
 
     def __repr__(self) -> str:
         return f"<layer {self.name or '?'} {self.text}>"

@@ -128,7 +128,7 @@ class Declared:
         for option in self.OPTIONS:
             value = bound.arguments[option.name]
             if option.convert is not None:
-                value = option.convert(value, f"{self.owner()} {option.name}")
+                value = option.convert(value, self.option_label(option.name))
             setattr(self, option.name, value)
         self.__post_init__()
 
@@ -139,6 +139,11 @@ class Declared:
     def owner(cls) -> str:
         """The registry name, which starts every message about an option."""
         return getattr(cls, cls.NAME_ATTRIBUTE, "") or cls.__name__
+
+    @classmethod
+    def option_label(cls, name: str) -> str:
+        """How messages name option `name`: 'conv kernel_size', 'adam beta_1'."""
+        return f"{cls.owner()} {name}"
 
     @classmethod
     def defaults(cls) -> dict:
@@ -252,8 +257,9 @@ def bind(cls, positional: list, keywords: dict) -> dict:
                             f"(expected {cls.form()})")
         if name in given:
             if name in names[:len(positional)]:
-                raise SpecError(f"{owner}: '{name}' is given twice (by position and as "
-                                f"'{key}'); expected {cls.form()}")
+                how = "by name" if key == name else f"as '{key}'"
+                raise SpecError(f"{owner}: '{name}' is given twice (by position and {how}); "
+                                f"expected {cls.form()}")
             raise SpecError(f"{owner}: '{spelled[name]}' and '{key}' are the same "
                             f"option; give one")
         given[name], spelled[name] = value, key
@@ -261,7 +267,7 @@ def bind(cls, positional: list, keywords: dict) -> dict:
     if missing:
         raise SpecError(f"{owner} needs {', '.join(missing)}; expected {cls.form()}")
     parsers = {o.name: o.parse for o in options}
-    return {name: parsers[name](value, f"{owner} {name}") for name, value in given.items()}
+    return {name: parsers[name](value, cls.option_label(name)) for name, value in given.items()}
 
 
 # ------------------------------------------------------------ shared parsers

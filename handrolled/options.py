@@ -29,7 +29,8 @@ Python value -> the canonical value, or a SpecError naming what is accepted),
 the text), `alias` (a short name the text also accepts, and writes if
 `alias_in_text`), `convert(value, what)`
 (the canonical value -> what the object keeps, e.g. an activation object),
-`write` (value -> its text) and `always` (written even at its default).
+`write` (value -> its text), `always` (written even at its default) and
+`variadic` (the last positional option takes the rest, as a list: piecewise's knots).
 
 The parsers every family shares are here too (`integer`, `positive_int`,
 `number`, `boolean`, ...), each defined once.
@@ -86,6 +87,7 @@ class Option:
     convert: Callable[[Any, str], Any] | None = None
     write: Callable[[Any], str] = format_value
     always: bool = False
+    variadic: bool = False    # the last positional one: takes every positional value left
 
     @property
     def required(self) -> bool:
@@ -106,7 +108,8 @@ class Declared:
     Schedule, Regularizer, Activation).  A subclass sets OPTIONS and the `name`
     attribute its registry sets (`NAME_ATTRIBUTE`); it writes no `__init__`: one
     with the declared signature is made for it, which calls the family base's
-    `__init__` (state that is not an option), and that calls `set_options`."""
+    `__init__` (state that is not an option; by default none), and that calls
+    `set_options`."""
 
     OPTIONS: tuple[Option, ...] = ()
     # how many leading options the text accepts by position: None for those written by
@@ -121,6 +124,9 @@ class Declared:
             cls.__init__ = _declared_init(cls)
 
     # ------------------------------------------------------------- building
+    def __init__(self, *args, **options):
+        self.set_options(*args, **options)
+
     def set_options(self, *args, **kwargs) -> None:
         """Store each option (given or default) as an attribute, then __post_init__."""
         bound = self.option_signature.bind(*args, **kwargs)
@@ -187,8 +193,8 @@ class Declared:
     @classmethod
     def form(cls) -> str:
         """The usage: 'conv(filters,kernel_size,[activation],strides=...,...)'."""
-        parts = [(o.name if o.required else f"[{o.name}]") if o.positional
-                 else f"{o.name}=..." for o in cls.OPTIONS]
+        parts = [(f"{o.name}..." if o.variadic else o.name if o.required else f"[{o.name}]")
+                 if o.positional else f"{o.name}=..." for o in cls.OPTIONS]
         return f"{cls.owner()}({','.join(parts)})" if parts else cls.owner()
 
     @classmethod
@@ -240,6 +246,8 @@ def bind(cls, positional: list, keywords: dict) -> dict:
     accepted = cls.POSITIONAL_ACCEPTED
     limit = (len(names) if accepted == ALL else
              sum(o.positional for o in options) if accepted is None else accepted)
+    if 0 < limit <= len(options) and options[limit - 1].variadic and len(positional) >= limit:
+        positional = [*positional[:limit - 1], list(positional[limit - 1:])]
     if len(positional) > limit:
         what = ("no positional arguments" if limit == 0 else
                 f"at most one positional argument ({names[0]})" if limit == 1 else

@@ -82,9 +82,6 @@ class Regularizer(Declared):
     def gradient(self, w: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def __init__(self, *args, **options):
-        self.set_options(*args, **options)
-
     @classmethod
     def option_label(cls, name: str) -> str:
         return f"the factor of {cls.owner()}"

@@ -101,9 +101,6 @@ class Schedule(Declared):
     name: str = ""                 # the text name, e.g. "exp_decay" (set by `register`)
     keras_name: str = ""           # the class in keras.optimizers.schedules
 
-    def __init__(self, *args, **options):
-        self.set_options(*args, **options)
-
     def __call__(self, step: int) -> np.float32:
         """The learning rate at optimizer step `step` (steps already taken)."""
         raise NotImplementedError

@@ -7,7 +7,7 @@ keras.layers.MaxPooling2D / AveragePooling2D do.  They have no parameters.
 
 from __future__ import annotations
 
-from ..options import Option
+from ..options import Option, optional
 from .base import Layer, padding, size_pair, size_text
 from .windows import Windows
 
@@ -29,8 +29,7 @@ def scatter_values(windows, d_values):
 class Pooling2D(Layer):
     OPTIONS = (Option("pool_size", size_pair, (2, 2), positional=True, convert=size_pair,
                       write=size_text),
-               Option("strides", size_pair, None, write=size_text,
-                      convert=lambda value, what: None if value is None else size_pair(value, what)),
+               Option("strides", size_pair, None, convert=optional(size_pair), write=size_text),
                Option("padding", padding, "valid"))
 
     def __post_init__(self):

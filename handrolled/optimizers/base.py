@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpecError  # noqa: F401  (re-exported for older imports)
 from ..options import Declared
 from ..registry import Registry
 from ..text import split_call

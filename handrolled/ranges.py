@@ -8,7 +8,7 @@ schedule's numbers, leaky_relu's slope); an integer into an int32 or int64 tenso
 (`l2(1e39)`: "Can't convert Python float to float32", a 30-digit decay_steps:
 "out-of-range integer"), and a tiny float becomes 0 (Adam's epsilon=1e-320: the
 step divides 0 by 0).  Every such number is checked here, once, by the parser
-that reads it (handrolled/optimizers/options.py, handrolled/regularizers.py,
+that reads it (handrolled/options.py, handrolled/regularizers.py,
 the activations that Keras runs in float32), so the spec is refused with one line
 before anything runs.
 """

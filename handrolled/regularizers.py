@@ -26,9 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations.core import parse_number
-from .errors import SpecError, unknown
+from .errors import SpecError
+from .options import Declared, Option
 from .ranges import float32_number
-from .text import split_arguments, split_call
+from .registry import Registry
+from .text import split_call
 
 
 @dataclass
@@ -48,7 +50,25 @@ def _as_applied(factor: float, rounded: bool) -> float:
     return float(np.float32(factor)) if rounded else float(factor)
 
 
-class Regularizer:
+def _number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def penalty_factor(value, what: str) -> float:
+    """A penalty factor: a number >= 0 that float32 holds (Keras casts it)."""
+    number = float32_number(parse_number(str(value), what), what)
+    if number < 0:
+        raise SpecError(f"{what} must be >= 0, got {_number(number)}")
+    return number
+
+
+REGULARIZERS = Registry("regularizer")
+
+
+class Regularizer(Declared):
+    """Base class: a subclass declares its factors as OPTIONS (handrolled/options.py)."""
+
     name = ""
     has_kink = False  # |w| has a kink at 0: sign(w) tells a finite difference it crossed
 
@@ -62,9 +82,9 @@ class Regularizer:
     def gradient(self, w: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    @property
-    def text(self) -> str:
-        raise NotImplementedError
+    @classmethod
+    def option_label(cls, name: str) -> str:
+        return f"the factor of {cls.owner()}"
 
     def __eq__(self, other):
         return type(other) is type(self) and other.text == self.text
@@ -76,12 +96,10 @@ class Regularizer:
         return f"<regularizer {self.text}>"
 
 
+@REGULARIZERS.register("l1")
 class L1(Regularizer):
-    name = "l1"
+    OPTIONS = (Option("l1", penalty_factor, positional=True, write=_number),)
     has_kink = True
-
-    def __init__(self, l1: float):
-        self.l1 = l1
 
     @property
     def factor(self) -> float:
@@ -93,16 +111,10 @@ class L1(Regularizer):
     def gradient(self, w):
         return self.factor * np.sign(w)                  # f sign(w)
 
-    @property
-    def text(self):
-        return f"l1({_number(self.l1)})"
 
-
+@REGULARIZERS.register("l2")
 class L2(Regularizer):
-    name = "l2"
-
-    def __init__(self, l2: float):
-        self.l2 = l2
+    OPTIONS = (Option("l2", penalty_factor, positional=True, write=_number),)
 
     @property
     def factor(self) -> float:
@@ -114,19 +126,18 @@ class L2(Regularizer):
     def gradient(self, w):
         return 2 * self.factor * w                       # 2 f w
 
-    @property
-    def text(self):
-        return f"l2({_number(self.l2)})"
 
-
+@REGULARIZERS.register("l1_l2")
 class L1L2(Regularizer):
-    name = "l1_l2"
+    OPTIONS = (Option("l1", penalty_factor, 0.0, positional=True, always=True,
+                      write=_number),
+               Option("l2", penalty_factor, 0.0, positional=True, always=True,
+                      write=_number))
 
-    def __init__(self, l1: float, l2: float):
-        self.parts = [part for part in (L1(l1), L2(l2)) if (part.l1 if part.name == "l1"
-                                                           else part.l2) != 0.0]
-        self.l1, self.l2 = l1, l2
-        self.has_kink = l1 != 0.0
+    def __post_init__(self):
+        self.parts = [part for part in (L1(self.l1), L2(self.l2))
+                      if (part.l1 if part.name == "l1" else part.l2) != 0.0]
+        self.has_kink = self.l1 != 0.0
 
     def value(self, w):
         total = 0.0
@@ -136,15 +147,6 @@ class L1L2(Regularizer):
 
     def gradient(self, w):
         return sum((part.gradient(w) for part in self.parts), np.zeros_like(w))
-
-    @property
-    def text(self):
-        return f"l1_l2({_number(self.l1)},{_number(self.l2)})"
-
-
-def _number(value: float) -> str:
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
 
 
 _FORM = "l1(F), l2(F) or l1_l2(F1,F2) with factors >= 0, e.g. l2(0.01)"
@@ -158,17 +160,7 @@ def get(text) -> Regularizer | None:
     if text.lower() in ("", "none"):
         return None
     name, args = split_call(text, "regularizer", "'l2(0.01)'")
-    positional, keywords = split_arguments(args)
-    forms = {"l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2")}
-    names = forms.get(name)
-    if names is None:
-        raise unknown("regularizer", name, forms, _FORM)
-    given = dict(zip(names, positional), **keywords)
-    if len(positional) > len(names) or set(given) - set(names) or \
-            (name != "l1_l2" and len(given) != 1):
-        raise SpecError(f"malformed regularizer '{text}'; expected {_FORM}")
-    factors = {key: float32_number(parse_number(given.get(key, "0"), f"the factor of {name}"),
-                                   f"the factor of {name}") for key in names}
-    if any(f < 0 for f in factors.values()):
-        raise SpecError(f"regularizer factors must be >= 0, got '{text}'")
-    return {"l1": L1, "l2": L2, "l1_l2": L1L2}[name](**factors)
+    cls = REGULARIZERS.lookup(name, hint=f" ({_FORM})")
+    if not (args or "").strip() and any(option.required for option in cls.OPTIONS):
+        raise SpecError(f"{cls.name} needs a factor; expected {_FORM}")
+    return cls.from_text(args)

@@ -18,7 +18,7 @@ the one before it) of the layers that have a twin:
     MaxPooling2D, AveragePooling2D       pool_size, strides, padding
     BatchNormalization, Dropout          momentum, epsilon / rate
     Flatten, Activation                  - / activation
-    any other registered layer's         the options its ARGUMENTS name
+    any other registered layer's         the options its OPTIONS name
       keras_name
 
 The option names are Keras' own (the hand-written layers use them), so a
@@ -204,8 +204,8 @@ def layer_spec(layer) -> LayerSpec:
     """A Keras layer's kind and options, read by their Keras names from its config."""
     cls = layer_registry.get(kind_of(layer))
     config = layer.get_config()
-    options = {name: _option(name, config[name]) for name, _ in cls.ARGUMENTS
-               if config.get(name) is not None}
+    options = {o.name: _option(o.name, config[o.name]) for o in cls.OPTIONS
+               if config.get(o.name) is not None}
     try:
         return LayerSpec.of(cls.from_options([], options))
     except SpecError as error:

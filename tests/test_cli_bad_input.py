@@ -491,7 +491,7 @@ def test_leaky_relu_slope_beyond_float32_is_one_line(cli):
     # losses, RuntimeWarnings and a meaningless DISAGREE (exit 1)
     code, out, err = cli("gradients", "--no-fd", "--batch", "4",
                          "--network", "4:leaky_relu(-1e308)")
-    assert code == 2 and "the slope of leaky_relu must be within float32's range" \
+    assert code == 2 and "the negative_slope of leaky_relu must be within float32's range" \
         in one_line(err)
 
 

@@ -167,7 +167,7 @@ def test_piecewise_extends_end_slopes_and_takes_left_slope_at_knots():
     ("piecewise", "needs knots"),
     ("piecewise(a:0,1:1)", "must be a number"),
     ("leaky_relu(x)", "must be a number"),
-    ("leaky_relu(0.1,2)", "takes one number"),
+    ("leaky_relu(0.1,2)", "takes at most one positional argument (negative_slope)"),
     ("elu(-1)", "must be positive"),
     ("sin(2)", "takes no parameters"),
     ("relux", "unknown activation 'relux' (did you mean 'relu'?); accepted:")])

@@ -285,7 +285,7 @@ def declared_variants(opt: hr.Optimizer) -> list[Variant]:
     """One DECLARE variant per common value of a hyper-parameter other than the declared."""
     out = []
     for key, values in OTHER_DEFAULTS.items():
-        if key not in opt.OPTIONS:
+        if key not in opt.options():
             continue
         for value in values:
             if value == getattr(opt, key):

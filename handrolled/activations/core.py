@@ -168,12 +168,3 @@ def format_number(value: float) -> str:
     """Shortest text that parses back to the same float: 1.0 -> '1', 0.1 -> '0.1'."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
-
-
-def one_number(name: str, args: str | None, default: float, what: str) -> float:
-    """The single numeric parameter of e.g. 'leaky_relu(0.1)'; `default` when absent."""
-    if args is None or not args.strip():
-        return default
-    if "," in args:
-        raise SpecError(f"activation '{name}' takes one number, got '{name}({args})'")
-    return parse_number(args, f"the parameter of '{name}'")

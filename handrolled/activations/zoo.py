@@ -21,7 +21,34 @@ import numpy as np
 
 from ..errors import SpecError
 from ..ranges import float32_number
-from .core import NO_CAST, Activation, format_number, one_number, parse_number, register
+from ..options import Declared, Option
+from .core import NO_CAST, Activation, format_number, parse_number, register
+
+
+class WithOptions(Declared, Activation):
+    """An activation with parameters, declared as OPTIONS (handrolled/options.py): its
+    __init__, text and from_text (what the registry calls) come from them."""
+
+    @classmethod
+    def option_label(cls, name: str) -> str:
+        return f"the {name} of {cls.owner()}"
+
+
+def real(value, what: str) -> float:
+    """A finite number from text or Python (an activation's parameter)."""
+    return parse_number(str(value), what)
+
+
+def knot(item) -> tuple[float, float]:
+    """A piecewise knot: 'z:y' from text, or a (z, y) pair."""
+    if not isinstance(item, str):
+        z, y = item
+        return float(z), float(y)
+    z, sep, y = item.partition(":")
+    if not sep:
+        raise SpecError(f"piecewise knot '{item.strip()}' is not z:y; "
+                        f"e.g. piecewise(-1:-1,0:0,1:2)")
+    return parse_number(z, "a knot's z"), parse_number(y, "a knot's y")
 
 
 @register("sigmoid")
@@ -103,7 +130,7 @@ class ReLUGreaterEqual(ReLU):
 
 
 @register("leaky_relu", example="leaky_relu(0.1)")
-class LeakyReLU(Activation):
+class LeakyReLU(WithOptions):
     """f(z) = z for z > 0, slope * z otherwise; f'(0) = slope (as TensorFlow).
 
     Default slope 0.2, the default of `keras.activations.leaky_relu`.
@@ -112,20 +139,14 @@ class LeakyReLU(Activation):
     we round the slope to float32 the same way, so both compute one function.
     """
 
-    DEFAULT = 0.2
+    OPTIONS = (Option("negative_slope", real, 0.2, positional=True, always=True,
+                      write=format_number),)
     kinks = (0.0,)
 
-    def __init__(self, slope: float = DEFAULT):
-        self.given = float32_number(float(slope), "the slope of leaky_relu")
-        self.slope = float(np.float32(slope))   # TensorFlow stores it as float32
-
-    @classmethod
-    def from_text(cls, args):
-        return cls(one_number("leaky_relu", args, cls.DEFAULT, "the slope"))
-
-    @property
-    def text(self):
-        return f"leaky_relu({format_number(self.given)})"
+    def __post_init__(self):
+        self.given = float32_number(float(self.negative_slope),
+                                    self.option_label("negative_slope"))
+        self.slope = float(np.float32(self.given))   # TensorFlow stores it as float32
 
     def value(self, z):
         return np.where(z > 0, z, z * z.dtype.type(self.slope))
@@ -135,26 +156,20 @@ class LeakyReLU(Activation):
 
 
 @register("elu", example="elu")
-class ELU(Activation):
+class ELU(WithOptions):
     """f(z) = z for z > 0, alpha (e^z - 1) otherwise (alpha > 0, default 1).
 
     e^z - 1 rather than expm1: TensorFlow's Elu kernel computes exp(z) - 1,
     and its gradient is taken from that output, (f + 1) where f < 0.
     """
 
-    def __init__(self, alpha: float = 1.0):
-        if alpha <= 0:
-            raise SpecError(f"elu's alpha must be positive, got {format_number(alpha)}")
-        self.alpha = float(alpha)
+    OPTIONS = (Option("alpha", real, 1.0, positional=True, write=format_number),)
+
+    def __post_init__(self):
+        if self.alpha <= 0:
+            raise SpecError(f"elu's alpha must be positive, got {format_number(self.alpha)}")
+        self.alpha = float(self.alpha)
         self.kinks = () if self.alpha == 1.0 else (0.0,)  # f' jumps from alpha to 1
-
-    @classmethod
-    def from_text(cls, args):
-        return cls(one_number("elu", args, 1.0, "elu's alpha"))
-
-    @property
-    def text(self):
-        return "elu" if self.alpha == 1.0 else f"elu({format_number(self.alpha)})"
 
     def _expm1(self, z):
         with np.errstate(over="ignore"):  # only the z <= 0 branch is used
@@ -282,7 +297,7 @@ class Cos(Activation):
 
 
 @register("piecewise", example="piecewise(-1:-1,0:0,1:2)")
-class Piecewise(Activation):
+class Piecewise(WithOptions):
     """Piecewise-linear through knots (z_0, y_0) < (z_1, y_1) < ...:
 
         f(z) = y_k + s_k (z - z_k)  on segment k,   s_k = (y_{k+1} - y_k) / (z_{k+1} - z_k)
@@ -294,8 +309,14 @@ class Piecewise(Activation):
     increasing.
     """
 
-    def __init__(self, knots):
-        knots = [(float(z), float(y)) for z, y in knots]
+    OPTIONS = (Option("knots", lambda value, what: tuple(
+                          knot(item) for item in ([value] if isinstance(value, str) else value)),
+                      positional=True, variadic=True,
+                      write=lambda knots: ",".join(f"{format_number(z)}:{format_number(y)}"
+                                                   for z, y in knots)),)
+
+    def __post_init__(self):
+        knots = [(float(z), float(y)) for z, y in self.knots]
         if len(knots) < 2:
             raise SpecError(f"piecewise needs at least two knots z:y, got {len(knots)}; "
                             f"e.g. piecewise(-1:-1,0:0,1:2)")
@@ -310,23 +331,6 @@ class Piecewise(Activation):
         self.intercepts = ys[:-1]                        # y_k, the segment's left end
         self.kinks = tuple(zs[1:-1])
 
-    @classmethod
-    def from_text(cls, args):
-        if args is None or not args.strip():
-            raise SpecError("piecewise needs knots z:y, e.g. piecewise(-1:-1,0:0,1:2)")
-        knots = []
-        for item in args.split(","):
-            z, sep, y = item.partition(":")
-            if not sep:
-                raise SpecError(f"piecewise knot '{item.strip()}' is not z:y; "
-                                f"e.g. piecewise(-1:-1,0:0,1:2)")
-            knots.append((parse_number(z, "a knot's z"), parse_number(y, "a knot's y")))
-        return cls(knots)
-
-    @property
-    def text(self):
-        return "piecewise(" + ",".join(f"{format_number(z)}:{format_number(y)}"
-                                       for z, y in self.knots) + ")"
 
     def segment(self, z):
         """Index k of the segment holding z: the number of inner knots strictly below z."""

@@ -7,8 +7,8 @@ Keras twin: keras.layers.Activation(f).
 
 from __future__ import annotations
 
-from .. import activations
-from .base import Layer, activation_text, kink_signs, register
+from ..options import Option
+from .base import Layer, activation_text, kink_signs, register, to_activation
 
 
 def activation_forward(z, f):
@@ -26,16 +26,7 @@ def activation_backward(dy, cache, f):
 @register("activation")
 class Activation(Layer):
     keras_name = "Activation"
-    ARGUMENTS = (("activation", activation_text),)
-    POSITIONAL = 1
-    REQUIRED = 1
-
-    def __init__(self, activation: str):
-        super().__init__()
-        self.activation = activations.get(activation)
-
-    def get_config(self) -> dict:
-        return {"activation": self.activation.text}
+    OPTIONS = (Option("activation", activation_text, positional=True, convert=to_activation),)
 
     def build(self, input_shape):
         return tuple(input_shape)

@@ -8,7 +8,8 @@ way Keras writes layers:
                             returns the output shape (one row's, no batch axis)
     forward(params, x, training)        -> (y, cache)
     backward(params, dy, cache, input_gradient)  -> (dx, grads)
-    get_config(), text      what `get`/`LayerSpec` parse back
+    get_config(), text      what `get`/`LayerSpec` parse back, derived from OPTIONS
+                            (handrolled/options.py: one `Option` per argument)
     flops_per_row(first)    the matrix products of one training row (bench)
 
 A layer that computes the same in training and inference can instead give its two
@@ -37,15 +38,13 @@ The registry works like `keras.layers.deserialize` by name:
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from .. import activations, regularizers
 from ..activations.core import parse_number
 from ..errors import SpecError
-from ..registry import Registry, bind_options
-from ..text import split_arguments
+from ..options import ALL, Declared, Option, integer, non_negative_int
+from ..registry import Registry
 
 Shape = tuple[int, ...]
 
@@ -56,18 +55,26 @@ def regularizer_text(value, what: str) -> str | None:
     return None if regularizer is None else regularizer.text
 
 
+def to_regularizer(value, what: str):
+    """What a layer keeps for a regularizer option: the object (None for none)."""
+    return regularizers.get(value)
 
-class Layer:
-    """Base class: subclasses set `kind` (via `register`) and `ARGUMENTS`."""
+
+def to_activation(value, what: str):
+    """What a layer keeps for an activation option: the activation object."""
+    return activations.get(value)
+
+
+
+class Layer(Declared):
+    """Base class: subclasses set `kind` (via `register`) and `OPTIONS`, one `Option`
+    per argument in Keras' order and under Keras' name (handrolled/options.py); the
+    `__init__`, `get_config`, `text`, `form` and `from_text` are derived from them."""
 
     kind: str = ""
     keras_name: str = ""           # the keras.layers class of the twin, for messages and docs
-    # (name, parser) in positional order; parsers turn text or JSON values into
-    # the canonical value and raise SpecError naming what is accepted
-    ARGUMENTS: tuple[tuple[str, Callable], ...] = ()
-    REQUIRED: int = 0              # how many leading ARGUMENTS have no default
-    POSITIONAL: int = 0            # how many leading ARGUMENTS the text writes by position
-    ALIASES: dict[str, str] = {}   # short option names in the text -> the Keras name
+    NAME_ATTRIBUTE = "kind"
+    POSITIONAL_ACCEPTED = ALL      # the text takes every option by position, as Keras' call
     INPUT: str | None = None       # what the first layer that cares needs: "rows" (Dense:
                                    # the data flattened) or "images" (conv, pooling)
     TRAINING_MODE = False          # True: training computes otherwise (batch statistics,
@@ -77,12 +84,13 @@ class Layer:
     kernel_regularizer = None      # handrolled.regularizers objects, for layers that take them
     activity_regularizer = None
 
-    def __init__(self, **config):
+    def __init__(self, *args, **options):
         self.name = ""
         self.param_shapes: dict[str, Shape] = {}   # trainable parameters
         self.state_shapes: dict[str, Shape] = {}   # non-trainable state (moving averages)
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
+        self.set_options(*args, **options)
 
     # ------------------------------------------------------------- building
     def build(self, input_shape: Shape) -> Shape:
@@ -155,69 +163,12 @@ class Layer:
         if self.activation is not None:
             self.activation.on_train_end()
 
-    # --------------------------------------------------------------- config
-    def get_config(self) -> dict:
-        return {name: getattr(self, name) for name, _ in self.ARGUMENTS}
-
     # ------------------------------------------------ penalties (Dense, Conv2D)
-    REGULARIZER_ARGUMENTS = (("kernel_regularizer", regularizer_text),
-                             ("activity_regularizer", regularizer_text))
-    REGULARIZER_ALIASES = {"kernel": "kernel_regularizer", "activity": "activity_regularizer"}
-
-    def set_regularizers(self, kernel: str | None, activity: str | None) -> None:
-        self.kernel_regularizer = regularizers.get(kernel)
-        self.activity_regularizer = regularizers.get(activity)
-
-    def regularizer_config(self) -> dict:
-        return {"kernel_regularizer": _text_or_none(self.kernel_regularizer),
-                "activity_regularizer": _text_or_none(self.activity_regularizer)}
-
-    @property
-    def text(self) -> str:
-        """conv(8,3,relu,strides=2): the leading arguments by position, the others by
-        keyword, each only where it differs from its default."""
-        config = self.get_config()
-        names = [name for name, _ in self.ARGUMENTS]
-        differs = [name for name in names if not self.is_default(name, config)]
-        leading = names[:max(self.REQUIRED, self.POSITIONAL)]
-        last = max((leading.index(n) + 1 for n in differs if n in leading), default=0)
-        short = {keras: alias for alias, keras in self.ALIASES.items()}
-        parts = [_format(config[name]) for name in leading[:last]]
-        parts += [f"{short.get(name, name)}={_format(config[name])}"
-                  for name in names[len(leading):] if name in differs]
-        return f"{self.kind}({','.join(parts)})" if parts else self.kind
-
-    def is_default(self, name: str, config: dict) -> bool:
-        """Whether option `name` has its default value (and so is left out of the text)."""
-        defaults = type(self)._defaults()
-        return name in defaults and config[name] == defaults[name]
-
-    @classmethod
-    def _defaults(cls) -> dict:
-        import inspect
-
-        signature = inspect.signature(cls.__init__)
-        return {name: p.default for name, p in signature.parameters.items()
-                if p.default is not inspect.Parameter.empty}
-
-    @classmethod
-    def from_options(cls, positional: list, keywords: dict) -> "Layer":
-        """Build from positional and keyword values (text or JSON), checking each."""
-        return cls(**bind_options(cls, cls.kind, cls.ARGUMENTS, cls.REQUIRED, positional,
-                                  keywords, cls.ALIASES))
-
-    @classmethod
-    def from_text(cls, args: str | None) -> "Layer":
-        positional, keywords = split_arguments(args)
-        return cls.from_options(positional, keywords)
-
-    @classmethod
-    def form(cls) -> str:
-        names = [name for name, _ in cls.ARGUMENTS]
-        leading = max(cls.REQUIRED, cls.POSITIONAL)
-        parts = names[:cls.REQUIRED] + [f"[{name}]" for name in names[cls.REQUIRED:leading]]
-        parts += [f"{name}=..." for name in names[leading:]]
-        return f"{cls.kind}({','.join(parts)})" if names else cls.kind
+    REGULARIZER_OPTIONS = (
+        Option("kernel_regularizer", regularizer_text, None, alias="kernel",
+               alias_in_text=True, convert=to_regularizer),
+        Option("activity_regularizer", regularizer_text, None, alias="activity",
+               alias_in_text=True, convert=to_regularizer))
 
     def __repr__(self) -> str:
         return f"<layer {self.name or '?'} {self.text}>"
@@ -230,12 +181,11 @@ def training_products(product: int, first: bool) -> int:
     return (2 if first else 3) * product
 
 
-def _format(value) -> str:
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+def size_text(value) -> str:
+    """How a size pair is written: (3, 3) -> '3', (3, 5) -> '3x5'."""
+    if value[0] == value[1]:
         return str(value[0])
-    if isinstance(value, tuple):
-        return "x".join(str(v) for v in value)
-    return str(value)
+    return "x".join(str(v) for v in value)
 
 
 # ------------------------------------------------------------------ registry
@@ -253,33 +203,14 @@ def get(kind: str) -> type[Layer]:
 MAX_SIZE = 1_000_000  # one axis of a layer; larger is a typo, not a network
 
 
-def integer(value, what: str, minimum: int, kind: str, maximum: int | None = None) -> int:
-    """An integer >= minimum (and <= maximum) from text or JSON; `kind` names it in
-    the error ('a positive integer')."""
-    if isinstance(value, bool):
-        raise SpecError(f"{what} must be {kind}, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        number = int(value)
-    else:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise SpecError(f"{what} must be {kind}, got '{value}'") from None
-    if number < minimum:
-        raise SpecError(f"{what} must be {kind}, got {number}")
-    if maximum is not None and number > maximum:
-        raise SpecError(f"{what} must be at most {maximum:,}, got {number:,}")
-    return number
-
-
-def positive_int(value, what: str) -> int:
-    """A size: an integer from 1 to MAX_SIZE."""
-    return integer(value, what, 1, "a positive integer", MAX_SIZE)
+def size(value, what: str) -> int:
+    """A size (units, filters): an integer from 1 to MAX_SIZE."""
+    return integer(value, what, 1, MAX_SIZE, "a positive integer")
 
 
 def seed(value, what: str) -> int:
     """A seed: an integer >= 0."""
-    return integer(value, what, 0, "an integer >= 0")
+    return non_negative_int(value, what)
 
 
 def size_pair(value, what: str) -> tuple[int, int]:
@@ -292,7 +223,7 @@ def size_pair(value, what: str) -> tuple[int, int]:
         items = [value, value]
     if len(items) != 2:
         raise SpecError(f"{what} must be one size or two (HxW), got '{value}'")
-    return tuple(positive_int(item, what) for item in items)  # type: ignore[return-value]
+    return tuple(size(item, what) for item in items)  # type: ignore[return-value]
 
 
 PADDINGS = ("valid", "same")
@@ -331,7 +262,3 @@ def kink_signs(f, z: np.ndarray) -> bytes:
     if not kinks.size:
         return b""
     return np.sign(z[..., None] - kinks).astype(np.int8).tobytes()
-
-
-def _text_or_none(regularizer) -> str | None:
-    return None if regularizer is None else regularizer.text

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..options import Option
 from .base import Layer, positive_number, rate, register
 from .normalization import normalize, standardized
 
@@ -97,11 +98,7 @@ def batchnorm_backward(params, dy, cache, epsilon, input_gradient=True):
 class BatchNormalization(Layer):
     keras_name = "BatchNormalization"
     TRAINING_MODE = True
-    ARGUMENTS = (("momentum", rate), ("epsilon", positive_number))
-
-    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3):
-        super().__init__()
-        self.momentum, self.epsilon = momentum, epsilon
+    OPTIONS = (Option("momentum", rate, 0.99), Option("epsilon", positive_number, 1e-3))
 
     def build(self, input_shape):
         features = input_shape[-1]

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
-from .base import (Layer, activation_text, kink_signs, padding, positive_int, register,
-                   size_pair, training_products)
+from ..options import Option
+from .base import (Layer, activation_text, kink_signs, padding, register, size, size_pair,
+                   size_text, to_activation, training_products)
 from .initializers import init_kernel_and_bias
 from .windows import Windows
 
@@ -69,28 +69,14 @@ def conv2d_backward(params, dy, cache, f, windows, input_gradient=True):
 class Conv2D(Layer):
     keras_name = "Conv2D"
     INPUT = "images"
-    ARGUMENTS = (("filters", positive_int), ("kernel_size", size_pair),
-                 ("activation", activation_text), ("strides", size_pair), ("padding", padding),
-                 *Layer.REGULARIZER_ARGUMENTS)
-    ALIASES = Layer.REGULARIZER_ALIASES
-    POSITIONAL = 3
-    REQUIRED = 2
-
-    def __init__(self, filters: int, kernel_size, activation: str = "linear",
-                 strides=(1, 1), padding: str = "valid", kernel_regularizer: str | None = None,
-                 activity_regularizer: str | None = None):
-        super().__init__()
-        self.filters = filters
-        self.kernel_size = size_pair(kernel_size, "conv kernel_size")
-        self.activation = activations.get(activation)
-        self.strides = size_pair(strides, "conv strides")
-        self.padding = padding
-        self.set_regularizers(kernel_regularizer, activity_regularizer)
-
-    def get_config(self) -> dict:
-        return {"filters": self.filters, "kernel_size": self.kernel_size,
-                "activation": self.activation.text, "strides": self.strides,
-                "padding": self.padding, **self.regularizer_config()}
+    OPTIONS = (Option("filters", size, positional=True),
+               Option("kernel_size", size_pair, positional=True, convert=size_pair,
+                      write=size_text),
+               Option("activation", activation_text, "linear", positional=True,
+                      convert=to_activation),
+               Option("strides", size_pair, (1, 1), convert=size_pair, write=size_text),
+               Option("padding", padding, "valid"),
+               *Layer.REGULARIZER_OPTIONS)
 
     def build(self, input_shape):
         if len(input_shape) != 3:

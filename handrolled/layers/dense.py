@@ -18,10 +18,8 @@ Keras twin: keras.layers.Dense(units, activation).
 
 from __future__ import annotations
 
-import numpy as np
-
-from .. import activations
-from .base import (Layer, activation_text, kink_signs, positive_int, register,
+from ..options import Option
+from .base import (Layer, activation_text, kink_signs, register, size, to_activation,
                    training_products)
 from .initializers import init_kernel_and_bias
 
@@ -48,22 +46,10 @@ def dense_backward(params, dy, cache, f, input_gradient=True):
 class Dense(Layer):
     keras_name = "Dense"
     INPUT = "rows"
-    ARGUMENTS = (("units", positive_int), ("activation", activation_text),
-                 *Layer.REGULARIZER_ARGUMENTS)
-    ALIASES = Layer.REGULARIZER_ALIASES
-    POSITIONAL = 2
-    REQUIRED = 1
-
-    def __init__(self, units: int, activation: str = "linear",
-                 kernel_regularizer: str | None = None, activity_regularizer: str | None = None):
-        super().__init__()
-        self.units = units
-        self.activation = activations.get(activation)
-        self.set_regularizers(kernel_regularizer, activity_regularizer)
-
-    def get_config(self) -> dict:
-        return {"units": self.units, "activation": self.activation.text,
-                **self.regularizer_config()}
+    OPTIONS = (Option("units", size, positional=True),
+               Option("activation", activation_text, "linear", positional=True,
+                      convert=to_activation),
+               *Layer.REGULARIZER_OPTIONS)
 
     def build(self, input_shape):
         if len(input_shape) != 1:

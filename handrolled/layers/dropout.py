@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpecError
+from ..options import Option
 from .base import Layer, rate, register, seed
 
 
@@ -46,14 +47,10 @@ def dropout_backward(dy, keep, rate):
 class Dropout(Layer):
     keras_name = "Dropout"
     TRAINING_MODE = True
-    ARGUMENTS = (("rate", rate), ("seed", seed))
-    REQUIRED = 1
-    POSITIONAL = 1
+    OPTIONS = (Option("rate", rate, positional=True), Option("seed", seed, 0))
 
-    def __init__(self, rate: float, seed: int = 0):
-        super().__init__()
-        self.rate, self.seed = rate, seed
-        self.rng = np.random.default_rng(seed)
+    def __post_init__(self):
+        self.rng = np.random.default_rng(self.seed)
         self.masks = None  # None: draw; an array: that mask; an iterator: the next one
 
     def build(self, input_shape):

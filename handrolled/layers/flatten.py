@@ -28,8 +28,7 @@ class Flatten(Layer):
     INPUT = "images"
     VIEW = True  # forward and backward are reshapes: no memory of their own (memory.py)
 
-    def __init__(self):
-        super().__init__()
+    OPTIONS = ()
 
     def build(self, input_shape):
         return (math.prod(input_shape),)

@@ -34,11 +34,8 @@ class GlobalAveragePooling2D(Layer):
     INPUT = "images"
     FUNCTIONS = (globalavgpool_forward, globalavgpool_backward)
 
-    def __init__(self):
-        super().__init__()
-
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise self.fail(f"gets inputs of shape {input_shape}; GlobalAveragePooling2D "
+            raise self.error(f"gets inputs of shape {input_shape}; GlobalAveragePooling2D "
                             f"takes images (height, width, channels)")
         return (input_shape[2],)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..options import Option
 from .base import Layer, positive_number, register
 from .normalization import normalize, standardized
 
@@ -59,12 +60,8 @@ def layernorm_backward(params, dy, cache, epsilon):
 @register("layernorm", "layer_normalization")
 class LayerNormalization(Layer):
     keras_name = "LayerNormalization"
-    ARGUMENTS = (("epsilon", positive_number),)
+    OPTIONS = (Option("epsilon", positive_number, 1e-3),)
     FUNCTIONS = (layernorm_forward, layernorm_backward)
-
-    def __init__(self, epsilon: float = 1e-3):
-        super().__init__()
-        self.epsilon = epsilon
 
     def build(self, input_shape):
         features = input_shape[-1]

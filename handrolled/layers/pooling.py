@@ -7,7 +7,8 @@ keras.layers.MaxPooling2D / AveragePooling2D do.  They have no parameters.
 
 from __future__ import annotations
 
-from .base import Layer, padding, size_pair
+from ..options import Option, optional
+from .base import Layer, padding, size_pair, size_text
 from .windows import Windows
 
 
@@ -27,18 +28,14 @@ def scatter_values(windows, d_values):
 
 class Pooling2D(Layer):
     INPUT = "images"
-    ARGUMENTS = (("pool_size", size_pair), ("strides", size_pair), ("padding", padding))
-    REQUIRED = 0
-    POSITIONAL = 1
+    OPTIONS = (Option("pool_size", size_pair, (2, 2), positional=True, convert=size_pair,
+                      write=size_text),
+               Option("strides", size_pair, None, convert=optional(size_pair), write=size_text),
+               Option("padding", padding, "valid"))
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid"):
-        super().__init__()
-        self.pool_size = size_pair(pool_size, f"{self.kind} pool_size")
-        self.strides = self.pool_size if strides is None else size_pair(strides, "strides")
-        self.padding = padding
-
-    def get_config(self) -> dict:
-        return {"pool_size": self.pool_size, "strides": self.strides, "padding": self.padding}
+    def __post_init__(self):
+        if self.strides is None:   # Keras' default: the pool size, so the windows tile
+            self.strides = self.pool_size
 
     def is_default(self, name, config):
         if name == "strides":  # default: the pool size, so windows tile the image

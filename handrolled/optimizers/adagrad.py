@@ -15,20 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Optimizer, exact, register
-from .options import non_negative, optional_non_negative
+from ..options import Option, non_negative
+from .options import WEIGHT_DECAY, learning_rate_option
 
 
 @register("adagrad")
 class Adagrad(Optimizer):
     keras_name = "Adagrad"
-    OPTIONS = {"initial_accumulator_value": non_negative, "epsilon": non_negative,
-               "weight_decay": optional_non_negative}
-
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 weight_decay=None):
-        super().__init__(learning_rate, weight_decay)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
+    OPTIONS = (learning_rate_option(0.001),
+               Option("initial_accumulator_value", non_negative, 0.1),
+               Option("epsilon", non_negative, 1e-7), WEIGHT_DECAY)
 
     def slots(self):
         return ("acc",)

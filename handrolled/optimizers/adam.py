@@ -24,22 +24,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Optimizer, exact, register
-from .options import beta, boolean, non_negative, optional_non_negative
+from ..options import Option, boolean, non_negative
+from .options import WEIGHT_DECAY, beta, learning_rate_option
 
 
 @register("adam")
 class Adam(Optimizer):
     keras_name = "Adam"
-    OPTIONS = {"beta_1": beta, "beta_2": beta, "epsilon": non_negative, "amsgrad": boolean,
-               "weight_decay": optional_non_negative}
-
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, weight_decay=None):
-        super().__init__(learning_rate, weight_decay)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.amsgrad = amsgrad
+    OPTIONS = (learning_rate_option(0.001), Option("beta_1", beta, 0.9),
+               Option("beta_2", beta, 0.999), Option("epsilon", non_negative, 1e-7),
+               Option("amsgrad", boolean, False), WEIGHT_DECAY)
 
     def slots(self):
         return ("m", "v", "v_hat") if self.amsgrad else ("m", "v")

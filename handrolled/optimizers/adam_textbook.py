@@ -23,21 +23,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Optimizer, exact, register
-from .options import beta, non_negative, optional_non_negative
+from ..options import Option, non_negative
+from .options import WEIGHT_DECAY, beta, learning_rate_option
 
 
 @register("adam_textbook")
 class AdamTextbook(Optimizer):
     keras_name = ""                    # no Keras twin
-    OPTIONS = {"beta_1": beta, "beta_2": beta, "epsilon": non_negative,
-               "weight_decay": optional_non_negative}
-
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 weight_decay=None):
-        super().__init__(learning_rate, weight_decay)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+    OPTIONS = (learning_rate_option(0.001), Option("beta_1", beta, 0.9),
+               Option("beta_2", beta, 0.999), Option("epsilon", non_negative, 1e-7),
+               WEIGHT_DECAY)
 
     def slots(self):
         return ("m", "v")

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 from .adam import Adam
 from .base import register
-from .options import beta, boolean, non_negative
+from ..options import Option, boolean, non_negative
+from .options import beta, learning_rate_option
 
 
 @register("adamw")
 class AdamW(Adam):
     keras_name = "AdamW"
-    OPTIONS = {"weight_decay": non_negative, "beta_1": beta, "beta_2": beta,
-               "epsilon": non_negative, "amsgrad": boolean}
-
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
+    OPTIONS = (learning_rate_option(0.001), Option("weight_decay", non_negative, 0.004),
+               Option("beta_1", beta, 0.9), Option("beta_2", beta, 0.999),
+               Option("epsilon", non_negative, 1e-7), Option("amsgrad", boolean, False))

@@ -52,11 +52,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpecError
+from ..options import Declared
 from ..registry import Registry
-from ..text import split_arguments, split_call
-from . import schedules
-from .options import format_value, non_negative
+from ..text import split_call
 from .schedules import Schedule
 
 DTYPES = ("float32", "float64")
@@ -75,29 +73,31 @@ def exact(value: float, dtype) -> np.floating:
 
 
 # ------------------------------------------------------------ the contract
-class Optimizer:
-    """Base class.  A subclass sets OPTIONS and writes `__init__`, `slots`,
-    `constants` and `update`; `register` gives it its name."""
+class Optimizer(Declared):
+    """Base class.  A subclass declares OPTIONS (one `Option` per argument in Keras'
+    signature order: learning_rate_option(default) first, WEIGHT_DECAY unless it has
+    its own; handrolled/options.py derives __init__, the text and the form from them)
+    and writes `slots`, `constants` and `update`; `register` gives it its name."""
 
     name: str = ""                 # the registry name, e.g. "adam" (set by `register`)
     keras_name: str = ""           # the keras.optimizers class of the twin ("" if none)
-    # option -> parser(value, what) for the options after learning_rate, in Keras'
-    # signature order; each parser takes text or a Python value and returns the value
-    OPTIONS: dict = {}
+    POSITIONAL_ACCEPTED = 1        # sgd(0.1): the learning rate; the text writes keywords
     # how a hyper-parameter that Keras passes through `ops.cast` is rounded: through
     # float32 (`via_float32`), as Keras does.  The one hook for code that rounds otherwise
     # (compare/check/optimizer_variants.py sets it to `exact`, as NumPy code by hand does).
     keras_cast = staticmethod(via_float32)
 
-    def __init__(self, learning_rate, weight_decay=None):
-        self.learning_rate = learning_rate            # a float or a Schedule
-        self.weight_decay = weight_decay              # None: no weight decay
+    learning_rate = None      # options every optimizer declares: a float or a Schedule,
+    weight_decay = None       # and a float or None (no weight decay)
+
+    def __init__(self, *args, **options):
         self.iterations = 0
         self.dtype: np.dtype | None = None
         self.applied: dict[str, np.floating] = {}     # what `update` multiplies by (built)
         self.slots_by_param: dict[str, dict[str, np.ndarray]] = {}
         self._shapes: dict[str, tuple] = {}
         self._scratch: list[np.ndarray] = []          # work arrays, see `scratch`
+        self.set_options(*args, **options)
 
     # ------------------------------------------------- what a subclass writes
     def slots(self) -> tuple[str, ...]:
@@ -214,12 +214,6 @@ class Optimizer:
         out["iterations"] = self.iterations
         return out
 
-    def options(self) -> dict:
-        """The options as given (learning_rate first, then Keras' order, weight_decay)."""
-        out = {"learning_rate": self.learning_rate}
-        out.update({key: getattr(self, key) for key in self.OPTIONS})
-        return out
-
     def get_config(self) -> dict:
         """The options as given (a schedule as its config), and under "applied" the
         constants the update multiplies by, as Python floats, for the built dtype
@@ -232,52 +226,8 @@ class Optimizer:
                              for key, value in self.applied_constants(dtype).items()}
         return config
 
-    @property
-    def text(self) -> str:
-        """The canonical text: keyword options in Keras' order, only those that differ
-        from the default; the bare name when all are defaults."""
-        defaults = _defaults(type(self))
-        parts = []
-        for key, value in self.options().items():
-            if key in defaults and _same(value, defaults[key]):
-                continue
-            parts.append(f"{key}={format_value(value)}")
-        return f"{self.name}({','.join(parts)})" if parts else self.name
-
     def __repr__(self) -> str:
         return f"<optimizer {self.text}>"
-
-    # ----------------------------------------------------------- parsing
-    @classmethod
-    def accepted(cls) -> list[str]:
-        return ["learning_rate (lr)", *cls.OPTIONS]
-
-    @classmethod
-    def from_text(cls, args: str | None) -> "Optimizer":
-        positional, keywords = split_arguments(args)
-        if len(positional) > 1:
-            raise SpecError(f"{cls.name} takes at most one positional argument (the learning "
-                            f"rate), got {len(positional)}; use KEY=VALUE with "
-                            f"{', '.join(cls.accepted())}")
-        if "lr" in keywords:
-            if "learning_rate" in keywords:
-                raise SpecError(f"{cls.name}: 'lr' and 'learning_rate' are the same option; "
-                                f"give one")
-            keywords["learning_rate"] = keywords.pop("lr")
-        if positional:
-            if "learning_rate" in keywords:
-                raise SpecError(f"{cls.name}: the learning rate is given twice")
-            keywords["learning_rate"] = positional[0]
-        values = {}
-        for key, value in keywords.items():
-            if key == "learning_rate":
-                values[key] = learning_rate(value, f"{cls.name} learning_rate")
-            elif key in cls.OPTIONS:
-                values[key] = cls.OPTIONS[key](value, f"{cls.name} {key}")
-            else:
-                raise SpecError(f"{cls.name} has no option '{key}'; accepted: "
-                                f"{', '.join(cls.accepted())}")
-        return cls(**values)
 
 
 def pieces(arrays: list, slots: dict):
@@ -292,31 +242,6 @@ def pieces(arrays: list, slots: dict):
     for start in range(0, size, CHUNK):
         views = [a[start:start + CHUNK] for a in flat]
         yield views[:len(arrays)], dict(zip(slots, views[len(arrays):]))
-
-
-def _defaults(cls) -> dict:
-    import inspect
-
-    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-            if p.default is not inspect.Parameter.empty}
-
-
-def _same(a, b) -> bool:
-    """Equal, and a bool only equals a bool (False is not 0.0)."""
-    return isinstance(a, bool) == isinstance(b, bool) and a == b
-
-
-# ------------------------------------------------------------ the learning rate
-def learning_rate(value, what: str = "learning_rate"):
-    """A number >= 0, a Schedule, or a schedule's text ('exp_decay(0.01,1000,0.9)')."""
-    if isinstance(value, Schedule):
-        return value
-    if isinstance(value, str) and "(" in value:
-        return schedules.get(value)
-    if isinstance(value, str) and value.strip() and value.strip()[0].isalpha():
-        raise SpecError(f"{what} must be a number >= 0 or a schedule "
-                        f"({schedules.EXAMPLES}), got '{value}'")
-    return non_negative(value, what)
 
 
 # ------------------------------------------------------------------ registry

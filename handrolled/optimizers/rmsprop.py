@@ -20,22 +20,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Optimizer, exact, register
-from .options import boolean, non_negative, optional_non_negative, unit_interval
+from ..options import Option, boolean, non_negative
+from .options import WEIGHT_DECAY, learning_rate_option, unit_interval
 
 
 @register("rmsprop")
 class RMSprop(Optimizer):
     keras_name = "RMSprop"
-    OPTIONS = {"rho": unit_interval, "momentum": non_negative, "epsilon": non_negative,
-               "centered": boolean, "weight_decay": optional_non_negative}
-
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, weight_decay=None):
-        super().__init__(learning_rate, weight_decay)
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.centered = centered
+    OPTIONS = (learning_rate_option(0.001), Option("rho", unit_interval, 0.9),
+               Option("momentum", non_negative, 0.0), Option("epsilon", non_negative, 1e-7),
+               Option("centered", boolean, False), WEIGHT_DECAY)
 
     def slots(self):
         return (("v",) + (("mom",) if self.momentum > 0 else ())

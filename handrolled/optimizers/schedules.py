@@ -54,10 +54,10 @@ import math
 import numpy as np
 
 from ..errors import SpecError
-from ..registry import Registry, bind_options
-from ..text import split_arguments, split_call
-from .options import (boolean, format_value, non_negative, non_negative_int, positive_int,
-                      slash_list)
+from ..options import (Declared, Option, boolean, format_value, non_negative, non_negative_int,
+                       optional, positive_int, slash_list)
+from ..registry import Registry
+from ..text import split_call
 
 f32 = np.float32
 EXAMPLES = ("exp_decay(0.01,1000,0.9), piecewise_constant(100/200,0.1/0.05/0.01), "
@@ -93,14 +93,13 @@ def pow32(x: np.float32, y: np.float32) -> np.float32:
     return f32(math.pow(float(x), float(y)))
 
 
-class Schedule:
-    """Base class: a subclass sets ARGUMENTS ((name, parser) in Keras' order),
-    REQUIRED (how many leading ones have no default) and writes `__call__`."""
+class Schedule(Declared):
+    """Base class: a subclass declares OPTIONS (one `Option` per argument, in Keras'
+    order and under Keras' names, the required ones by position) and writes
+    `__call__`; its __init__, text, form and get_config come from OPTIONS."""
 
     name: str = ""                 # the text name, e.g. "exp_decay" (set by `register`)
     keras_name: str = ""           # the class in keras.optimizers.schedules
-    ARGUMENTS: tuple = ()
-    REQUIRED: int = 0
 
     def __call__(self, step: int) -> np.float32:
         """The learning rate at optimizer step `step` (steps already taken)."""
@@ -109,41 +108,12 @@ class Schedule:
     def get_config(self) -> dict:
         """Keras' constructor arguments (lists as lists), under Keras' names."""
         config = {"class_name": self.keras_name}
-        for key, _ in self.ARGUMENTS:
-            value = getattr(self, key)
+        for key, value in self.declared_config().items():
             config[key] = list(value) if isinstance(value, tuple) else value
         return config
 
-    @property
-    def text(self) -> str:
-        """The required arguments by position, the others by keyword where not default."""
-        import inspect
-
-        parameters = inspect.signature(type(self).__init__).parameters
-        parts = []
-        for i, (key, _) in enumerate(self.ARGUMENTS):
-            value = getattr(self, key)
-            if i < self.REQUIRED:
-                parts.append(format_value(value))
-            elif not (value == parameters[key].default
-                      and isinstance(value, bool) == isinstance(parameters[key].default, bool)):
-                parts.append(f"{key}={format_value(value)}")
-        return f"{self.name}({','.join(parts)})"
-
     def __repr__(self) -> str:
         return f"<schedule {self.text}>"
-
-    @classmethod
-    def form(cls) -> str:
-        names = [key for key, _ in cls.ARGUMENTS]
-        parts = names[:cls.REQUIRED] + [f"{name}=..." for name in names[cls.REQUIRED:]]
-        return f"{cls.name}({','.join(parts)})"
-
-    @classmethod
-    def from_text(cls, args: str | None) -> "Schedule":
-        positional, keywords = split_arguments(args)
-        return cls(**bind_options(cls, cls.name, cls.ARGUMENTS, cls.REQUIRED, positional,
-                                  keywords, max_positional=cls.REQUIRED))
 
 
 SCHEDULES = Registry("learning-rate schedule")
@@ -162,12 +132,6 @@ def get(text) -> Schedule:
     return cls.from_text(args)
 
 
-def _optional_number(value, what: str):
-    if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
-        return None
-    return non_negative(value, what)
-
-
 # ------------------------------------------------------------------ the schedules
 @register("exp_decay", "exponential_decay")
 class ExponentialDecay(Schedule):
@@ -180,25 +144,16 @@ class ExponentialDecay(Schedule):
     """
 
     keras_name = "ExponentialDecay"
-    ARGUMENTS = (("initial_learning_rate", non_negative), ("decay_steps", positive_int),
-                 ("decay_rate", non_negative), ("staircase", boolean))
-    REQUIRED = 3
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
+    OPTIONS = (Option("initial_learning_rate", non_negative, positional=True),
+               Option("decay_steps", positive_int, positional=True),
+               Option("decay_rate", non_negative, positional=True),
+               Option("staircase", boolean, False))
 
     def __call__(self, step: int) -> np.float32:
         p = f32(step) / f32(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
         return f32(self.initial_learning_rate) * pow32(f32(self.decay_rate), p)
-
-
-def _boundary(value, what: str) -> int:
-    return non_negative_int(value, what)
 
 
 @register("piecewise_constant", "piecewise_constant_decay")
@@ -212,13 +167,12 @@ class PiecewiseConstantDecay(Schedule):
     0..100, 0.05 for 101..200, 0.01 after."""
 
     keras_name = "PiecewiseConstantDecay"
-    ARGUMENTS = (("boundaries", lambda v, what: slash_list(v, what, _boundary)),
-                 ("values", lambda v, what: slash_list(v, what, non_negative)))
-    REQUIRED = 2
+    OPTIONS = (Option("boundaries", slash_list(non_negative_int), positional=True,
+                      convert=lambda value, what: tuple(int(b) for b in value)),
+               Option("values", slash_list(non_negative), positional=True,
+                      convert=lambda value, what: tuple(float(v) for v in value)))
 
-    def __init__(self, boundaries, values):
-        self.boundaries = tuple(int(b) for b in boundaries)
-        self.values = tuple(float(v) for v in values)
+    def __post_init__(self):
         if len(self.boundaries) != len(self.values) - 1:
             raise SpecError(f"piecewise_constant needs one value more than boundaries, got "
                             f"{len(self.boundaries)} boundaries and {len(self.values)} values; "
@@ -252,18 +206,11 @@ class CosineDecay(Schedule):
     """
 
     keras_name = "CosineDecay"
-    ARGUMENTS = (("initial_learning_rate", non_negative), ("decay_steps", positive_int),
-                 ("alpha", non_negative), ("warmup_target", _optional_number),
-                 ("warmup_steps", non_negative_int))
-    REQUIRED = 2
-
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None,
-                 warmup_steps=0):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.alpha = alpha
-        self.warmup_target = warmup_target
-        self.warmup_steps = warmup_steps
+    OPTIONS = (Option("initial_learning_rate", non_negative, positional=True),
+               Option("decay_steps", positive_int, positional=True),
+               Option("alpha", non_negative, 0.0),
+               Option("warmup_target", optional(non_negative), None),
+               Option("warmup_steps", non_negative_int, 0))
 
     def _decay(self, step: np.float32, decay_steps: np.float32, from_lr: np.float32):
         completed_fraction = step / decay_steps

@@ -22,19 +22,15 @@ import numpy as np
 
 from .schedules import Schedule
 from .base import Optimizer, register
-from .options import boolean, optional_non_negative, unit_interval
+from ..options import Option, boolean
+from .options import WEIGHT_DECAY, learning_rate_option, unit_interval
 
 
 @register("sgd")
 class SGD(Optimizer):
     keras_name = "SGD"
-    OPTIONS = {"momentum": unit_interval, "nesterov": boolean,
-               "weight_decay": optional_non_negative}
-
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None):
-        super().__init__(learning_rate, weight_decay)
-        self.momentum = momentum
-        self.nesterov = nesterov
+    OPTIONS = (learning_rate_option(0.01), Option("momentum", unit_interval, 0.0),
+               Option("nesterov", boolean, False), WEIGHT_DECAY)
 
     def slots(self):
         return ("m",) if self.momentum != 0 else ()

@@ -14,6 +14,7 @@ import pytest
 from compare import pitfalls
 from compare.tolerances import ROUNDOFF_FACTOR
 from handrolled import Network, NetworkSpec, SpecError, init_weights, losses, regularizers
+from handrolled.conventions import KERAS, WRITTEN, Conventions
 
 DENSE = "dense(64,relu),batchnorm,dropout(0.5),dense(32,tanh,kernel=l2(0.01),activity=l1(0.0004))"
 CONV = "conv(8,3,relu),batchnorm,dropout(0.25),maxpool(2),flatten,dense(32,relu)"
@@ -60,11 +61,10 @@ def test_a_millionth_off_is_caught_despite_the_round_off_allowance():
             dx, grads = super().backward(params, dy, cache, input_gradient)
             return dx, dict(grads, gamma=grads["gamma"] * (1 + 1e-6))
 
-    def make(spec, weights):
+    def make(spec, weights):  # each batchnorm layer replaced by an Off built from its config
         network = Network(spec, weights)
-        for layer in network.layers:
-            if layer.kind == "batchnorm":
-                layer.__class__ = Off
+        network.layers = [Off(**layer.get_config()).built(layer.name, layer.input_shape)
+                          if layer.kind == "batchnorm" else layer for layer in network.layers]
         return network
 
     result = compare(CONV, network=make, fd=False)
@@ -142,12 +142,31 @@ def test_dropout_draws_its_own_masks_reproducibly_with_the_keep_rate_and_scale()
 
 
 def test_keras_factor_rounding_and_activity_division_are_measured_not_assumed():
-    from keras_impl.regularizers import installed_conventions
+    from keras_impl import installed_conventions
 
     measured = installed_conventions()
-    assert measured == regularizers.CONVENTIONS  # importing keras_impl matched them
-    assert regularizers.L1(0.0004).factor == (float(np.float32(0.0004))
-                                              if measured.l1_factor_float32 else 0.0004)
+    assert regularizers.L1(0.0004).factor(measured) == (float(np.float32(0.0004))
+                                                        if measured.l1_factor_float32 else 0.0004)
+    assert regularizers.L1(0.0004).factor(WRITTEN) == 0.0004
+    assert regularizers.L1(0.0004).factor(KERAS) == float(np.float32(0.0004))
+
+
+def test_the_comparison_holds_the_hand_written_side_to_the_measured_conventions():
+    """compare_gradients hands the measured value to the spec (nothing global changes);
+    its twin: the same comparison with other conventions for the hand-written side
+    disagrees, so the value really reaches the network."""
+    from keras_impl import installed_conventions
+
+    text = "dense(8,tanh,kernel=l2(0.01),activity=l1(0.01))"
+    assert compare(text, rows=8, fd=False).agree
+    other = installed_conventions().with_changes(activity_per_row=False)
+
+    def per_batch(spec, weights):
+        return Network(spec.with_conventions(other), weights)
+
+    result = compare(text, rows=8, fd=False, network=per_batch)
+    assert not result.agree
+    assert KERAS == Conventions() and Network(NetworkSpec.from_text(text)).conventions == KERAS
 
 
 def test_regularizer_and_layer_text():

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..conventions import KERAS, Conventions, exact, via_float32  # noqa: F401 (exported)
 from ..errors import SpecError
 from ..registry import Registry
 from ..text import split_arguments, split_call
@@ -61,17 +62,6 @@ from .schedules import Schedule
 
 DTYPES = ("float32", "float64")
 CHUNK = 1 << 15     # numbers per piece of a parameter: 256 KB of float64, in cache
-
-
-# ------------------------------------------------------------ the roundings
-def via_float32(value: float, dtype) -> np.floating:
-    """A Python float as `tf.cast(value, dtype)` gives it: rounded to float32 first."""
-    return np.dtype(dtype).type(np.float32(value))
-
-
-def exact(value: float, dtype) -> np.floating:
-    """A Python float mixed into an op of `dtype` (TensorFlow converts it straight to dtype)."""
-    return np.dtype(dtype).type(value)
 
 
 # ------------------------------------------------------------ the contract
@@ -84,10 +74,9 @@ class Optimizer:
     # option -> parser(value, what) for the options after learning_rate, in Keras'
     # signature order; each parser takes text or a Python value and returns the value
     OPTIONS: dict = {}
-    # how a hyper-parameter that Keras passes through `ops.cast` is rounded: through
-    # float32 (`via_float32`), as Keras does.  The one hook for code that rounds otherwise
-    # (compare/check/optimizer_variants.py sets it to `exact`, as NumPy code by hand does).
-    keras_cast = staticmethod(via_float32)
+    # how Keras rounds (handrolled/conventions.py): given to `build` by whoever builds the
+    # optimizer for a network's parameters (the network's conventions)
+    conventions: Conventions = KERAS
 
     def __init__(self, learning_rate, weight_decay=None):
         self.learning_rate = learning_rate            # a float or a Schedule
@@ -127,9 +116,18 @@ class Optimizer:
         return self._scratch[k][:like.size].reshape(like.shape)
 
     # ----------------------------------------------------------- building
-    def build(self, params: dict) -> "Optimizer":
+    def keras_cast(self, value: float, dtype) -> np.floating:
+        """A hyper-parameter Keras passes through `ops.cast`, as the conventions round it
+        (`via_float32` on TensorFlow).  The one hook for code that rounds otherwise
+        (compare/check/optimizer_variants.py: `exact`, as NumPy code by hand does)."""
+        return self.conventions.cast(value, dtype)
+
+    def build(self, params: dict, conventions: Conventions | None = None) -> "Optimizer":
         """Fresh state for `params` ({name: array}, one float dtype): every slot in
-        that dtype, iterations 0, the constants rounded for that dtype."""
+        that dtype, iterations 0, the constants rounded for that dtype under
+        `conventions` (default: the ones it was last built with, else KERAS)."""
+        if conventions is not None:
+            self.conventions = conventions
         if not params:
             raise ValueError("build: no parameters")
         dtypes = {np.asarray(w).dtype for w in params.values()}

@@ -1,9 +1,10 @@
 """How numbers are rounded where Keras' versions and backends differ: one immutable value.
 
-    spec = NetworkSpec.from_text("dense(32,relu,kernel=l2(0.01))", conventions=KERAS)
-    Network(spec).conventions                  # the spec's: penalties, and the optimizer
-                                               # built for the network's parameters
-    KERAS.with_changes(activity_per_row=False) # a new value; nothing is changed in place
+    spec = NetworkSpec.from_text("dense(32,relu,kernel=l2(0.01))")   # spec.conventions: KERAS
+    spec = spec.with_conventions(WRITTEN)       # a new spec: factors as written
+    Network(spec).conventions                   # the spec's: its penalties use them, and so
+                                                # does the optimizer built for its parameters
+    KERAS.with_changes(activity_per_row=False)  # a new value; nothing is changed in place
 
 Like Keras' dtype policy, a `Conventions` is a value the spec carries (beside its
 dtype), never a setting changed at run time.  Four details:

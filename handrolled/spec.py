@@ -88,7 +88,8 @@ class NetworkSpec:
     """The whole network.  Build with `NetworkSpec.from_text(...)` or directly.
 
     input_shape: one row's shape, (inputs,) or (height, width, channels); an int
-    means flat rows.  `hidden`: the layers before the output layer."""
+    means flat rows.  `hidden`: the layers before the output layer.  `conventions`:
+    how Keras' roundings are followed (handrolled.conventions; `with_conventions`)."""
 
     input_shape: tuple[int, ...] | int
     hidden: tuple[LayerSpec, ...] = field(default_factory=tuple)

@@ -33,7 +33,9 @@ Two rules decide every rounding, and each optimizer follows them:
 * A hyper-parameter Keras passes through `ops.cast(x, dtype)` (tf.cast of a
   Python float) is rounded to float32 first, even in a float64 model:
   tf.cast(0.9, tf.float64) = 0.8999999761581421.  `via_float32(x, dtype)`
-  does the same.  One that Keras mixes into an op directly (`1 - beta_1`,
+  does the same (`keras_cast`; on JAX and torch Keras keeps float64: the
+  conventions given to `build` say which, handrolled/conventions.py).
+  One that Keras mixes into an op directly (`1 - beta_1`,
   `epsilon`, `rho`) is converted straight to the model's dtype: `exact`.
 * The learning rate lives in a Keras variable of dtype floatx; the training
   code sets floatx to the model's dtype, so it is the number given, in the

@@ -152,21 +152,24 @@ def test_keras_factor_rounding_and_activity_division_are_measured_not_assumed():
 
 
 def test_the_comparison_holds_the_hand_written_side_to_the_measured_conventions():
-    """compare_gradients hands the measured value to the spec (nothing global changes);
-    its twin: the same comparison with other conventions for the hand-written side
-    disagrees, so the value really reaches the network."""
+    """compare_gradients replaces whatever conventions the spec holds by the measured ones
+    (a spec with the wrong ones still agrees); its twin: a network that keeps the wrong
+    ones disagrees, so the value is what reaches the hand-written side."""
+    from compare.gradients import compare_gradients
     from keras_impl import installed_conventions
+    from tests.conftest import make_batch
 
-    text = "dense(8,tanh,kernel=l2(0.01),activity=l1(0.01))"
-    assert compare(text, rows=8, fd=False).agree
-    other = installed_conventions().with_changes(activity_per_row=False)
-
-    def per_batch(spec, weights):
-        return Network(spec.with_conventions(other), weights)
-
-    result = compare(text, rows=8, fd=False, network=per_batch)
-    assert not result.agree
-    assert KERAS == Conventions() and Network(NetworkSpec.from_text(text)).conventions == KERAS
+    wrong = installed_conventions().with_changes(activity_per_row=False)
+    spec = NetworkSpec.from_text("dense(6,tanh,kernel=l2(0.01),activity=l1(0.01))", inputs=5,
+                                 classes=3).with_conventions(wrong)
+    X, Y = make_batch(spec, rows=8)
+    weights = init_weights(spec)
+    assert compare_gradients(spec, weights, X, Y, finite_differences=False).agree
+    kept = compare_gradients(spec, weights, X, Y, finite_differences=False,
+                             network=Network(spec, weights))
+    assert not kept.agree
+    assert spec.conventions == wrong and Network(NetworkSpec.from_text("4:relu")).conventions \
+        == KERAS == Conventions()
 
 
 def test_regularizer_and_layer_text():

@@ -57,7 +57,7 @@ class Conventions:
     def factor(self, regularizer: str, f: float) -> float:
         """The factor Keras multiplies by for an 'l1' or 'l2' penalty of factor f."""
         rounded = {"l1": self.l1_factor_float32, "l2": self.l2_factor_float32}[regularizer]
-        return float(np.float32(f)) if rounded else float(f)
+        return float(via_float32(f, "float64")) if rounded else float(f)
 
     def activity_rows(self, a: np.ndarray) -> int:
         """What an activity penalty on the output a is divided by: its rows, or 1."""

@@ -147,6 +147,7 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
     are recovered first (keras_impl/dropout.py), applied by the hand-written side and
     held still by the finite-difference witness.
     """
+    spec = spec.with_conventions(keras_impl.installed_conventions())  # this Keras' roundings
     weights = validate(spec, weights)
     X, Y = check_batch(spec, X, Y)
     keras_impl.seed_everything(spec.seed)  # the dropout masks Keras draws: the seed's

@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from handrolled import Network, NetworkSpec, init_weights, regularizers
+from handrolled.conventions import KERAS
 from handrolled.layers import BatchNormalization, Dropout
 from handrolled.layers.batchnorm import batch_statistics, moving_averages
 from handrolled.layers.dropout import dropout_backward, dropout_forward
@@ -62,11 +63,11 @@ class NotRescaled(Dropout):
 
 
 class L2Half(regularizers.L2):
-    def value(self, w):
-        return 0.5 * self.factor * np.sum(np.square(w))
+    def value(self, w, conventions=KERAS):
+        return 0.5 * self.factor(conventions) * np.sum(np.square(w))
 
-    def gradient(self, w):
-        return self.factor * w
+    def gradient(self, w, conventions=KERAS):
+        return self.factor(conventions) * w
 
 
 # ---------------------------------------------------------------- the pitfalls
@@ -96,9 +97,9 @@ def _l2_with_half(network: Network) -> None:
 
 
 def _activity_not_per_row(network: Network) -> None:
-    # this network's one function that divides the activity penalty by the batch size
-    # (Network._activity_rows), for this network only: the penalty summed over the batch
-    network._activity_rows = lambda a: 1
+    # this network's conventions with the activity penalty summed over the batch (a new
+    # value for this network only; the spec and every other network keep theirs)
+    network.conventions = network.conventions.with_changes(activity_per_row=False)
 
 
 @dataclass(frozen=True)

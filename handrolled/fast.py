@@ -216,7 +216,7 @@ def sgd_epoch_fast(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: i
                                 first_step)
     if optimizer is not None:
         if not optimizer.built:
-            optimizer.build(network.params)
+            optimizer.build(network.params, network.conventions)
         lr = rate
     order = _check_inputs(network, X, Y, batch_size, lr, order)
     if gather not in GATHERS:

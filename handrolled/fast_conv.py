@@ -311,6 +311,8 @@ def sgd_epoch_layers(network: Network, X: np.ndarray, Y: np.ndarray, batch_size:
     if not supported(network, X):
         return sgd_epoch(network, X, Y, batch_size, lr, order, epoch, first_step)
     optimizer = lr if isinstance(lr, Optimizer) else SGD(learning_rate=lr)
+    if not optimizer.built:  # its hyper-parameters rounded by the network's conventions
+        optimizer.build(network.params, network.conventions)
     loss = network.loss_function
     rows = X.shape[0]
     steps = plan(network, min(batch_size, rows)) if rows else None

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import regularizers
 from .errors import SpecError
 from .spec import NetworkSpec
 from .weights import Params, init_state, init_weights, validate, validate_state
@@ -59,6 +58,9 @@ class Network:
     def __init__(self, spec: NetworkSpec, params: Params | None = None,
                  state: Params | None = None):
         self.spec = spec
+        # how penalties and the optimizer's hyper-parameters are rounded: the spec's value
+        # (handrolled/conventions.py); a variant network may hold another one
+        self.conventions = spec.conventions
         self.loss_function = spec.loss_function
         self.layers = spec.build_layers()
         self.params = validate(spec, params) if params is not None else init_weights(spec)
@@ -111,17 +113,15 @@ class Network:
 
     def _penalty(self, layer, a) -> float:
         """kernel: f(W), added at every step; activity: f(a), per row where Keras
-        divides by the batch size (handrolled.regularizers.CONVENTIONS)."""
-        total = 0.0
+        divides by the batch size (the network's conventions)."""
+        total, conventions = 0.0, self.conventions
         if layer.kernel_regularizer is not None:
-            total += layer.kernel_regularizer.value(self.params[f"{layer.name}/kernel"])
+            total += layer.kernel_regularizer.value(self.params[f"{layer.name}/kernel"],
+                                                    conventions)
         if layer.activity_regularizer is not None:
-            total += layer.activity_regularizer.value(a) / self._activity_rows(a)
+            total += layer.activity_regularizer.value(a, conventions) / \
+                conventions.activity_rows(a)
         return total
-
-    @staticmethod
-    def _activity_rows(a) -> int:
-        return a.shape[0] if regularizers.CONVENTIONS.activity_per_row else 1
 
     def loss_of(self, cache: ForwardCache, Y: np.ndarray) -> float:
         """The loss Keras reports: the data loss plus every penalty."""
@@ -148,13 +148,14 @@ class Network:
             layer = self.layers[index]
             if layer.activity_regularizer is not None:  # d f(a) / da, into dL/da
                 a = cache.outputs[index]
-                dy = dy + layer.activity_regularizer.gradient(a) / self._activity_rows(a)
+                dy = dy + layer.activity_regularizer.gradient(a, self.conventions) / \
+                    self.conventions.activity_rows(a)
             dy, layer_grads = layer.backward(self.layer_params(layer), dy, cache.layers[index],
                                              input_gradient=index > 0)
             if layer.kernel_regularizer is not None:
                 kernel = self.params[f"{layer.name}/kernel"]
                 layer_grads["kernel"] = layer_grads["kernel"] + \
-                    layer.kernel_regularizer.gradient(kernel)
+                    layer.kernel_regularizer.gradient(kernel, self.conventions)
             for variable, grad in layer_grads.items():
                 grads[f"{layer.name}/{variable}"] = grad
         return {name: grads[name] for name in self.spec.param_shapes()}

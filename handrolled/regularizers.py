@@ -10,44 +10,26 @@ activity_regularizer: a penalty on the layer's output a, computed on each
 batch).  The loss Keras reports and differentiates is the data loss plus every
 penalty.
 
-Two details change from one Keras version to another, so they are settings
-(`CONVENTIONS`), not constants: whether the factor is rounded to float32 first
-(Keras casts the Python float with `ops.cast`, which goes through float32:
-l1(0.0004) is applied as 0.00039999998989515; L2 does it from Keras 3.14 on)
-and whether an activity penalty is divided by the batch size (Keras 3.14 and
-later: yes).  The defaults are Keras 3.15's; `keras_impl` measures the
-installed Keras and sets them (`keras_impl.regularizers.match_installed_keras`).
+Two details change from one Keras version and backend to another: whether the
+factor is rounded to float32 first (Keras casts the Python float with `ops.cast`,
+which goes through float32 on TensorFlow: l1(0.0004) is applied as
+0.00039999998989515) and whether an activity penalty is divided by the batch
+size.  They are a `Conventions` value (handrolled/conventions.py) that the caller
+passes in: `value(w, conventions)`, `gradient(w, conventions)`; the network passes
+its spec's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .activations.core import parse_number
+from .conventions import KERAS, Conventions
 from .errors import SpecError
 from .options import Declared, Option
 from .ranges import float32_number
 from .registry import Registry
 from .text import split_call
-
-
-@dataclass
-class Conventions:
-    """How the installed Keras applies penalties (see the module notes)."""
-
-    l1_factor_float32: bool = True
-    l2_factor_float32: bool = True
-    activity_per_row: bool = True  # activity penalty divided by the batch size
-
-
-CONVENTIONS = Conventions()
-
-
-def _as_applied(factor: float, rounded: bool) -> float:
-    """The factor Keras multiplies by: rounded to float32 first where it does that."""
-    return float(np.float32(factor)) if rounded else float(factor)
 
 
 def _number(value: float) -> str:
@@ -72,14 +54,14 @@ class Regularizer(Declared):
     name = ""
     has_kink = False  # |w| has a kink at 0: sign(w) tells a finite difference it crossed
 
-    def value(self, w: np.ndarray) -> float:
+    def value(self, w: np.ndarray, conventions: Conventions = KERAS) -> float:
         raise NotImplementedError
 
     def kink_pattern(self, w: np.ndarray) -> bytes:
         """Where |w|'s slope jumps: the signs of w (l1), nothing for l2."""
         return np.sign(w).astype(np.int8).tobytes() if self.has_kink else b""
 
-    def gradient(self, w: np.ndarray) -> np.ndarray:
+    def gradient(self, w: np.ndarray, conventions: Conventions = KERAS) -> np.ndarray:
         raise NotImplementedError
 
     @classmethod
@@ -101,30 +83,30 @@ class L1(Regularizer):
     OPTIONS = (Option("l1", penalty_factor, positional=True, write=_number),)
     has_kink = True
 
-    @property
-    def factor(self) -> float:
-        return _as_applied(self.l1, CONVENTIONS.l1_factor_float32)
+    def factor(self, conventions: Conventions = KERAS) -> float:
+        """The factor applied: l1 as given, or rounded to float32 where Keras does."""
+        return conventions.factor("l1", self.l1)
 
-    def value(self, w):
-        return self.factor * np.sum(np.abs(w))          # f sum |w|
+    def value(self, w, conventions=KERAS):
+        return self.factor(conventions) * np.sum(np.abs(w))         # f sum |w|
 
-    def gradient(self, w):
-        return self.factor * np.sign(w)                  # f sign(w)
+    def gradient(self, w, conventions=KERAS):
+        return self.factor(conventions) * np.sign(w)                 # f sign(w)
 
 
 @REGULARIZERS.register("l2")
 class L2(Regularizer):
     OPTIONS = (Option("l2", penalty_factor, positional=True, write=_number),)
 
-    @property
-    def factor(self) -> float:
-        return _as_applied(self.l2, CONVENTIONS.l2_factor_float32)
+    def factor(self, conventions: Conventions = KERAS) -> float:
+        """The factor applied: l2 as given, or rounded to float32 where Keras does."""
+        return conventions.factor("l2", self.l2)
 
-    def value(self, w):
-        return self.factor * np.sum(np.square(w))       # f sum w^2
+    def value(self, w, conventions=KERAS):
+        return self.factor(conventions) * np.sum(np.square(w))      # f sum w^2
 
-    def gradient(self, w):
-        return 2 * self.factor * w                       # 2 f w
+    def gradient(self, w, conventions=KERAS):
+        return 2 * self.factor(conventions) * w                      # 2 f w
 
 
 @REGULARIZERS.register("l1_l2")
@@ -139,14 +121,14 @@ class L1L2(Regularizer):
                       if (part.l1 if part.name == "l1" else part.l2) != 0.0]
         self.has_kink = self.l1 != 0.0
 
-    def value(self, w):
+    def value(self, w, conventions=KERAS):
         total = 0.0
         for part in self.parts:  # Keras: 0.0 + the l1 term + the l2 term, in that order
-            total += part.value(w)
+            total += part.value(w, conventions)
         return total
 
-    def gradient(self, w):
-        return sum((part.gradient(w) for part in self.parts), np.zeros_like(w))
+    def gradient(self, w, conventions=KERAS):
+        return sum((part.gradient(w, conventions) for part in self.parts), np.zeros_like(w))
 
 
 _FORM = "l1(F), l2(F) or l1_l2(F1,F2) with factors >= 0, e.g. l2(0.01)"

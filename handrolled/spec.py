@@ -27,6 +27,7 @@ accepted where users pass weights (`legacy_names`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 
 from . import layers as layer_registry
 from . import losses
+from .conventions import KERAS, Conventions
 from .errors import SpecError
 from .text import split_call, split_top_level
 
@@ -87,7 +89,9 @@ class NetworkSpec:
 
     input_shape: one row's shape, (inputs,) or (height, width, channels); an int
     means flat rows.  `body`: the layers before the output layer, any kind (dense,
-    conv, pooling, ...); `hidden` is its old name, from the dense-only days."""
+    conv, pooling, ...); `hidden` is its old name, from the dense-only days.
+    `conventions`: how Keras' roundings are followed (handrolled.conventions;
+    `with_conventions`)."""
 
     input_shape: tuple[int, ...] | int
     body: tuple[LayerSpec, ...] = field(default_factory=tuple)
@@ -95,6 +99,9 @@ class NetworkSpec:
     dtype: str = "float64"
     seed: int = 0
     loss: str = losses.DEFAULT
+    # how Keras rounds penalties' factors and optimizers' hyper-parameters (conventions.py):
+    # not part of the text or JSON form; compare sets the installed Keras' measured value
+    conventions: Conventions = KERAS
 
     def __post_init__(self):
         for name in ("classes", "seed"):
@@ -105,6 +112,9 @@ class NetworkSpec:
             raise SpecError(f"classes must be at least 2 (softmax output), got {self.classes}")
         if self.dtype not in DTYPES:
             raise SpecError(f"unknown dtype '{self.dtype}'; accepted: {', '.join(DTYPES)}")
+        if not isinstance(self.conventions, Conventions):
+            raise SpecError(f"conventions must be a handrolled.conventions.Conventions, "
+                            f"got {self.conventions!r}")
         object.__setattr__(self, "loss", losses.get(self.loss).name)
         body = tuple(self.body)
         _check_depth(len(body))
@@ -135,6 +145,11 @@ class NetworkSpec:
                   loss: str = losses.DEFAULT) -> "NetworkSpec":
         """From the text form; `inputs` is the data's shape (flattened for dense networks)."""
         return cls(inputs, parse_layers(text), classes, dtype, seed, loss)
+
+    def with_conventions(self, conventions: Conventions) -> "NetworkSpec":
+        """The same network under other conventions (a new spec; this one is unchanged)."""
+        return self if conventions == self.conventions else \
+            dataclasses.replace(self, conventions=conventions)
 
     @property
     def loss_function(self) -> losses.Loss:

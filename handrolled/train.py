@@ -60,6 +60,8 @@ def sgd_epoch(network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int, l
     not stop the epoch; the caller looks for it (see compare.training).
     """
     optimizer = lr if isinstance(lr, Optimizer) else SGD(learning_rate=lr)
+    if not optimizer.built:  # its hyper-parameters rounded by the network's conventions
+        optimizer.build(network.params, network.conventions)
     rows = X.shape[0]
     losses = np.empty(len(batch_starts(rows, batch_size)), dtype=np.float64)
     for i, (X_batch, Y_batch) in enumerate(batches(X, Y, batch_size, order)):

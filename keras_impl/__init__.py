@@ -8,10 +8,10 @@ Keras fixes its backend when it is first imported, so importing this package
 imports nothing yet: `keras_impl.backends` (which backend, chosen by --backend
 or KERAS_BACKEND, else TensorFlow) is usable before Keras is.  The first public
 name used (or any module of keras_impl) imports Keras on the chosen backend,
-quietly (see `runtime`; `tf` is None on JAX and torch), and building a twin
-holds the hand-written regularizers and optimizers to the installed Keras'
-conventions (factor rounding, activity penalty per row, hyper-parameter casts:
-see `regularizers` and `optimizers`).
+quietly (see `runtime`; `tf` is None on JAX and torch).
+`installed_conventions()` measures how this Keras rounds (factor rounding,
+activity penalty per row, hyper-parameter casts: `conventions`); importing
+keras_impl changes nothing in `handrolled`.
 """
 
 from importlib import import_module
@@ -23,7 +23,7 @@ _EXPORTS = {
     "build_model": "model", "check_dtype": "model", "loss_function": "model",
     "predict_logits": "model", "predict_proba": "model", "read_state": "model",
     "read_weights": "model", "training_callbacks": "model",
-    "match_installed_keras": "regularizers",
+    "installed_conventions": "conventions",
 }
 _MODULES = ("activations", "layers", "backends")
 
@@ -33,7 +33,7 @@ def __getattr__(name: str):
     if name in _MODULES:
         return import_module(f"{__name__}.{name}")
     if name in _EXPORTS:
-        import_module(f"{__name__}.model")  # the twin's layers registered, conventions held
+        import_module(f"{__name__}.model")  # the twin's layers registered
         return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

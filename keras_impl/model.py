@@ -42,7 +42,6 @@ from handrolled.registry import Registry
 
 from . import activations
 from .layers import ActivationSchedule, scheduled_layers
-from . import optimizers, regularizers
 from .regularizers import keras_regularizer
 from .runtime import keras
 
@@ -230,8 +229,3 @@ def training_callbacks(model: keras.Model) -> list:
     layers = scheduled_layers(model)
     return [ActivationSchedule(layers)] if layers else []
 
-
-# Whatever builds a twin holds the hand-written side to this Keras' conventions first
-# (regularizer factors and activity penalties; the casts of optimizer hyper-parameters).
-regularizers.match_installed_keras()
-optimizers.match_installed_keras()

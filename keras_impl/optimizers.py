@@ -17,8 +17,8 @@ handrolled/optimizers/schedules.py), on both sides.
 How Keras casts a Python-float hyper-parameter (`ops.cast(0.9, "float64")`)
 depends on the backend: TensorFlow makes a float32 constant first (0.8999999761581421),
 JAX (with float64 enabled) and torch keep the float64 number.
-`installed_cast` measures it and `match_installed_keras` hands the rounding to
-the hand-written optimizers (`Optimizer.keras_cast`); importing keras_impl calls it.
+`conventions.installed_conventions` measures it; the hand-written optimizer is
+built with that value (`Optimizer.build(params, conventions)`, the network's).
 
 `read_state` maps each Keras slot variable to its model variable by name,
 never by position.  Keras 3 names a slot "<variable path with / as _>_<slot>"
@@ -50,19 +50,6 @@ SLOT_NAMES = {
     "AdamW": {"momentum": "m", "velocity": "v", "velocity_hat": "v_hat"},
     "Adagrad": {"accumulator": "acc"},
 }
-
-
-def installed_cast():
-    """How this Keras casts a Python float hyper-parameter to float64, measured:
-    handrolled's `via_float32` (through float32) or `exact`."""
-    cast = float(keras.ops.cast(0.1, "float64"))
-    return hr.exact if cast == 0.1 else hr.via_float32
-
-
-def match_installed_keras():
-    """Make the hand-written optimizers round hyper-parameters as this Keras does."""
-    hr.Optimizer.keras_cast = staticmethod(installed_cast())
-    return hr.Optimizer.keras_cast
 
 
 def keras_schedule(schedule: hr.Schedule):

@@ -9,7 +9,7 @@ within the round-off verdict.  Every agreement has a failing twin: a wrong
 hand-written side must DISAGREE on this backend too.  Two conventions differ
 from TensorFlow's, measured and pinned here: JAX casts a Python-float
 hyper-parameter straight to float64 where TensorFlow goes through float32
-(keras_impl/optimizers.py installed_cast), and Keras' type promotion narrows
+(keras_impl/conventions.py installed_conventions), and Keras' type promotion narrows
 float64 to float32 on every backend but TensorFlow (keras_impl/narrowing.py):
 tanh, sin and cos, and BatchNormalization's whole computation.  So the float64
 networks below use sigmoid, relu, elu and softplus and no BatchNormalization; a
@@ -156,10 +156,14 @@ def test_dropout_masks_are_keras_own():
 def test_hyper_parameters_are_cast_as_this_backend_does():
     """JAX (float64 enabled) and torch cast 0.9 straight to float64; TensorFlow first to
     float32.  Measured, and the hand-written optimizers follow it."""
-    from keras_impl.optimizers import installed_cast
+    from keras_impl import installed_conventions
 
-    assert installed_cast() is optimizers.exact
-    assert optimizers.Optimizer.keras_cast is optimizers.exact
+    measured = installed_conventions()
+    assert not measured.hyperparameters_via_float32
+    assert measured.cast(0.9, "float64") == optimizers.exact(0.9, "float64") == 0.9
+    # what a comparison hands the hand-written optimizer (the network's conventions)
+    adam = optimizers.get("adam").build({"w": np.zeros(1)}, measured)
+    assert adam.applied["beta_1 (in beta_1**t)"] == 0.9
 
 
 def test_tanh_sin_and_cos_are_float32_in_keras_here():
@@ -179,7 +183,7 @@ def test_tanh_sin_and_cos_are_float32_in_keras_here():
 
 
 def test_regularizer_factors_are_not_rounded_here():
-    from keras_impl.regularizers import installed_conventions
+    from keras_impl import installed_conventions
 
     measured = installed_conventions()
     assert not measured.l1_factor_float32 and not measured.l2_factor_float32

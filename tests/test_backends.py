@@ -189,8 +189,9 @@ def test_tensorflow_keeps_float64_and_rounds_hyper_parameters_through_float32():
     from compare.activation_check import elementwise_examples
     from handrolled import optimizers
     from keras_impl.narrowing import narrowed_activations, narrows
-    from keras_impl.optimizers import installed_cast
+    from keras_impl import installed_conventions
 
     assert not narrows("float64")
     assert narrowed_activations(elementwise_examples()) == []
-    assert installed_cast() is optimizers.via_float32
+    assert installed_conventions().hyperparameters_via_float32
+    assert installed_conventions().cast(0.9, "float64") == optimizers.via_float32(0.9, "float64")

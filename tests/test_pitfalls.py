@@ -42,13 +42,18 @@ def test_each_pitfall_disagrees(data, name):
     assert not result.agree and result.verdict.startswith("disagree from step ")
 
 
-@pytest.mark.slow
-def test_the_conventions_are_restored_after_a_pitfall(data):
-    from handrolled import regularizers
+def test_a_pitfall_changes_its_own_network_only():
+    """activity_not_per_row gives the patched network other conventions (a new value);
+    the spec, and every network built from it afterwards, keep the spec's."""
+    from handrolled import Network
 
-    before = regularizers.CONVENTIONS.activity_per_row
-    run("activity_not_per_row", data, epochs=1)
-    assert regularizers.CONVENTIONS.activity_per_row == before
+    spec = NetworkSpec.from_text(pitfalls.SPEC.replace("64", "4").replace("32", "3"),
+                                 inputs=5, classes=3)
+    patched = Network(spec)
+    pitfall = next(p for p in pitfalls.PITFALLS if p.name == "activity_not_per_row")
+    pitfall.patch(patched)
+    assert not patched.conventions.activity_per_row
+    assert spec.conventions.activity_per_row and Network(spec).conventions.activity_per_row
 
 
 @pytest.mark.slow  # each pitfall is also its own (fast) test below; this is the whole command

@@ -14,6 +14,7 @@ import pytest
 from compare import pitfalls
 from compare.tolerances import ROUNDOFF_FACTOR
 from handrolled import Network, NetworkSpec, SpecError, init_weights, losses, regularizers
+from handrolled.conventions import KERAS, WRITTEN, Conventions
 
 DENSE = "dense(64,relu),batchnorm,dropout(0.5),dense(32,tanh,kernel=l2(0.01),activity=l1(0.0004))"
 CONV = "conv(8,3,relu),batchnorm,dropout(0.25),maxpool(2),flatten,dense(32,relu)"
@@ -60,11 +61,10 @@ def test_a_millionth_off_is_caught_despite_the_round_off_allowance():
             dx, grads = super().backward(params, dy, cache, input_gradient)
             return dx, dict(grads, gamma=grads["gamma"] * (1 + 1e-6))
 
-    def make(spec, weights):
+    def make(spec, weights):  # each batchnorm layer replaced by an Off built from its config
         network = Network(spec, weights)
-        for layer in network.layers:
-            if layer.kind == "batchnorm":
-                layer.__class__ = Off
+        network.layers = [Off(**layer.get_config()).built(layer.name, layer.input_shape)
+                          if layer.kind == "batchnorm" else layer for layer in network.layers]
         return network
 
     result = compare(CONV, network=make, fd=False)
@@ -142,12 +142,34 @@ def test_dropout_draws_its_own_masks_reproducibly_with_the_keep_rate_and_scale()
 
 
 def test_keras_factor_rounding_and_activity_division_are_measured_not_assumed():
-    from keras_impl.regularizers import installed_conventions
+    from keras_impl import installed_conventions
 
     measured = installed_conventions()
-    assert measured == regularizers.CONVENTIONS  # importing keras_impl matched them
-    assert regularizers.L1(0.0004).factor == (float(np.float32(0.0004))
-                                              if measured.l1_factor_float32 else 0.0004)
+    assert regularizers.L1(0.0004).factor(measured) == (float(np.float32(0.0004))
+                                                        if measured.l1_factor_float32 else 0.0004)
+    assert regularizers.L1(0.0004).factor(WRITTEN) == 0.0004
+    assert regularizers.L1(0.0004).factor(KERAS) == float(np.float32(0.0004))
+
+
+def test_the_comparison_holds_the_hand_written_side_to_the_measured_conventions():
+    """compare_gradients replaces whatever conventions the spec holds by the measured ones
+    (a spec with the wrong ones still agrees); its twin: a network that keeps the wrong
+    ones disagrees, so the value is what reaches the hand-written side."""
+    from compare.gradients import compare_gradients
+    from keras_impl import installed_conventions
+    from tests.conftest import make_batch
+
+    wrong = installed_conventions().with_changes(activity_per_row=False)
+    spec = NetworkSpec.from_text("dense(6,tanh,kernel=l2(0.01),activity=l1(0.01))", inputs=5,
+                                 classes=3).with_conventions(wrong)
+    X, Y = make_batch(spec, rows=8)
+    weights = init_weights(spec)
+    assert compare_gradients(spec, weights, X, Y, finite_differences=False).agree
+    kept = compare_gradients(spec, weights, X, Y, finite_differences=False,
+                             network=Network(spec, weights))
+    assert not kept.agree
+    assert spec.conventions == wrong and Network(NetworkSpec.from_text("4:relu")).conventions \
+        == KERAS == Conventions()
 
 
 def test_regularizer_and_layer_text():

@@ -21,19 +21,19 @@ mean over the batch):
     delta_L = scale * dK/dz                       (eq. 3; mse: dK/da * f'(z))
     dL/dW_l += r_l'(W_l)                          (the penalty's gradient, biases untouched)
 
-Penalties use the declared factor exactly; Keras rounds it to float32 first
-(`exact_factors` and runner's Keras side say how the comparison handles that).
+Penalties use the declared factor exactly (the conventions `WRITTEN`); Keras rounds
+it to float32 first (runner's Keras side says how the comparison handles that).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from handrolled import activations, losses, regularizers
+from handrolled.conventions import WRITTEN
 from handrolled.errors import SpecError
 
 ACCEPTED_LOSSES = ("'categorical_crossentropy' (softmax output), 'binary_crossentropy' "
@@ -47,20 +47,6 @@ TINY = np.finfo(np.float64).tiny  # log(0) guard for probabilities that underflo
 
 class ObjectiveError(SpecError):
     """A declaration that cannot be used (target.py words it as a TargetError)."""
-
-
-@contextmanager
-def exact_factors():
-    """Regularizer factors as written (Keras rounds them to float32: handrolled's
-    CONVENTIONS copy that while they are on); the user's code uses them as written."""
-    saved = dataclasses.replace(regularizers.CONVENTIONS)
-    regularizers.CONVENTIONS.l1_factor_float32 = False
-    regularizers.CONVENTIONS.l2_factor_float32 = False
-    try:
-        yield
-    finally:
-        for name, value in vars(saved).items():
-            setattr(regularizers.CONVENTIONS, name, value)
 
 
 @dataclass(frozen=True)
@@ -134,17 +120,15 @@ class Objective:
     # ------------------------------------------------------------ penalties
     def penalty(self, weights: dict) -> float:
         """sum_l r_l(W_l), factors as declared; `weights`: {'W1': ..., ...}."""
-        with exact_factors():
-            return float(sum(r.value(weights[f"W{l}"]) for l, r in
-                             enumerate(self.regularizers, start=1) if r is not None))
+        return float(sum(r.value(weights[f"W{l}"], WRITTEN) for l, r in
+                         enumerate(self.regularizers, start=1) if r is not None))
 
     def penalty_gradient(self, l: int, W: np.ndarray) -> np.ndarray:
         """r_l'(W_l), factor as declared (zeros without a regularizer)."""
         r = self.regularizer(l)
         if r is None:
             return np.zeros_like(W)
-        with exact_factors():
-            return r.gradient(W)
+        return r.gradient(W, WRITTEN)
 
     # ------------------------------------------------------------ words
     def describe(self) -> str:

@@ -238,14 +238,17 @@ def find_match(optimizer, problem, ours: dict, scales: dict, comparisons: dict) 
     """The smallest candidate reproducing the user's numbers in every dtype where they
     differ from Keras' (float64 first: it separates what float32 round-off hides).
     A learning-rate factor is fitted on step 1 against each set of conventions."""
+    from keras_impl import installed_conventions  # Keras ran already: keras_trajectory
+
+    keras_rounding = installed_conventions()  # the candidates start from Keras' roundings
     differing = [d for d in DTYPES if d in comparisons and not comparisons[d].agree]
     first = differing[0]
     start = problem.cast(first)[0]
     found = []
     for candidate in variants.candidates(optimizer):
         try:
-            runs = {d: steps.handrolled_trajectory(candidate.optimizer(), problem, d)
-                    for d in differing}
+            runs = {d: steps.handrolled_trajectory(candidate.optimizer(), problem, d,
+                                                   keras_rounding) for d in differing}
         except (ValueError, ZeroDivisionError, FloatingPointError):
             continue
         if candidate.variants and _reproduces(runs, ours, scales):
@@ -254,8 +257,9 @@ def find_match(optimizer, problem, ours: dict, scales: dict, comparisons: dict) 
                   if candidate.deviation is None else None)
         rescaled = variants.scaled(candidate, factor) if factor else None
         if rescaled is not None and _reproduces(
-                {d: steps.handrolled_trajectory(rescaled.optimizer(), problem, d)
-                 for d in differing}, ours, scales):
+                {d: steps.handrolled_trajectory(rescaled.optimizer(), problem, d,
+                                                keras_rounding) for d in differing},
+                ours, scales):
             found.append(rescaled)
     if not found:
         return None

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handrolled import Network, NetworkSpec, init_weights, optimizers as hr
+from handrolled.conventions import KERAS, Conventions
 
 SPEC_TEXT, IMAGE, CLASSES, ROWS, TRAINING_LR = "conv(2,3,relu),flatten", (6, 6, 1), 4, 8, 0.5
 DEFAULT_STEPS = 20
@@ -81,11 +82,14 @@ def gradient_problem(steps: int = DEFAULT_STEPS, seed: int = 0) -> Problem:
 
 
 # ---------------------------------------------------------------- trajectories
-def handrolled_trajectory(optimizer: hr.Optimizer, problem: Problem, dtype: str) -> list[dict]:
-    """The weights after every step of a (fresh) handrolled optimizer."""
+def handrolled_trajectory(optimizer: hr.Optimizer, problem: Problem, dtype: str,
+                          conventions: Conventions = KERAS) -> list[dict]:
+    """The weights after every step of a (fresh) handrolled optimizer, its hyper-parameters
+    rounded by `conventions` (handrolled/conventions.py; the checker passes the installed
+    Keras')."""
     start, grads = problem.cast(dtype)
     params = {n: w.copy() for n, w in start.items()}
-    optimizer.build(params)
+    optimizer.build(params, conventions)
     out = []
     with np.errstate(all="ignore"):
         for g in grads:

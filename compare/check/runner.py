@@ -209,11 +209,11 @@ def _keras_side(spec: NetworkSpec, objective: Objective, params: Params, X, Y):
     loss, _, _, by_variable = BACKEND.call_and_gradients(model, np.asarray(X, dtype=spec.dtype),
                                                          loss_of)
     grads = to_legacy(spec, {name: by_variable[id(v)] for name, v in variables.items()})
-    notes, largest = [], 0.0
+    notes, largest, installed = [], 0.0, keras_impl.installed_conventions()
     for l, regularizer in enumerate(objective.regularizers, start=1):
         if regularizer is not None:
             W = params[f"W{l}"]
-            rounding = objective.penalty_gradient(l, W) - regularizer.gradient(W)
+            rounding = objective.penalty_gradient(l, W) - regularizer.gradient(W, installed)
             grads[f"W{l}"] = grads[f"W{l}"] + rounding
             largest = max(largest, float(np.abs(rounding).max()))
     if largest > 0:

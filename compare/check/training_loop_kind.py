@@ -102,6 +102,7 @@ def reference_run(spec, params, data, optimizer: hr.Optimizer, premature=False,
                   reverse=False) -> Run:
     """The project's own loop (handrolled.Network, the optimizer given)."""
     network = Network(spec, {k: v.copy() for k, v in rename_legacy(spec, params).items()})
+    optimizer.build(network.params, network.conventions)  # rounded as the spec's Keras
     run = Run()
     with np.errstate(all="ignore"):
         for X, Y in data:
@@ -343,6 +344,9 @@ def check_training_loop(user, options: CheckOptions) -> TrainingOutcome:
     if key not in _KERAS_RUNS:  # the same key always makes the same weights, batches, run
         _KERAS_RUNS[key] = keras_run(spec, params, data, optimizer.text)
     keras = _KERAS_RUNS[key]
+    from keras_impl import installed_conventions  # Keras ran: its roundings, measured
+
+    spec = spec.with_conventions(installed_conventions())
     envelope = (reference_run(spec, params, data, hr.get(optimizer.text)),
                 reference_run(spec, params, data, hr.get(optimizer.text), reverse=True))
     verdict = judge(ours, keras, envelope, dtype)

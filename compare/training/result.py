@@ -102,7 +102,7 @@ class TrainingResult:
         """The optimizer's constants as its update applies them in the spec's dtype (built
         on one number: the roundings depend on the dtype, not on the parameters)."""
         one = {"w": np.zeros(1, dtype=self.spec.dtype)}
-        return self.optimizer.build(one).get_config().get("applied", {})
+        return self.optimizer.build(one, self.spec.conventions).get_config().get("applied", {})
 
     @cached_property
     def optimizer_state_diffs(self) -> dict[str, float]:

@@ -36,7 +36,7 @@ def run_handrolled(spec: NetworkSpec, weights: Params, data: TrainingData, order
     if schedule_ulps and isinstance(optimizer.learning_rate, optimizers.Schedule):
         optimizer.learning_rate = optimizers.schedules.OneUlpAway(optimizer.learning_rate,
                                                                   schedule_ulps)
-    optimizer.build(network.params)
+    optimizer.build(network.params, network.conventions)
     # plain SGD keeps no state: the epoch function gets its learning rate, a number
     # (what the fused loop multiplies by), and the step count is the steps taken
     rate = optimizer.plain_rate() if isinstance(optimizer, optimizers.SGD) else None

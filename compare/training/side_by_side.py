@@ -50,6 +50,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     check_batch_fits(spec, min(batch_size, rows))  # before anything trains
     orders = epoch_orders(rows, epochs, seed, shuffle)
     threads = threads or decide(spec, batch_size, seed=seed)
+    from keras_impl.conventions import installed_conventions  # after the thread decision
+    spec = spec.with_conventions(installed_conventions())  # both sides round as this Keras
     load_before = load_average()
     if any(layer.kind == "dropout" for layer in spec.layers):
         # Keras first: the hand-written side applies the dropout masks Keras drew

@@ -33,7 +33,9 @@ Two rules decide every rounding, and each optimizer follows them:
 * A hyper-parameter Keras passes through `ops.cast(x, dtype)` (tf.cast of a
   Python float) is rounded to float32 first, even in a float64 model:
   tf.cast(0.9, tf.float64) = 0.8999999761581421.  `via_float32(x, dtype)`
-  does the same.  One that Keras mixes into an op directly (`1 - beta_1`,
+  does the same (`keras_cast`; on JAX and torch Keras keeps float64: the
+  conventions given to `build` say which, handrolled/conventions.py).
+  One that Keras mixes into an op directly (`1 - beta_1`,
   `epsilon`, `rho`) is converted straight to the model's dtype: `exact`.
 * The learning rate lives in a Keras variable of dtype floatx; the training
   code sets floatx to the model's dtype, so it is the number given, in the
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..conventions import KERAS, Conventions, exact, via_float32  # noqa: F401 (exported)
 from ..options import Declared
 from ..registry import Registry
 from ..text import split_call
@@ -59,17 +62,6 @@ from .schedules import Schedule
 
 DTYPES = ("float32", "float64")
 CHUNK = 1 << 15     # numbers per piece of a parameter: 256 KB of float64, in cache
-
-
-# ------------------------------------------------------------ the roundings
-def via_float32(value: float, dtype) -> np.floating:
-    """A Python float as `tf.cast(value, dtype)` gives it: rounded to float32 first."""
-    return np.dtype(dtype).type(np.float32(value))
-
-
-def exact(value: float, dtype) -> np.floating:
-    """A Python float mixed into an op of `dtype` (TensorFlow converts it straight to dtype)."""
-    return np.dtype(dtype).type(value)
 
 
 # ------------------------------------------------------------ the contract
@@ -82,10 +74,9 @@ class Optimizer(Declared):
     name: str = ""                 # the registry name, e.g. "adam" (set by `register`)
     keras_name: str = ""           # the keras.optimizers class of the twin ("" if none)
     POSITIONAL_ACCEPTED = 1        # sgd(0.1): the learning rate; the text writes keywords
-    # how a hyper-parameter that Keras passes through `ops.cast` is rounded: through
-    # float32 (`via_float32`), as Keras does.  The one hook for code that rounds otherwise
-    # (compare/check/optimizer_variants.py sets it to `exact`, as NumPy code by hand does).
-    keras_cast = staticmethod(via_float32)
+    # how Keras rounds (handrolled/conventions.py): given to `build` by whoever builds the
+    # optimizer for a network's parameters (the network's conventions)
+    conventions: Conventions = KERAS
 
     learning_rate = None      # options every optimizer declares: a float or a Schedule,
     weight_decay = None       # and a float or None (no weight decay)
@@ -127,9 +118,18 @@ class Optimizer(Declared):
         return self._scratch[k][:like.size].reshape(like.shape)
 
     # ----------------------------------------------------------- building
-    def build(self, params: dict) -> "Optimizer":
+    def keras_cast(self, value: float, dtype) -> np.floating:
+        """A hyper-parameter Keras passes through `ops.cast`, as the conventions round it
+        (`via_float32` on TensorFlow).  The one hook for code that rounds otherwise
+        (compare/check/optimizer_variants.py: `exact`, as NumPy code by hand does)."""
+        return self.conventions.cast(value, dtype)
+
+    def build(self, params: dict, conventions: Conventions | None = None) -> "Optimizer":
         """Fresh state for `params` ({name: array}, one float dtype): every slot in
-        that dtype, iterations 0, the constants rounded for that dtype."""
+        that dtype, iterations 0, the constants rounded for that dtype under
+        `conventions` (default: the ones it was last built with, else KERAS)."""
+        if conventions is not None:
+            self.conventions = conventions
         if not params:
             raise ValueError("build: no parameters")
         dtypes = {np.asarray(w).dtype for w in params.values()}

@@ -36,6 +36,8 @@ SAMPLES = {
         "activation": ["activation(leaky_relu(0.1))"],
         "batchnorm": ["batchnorm(momentum=0.9,epsilon=0.01)", "batchnorm"],
         "dropout": ["dropout(0.25,seed=3)"],
+        "layernorm": ["layernorm(epsilon=0.01)", "layernorm"],
+        "globalavgpool": ["globalavgpool"],
     },
     "optimizer": {
         "sgd": ["sgd(learning_rate=0.1,momentum=0.9,nesterov=true,weight_decay=0.01)", "sgd"],

@@ -225,3 +225,22 @@ def test_a_wrong_optimizer_disagrees(blobs32):
     r = train(blobs32, "dense(16,relu),dense(8,sigmoid)", "adam(learning_rate=0.01)",
               handrolled_epoch=epoch)
     assert not r.agree and r.verdict.startswith("disagree from step ")
+
+
+# ------------------------------------------------------------------ check
+@pytest.mark.parametrize("target, agree", [("book_network.py", True),
+                                           ("book_network_relu_bug.py", False)])
+def test_check_says_keras_narrows_here_and_still_finds_the_bug(target, agree):
+    """A float64 check target on torch: Keras' Dense is float32 here, so the check says so
+    and compares at float32's tolerance (not "is part of your computation in lower
+    precision?"); the book's network agrees, and its ReLU bug (the twin) is still found."""
+    from pathlib import Path
+
+    from compare.check.kinds import CheckOptions, run_check_file
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    outcome = run_check_file(examples / target, CheckOptions(batch=16))
+    text = outcome.format()
+    assert outcome.agree == agree, text
+    assert "Keras on torch computes Dense (ops.matmul)" in " ".join(text.split())
+    assert "lower precision" not in text

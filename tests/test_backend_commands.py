@@ -124,7 +124,8 @@ def nn_compare(*args, timeout=600):
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS["jax"], reason="needs JAX")
 def test_sweep_and_bench_run_on_jax(tmp_path):
-    done = nn_compare("sweep", "--backend", "jax", "--activations", "relu", "--units", "8",
+    done = nn_compare("sweep", "--backend", "jax", "--activations", "relu", "--seeds", "1",
+                      "--units", "8",
                       "--epochs", "1", "--batch", "50", "--train-rows", "100", "--quiet",
                       "--no-plot", "--out", str(tmp_path / "sweep"))
     assert done.returncode == 0, done.stderr

@@ -125,9 +125,8 @@ def nn_compare(*args, timeout=600):
 @pytest.mark.skipif(not HAS["jax"], reason="needs JAX")
 def test_sweep_and_bench_run_on_jax(tmp_path):
     done = nn_compare("sweep", "--backend", "jax", "--activations", "relu", "--seeds", "1",
-                      "--units", "8",
-                      "--epochs", "1", "--batch", "50", "--train-rows", "100", "--quiet",
-                      "--no-plot", "--out", str(tmp_path / "sweep"))
+                      "--units", "8", "--epochs", "1", "--batch", "50", "--train-rows", "100",
+                      "--quiet", "--no-plot", "--out", str(tmp_path / "sweep"))
     assert done.returncode == 0, done.stderr
     (row,) = json.loads((tmp_path / "sweep" / "sweep.json").read_text())["rows"]
     assert row["backend"] == "jax" and row["agree"]
@@ -153,3 +152,13 @@ def test_report_across_backends_writes_its_tables(tmp_path):
     gradient_rows = [line for line in md.splitlines() if line.startswith("| dense")]
     assert gradient_rows and all(line.rstrip(" |").endswith("jax") for line in gradient_rows)
     assert f"report across backends: {out / 'report.html'}" in done.stdout
+
+
+def test_code_writes_the_backend_into_the_command_it_records():
+    """The command a generated program names reproduces it on the same backend."""
+    from compare.commands.code import short_command
+    from compare.presets import PRESETS
+
+    config = PRESETS["default"]
+    assert short_command(config, "out") == "nn-compare code --out out"
+    assert short_command(config, "out", "torch") == "nn-compare code --backend torch --out out"

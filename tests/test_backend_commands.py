@@ -92,6 +92,7 @@ def test_report_md_and_html_hold_the_tables_across_backends(tmp_path, offset):
     assert md.startswith(f"# handrolled vs Keras across backends: {verdict}\n")
     assert f"verdict across backends (tensorflow, jax): {verdict}" in md
     assert "## Training across backends" in md and "[jax](jax/report.md)" in md
+    assert f"- handrolled vs Keras on jax: {'AGREE' if offset == 0 else 'DISAGREE'}" in md
     (jax_row,) = [line for line in md.splitlines() if line.startswith("| handrolled vs jax")]
     assert jax_row.rstrip(" |").endswith("jax" if offset else "-")
     assert ("DISAGREE (beyond round-off)" in md) == bool(offset)

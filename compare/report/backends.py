@@ -59,10 +59,13 @@ def claim_fresh(root) -> Path:
 
 
 def backend_lines(results: dict) -> list[str]:
-    """Each backend's own verdict, as its child judged it."""
+    """Each backend's own verdict, as its child judged it, in the console's words."""
+    from ..training.verdict import shown
+
     lines = []
     for backend, result in results.items():
-        verdict = result.get("verdict") or ("AGREE" if result.get("agree") else "DISAGREE")
+        verdict = shown(result["verdict"]) if result.get("verdict") else \
+            "AGREE" if result.get("agree") else "DISAGREE"
         lines.append(f"handrolled vs Keras on {backend}: {verdict}")
     return lines
 

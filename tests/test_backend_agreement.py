@@ -224,6 +224,8 @@ def test_every_optimizer_trains_the_same(digits, optimizer):
     ("dense(16,relu),dropout(0.3),dense(8,elu)", "float64"),
     ("conv(3,2,relu),maxpool(2),flatten,dense(8,sigmoid)", "float64"),
     ("dense(16,relu),batchnorm,dropout(0.3),dense(8,elu)", "float32"),
+    # penalties: fit's metrics on JAX cannot read model.losses (keras_impl/train.py LossTracker)
+    ("dense(16,relu,kernel=l2(0.01)),dense(8,elu,activity=l1(0.001))", "float64"),
 ])
 def test_batchnorm_dropout_and_conv_train_within_roundoff(digits, hidden, dtype):
     r = train(digits, hidden, "adam(learning_rate=0.01)", dtype=dtype)

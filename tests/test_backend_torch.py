@@ -18,6 +18,7 @@ that fails on a wrong hand-written side.
 
 from __future__ import annotations
 
+import contextlib
 import types
 
 import numpy as np
@@ -174,7 +175,7 @@ def test_dropout_masks_are_keras_own():
             peeked = next_masks(model, dropout_shapes(spec), 16)["dropout2"]
         else:
             kept = BACKEND.random_state_kept
-            BACKEND.random_state_kept = __import__("contextlib").nullcontext
+            BACKEND.random_state_kept = contextlib.nullcontext
             try:
                 peeked = next_masks(model, dropout_shapes(spec), 16)["dropout2"]
             finally:

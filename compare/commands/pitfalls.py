@@ -94,6 +94,9 @@ def run(args) -> int:
                    disable_numparse=True))
     print("what the hand-written side does in each row:")  # below the table: 120 columns
     print("\n".join(console.wrap(f"  {r['pitfall']}: {r['what']}") for r in rows_out))
+    from .gradients import narrowing_notes
+    for note in narrowing_notes(spec):  # Keras on JAX/torch: part of a float64 network in float32
+        print(console.wrap(f"note: {note}"))
     right = rows_out[0]
     print(f"verdict: {'AGREE' if right['agree'] else 'DISAGREE'} (the right network against "
           f"Keras; each pitfall is a difference shown, not judged)")

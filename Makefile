@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test slow-tests backend-tests property-tests perturbed-tests install notebooks docs clean
+.PHONY: report test slow-tests backend-tests torch-tests property-tests perturbed-tests install notebooks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ BACKEND_TESTS := tests/test_backend_agreement.py tests/test_backends.py
 backend-tests: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[jax]"
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n auto $(BACKEND_TESTS)
+
+# The hand-written side against Keras on PyTorch (tests/test_backend_torch.py, skipped on
+# other backends), in an environment of its own (TORCH_VENV) with torch's CPU-only wheel
+# and no TensorFlow: the index's default torch wheel brings GB of GPU libraries.
+TORCH_VENV ?= .venv-torch
+TORCH_TESTS := tests/test_backend_torch.py tests/test_backends.py
+torch-tests:
+	test -x $(TORCH_VENV)/bin/python || $(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -c "import torch" 2>/dev/null || $(TORCH_VENV)/bin/python -m pip \
+	    install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+	$(TORCH_VENV)/bin/python -m pip install --quiet -e ".[torch,test]"
+	KERAS_BACKEND=torch $(TORCH_VENV)/bin/python -m pytest -q -n auto $(TORCH_TESTS)
 
 # the property tests (tests/test_properties.py) with many more drawn examples (minutes)
 property-tests: $(STAMP)

@@ -53,7 +53,9 @@ def start_keras() -> None:
     measured on a busy 2-core machine, 28 s on a busier one), otherwise silence."""
     if "keras" in sys.modules:
         return
-    with waiting("starting Keras (loading TensorFlow takes a few seconds)"):
+    from keras_impl import backends
+
+    with waiting(f"starting Keras on {backends.chosen()} (loading it takes a few seconds)"):
         import keras_impl.runtime  # noqa: F401  (imports Keras on the chosen backend; the
         # package itself is lazy and imports nothing until a name is used)
 

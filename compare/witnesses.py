@@ -89,16 +89,26 @@ def run_across_backends(args, command: str, backends: list[str], out_dir=None,
     argv = getattr(args, "argv", None)
     if argv is None:
         raise SpecError("several backends need the command line to rerun it per backend")
+    from .report.backends import check_across_out, claim_fresh, write_across_report
+
+    if out_dir is not None and not fresh:
+        check_across_out(out_dir, backends)  # before any child runs
     results, arrays = {}, {}
     with tempfile.TemporaryDirectory(prefix="nn-compare-backends-") as tmp:
+        claimed = None
+        if out_dir is not None and fresh:  # reports/<time stamp>/<backend>/ for each child
+            out_dir = claimed = claim_fresh(out_dir)
         for backend in backends:
             json_path = os.path.join(tmp, f"{backend}.json")
             arrays_path = os.path.join(tmp, f"{backend}.npz")
-            out = None if out_dir is None or fresh else os.path.join(out_dir, backend)
+            out = None if out_dir is None else os.path.join(out_dir, backend)
             print(f"== keras on {backend} ==", flush=True)
             done = run_child(child_argv(argv, backend, json_path, arrays_path, out))
             if done.returncode not in (AGREE, DISAGREE) or not os.path.exists(json_path):
                 sys.stderr.write(done.stderr)
+                if claimed is not None:  # nothing half-written: the new folder goes
+                    import shutil
+                    shutil.rmtree(claimed, ignore_errors=True)
                 return done.returncode or BAD_INPUT
             print(summary_lines(done.stdout), flush=True)
             with open(json_path) as file:
@@ -106,10 +116,17 @@ def run_across_backends(args, command: str, backends: list[str], out_dir=None,
             with np.load(arrays_path) as saved:
                 arrays[backend] = {key: saved[key] for key in saved.files}
     across = compare_backends(results, arrays)
-    print(across_text(across))
+    saved = None  # on disk before the verdict is shown
+    if out_dir is not None:
+        import shlex
+        saved = write_across_report(out_dir, across, results,
+                                    " ".join(["nn-compare", *map(shlex.quote, argv)]))
     if args.json:
         from .output import write_json
         write_json(args.json, {"backends": results, "across": across})
+    print(across_text(across))
+    if saved is not None:
+        print(f"report across backends: {saved}")
     return AGREE if across["agree"] else DISAGREE
 
 
@@ -242,27 +259,32 @@ def training_pairs(training: dict) -> dict:
     return out
 
 
-def across_text(across: dict) -> str:
-    """The tables across backends, for the terminal."""
-    from .console import wrap
+GRADIENTS_TITLE = ("Gradients across backends (max rel diff; a pair agrees within the row's "
+                   "limit: the tolerance or the hand-written side's round-off)")
+TRAINING_TITLE = ("Training across backends (every step's loss; round-off: the hand-written "
+                  "side's band, compare/training/tolerances.py)")
 
+
+def across_tables(across: dict, tablefmt: str = "simple") -> list[tuple[str, str]]:
+    """(title, table) for the gradients and the training across backends, in tabulate's
+    `tablefmt`: the terminal's, report.md's and report.html's."""
     backends = across["backends"]
-    lines = []
+    tables = []
     if "gradients" in across:
         pair_names = [f"{a} vs {b}" for a, b in pairs(backends)]
         headers = ["parameter", "shape",  # pairs in two-line headers: 120 columns
                    *[f"handrolled vs\n{b}" for b in backends],
                    *[name.replace(" vs ", " vs\n") for name in pair_names],
                    "limit", "agree", "whose"]
+        if tablefmt != "simple":  # one-line headers off the terminal
+            headers = [header.replace("\n", " ") for header in headers]
         body = [[row["name"], "x".join(map(str, row["shape"])),
                  *[_cell(row["handrolled"][b]) for b in backends],
                  *[_cell(row["pairs"][p]) for p in pair_names],
                  fmt(row["limit"]), "yes" if row["agree"] else "NO", row["whose"] or "-"]
                 for row in across["gradients"]]
-        lines += [wrap("Gradients across backends (max rel diff; a pair agrees within the "
-                       "row's limit: the tolerance or the hand-written side's round-off)"),
-                  tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True),
-                  ""]
+        tables.append((GRADIENTS_TITLE, tabulate(body, headers=headers, tablefmt=tablefmt,
+                                                 disable_numparse=True)))
     if "training" in across:
         training = across["training"]
         body = [[f"handrolled vs {b}", fmt(cell["max_step_loss_diff"]),
@@ -270,12 +292,25 @@ def across_text(across: dict) -> str:
                 for b, cell in training["handrolled"].items()]
         body += [[p["pair"], fmt(p["max_step_loss_diff"]), _shown(p["verdict"]),
                   p["whose"] or "-"] for p in training["pairs"]]
-        lines += [wrap("Training across backends (every step's loss; round-off: the "
-                       "hand-written side's band, compare/training/tolerances.py)"),
-                  tabulate(body, headers=["pair", "max step loss diff", "verdict", "whose"],
-                           tablefmt="simple", disable_numparse=True), ""]
-    lines.append(f"verdict across backends ({', '.join(backends)}): "
-                 f"{'AGREE' if across['agree'] else 'DISAGREE'}")
+        tables.append((TRAINING_TITLE, tabulate(
+            body, headers=["pair", "max step loss diff", "verdict", "whose"],
+            tablefmt=tablefmt, disable_numparse=True)))
+    return tables
+
+
+def verdict_line(across: dict) -> str:
+    return (f"verdict across backends ({', '.join(across['backends'])}): "
+            f"{'AGREE' if across['agree'] else 'DISAGREE'}")
+
+
+def across_text(across: dict) -> str:
+    """The tables across backends, for the terminal."""
+    from .console import wrap
+
+    lines = []
+    for title, table in across_tables(across):
+        lines += [wrap(title), table, ""]
+    lines.append(verdict_line(across))
     return "\n".join(lines)
 
 

@@ -6,15 +6,17 @@ cannot reproduce that generator.  So before a training step (or the forward
 pass of a gradient check) `next_masks` runs each Dropout layer on a tensor of
 ones of the step's shape, reads the mask off its output (0 where dropped,
 1/(1 - rate) where kept), and puts the generator's state back: the real step
-then draws exactly that mask.  The model stays a plain Sequential with
-keras.layers.Dropout; `DropoutMaskRecorder` does this for every step of `fit`.
+then draws exactly that mask (on torch, an unseeded Dropout draws from
+torch's global generator: its state is put back too, `BACKEND.random_state_kept`).
+The model stays a plain Sequential with keras.layers.Dropout;
+`DropoutMaskRecorder` does this for every step of `fit`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .runtime import keras
+from .runtime import BACKEND, keras
 
 
 def dropout_shapes(spec) -> dict[str, tuple[int, ...]]:
@@ -36,7 +38,8 @@ def next_masks(model: keras.Model, shapes: dict, rows: int) -> dict[str, np.ndar
         state = layer.seed_generator.state
         saved = keras.ops.convert_to_numpy(state.value)
         ones = keras.ops.ones((rows, *shape), dtype=layer.compute_dtype)
-        out = layer(ones, training=True)
+        with BACKEND.random_state_kept():
+            out = layer(ones, training=True)
         state.assign(saved)
         masks[name] = keras.ops.convert_to_numpy(out) != 0
     return masks

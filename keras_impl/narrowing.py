@@ -10,6 +10,13 @@ JAX and torch (Keras 3.15):
 * BatchNormalization computes in `result_type(inputs.dtype, "float32")`: float32,
   its output cast back to float64.
 
+Some of the backends' own ops go through the same promotion.  On torch,
+`ops.matmul` (every Dense layer: its output layer too) casts two float64
+operands to `result_type(float64, float64)`, float32, and multiplies in
+float32; `ops.divide_no_nan` (the loss' mean over the batch) likewise.  So on
+torch no float64 network is float64 in Keras: there it is a float32 witness.
+`NARROWING_OPS` names the ops a part computes with; each is measured.
+
 A float64 comparison through them differs by float32's round-off (about 1e-7
 relative): Keras' convention on that backend, not the hand-written side's.
 `narrowed_parts(spec)` names them for a network; `nn-compare gradients` prints
@@ -43,13 +50,32 @@ def narrowed_activations(texts, dtype: str = "float64") -> list[str]:
     return out
 
 
+# a part of a network -> (the layer kind it belongs to, or None: every network has it;
+# the Keras op it computes with), measured by `narrowed_ops`
+NARROWING_OPS = {
+    "Dense (ops.matmul)": ("dense", lambda x: keras.ops.matmul(x, x)),
+    "the loss' batch mean (ops.divide_no_nan)": (None, lambda x: keras.ops.divide_no_nan(x, x)),
+}
+
+
+def narrowed_ops(dtype: str = "float64") -> list[str]:
+    """The parts of NARROWING_OPS whose Keras op returns a narrower float than `dtype` here."""
+    x = keras.ops.ones((2, 2), dtype=dtype)
+    return [part for part, (_, op) in NARROWING_OPS.items()
+            if keras.backend.standardize_dtype(op(x).dtype) != dtype]
+
+
 def narrowed_parts(spec) -> list[str]:
     """What of `spec`'s network Keras computes in a narrower float than spec.dtype here:
-    activation texts, and 'BatchNormalization' (its computation dtype)."""
+    activation texts, 'BatchNormalization' (its computation dtype), and the parts of
+    NARROWING_OPS it has."""
     layers = spec.build_layers()
     parts = narrowed_activations([layer.activation.text for layer in layers
                                   if getattr(layer, "activation", None) is not None],
                                  spec.dtype)
     if any(layer.kind == "batchnorm" for layer in layers) and narrows(spec.dtype):
         parts.append("BatchNormalization")
+    kinds = {layer.kind for layer in layers}
+    parts += [part for part in narrowed_ops(spec.dtype)
+              if NARROWING_OPS[part][0] in (None, *kinds)]
     return parts

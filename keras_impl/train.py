@@ -121,6 +121,10 @@ class StepLoss(keras.metrics.Metric):
         return {"dtype": self.dtype, "name": self.name, "loss": self.loss}
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        tracker = getattr(self._model, "_loss_tracker", None)
+        if isinstance(tracker, LossTracker):  # JAX: see LossTracker
+            self.value.assign(tracker.last.value)
+            return
         value = self.loss_fn(y_true, y_pred)
         if self._model is not None and self._model.losses:
             after = self._kernel_penalties()   # recomputed from the updated weights
@@ -152,6 +156,24 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._start)
+
+
+class LossTracker(keras.metrics.Mean):
+    """Keras' own loss tracker (`fit`'s "loss", a Mean) that also keeps the latest step's
+    loss: the total `Trainer.compute_loss` trained on (data loss, activity and kernel
+    penalties of the weights before the update).  On JAX, `fit` updates its metrics in
+    a stateless scope that holds only the metrics' variables, so StepLoss cannot read
+    `model.losses` there (a kernel penalty came out None, an activity penalty was
+    missing); it reads this instead.  Installed by `compile_for_training` on JAX."""
+
+    def __init__(self, name: str = "loss", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.last = self.add_variable(shape=(), initializer="zeros", name="last",
+                                      dtype=self.dtype)
+
+    def update_state(self, values, sample_weight=None):
+        self.last.assign(keras.ops.cast(values, self.dtype))
+        return super().update_state(values, sample_weight=sample_weight)
 
 
 class StepLossRecorder(EpochTimer):
@@ -192,6 +214,8 @@ def compile_for_training(model: keras.Model, spec: NetworkSpec, optimizer) -> No
                       loss=loss_function(spec),
                       metrics=[StepLoss(spec.dtype, loss=spec.loss).watch(model)],
                       jit_compile=False, steps_per_execution=1)
+        if keras.backend.backend() == "jax":  # the step's loss as fit computed it
+            model._loss_tracker = LossTracker(dtype=spec.dtype)
 
 
 def fit_epoch(model: keras.Model, spec: NetworkSpec, X_epoch: np.ndarray, Y_epoch: np.ndarray,

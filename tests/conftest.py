@@ -76,7 +76,7 @@ def cli(capsys):
 # tests that never reach Keras, and the backend tests (which run on whatever backend is
 # installed); a module that reaches Keras otherwise holds it to TensorFlow's figures, and is
 # skipped there with the reason.
-BACKEND_NEUTRAL = {"test_backends.py", "test_backend_agreement.py"}
+BACKEND_NEUTRAL = {"test_backends.py", "test_backend_agreement.py", "test_backend_torch.py"}
 REACHES_KERAS = ("keras", "tensorflow", "compare_gradients", "train_side_by_side", "cli(",
                  "run_check", "subprocess", "nn-compare", "compare.experiment", "notebook")
 

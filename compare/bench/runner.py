@@ -213,6 +213,7 @@ IMPLS = {
     "keras_spe": _keras_fit(steps_per_execution=True),
 }
 KERAS_IMPLS = ("keras_fit", "keras_compiled", "keras_spe")
+TENSORFLOW_ONLY = ("keras_compiled",)  # on another Keras backend, bench leaves it out
 
 
 # ------------------------------------------------------------- the bench
@@ -292,7 +293,7 @@ def run_bench(configs, impls=DEFAULT_IMPLS, rows: int | None = None, repeats: in
 
 
 def _run_bench(configs, impls, rows, repeats, lr, seed, peak_size, progress, threads) -> dict:
-    from ..environment import describe_timing_environment, tensorflow_info
+    from ..environment import describe_timing_environment, keras_info, tensorflow_info
     from .peak import matmul_peak
 
     started = time.perf_counter()
@@ -314,6 +315,7 @@ def _run_bench(configs, impls, rows, repeats, lr, seed, peak_size, progress, thr
     epoch_rows = {row.rows for row in rows_out}
     env = describe_timing_environment()
     if any(impl in KERAS_IMPLS for impl in impls):
+        env.update(keras_info())
         env.update(tensorflow_info())
     return {
         "peak_gflops": peak,

@@ -131,6 +131,10 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
     if any(array.dtype != np.float64 for array in user.values()):
         tolerance = CHECK_TOLERANCES["float32"]
         notes.append("your gradients are in float32, so the float32 tolerance applies.")
+    narrowed = keras_narrowing_notes(spec)  # Keras on JAX/torch: part of it in float32
+    if narrowed and tolerance is CHECK_TOLERANCES["float64"]:
+        tolerance = CHECK_TOLERANCES["float32"]
+        notes += [*narrowed, "so the float32 tolerance applies to the comparison with Keras."]
 
     objective, conventions = target.objective, []
 
@@ -168,6 +172,14 @@ def run_check(target: Target, dataset: str = "mnist-sample", batch: int = 32, se
                          objective=objective, conventions=conventions)
     _explain(result, user, keras_grads)
     return result
+
+
+def keras_narrowing_notes(spec: NetworkSpec) -> list[str]:
+    """Where Keras on this backend computes part of a float64 network in float32
+    (keras_impl/narrowing.py), the note `nn-compare gradients` prints too."""
+    from ..commands.gradients import narrowing_notes
+
+    return narrowing_notes(spec)
 
 
 def _keras_side(spec: NetworkSpec, objective: Objective, params: Params, X, Y):

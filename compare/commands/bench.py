@@ -7,9 +7,9 @@ import argparse
 from handrolled.errors import SpecError
 
 from ..exit_codes import SUCCESS
-from .common import (MAX_BENCH_ROWS, MAX_BENCH_VALUES, MAX_PEAK_SIZE, add_json_option,
-                     add_threads_option, check_output_options, int_between, network_text,
-                     positive_int, seed)
+from .common import (MAX_BENCH_ROWS, MAX_BENCH_VALUES, MAX_PEAK_SIZE, add_backend_option,
+                     add_json_option, add_threads_option, check_output_options,
+                     choose_backends, int_between, network_text, positive_int, seed)
 
 MAX_LOAD = 64  # --load: competitor processes (more is a typo, or a fork bomb)
 
@@ -51,9 +51,10 @@ def add_parser(subparsers):
                              "on the default configurations")
     parser.add_argument("--dtype", default="float32,float64", metavar="DTYPE[,DTYPE]",
                         help="float32, float64 or both (default: float32,float64)")
-    parser.add_argument("--impls", default=",".join(DEFAULT_IMPLS), metavar="NAME[,NAME...]",
+    parser.add_argument("--impls", default=None, metavar="NAME[,NAME...]",
                         help=f"implementations to time, of {', '.join(IMPLS)} "
-                             f"(default: {','.join(DEFAULT_IMPLS)})")
+                             f"(default: {','.join(DEFAULT_IMPLS)}; keras_compiled is "
+                             f"TensorFlow's only)")
     parser.add_argument("--rows", default=None,
                         type=int_between(1, MAX_BENCH_ROWS, "synthetic rows per epoch"),
                         help=f"rows of synthetic data per epoch, for every configuration "
@@ -84,6 +85,7 @@ def add_parser(subparsers):
                              "while timing, to measure a busy machine; they are stopped at the "
                              "end (default: 0)")
     add_threads_option(parser)
+    add_backend_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_json_option(parser)
     return parser
@@ -200,15 +202,34 @@ def breakdown_configs(configs) -> tuple[list, list[str]]:
     return [c for c in configs if dense[c.hidden]], skipped
 
 
+def backend_impls(text: str | None, backend: str) -> list[str]:
+    """--impls (None: the default list) for this backend: keras_compiled (the epoch as one
+    tf.function, keras_impl/compiled.py) is TensorFlow's alone, left out of the default
+    list on another backend and refused there when named."""
+    from ..bench.runner import DEFAULT_IMPLS, IMPLS, TENSORFLOW_ONLY
+
+    impls = _names(text, tuple(IMPLS), "implementation") if text is not None \
+        else list(DEFAULT_IMPLS)
+    if backend == "tensorflow":
+        return impls
+    named = [impl for impl in impls if impl in TENSORFLOW_ONLY]
+    if named and text is not None:
+        raise SpecError(f"--impls {named[0]} runs on TensorFlow only (the epoch as one "
+                        f"tf.function); on {backend} choose from "
+                        f"{', '.join(i for i in IMPLS if i not in TENSORFLOW_ONLY)}")
+    return [impl for impl in impls if impl not in TENSORFLOW_ONLY]
+
+
 def run(args) -> int:
     import sys
 
-    from ..bench.runner import IMPLS, bench_spec, run_bench
+    from ..bench.runner import bench_spec, run_bench
     from ..bench.table import bench_table, breakdown_table
 
     check_output_options(args)
+    (backend,) = choose_backends(args)  # before anything imports Keras
     configs = configs_from_args(args)
-    impls = _names(args.impls, tuple(IMPLS), "implementation")
+    impls = backend_impls(args.impls, backend)
     if not 0 < args.lr < float("inf"):  # inf passed `> 0` and timed NaN arithmetic
         raise SpecError(f"--lr must be positive and finite, got {args.lr}")
     if args.breakdown:

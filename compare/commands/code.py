@@ -52,13 +52,13 @@ def run(args) -> int:
     from ..presets import resolve_config
 
     check_target(args.out, args.force)   # before anything runs
-    choose_backends(args)  # the program's backend, and this run's (before Keras is imported)
+    (backend,) = choose_backends(args)  # the program's backend, and this run's (before Keras)
     resolve_network(args)
     config = resolve_config(args)
     prepared = prepare(config, weights_file=args.weights,
                        spec_from=lambda inputs, classes: spec_from_args(
                            args, inputs, classes, config.hidden, config.loss))
-    command = short_command(config, args.out)
+    command = short_command(config, args.out, backend)
     check(prepared, args.out, args.force)
     print(f"code: {prepared.spec.describe()}, the project's own run first ...", flush=True)
     from .. import console
@@ -86,8 +86,9 @@ def run(args) -> int:
     return AGREE if generated.agree else DISAGREE
 
 
-def short_command(config, out) -> str:
-    """The command that writes this folder again: the options that differ from the preset."""
+def short_command(config, out, backend: str = "tensorflow") -> str:
+    """The command that writes this folder again: the options that differ from the preset
+    (and --backend, unless TensorFlow's)."""
     from dataclasses import fields
 
     from ..presets import PRESETS
@@ -99,4 +100,6 @@ def short_command(config, out) -> str:
         value = getattr(config, field.name)
         if field.name != "preset" and value != getattr(preset, field.name):
             parts += [f"--{field.name.replace('_', '-')}", shlex.quote(str(value))]
+    if backend != "tensorflow":
+        parts += ["--backend", backend]
     return " ".join(parts + ["--out", shlex.quote(str(out))])

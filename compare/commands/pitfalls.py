@@ -4,8 +4,8 @@ usually drift from Keras, each pitfall trained side by side with Keras and measu
 from __future__ import annotations
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_data_options, add_json_option, add_quiet_option,
-                     check_output_options, positive_float, positive_int, seed)
+from .common import (add_backend_option, add_data_options, add_json_option, add_quiet_option,
+                     check_output_options, choose_backends, positive_float, positive_int, seed)
 
 NAME = "pitfalls"
 HELP = ("train the usual hand-written mistakes in Dropout, BatchNormalization and "
@@ -26,6 +26,7 @@ def add_parser(subparsers):
     parser.add_argument("--lr", type=positive_float, default=0.1, help="(default: 0.1)")
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--seed", type=seed, default=0, help="(default: 0)")
+    add_backend_option(parser)
     add_json_option(parser)
     add_quiet_option(parser)
     return parser
@@ -41,6 +42,7 @@ def run(args) -> int:
     from ..output import fmt
 
     check_output_options(args)
+    choose_backends(args)  # before anything imports Keras
     data = load_dataset(args.dataset, preprocess=args.preprocess, seed=args.seed,
                         dtype=args.dtype)
     rows = len(data.y_train)
@@ -92,6 +94,9 @@ def run(args) -> int:
                    disable_numparse=True))
     print("what the hand-written side does in each row:")  # below the table: 120 columns
     print("\n".join(console.wrap(f"  {r['pitfall']}: {r['what']}") for r in rows_out))
+    from .gradients import narrowing_notes
+    for note in narrowing_notes(spec):  # Keras on JAX/torch: part of a float64 network in float32
+        print(console.wrap(f"note: {note}"))
     right = rows_out[0]
     print(f"verdict: {'AGREE' if right['agree'] else 'DISAGREE'} (the right network against "
           f"Keras; each pitfall is a difference shown, not judged)")

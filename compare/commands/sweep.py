@@ -7,8 +7,9 @@ from pathlib import Path
 from handrolled import DTYPES
 
 from ..exit_codes import AGREE, DISAGREE
-from .common import (add_activation_module_option, add_data_options, check_output_options,
-                     MAX_SEEDS, int_between, load_activation_modules, positive_int)
+from .common import (add_activation_module_option, add_backend_option, add_data_options,
+                     check_output_options, choose_backends, MAX_SEEDS, int_between,
+                     load_activation_modules, positive_int)
 
 NAME = "sweep"
 HELP = "train both implementations over activations x depths x seeds and tabulate accuracy"
@@ -58,6 +59,7 @@ def add_parser(subparsers):
     parser.add_argument("--no-plot", action="store_true", help="skip sweep.png")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_activation_module_option(parser)
+    add_backend_option(parser)
     return parser
 
 
@@ -67,6 +69,7 @@ def run(args) -> int:
     from ..sweep.summary import plot, table
 
     check_output_options(args, args.out)
+    (backend,) = choose_backends(args)  # before anything imports Keras; each worker too
     load_activation_modules(args)
     activations = sweep_plan.parse_activations(args.activations)
     depths = sweep_plan.parse_depths(args.depths)
@@ -80,7 +83,8 @@ def run(args) -> int:
                                      activation_modules=modules, timeout=args.timeout,
                                      front=args.front.strip(),
                                      optimizer=_optimizer(args),
-                                     inputs=sweep_plan.inputs_digest(args.dataset, modules)))
+                                     inputs=sweep_plan.inputs_digest(args.dataset, modules),
+                                     backend=backend))
     plan.validate()
     _check_train_rows(args)
     sweep = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,

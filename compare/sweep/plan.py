@@ -32,6 +32,7 @@ class Configuration:
     optimizer: str = ""  # "" : SGD at lr; else the optimizer's text
     inputs: str = ""     # `inputs_digest`: the data files, activation modules, project version
     timeout: float = 60.0  # seconds per call into an activation module's code
+    backend: str = "tensorflow"  # Keras' backend (keras_impl/backends), chosen in the worker
 
     @property
     def hidden(self) -> str:
@@ -46,6 +47,8 @@ class Configuration:
         for option in ("front", "optimizer", "inputs"):
             if not settings[option]:
                 settings.pop(option)  # the keys of sweeps logged before the option existed
+        if settings["backend"] == "tensorflow":
+            settings.pop("backend")  # likewise: the only backend before --backend
         return json.dumps(settings, sort_keys=True)
 
 

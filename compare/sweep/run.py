@@ -76,7 +76,8 @@ def _run_locked(plan: SweepPlan, log: ResultsLog, workers: int, scheduler: str |
 
     if pending and not quiet:  # the bar moves only as configurations finish
         console.say(f"sweep: {len(pending)} configuration(s) to run; each worker starts Keras "
-                    f"first (loading TensorFlow takes a few seconds) ...")
+                    f"on {plan.settings.get('backend', 'tensorflow')} first (it takes a few "
+                    f"seconds) ...")
     bar = tqdm(total=len(configs), initial=len(configs) - len(pending), unit="config",
                desc="sweep", disable=quiet, file=sys.stderr)
     try:

@@ -33,7 +33,7 @@ from ..output import make_directory, os_error, write_atomic, write_json
 CSV_COLUMNS = ["activation", "depth", "seed", "lr", "handrolled_accuracy", "keras_accuracy",
                "seconds", "handrolled_seconds", "keras_seconds", "agree", "verdict", "max_loss_diff",
                "max_roundoff_envelope", "diverged", "evaluation", "hidden", "units", "epochs", "batch", "dataset",
-               "preprocess", "dtype", "train_rows"]
+               "preprocess", "dtype", "train_rows", "backend"]
 
 _NUMBER, _ACCURACY = (int, float), (int, float, type(None))
 # The fields a row needs (the table, the summary and the resume read them), and their types.

@@ -2,7 +2,7 @@
 
 Top-level functions with plain arguments, so local processes and Dask
 workers can run them: the worker loads the data (once per process), the
-user's activation modules, and TensorFlow itself.
+user's activation modules, and Keras on the configuration's backend.
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ def _dataset(name: str, preprocess: str, dtype: str, train_rows: int | None):
 
 def run_configuration(config) -> dict:
     """Train both sides for `config` (a plan.Configuration); return the result row."""
+    from keras_impl import backends
+
     from ..user_activations import load, surfacing_failures
 
+    backends.select(config.backend)  # before Keras is imported here (a Dask worker too)
     with surfacing_failures():  # a failure inside a TensorFlow op: the user's, as itself
         load(config.activation_modules, timeout=config.timeout)  # a child of this worker
         return _run(config)
@@ -64,7 +67,8 @@ def _run(config) -> dict:
         "evaluation": activations.EVALUATION_RULE if stochastic else None,
         "hidden": config.hidden, "units": config.units, "epochs": config.epochs,
         "batch": config.batch, "dataset": config.dataset, "preprocess": config.preprocess,
-        "dtype": config.dtype, "train_rows": config.train_rows, "key": config.key,
+        "dtype": config.dtype, "train_rows": config.train_rows, "backend": config.backend,
+        "key": config.key,
     }
 
 

@@ -10,6 +10,7 @@ are deterministic: seeding Python, NumPy and Keras' generators is all it takes.
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import numpy as np
@@ -29,6 +30,11 @@ def import_keras():
         import keras
     without_tensorflow()
     return keras
+
+
+def random_state_kept():
+    """Nothing global to keep: Keras' generators are its SeedGenerators' states."""
+    return contextlib.nullcontext()
 
 
 def seed_everything(seed: int) -> None:

@@ -8,6 +8,7 @@ tf.config.threading first, so that it reports them too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
@@ -36,6 +37,11 @@ def import_keras():
         tf.constant(0.0)  # the first op initialises the runtime, which also logs
     tf.get_logger().setLevel("ERROR")
     return keras
+
+
+def random_state_kept():
+    """Nothing global to keep: Keras' generators are its SeedGenerators' states."""
+    return contextlib.nullcontext()
 
 
 def seed_everything(seed: int) -> None:

@@ -6,6 +6,7 @@ the trainable ones) and computes in the dtype asked for, float64 included.
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import numpy as np
@@ -32,6 +33,19 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     keras.utils.set_random_seed(seed)  # also torch.manual_seed
     torch.use_deterministic_algorithms(True)
+
+
+@contextlib.contextmanager
+def random_state_kept():
+    """torch's global generator put back afterwards: Keras' Dropout without a seed draws
+    from it on this backend (torch.nn.functional.dropout), not from its SeedGenerator."""
+    import torch
+
+    saved = torch.random.get_rng_state()
+    try:
+        yield
+    finally:
+        torch.random.set_rng_state(saved)
 
 
 def call_and_gradients(layer, x, objective, training: bool = True, keep_state: bool = True,

@@ -382,3 +382,9 @@ def test_keras_round_off_widens_the_envelope_and_a_bug_still_leaves_it():
     assert judged(run(30 * ulp), wide).outcome == WITHIN_ROUNDOFF
     bug = judged(run(30 * ulp, bug=1e-9), wide)
     assert bug.outcome == DISAGREE and bug.step == 3, bug
+
+
+def test_the_summary_names_the_keras_ratio_only_where_it_widened_the_envelope():
+    from compare.report.tables import _keras_ratio
+    assert "times 40: Keras' round-off on step 1's gradients" in _keras_ratio({"keras_ratio": 40.0})
+    assert _keras_ratio({"keras_ratio": 1.0}) == _keras_ratio({}) == ""

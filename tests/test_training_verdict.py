@@ -345,6 +345,11 @@ def test_keras_round_off_is_the_median_ratio_of_the_tensors_the_gradient_witness
     bug = [NS(agree=False, max_rel_diff=1e-2, roundoff=1e-14)] * 9
     assert keras_ratio(rows + bug) == pytest.approx(40)
     assert keras_ratio(bug) == 1.0
+    # float32's fixed tolerance (1e-3) passes a 0.1% bug: agreeing that way is no
+    # measurement of round-off (more than ROUNDOFF_FACTOR = 1000 times its own)
+    by_tolerance = [NS(agree=True, max_rel_diff=1e-3, roundoff=1e-7)] * 9
+    assert keras_ratio(rows + by_tolerance) == pytest.approx(40)
+    assert keras_ratio(by_tolerance) == 1.0
     # no round-off of its own (the reversed rows gave the same bits) measures nothing, and
     # Keras closer than our own round-off narrows nothing
     assert keras_ratio([NS(agree=True, max_rel_diff=1e-14, roundoff=0.0)]) == 1.0

@@ -80,12 +80,16 @@ def keras_ratio(rows) -> float:
     """How many times the hand-written side's own round-off Keras' is, from the gradient
     witness' rows (`compare.gradients.GradientRow`) of one batch: the median over the
     tensors whose gradients it judged to agree of max rel |h - k| / max rel |h - h with
-    the rows reversed|, at least 1.  A tensor whose gradients disagree (a bug) or that
-    has no round-off of its own (the reversed rows gave the same bits) does not count,
-    and a median lets no single tensor widen the band: 1 where none counts."""
+    the rows reversed|, at least 1.  Only a tensor the witness passed as round-off counts:
+    one whose gradients disagree (a bug), or agree only by the fixed tolerance, more than
+    ROUNDOFF_FACTOR times its own round-off apart (float32's 1e-3 holds a 0.1% bug), or
+    with no round-off of its own (the reversed rows gave the same bits) does not; and a
+    median lets no single tensor widen the band: 1 where none counts."""
+    from ..tolerances import ROUNDOFF_FACTOR
+
     ratios = [row.max_rel_diff / row.roundoff for row in rows
               if row.agree and row.roundoff is not None and row.roundoff > 0
-              and np.isfinite(row.max_rel_diff / row.roundoff)]
+              and row.max_rel_diff <= ROUNDOFF_FACTOR * row.roundoff]
     return max(1.0, float(np.median(ratios))) if ratios else 1.0
 
 

@@ -20,7 +20,7 @@ hand-written samples to theirs, while Keras' run is 30x farther from ours
 15-37x its envelope; docs/explanations/verdict.md).  The gradient witness
 measures it instead: on step 1's batch, |handrolled - keras| against the
 hand-written side's own round-off (its rows reversed), per parameter tensor
-(`keras_ratio`: 30-50x, median 40, on the run above).  Every per-step
+(`keras_ratio`: 3-186x, median 40, on the run above).  Every per-step
 round-off being that many times ours on Keras' side, the trajectory's is too:
 `scaled` widens the hand-written samples' distances by the ratio.
 """

@@ -107,7 +107,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
         return result
     # Keras' own round-off, as many times ours as the gradient witness measures on step 1's
     # batch (roundoff.keras_ratio: TensorFlow's long sums), widens the hand-written samples'
-    # distances (measured: book-ch19-cnn, float64: Keras 30-50x ours per tensor, the final
+    # distances (measured: book-ch19-cnn, float64: Keras 3-186x ours per tensor, the final
     # tensors 15-37x the hand-written envelope).  Only where that envelope alone does not
     # hold the difference: one gradient per side on one batch
     first = orders[0][:batch_size] if orders[0] is not None else slice(0, batch_size)

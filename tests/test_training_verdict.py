@@ -328,3 +328,68 @@ def test_a_final_tensor_may_show_the_runs_round_off_growth_but_not_a_bug():
     assert all(ok for _, ok, _ in _final_pairs(rule, inside, envelope=True))
     failing = [name for name, ok, _ in _final_pairs(rule, bug, envelope=True) if not ok]
     assert failing == ["bn/gamma"]
+
+
+# ------------------------------------ Keras' round-off, measured by the gradient witness
+def test_keras_round_off_is_the_median_ratio_of_the_tensors_the_gradient_witness_passed():
+    """Measured on book-ch19-cnn (float64, step 1): Keras 3-186x the hand-written side's
+    own round-off per tensor, median 40.  Twin: a bug's tensors (their gradients disagree)
+    do not count; alone they leave the ratio at 1."""
+    from types import SimpleNamespace as NS
+
+    from compare.training.roundoff import keras_ratio
+
+    rows = [NS(agree=True, max_rel_diff=r * 1e-14, roundoff=1e-14)
+            for r in (55, 15, 129, 34, 3, 40, 186)]
+    assert keras_ratio(rows) == pytest.approx(40)
+    bug = [NS(agree=False, max_rel_diff=1e-2, roundoff=1e-14)] * 9
+    assert keras_ratio(rows + bug) == pytest.approx(40)
+    assert keras_ratio(bug) == 1.0
+    # float32's fixed tolerance (1e-3) passes a 0.1% bug: agreeing that way is no
+    # measurement of round-off (more than ROUNDOFF_FACTOR = 1000 times its own)
+    by_tolerance = [NS(agree=True, max_rel_diff=1e-3, roundoff=1e-7)] * 9
+    assert keras_ratio(rows + by_tolerance) == pytest.approx(40)
+    assert keras_ratio(by_tolerance) == 1.0
+    # no round-off of its own (the reversed rows gave the same bits) measures nothing, and
+    # Keras closer than our own round-off narrows nothing
+    assert keras_ratio([NS(agree=True, max_rel_diff=1e-14, roundoff=0.0)]) == 1.0
+    assert keras_ratio([NS(agree=True, max_rel_diff=1e-16, roundoff=1e-14)]) == 1.0
+
+
+def test_keras_round_off_widens_the_envelope_and_a_bug_still_leaves_it():
+    """Keras 30x the hand-written envelope (book-ch19-cnn's final tensors: 15-37x) is
+    "disagree" against the hand-written envelope, "agree within round-off" once its
+    distances are times the measured ratio (40); twin: a 1e-9 bug under the same ratio
+    still disagrees from the step it acts."""
+    from compare.training.history import History
+    from compare.training.result import TrainingResult
+    from compare.training.roundoff import scaled
+
+    ulp = 2.0 ** -52
+    steps = np.array([0.3, 0.25, 0.2])
+
+    def run(shift, bug=0.0):
+        return History(loss=[0.2 + shift], train_accuracy=[0.9], test_accuracy=[0.8],
+                       test_loss=[0.6 + shift],
+                       step_losses=[steps + np.array([0.0, shift, shift + bug])],
+                       weights={"dense1/kernel": np.array([0.5 + shift])})
+
+    h, r = run(0.0), run(ulp)
+
+    def judged(keras, roundoff):
+        return TrainingResult(spec_for("float64"), "synthetic", 3, 1, 1, 0.1, False, 0, h,
+                              keras, roundoff=roundoff).judgement
+
+    wide = scaled(h, r, 40.0)
+    assert np.allclose(np.abs(wide.step_losses[0] - steps), [0, 40 * ulp, 40 * ulp])
+    assert wide.test_accuracy == r.test_accuracy  # a row changing class is one row
+    assert judged(run(30 * ulp), r).outcome == DISAGREE
+    assert judged(run(30 * ulp), wide).outcome == WITHIN_ROUNDOFF
+    bug = judged(run(30 * ulp, bug=1e-9), wide)
+    assert bug.outcome == DISAGREE and bug.step == 3, bug
+
+
+def test_the_summary_names_the_keras_ratio_only_where_it_widened_the_envelope():
+    from compare.report.tables import _keras_ratio
+    assert "times 40: Keras' round-off on step 1's gradients" in _keras_ratio({"keras_ratio": 40.0})
+    assert _keras_ratio({"keras_ratio": 1.0}) == _keras_ratio({}) == ""

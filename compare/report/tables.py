@@ -89,13 +89,20 @@ def _max_fmt(values) -> str:
     return fmt(max(values, key=lambda v: float("inf") if v != v else v))
 
 
+def _keras_ratio(roundoff: dict) -> str:
+    """', the hand-written one times N (...)' where Keras' round-off widened the envelope."""
+    ratio = roundoff.get("keras_ratio", 1.0)
+    return (f", the hand-written one times {ratio:.3g}: Keras' round-off on step 1's "
+            f"gradients, as many times ours" if ratio > 1 else "")
+
+
 def training_summary(training: dict) -> list[str]:
     """The lines under the training table: differences, the round-off envelope, divergence."""
     roundoff = training.get("roundoff") or {}
     lines = [
         f"max loss diff (every step and epoch): {fmt(training['max_loss_diff'])}; round-off "
         f"envelope ({'each side' if roundoff.get('keras_sample') else 'handrolled'} vs itself "
-        f"with each batch's rows reversed): "
+        f"with each batch's rows reversed{_keras_ratio(roundoff)}): "
         f"{fmt(training.get('max_roundoff_envelope'))}",
         f"max accuracy diff: {100 * _none_inf(training['max_accuracy_diff']):.2f} points; "
         f"final test accuracy diff {100 * _none_inf(training['final_accuracy_diff']):.2f} points",

@@ -34,6 +34,7 @@ class TrainingResult:
     roundoff: History | None = None  # the envelope: each side again, rows reversed
     evaluated_rows: dict = field(default_factory=dict)  # {"train": n, "test": n, ...}
     keras_sampled: bool = False  # Keras' own round-off sample is in the envelope
+    keras_ratio: float = 1.0  # the hand-written samples' distances times this (roundoff.py)
     # the process' peak resident memory (MB, ru_maxrss) at the end of each side's run
     # (a peak so far: the side that ran second includes the first's) and of the whole run
     peak_memory: dict = field(default_factory=dict)
@@ -176,12 +177,15 @@ class TrainingResult:
                       "(dropout masks with them), from every starting weight times (1 + eps) and "
                       "(1 - eps) (a schedule one float32 ulp up and down); where that envelope "
                       "does not hold the difference, keras again too (keras_sample) from every "
-                      "weight times (1 + eps), rows reversed unless the network has dropout: "
+                      "weight times (1 + eps), rows reversed unless the network has dropout, "
+                      "and before it the hand-written samples' distances times keras_ratio, "
+                      "how many times ours Keras' round-off is on step 1's gradients: "
                       "the same mathematics, another summation order; "
                       "step_loss and loss are the hand-written run's plus the largest "
                       "distance of a sample from its own side's run, so |handrolled - these| "
                       "is the envelope",
             "keras_sample": self.keras_sampled,
+            "keras_ratio": self.keras_ratio,
             "rule": asdict(self.rule),
             "step_loss": [losses.tolist() for losses in self.roundoff.step_losses],
             "envelope": running_envelope(h[:len(band)], r[:len(band)]).tolist(),

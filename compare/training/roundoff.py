@@ -10,6 +10,19 @@ of batch statistics over tens of thousands of values, say).  The envelope is
 the largest distance within any pair, at every step, epoch and tensor element:
 `widest` returns it as a History r with |h - r| = max_i |run_i - sample_i|,
 which is all the verdict reads of an envelope.
+
+Keras' round-off is not sampled by running Keras again from w (1 + eps) in the
+same order (the only Keras sample a network with Dropout allows: Keras draws
+its masks by position in the batch): a sum's rounding errors hardly move when
+its terms move by one ulp, so that sample stays as close to Keras' run as the
+hand-written samples to theirs, while Keras' run is 30x farther from ours
+(measured: book-ch19-cnn, 64 rows, 2 Adam steps, float64: every final tensor
+15-37x its envelope; docs/explanations/verdict.md).  The gradient witness
+measures it instead: on step 1's batch, |handrolled - keras| against the
+hand-written side's own round-off (its rows reversed), per parameter tensor
+(`keras_ratio`: 3-186x, median 40, on the run above).  Every per-step
+round-off being that many times ours on Keras' side, the trajectory's is too:
+`scaled` widens the hand-written samples' distances by the ratio.
 """
 
 from __future__ import annotations
@@ -61,6 +74,57 @@ def farthest_in_place(h: np.ndarray, samples: list) -> np.ndarray:
         np.fmax(out, sample, out=out)
     out += h
     return out
+
+
+def keras_ratio(rows) -> float:
+    """How many times the hand-written side's own round-off Keras' is, from the gradient
+    witness' rows (`compare.gradients.GradientRow`) of one batch: the median over the
+    tensors whose gradients it judged to agree of max rel |h - k| / max rel |h - h with
+    the rows reversed|, at least 1.  Only a tensor the witness passed as round-off counts:
+    one whose gradients disagree (a bug), or agree only by the fixed tolerance, more than
+    ROUNDOFF_FACTOR times its own round-off apart (float32's 1e-3 holds a 0.1% bug), or
+    with no round-off of its own (the reversed rows gave the same bits) does not; and a
+    median lets no single tensor widen the band: 1 where none counts."""
+    from ..tolerances import ROUNDOFF_FACTOR
+
+    ratios = [row.max_rel_diff / row.roundoff for row in rows
+              if row.agree and row.roundoff is not None and row.roundoff > 0
+              and row.max_rel_diff <= ROUNDOFF_FACTOR * row.roundoff]
+    return max(1.0, float(np.median(ratios))) if ratios else 1.0
+
+
+def first_step_ratio(spec, weights, X, Y) -> float:
+    """`keras_ratio` on step 1's batch (X, Y) from the starting weights: the gradient
+    witness (compare.gradients) without finite differences, Keras imported here."""
+    from ..gradients import compare_gradients
+
+    return keras_ratio(compare_gradients(spec, weights, X, Y, finite_differences=False).rows)
+
+
+def scaled(handrolled: History, roundoff: History, ratio: float) -> History:
+    """The envelope with every distance from `handrolled` times `ratio` (h + ratio (r - h)):
+    the step and epoch losses and every final tensor.  The accuracies keep their measured
+    distance: a row that changes class in a sample is one row, not `ratio` rows."""
+    if ratio == 1:
+        return roundoff
+
+    def far(h, r):
+        h, r = np.asarray(h, dtype=np.float64), np.asarray(r, dtype=np.float64)
+        n = min(h.shape[0], r.shape[0]) if h.ndim else None
+        if n is not None:
+            h, r = h[:n], r[:n]
+        return (h + ratio * (r - h))[()]
+
+    changes = {name: list(far(getattr(handrolled, name), getattr(roundoff, name)))
+               for name in ("loss", "test_loss")
+               if getattr(handrolled, name) and getattr(roundoff, name)}
+    changes["step_losses"] = [far(h, r) for h, r in zip(handrolled.step_losses,
+                                                        roundoff.step_losses)]
+    for part in ("weights", "state", "optimizer_state"):
+        h, r = getattr(handrolled, part), getattr(roundoff, part)
+        changes[part] = {name: (r[name] if name == "iterations" or name not in h
+                                else far(h[name], r[name])) for name in r}
+    return dataclasses.replace(roundoff, **changes)
 
 
 def _tensor(h, pairs, reuse: bool):

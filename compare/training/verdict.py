@@ -10,7 +10,11 @@ rows reversed (`data.reversed_within_batches`) and every starting weight times
 down), the same mathematics summed in another order.  Where the difference
 leaves that envelope's band, Keras trains once more the same way (rows reversed
 unless there is Dropout, weights times (1 + eps)), as its own round-off may be
-the larger, and the run is judged again (`side_by_side.py`).  The largest
+the larger, and the run is judged again (`side_by_side.py`); before that, the
+hand-written samples' distances are widened by how many times ours Keras' own
+round-off is on step 1's gradients, as the gradient witness measures it
+(`roundoff.keras_ratio`: Keras' sample in the same order does not resample
+its long sums' rounding).  The largest
 distance of a sample from its own side's run at every step counts
 (`roundoff.widest`): that per step is the envelope e(t).
 

@@ -106,24 +106,27 @@ def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(prepared: Prepared, gradients: bool = True, progress=None,
-        handrolled_epoch=None, command: str = "report", threads=None) -> Outcome:
+        handrolled_epoch=None, command: str = "report", threads=None,
+        keras_apart: bool = False) -> Outcome:
     """Gradients on the first batch (optional), then training side by side.
 
     `handrolled_epoch`: the hand-written epoch function (default: config.loop's).
     `threads`: the compare.threads.ThreadPolicy (None: train_side_by_side measures one).
+    `keras_apart`: Keras' training runs in a process of their own (training/keras_process.py).
     """
-    from .gradients import compare_gradients  # imports TensorFlow
-
     config, spec = prepared.config, prepared.spec
-    grads = compare_gradients(spec, prepared.weights, *first_batch(prepared)) \
-        if gradients else None
+    grads = None
+    if gradients:
+        from .gradients import compare_gradients  # imports TensorFlow
+
+        grads = compare_gradients(spec, prepared.weights, *first_batch(prepared))
     training = train_side_by_side(spec, prepared.weights, prepared.dataset, config.epochs,
                                   config.batch, config.training_optimizer,
                                   shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
                                   handrolled_loop(config.loop), threads=threads,
-                                  state=prepared.state)
+                                  state=prepared.state, keras_apart=keras_apart)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..processes import exit_description
 from .errors import ContractError, TargetError
 from .wire import PREFIX, Handle, WireError, decode, encode, frame_length
 
@@ -232,12 +233,7 @@ class UserProcess:
         if code is None:
             how = "closed the checker's channel"
         elif code < 0:
-            name = _signal_name(-code)
-            how = f"was killed by {name}"
-            if -code == signal.SIGKILL:
-                how += " (the system's out-of-memory killer, or another process)"
-            elif -code in (signal.SIGSEGV, signal.SIGBUS):
-                how += " (a crash in native code)"
+            how = exit_description(code)
         elif code == 3:
             how = "failed inside the checker's own code (see the line above)"
         else:
@@ -304,13 +300,6 @@ def _place(path) -> str:
     if not path:
         return ""
     return "at " + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in path) + " "
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 def _checked(value, spec, label: str, path: tuple = ()):

@@ -13,6 +13,7 @@ from handrolled.train import batch_starts, sgd_epoch
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
 from .roundoff import widest
+from .keras_process import run_keras_apart
 from .runs import Renamed, run_handrolled, run_keras
 from .verdict import DISAGREE
 from ..environment import load_average, peak_resident_mb
@@ -22,7 +23,8 @@ from .runtime import runtime_summary
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
                        progress=None, handrolled_epoch=sgd_epoch,
-                       threads=None, state: Params | None = None) -> TrainingResult:
+                       threads=None, state: Params | None = None,
+                       keras_apart: bool = False) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     The hand-written side runs twice more on the same batches with each batch's
@@ -41,6 +43,9 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
     the hand-written epochs run under its BLAS limit.
     `state`: the starting moving statistics (default: mean 0, variance 1).
+    `keras_apart`: Keras' runs in a process of their own (keras_process.py), each
+    before or after the hand-written ones, so that this process never holds
+    TensorFlow; peak_memory then also has each child's ("keras_process", ...).
     """
     from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
@@ -51,18 +56,30 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     orders = epoch_orders(rows, epochs, seed, shuffle)
     threads = threads or decide(spec, batch_size, seed=seed)
     load_before = load_average()
-    if any(layer.kind == "dropout" for layer in spec.layers):
-        # Keras first: the hand-written side applies the dropout masks Keras drew
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
-        peak = {"keras": peak_resident_mb()}
+    peak, notes = {}, None
+
+    def keras_run(weights, orders, progress, key):  # here, or in a child (its peak too)
+        nonlocal notes
+        if not keras_apart:
+            return run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+        history, child = run_keras_apart(spec, weights, data, orders, batch_size, lr, seed,
+                                         progress, state)
+        peak[f"{key}_process"], notes = child["peak_mb"], child["notes"]
+        return history
+
+    if keras_apart or any(layer.kind == "dropout" for layer in spec.layers):
+        # Keras first: the hand-written side applies the dropout masks Keras drew (and
+        # from a child, follows the conventions its Keras measured)
+        keras = keras_run(weights, orders, progress, "keras")
+        peak["keras"] = peak_resident_mb()
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, keras.dropout_masks, threads, state)
         peak["handrolled"] = peak_resident_mb()
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, threads=threads, state=state)
-        peak = {"handrolled": peak_resident_mb()}
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+        peak["handrolled"] = peak_resident_mb()
+        keras = keras_run(weights, orders, progress, "keras")
         peak["keras"] = peak_resident_mb()
     # the round-off envelope: the hand-written side again, each batch's rows reversed
     # (with their dropout masks): the same mathematics, another order of the sums; and
@@ -102,7 +119,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                             roundoff=roundoff,
                             evaluated_rows={name: len(y) for name, (_, y) in
                                             data.evaluation_sets().items()},
-                            peak_memory=dict(peak, run=peak_resident_mb()))
+                            peak_memory=dict(peak, run=peak_resident_mb()),
+                            keras_notes=notes)
     if result.judgement.outcome != DISAGREE:
         return result
     # Keras' own round-off may be the larger (measured: conv(8,3,relu),batchnorm,...,
@@ -114,10 +132,9 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # alone does not hold the difference (a wider envelope gives wider bands), so that a
     # run that agrees pays nothing for it: it costs one more Keras run (measured: +21% CPU
     # on the run above, +65% on the tests' small runs, whose time is mostly Keras')
-    keras_sample = run_keras(spec, nudged(weights, 1), data,
+    keras_sample = keras_run(nudged(weights, 1),
                              orders if keras.dropout_masks else reversed_orders,
-                             batch_size, lr, seed, Renamed(progress, "keras round-off sample"),
-                             state)
+                             Renamed(progress, "keras round-off sample"), "keras_sample")
     return dataclasses.replace(result, keras_sampled=True,
                                roundoff=widest(handrolled, [(handrolled, roundoff),
                                                             (keras, keras_sample)]),

@@ -116,7 +116,7 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
     """
     config, spec = prepared.config, prepared.spec
     grads = None
-    if gradients:
+    if gradients and not keras_apart:
         from .gradients import compare_gradients  # imports TensorFlow
 
         grads = compare_gradients(spec, prepared.weights, *first_batch(prepared))
@@ -126,7 +126,13 @@ def run(prepared: Prepared, gradients: bool = True, progress=None,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
                                   handrolled_loop(config.loop), threads=threads,
-                                  state=prepared.state, keras_apart=keras_apart)
+                                  state=prepared.state, keras_apart=keras_apart,
+                                  gradients_batch=first_batch(prepared) if gradients else None)
+    if gradients and keras_apart:  # Keras' half came from its process, computed there first
+        from .gradients import compare_gradients
+
+        grads = compare_gradients(spec, prepared.weights, *first_batch(prepared),
+                                  keras=training.keras_gradients)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 

@@ -90,7 +90,16 @@ def state_bytes(spec: NetworkSpec, lr) -> int:
 
 
 def job_spec(spec: NetworkSpec) -> dict:
-    """The spec as JSON for the child; SpecError if the JSON does not give it back whole."""
+    """The spec as JSON for the child; SpecError if the JSON does not give it back whole,
+    or if it names an --activation-module activation (registered in this process only)."""
+    from handrolled.activations import UserActivation
+
+    for layer in spec.build_layers():
+        for function in getattr(layer.activation, "functions", [layer.activation]):
+            if isinstance(function, UserActivation):
+                raise SpecError(f"the activation {function.name} of {layer.name} comes from "
+                                f"--activation-module, which runs beside this process, not "
+                                f"Keras' own: use --keras-process never (or auto)")
     form = {"json": spec.to_json(), "dtype": spec.dtype, "seed": spec.seed}
     try:
         same = spec_from_job(json.loads(json.dumps(form))) == spec
@@ -111,10 +120,13 @@ def spec_from_job(form: dict) -> NetworkSpec:
 # ------------------------------------------------------------------ the parent's side
 def run_keras_apart(spec: NetworkSpec, weights: Params, data: TrainingData, orders,
                     batch_size: int, lr, seed: int, progress=None,
-                    state: Params | None = None) -> tuple[History, dict]:
+                    state: Params | None = None, gradients_batch=None
+                    ) -> tuple[History, dict]:
     """`runs.run_keras` in a child process: its History, and {"peak_mb": the child's
-    peak resident memory, "notes": what its Keras narrows (`train`'s notes)}.  The
-    hand-written side is set to the child's Keras conventions."""
+    peak resident memory, "notes": what its Keras narrows (`train`'s notes),
+    "gradients": Keras' half of the gradient check on `gradients_batch` (X, Y), computed
+    there first as `report` does it before training (compare.gradients.KerasSide), or
+    None}.  The hand-written side is set to the child's Keras conventions."""
     from .. import console
     from .runs import _begin, _report
 
@@ -123,7 +135,8 @@ def run_keras_apart(spec: NetworkSpec, weights: Params, data: TrainingData, orde
     folder = Path(tempfile.mkdtemp(prefix="nn-compare-keras-"))
     process = None
     try:
-        _write_job(folder, spec, weights, data, orders, batch_size, lr, seed, state)
+        _write_job(folder, spec, weights, data, orders, batch_size, lr, seed, state,
+                   gradients_batch)
         events_r, events_w = os.pipe()
         try:
             process = subprocess.Popen(
@@ -158,7 +171,8 @@ def run_keras_apart(spec: NetworkSpec, weights: Params, data: TrainingData, orde
                             f"in this process instead)")
         history, answer = _read_history(folder / "out")
         apply_conventions(answer["conventions"])
-        return history, {"peak_mb": answer["peak_mb"], "notes": answer["notes"]}
+        return history, {"peak_mb": answer["peak_mb"], "notes": answer["notes"],
+                         "gradients": _read_keras_side(folder / "out", answer["gradients"])}
     finally:
         if process is not None and process.poll() is None:  # Ctrl-C, or an error here
             _kill(process)
@@ -205,7 +219,7 @@ def _load_arrays(folder: Path, names: dict, mmap: bool = False) -> dict:
 
 
 def _write_job(folder: Path, spec, weights, data: TrainingData, orders: EpochOrders,
-               batch_size, lr, seed, state) -> None:
+               batch_size, lr, seed, state, gradients_batch=None) -> None:
     if isinstance(lr, optimizers.Optimizer):
         lr = lr.text
     elif not isinstance(lr, str):
@@ -219,12 +233,13 @@ def _write_job(folder: Path, spec, weights, data: TrainingData, orders: EpochOrd
            "state": None if state is None else _save_arrays(folder, "state", state),
            "orders": {"rows": orders.rows, "epochs": orders.epochs, "seed": orders.seed,
                       "shuffle": orders.shuffle, "batch_size": orders.batch_size},
-           "batch_size": batch_size, "lr": lr, "seed": seed}
+           "batch_size": batch_size, "lr": lr, "seed": seed,
+           "gradients": None if gradients_batch is None else
+           _save_arrays(folder, "batch", dict(zip("XY", gradients_batch)))}
     (folder / "job.json").write_text(json.dumps(job))
 
 
 def _write_history(folder: Path, history: History, extra: dict) -> None:
-    folder.mkdir()
     optimizer_state = dict(history.optimizer_state)
     iterations = optimizer_state.pop("iterations", None)
     masks = history.dropout_masks
@@ -243,6 +258,24 @@ def _write_history(folder: Path, history: History, extra: dict) -> None:
                                             for layer in layers}),
         mask_rows=[len(step[layers[0]]) for step in masks] if layers else [], **extra)
     (folder / "history.json").write_text(json.dumps(answer))
+
+
+def _write_keras_side(folder: Path, side) -> dict | None:
+    if side is None:
+        return None
+    return {"loss": _save_arrays(folder, "loss", {"loss": side.loss}),
+            "gradients": _save_arrays(folder, "gradient", side.gradients),
+            "masks": _save_arrays(folder, "batchmask", side.masks), "backend": side.backend}
+
+
+def _read_keras_side(folder: Path, form: dict | None):
+    if form is None:
+        return None
+    from ..gradients import KerasSide
+
+    loss = _load_arrays(folder, form["loss"])["loss"][()]  # its own type: a NumPy scalar
+    return KerasSide(loss, _load_arrays(folder, form["gradients"]),
+                     _load_arrays(folder, form["masks"]), form["backend"])
 
 
 def _read_history(folder: Path) -> tuple[History, dict]:
@@ -321,10 +354,18 @@ def _child_run(folder: Path, events) -> None:
     from keras_impl.optimizers import installed_cast
     from keras_impl.regularizers import installed_conventions
 
+    side = None
+    if job["gradients"] is not None:  # `report`: Keras' gradients first, as in one process
+        from ..gradients import keras_side
+
+        batch = _load_arrays(folder, job["gradients"])
+        side = keras_side(spec, weights, batch["X"], batch["Y"])
     history = run_keras(spec, weights, data, orders, job["batch_size"], job["lr"],
                         job["seed"], Progress(), state)
     conventions = {"regularizers": asdict(installed_conventions()),
                    "cast": installed_cast().__name__}
-    _write_history(folder / "out", history, {"conventions": conventions,
-                                             "notes": narrowing_notes(spec),
-                                             "peak_mb": peak_resident_mb()})
+    out = folder / "out"
+    out.mkdir()
+    _write_history(out, history, {"conventions": conventions, "notes": narrowing_notes(spec),
+                                  "gradients": _write_keras_side(out, side),
+                                  "peak_mb": peak_resident_mb()})

@@ -40,6 +40,7 @@ class TrainingResult:
     # with Keras in a process of its own (keras_process.py): "keras_process" (and
     # "keras_sample_process") are those processes' own peaks, the rest this process'
     keras_notes: list | None = None  # notes on Keras measured in its process (None: here)
+    keras_gradients: object = None  # compare.gradients.KerasSide computed there (report)
 
     @property
     def rule(self) -> RoundoffRule:

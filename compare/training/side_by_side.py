@@ -24,7 +24,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
                        progress=None, handrolled_epoch=sgd_epoch,
                        threads=None, state: Params | None = None,
-                       keras_apart: bool = False) -> TrainingResult:
+                       keras_apart: bool = False, gradients_batch=None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     The hand-written side runs twice more on the same batches with each batch's
@@ -46,6 +46,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `keras_apart`: Keras' runs in a process of their own (keras_process.py), each
     before or after the hand-written ones, so that this process never holds
     TensorFlow; peak_memory then also has each child's ("keras_process", ...).
+    `gradients_batch`: with keras_apart, (X, Y) on which Keras' process also computes its
+    half of the gradient check first (`report`), returned as the result's keras_gradients.
     """
     from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
@@ -56,15 +58,16 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     orders = epoch_orders(rows, epochs, seed, shuffle)
     threads = threads or decide(spec, batch_size, seed=seed)
     load_before = load_average()
-    peak, notes = {}, None
+    peak, child = {}, {}
 
     def keras_run(weights, orders, progress, key):  # here, or in a child (its peak too)
-        nonlocal notes
         if not keras_apart:
             return run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
-        history, child = run_keras_apart(spec, weights, data, orders, batch_size, lr, seed,
-                                         progress, state)
-        peak[f"{key}_process"], notes = child["peak_mb"], child["notes"]
+        history, answer = run_keras_apart(spec, weights, data, orders, batch_size, lr, seed,
+                                          progress, state,
+                                          gradients_batch if key == "keras" else None)
+        peak[f"{key}_process"] = answer["peak_mb"]
+        child.setdefault("main", answer)
         return history
 
     if keras_apart or any(layer.kind == "dropout" for layer in spec.layers):
@@ -120,7 +123,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                             evaluated_rows={name: len(y) for name, (_, y) in
                                             data.evaluation_sets().items()},
                             peak_memory=dict(peak, run=peak_resident_mb()),
-                            keras_notes=notes)
+                            keras_notes=child["main"]["notes"] if child else None,
+                            keras_gradients=child["main"]["gradients"] if child else None)
     if result.judgement.outcome != DISAGREE:
         return result
     # Keras' own round-off may be the larger (measured: conv(8,3,relu),batchnorm,...,

@@ -274,3 +274,50 @@ def test_user_activations_keep_keras_here(monkeypatch):
                                                                    classes=2), 0.1)  # twin
     finally:
         unregister_user_activation("h22_twice")
+
+
+PARENT = """
+import sys
+from compare.training import keras_process
+import test_keras_process as t
+real = keras_process.subprocess.Popen
+def popen(*args, **kwargs):
+    child = real(*args, **kwargs)
+    print(child.pid, flush=True)
+    return child
+keras_process.subprocess.Popen = popen
+if sys.argv[1] == "orphan":  # the twin: a child that does not watch its parent
+    keras_process._BOOT = keras_process._BOOT.replace("die_with_parent(int(sys.argv[3])); ", "")
+t.run_tiny()
+"""
+
+
+@pytest.mark.parametrize("boot", ["as it is", "orphan"])
+def test_the_child_dies_with_its_parent(boot):
+    """kill -9 of the command (no cleanup can run) still ends Keras' process; the twin,
+    a child started without die_with_parent, outlives it (and is killed here)."""
+    import signal
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, boot], cwd=ROOT / "tests",
+                              env=dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}"),
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        time.sleep(0.5)  # the child has run its first line (die_with_parent) by now
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    def alive() -> bool:
+        try:
+            return "State:\tZ" not in Path(f"/proc/{child}/status").read_text()
+        except FileNotFoundError:  # gone (a zombie is dead, not yet reaped)
+            return False
+
+    deadline = time.monotonic() + (2 if boot == "orphan" else 10)
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survived = alive()
+    if survived:
+        os.kill(child, signal.SIGKILL)
+    assert survived == (boot == "orphan")

@@ -52,9 +52,12 @@ from .data import EpochOrders, TrainingData
 from .history import Divergence, History
 
 MODES = ("auto", "always", "never")
-AUTO_BYTES = 64 * 2 ** 20  # parameters + optimizer slots from which auto runs Keras apart
-# (measured, docs/PERFORMANCE.md: below it the child's own TensorFlow start costs more
-# time than the memory it saves is worth; book-ch19-cnn's are ~450 MB in float64)
+AUTO_BYTES = 64 * 2 ** 20  # parameters + optimizer slots from which auto runs Keras apart.
+# Apart, the peak is max(TensorFlow + Keras' run, the hand-written runs) instead of their
+# sum: it saves about what the hand-written side holds (each run's weights and slots, 4 to
+# 6 copies of these bytes: ~256 MB and more here, book-ch19-cnn's ~450 MB a copy), next
+# to nothing for a small network, whose peak is TensorFlow's either way; and a run that
+# keeps Keras here (the tests' in-process runs, --from-keras) starts no second TensorFlow
 FAILED = 3  # the child's exit status when it wrote error.json
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `compare`

@@ -135,11 +135,20 @@ def run_keras_apart(spec: NetworkSpec, weights: Params, data: TrainingData, orde
 
     if not isinstance(orders, EpochOrders):
         raise TypeError("run_keras_apart takes EpochOrders (drawn again in the child)")
-    folder = Path(tempfile.mkdtemp(prefix="nn-compare-keras-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="nn-compare-keras-"))
+    except OSError as error:
+        raise SpecError(f"cannot make a temporary folder for Keras' run in "
+                        f"{tempfile.gettempdir()}: {error.strerror or error}") from None
     process = None
     try:
-        _write_job(folder, spec, weights, data, orders, batch_size, lr, seed, state,
-                   gradients_batch)
+        try:
+            _write_job(folder, spec, weights, data, orders, batch_size, lr, seed, state,
+                       gradients_batch)
+        except OSError as error:  # a full disk: the data set is written there once
+            raise SpecError(f"cannot write the data for Keras' run to {folder}: "
+                            f"{error.strerror or error} (TMPDIR names another folder; "
+                            f"--keras-process never needs none)") from None
         events_r, events_w = os.pipe()
         try:
             process = subprocess.Popen(

@@ -288,6 +288,9 @@ def popen(*args, **kwargs):
     print(child.pid, flush=True)
     return child
 keras_process.subprocess.Popen = popen
+# the child waits instead of running Keras (which could end before the check below)
+keras_process._BOOT = keras_process._BOOT.replace("child_main(sys.argv[1:])",
+                                                  "__import__('time').sleep(60)")
 if sys.argv[1] == "orphan":  # the twin: a child that does not watch its parent
     keras_process._BOOT = keras_process._BOOT.replace("die_with_parent(int(sys.argv[3])); ", "")
 t.run_tiny()
@@ -295,14 +298,15 @@ t.run_tiny()
 
 
 @pytest.mark.parametrize("boot", ["as it is", "orphan"])
-def test_the_child_dies_with_its_parent(boot):
+def test_the_child_dies_with_its_parent(boot, tmp_path):
     """kill -9 of the command (no cleanup can run) still ends Keras' process; the twin,
     a child started without die_with_parent, outlives it (and is killed here)."""
     import signal
     import time
 
     parent = subprocess.Popen([sys.executable, "-c", PARENT, boot], cwd=ROOT / "tests",
-                              env=dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}"),
+                              env=dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+                                       TMPDIR=str(tmp_path)),  # the folder kill -9 leaves
                               stdout=subprocess.PIPE, text=True)
     try:
         child = int(parent.stdout.readline())

@@ -147,8 +147,8 @@ def run_keras_apart(spec: NetworkSpec, weights: Params, data: TrainingData, orde
                        gradients_batch)
         except OSError as error:  # a full disk: the data set is written there once
             raise SpecError(f"cannot write the data for Keras' run to {folder}: "
-                            f"{error.strerror or error} (TMPDIR names another folder; "
-                            f"--keras-process never needs none)") from None
+                            f"{error.strerror or error} (set TMPDIR to a folder with room for the "
+                            f"data set, or use --keras-process never)") from None
         events_r, events_w = os.pipe()
         try:
             process = subprocess.Popen(

@@ -331,7 +331,6 @@ def child_main(argv: list[str]) -> None:
 
 def _child_run(folder: Path, events) -> None:
     from ..commands.gradients import narrowing_notes
-    from ..environment import peak_resident_mb
     from .runs import run_keras
 
     job = json.loads((folder / "job.json").read_text())
@@ -380,4 +379,21 @@ def _child_run(folder: Path, events) -> None:
     out.mkdir()
     _write_history(out, history, {"conventions": conventions, "notes": narrowing_notes(spec),
                                   "gradients": _write_keras_side(out, side),
-                                  "peak_mb": peak_resident_mb()})
+                                  "peak_mb": own_peak_mb()})
+
+
+def own_peak_mb() -> float | None:
+    """This process' own peak resident memory, MB: Linux's VmHWM, of this program alone.
+    (ru_maxrss is not: Linux carries the parent's resident size at the fork over exec,
+    so a child started by a 2.7 GB parent reports at least 2.7 GB.)  Elsewhere
+    ru_maxrss."""
+    from ..environment import peak_resident_mb
+
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return peak_resident_mb()

@@ -73,8 +73,11 @@ def prepare(config: TrainingConfig, spec_from=None, weights_file: str | None = N
         if config.train_rows > available:
             raise SpecError(f"--train-rows {config.train_rows} is more than the {available} "
                             f"training rows of {config.dataset}; accepted: 1 to {available}")
-        dataset = dataclasses.replace(dataset, X_train=dataset.X_train[:config.train_rows],
-                                      y_train=dataset.y_train[:config.train_rows])
+        # copies, not views: a view would keep the whole set alive (Fashion-MNIST's 60,000
+        # training rows are 359 MB in float64, for book-ch19-cnn's 1,000)
+        dataset = dataclasses.replace(dataset,
+                                      X_train=dataset.X_train[:config.train_rows].copy(),
+                                      y_train=dataset.y_train[:config.train_rows].copy())
     spec_from = spec_from or (lambda inputs, classes: NetworkSpec.from_text(
         config.hidden, inputs=inputs, classes=classes, dtype=config.dtype, seed=config.seed,
         loss=config.loss))
@@ -106,24 +109,33 @@ def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(prepared: Prepared, gradients: bool = True, progress=None,
-        handrolled_epoch=None, command: str = "report", threads=None) -> Outcome:
+        handrolled_epoch=None, command: str = "report", threads=None,
+        keras_apart: bool = False) -> Outcome:
     """Gradients on the first batch (optional), then training side by side.
 
     `handrolled_epoch`: the hand-written epoch function (default: config.loop's).
     `threads`: the compare.threads.ThreadPolicy (None: train_side_by_side measures one).
+    `keras_apart`: Keras' training runs in a process of their own (training/keras_process.py).
     """
-    from .gradients import compare_gradients  # imports TensorFlow
-
     config, spec = prepared.config, prepared.spec
-    grads = compare_gradients(spec, prepared.weights, *first_batch(prepared)) \
-        if gradients else None
+    grads = None
+    if gradients and not keras_apart:
+        from .gradients import compare_gradients  # imports TensorFlow
+
+        grads = compare_gradients(spec, prepared.weights, *first_batch(prepared))
     training = train_side_by_side(spec, prepared.weights, prepared.dataset, config.epochs,
                                   config.batch, config.training_optimizer,
                                   shuffle=config.shuffle,
                                   seed=config.seed, progress=progress,
                                   handrolled_epoch=handrolled_epoch or
                                   handrolled_loop(config.loop), threads=threads,
-                                  state=prepared.state)
+                                  state=prepared.state, keras_apart=keras_apart,
+                                  gradients_batch=first_batch(prepared) if gradients else None)
+    if gradients and keras_apart:  # Keras' half came from its process, computed there first
+        from .gradients import compare_gradients
+
+        grads = compare_gradients(spec, prepared.weights, *first_batch(prepared),
+                                  keras=training.keras_gradients)
     results = results_dict(prepared, training, grads, config.command(command))
     return Outcome(prepared, training, grads, results)
 

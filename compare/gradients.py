@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import keras_impl
-from keras_impl.dropout import dropout_shapes, next_masks
+import keras_impl  # lazy: Keras is imported by `keras_side`, the first name used
 from handrolled import SpecError, Network, NetworkSpec, Params, check_batch, validate
+from handrolled.conventions import KERAS, Conventions
 
 from .finite_diff import FiniteDifferences
 from .tolerances import (ROUNDOFF_FACTOR, Tolerance, depth_rtol, max_diffs,
@@ -135,9 +135,38 @@ def compare_gradient_dicts(spec: NetworkSpec, handrolled: Params, keras: Params,
     return rows
 
 
+@dataclass
+class KerasSide:
+    """Keras' half of a gradient comparison: its loss and gradients on the batch, the
+    dropout masks it drew, its backend and the roundings its Keras was measured to use,
+    which the hand-written half follows (computed here, or in Keras' own process:
+    compare/training/keras_process.py)."""
+
+    loss: float
+    gradients: Params
+    masks: dict
+    backend: str
+    conventions: Conventions = KERAS
+
+
+def keras_side(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.ndarray) -> KerasSide:
+    """Keras' loss and gradients on (X, Y) from `weights`, in training mode, and the
+    dropout masks it drew (recovered first, keras_impl/dropout.py, and checked)."""
+    from keras_impl.dropout import dropout_shapes, next_masks
+
+    keras_impl.seed_everything(spec.seed)  # the dropout masks Keras draws: the seed's
+    model = keras_impl.build_model(spec, weights)
+    masks = next_masks(model, dropout_shapes(spec), X.shape[0])
+    loss_k, grads_k, drawn = keras_impl.loss_gradients_and_masks(model, spec, X, Y)
+    if any(not np.array_equal(masks[name], drawn[name]) for name in masks):
+        raise RuntimeError("Keras drew other dropout masks than the ones recovered for it")
+    return KerasSide(loss_k, grads_k, masks, keras_impl.BACKEND.NAME,
+                     keras_impl.installed_conventions())
+
+
 def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.ndarray,
                       finite_differences: bool = True, network: Network | None = None,
-                      data: str = "") -> GradientComparison:
+                      data: str = "", keras: KerasSide | None = None) -> GradientComparison:
     """Gradients of the loss (with its penalties) on (X, Y) from both implementations,
     in training mode.
 
@@ -145,26 +174,24 @@ def compare_gradients(spec: NetworkSpec, weights: Params, X: np.ndarray, Y: np.n
     example a deliberately broken one in a test); by default it is
     `handrolled.Network(spec, weights)`.  The dropout masks Keras' layers will draw
     are recovered first (keras_impl/dropout.py), applied by the hand-written side and
-    held still by the finite-difference witness.
+    held still by the finite-difference witness.  `keras`: Keras' half, if it was
+    computed elsewhere (`keras_side` in Keras' own process); by default here.
     """
-    spec = spec.with_conventions(keras_impl.installed_conventions())  # this Keras' roundings
     weights = validate(spec, weights)
     X, Y = check_batch(spec, X, Y)
-    keras_impl.seed_everything(spec.seed)  # the dropout masks Keras draws: the seed's
-    model = keras_impl.build_model(spec, weights)
-    masks = next_masks(model, dropout_shapes(spec), X.shape[0])
+    keras = keras or keras_side(spec, weights, X, Y)
+    spec = spec.with_conventions(keras.conventions)  # that Keras' roundings, on both sides
+    masks = keras.masks
     network = network or Network(spec, weights)
     network.use_dropout_masks(masks)
     loss_h, grads_h = network.loss_and_gradients(X, Y)
     # the round-off witness: the same network, the rows (and their masks) reversed
     network.use_dropout_masks({name: mask[::-1] for name, mask in masks.items()})
     _, grads_reordered = network.loss_and_gradients(X[::-1], Y[::-1])
-    loss_k, grads_k, drawn = keras_impl.loss_gradients_and_masks(model, spec, X, Y)
-    if any(not np.array_equal(masks[name], drawn[name]) for name in masks):
-        raise RuntimeError("Keras drew other dropout masks than the ones recovered for it")
+    loss_k, grads_k = keras.loss, keras.gradients
     fd = FiniteDifferences(spec, weights, X, Y, seed=spec.seed, state=network.state,
                            masks=masks) if finite_differences else None
     rows = compare_gradient_dicts(spec, grads_h, grads_k, fd, reordered=grads_reordered,
                                   loss=loss_h)
     return GradientComparison(spec, tolerance_for(spec.dtype), loss_h, loss_k, X.shape[0], rows,
-                              data, keras_gradients=grads_k, backend=keras_impl.BACKEND.NAME)
+                              data, keras_gradients=grads_k, backend=keras.backend)

@@ -64,3 +64,22 @@ def dies_with_us():
         if os.getppid() != parent:
             os._exit(1)
     return in_the_child
+
+
+def exit_description(code: int | None) -> str:
+    """How a child ended, from its exit status: "was killed by SIGKILL (the system's
+    out-of-memory killer, or another process)", "exited with code 1", ..."""
+    if code is None:
+        return "did not end"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        how = f"was killed by {name}"
+        if -code == signal.SIGKILL:
+            how += " (the system's out-of-memory killer, or another process)"
+        elif -code in (signal.SIGSEGV, signal.SIGBUS):
+            how += " (a crash in native code)"
+        return how
+    return f"exited with code {code}"

@@ -39,6 +39,7 @@ import numpy as np
 
 from handrolled.errors import MachineError
 
+from ..processes import exit_description
 from .errors import ContractError, TargetError
 from .wire import PREFIX, Handle, WireError, decode, encode, frame_length
 
@@ -234,12 +235,7 @@ class UserProcess:
         if code is None:
             how = "closed the checker's channel"
         elif code < 0:
-            name = _signal_name(-code)
-            how = f"was killed by {name}"
-            if -code == signal.SIGKILL:
-                how += " (the system's out-of-memory killer, or another process)"
-            elif -code in (signal.SIGSEGV, signal.SIGBUS):
-                how += " (a crash in native code)"
+            how = exit_description(code)
         elif code == 3:
             how = "failed inside the checker's own code (see the line above)"
         else:
@@ -306,13 +302,6 @@ def _place(path) -> str:
     if not path:
         return ""
     return "at " + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in path) + " "
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 def _checked(value, spec, label: str, path: tuple = ()):

@@ -32,6 +32,15 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_option(parser)
     add_backend_option(parser, several=True)
+    from ..training.keras_process import AUTO_BYTES, MODES
+
+    parser.add_argument("--keras-process", choices=MODES, default="auto",
+                        help="where Keras trains: always in a process of its own, one run "
+                             "after the other with the hand-written ones (TensorFlow's memory "
+                             "is never held beside theirs), never (in this process), or auto: "
+                             "its own process when the network's parameters and optimizer "
+                             f"slots take {AUTO_BYTES // 2 ** 20} MB or more and Keras is not "
+                             "running here already (--from-keras) (default: auto)")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -131,11 +140,14 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
                                               config.seed))
 
     from ..experiment import run as run_experiment
+    from ..training.keras_process import wanted
 
-    console.start_keras()
+    keras_apart = wanted(args.keras_process, prepared.spec, config.training_optimizer)
+    if not keras_apart:
+        console.start_keras()
     with ProgressBar(config.epochs, args.quiet) as progress:
         outcome = run_experiment(prepared, gradients=gradients, progress=progress,
-                                 command=command, threads=threads)
+                                 command=command, threads=threads, keras_apart=keras_apart)
     if args.keras_arrays:  # a child of a comparison across backends
         from ..witnesses import save_keras_arrays
         save_keras_arrays(args.keras_arrays, outcome.gradients)
@@ -143,7 +155,8 @@ def run_comparison(args, command: str, gradients: bool, out_dir, fresh: bool = F
     print_tables(outcome)
     from ..console import wrap
     from .gradients import narrowing_notes
-    for note in narrowing_notes(prepared.spec):
+    notes = outcome.training.keras_notes  # measured in Keras' own process, if it had one
+    for note in narrowing_notes(prepared.spec) if notes is None else notes:
         print(wrap(f"note: {note}"))
     for line in saved:
         print(line)

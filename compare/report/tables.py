@@ -125,7 +125,15 @@ def training_summary(training: dict) -> list[str]:
         lines.append(f"optimizer: {training['optimizer']} (as applied: {applied}); max "
                      f"optimizer-state diff: {fmt(training.get('max_optimizer_state_diff'))}")
     peak = training.get("peak_memory_mb") or {}
-    if peak.get("run") is not None:
+    if peak.get("run") is not None and peak.get("keras_process") is not None:
+        # Keras ran in a process of its own (compare/training/keras_process.py)
+        children = [f"Keras' process {peak['keras_process']:,.0f} MB"]
+        if peak.get("keras_sample_process") is not None:
+            children.append(f"its round-off sample's {peak['keras_sample_process']:,.0f} MB")
+        lines.append(f"peak resident memory (ru_maxrss), one process after the other: this "
+                     f"process {peak['run']:,.0f} MB (after the handrolled run "
+                     f"{peak['handrolled']:,.0f} MB), {', '.join(children)}")
+    elif peak.get("run") is not None:
         sides = ", ".join(f"after the {side} run {peak[side]:,.0f} MB" for side in SIDES
                           if peak.get(side) is not None)
         lines.append(f"peak resident memory of the process (ru_maxrss): {peak['run']:,.0f} MB"

@@ -38,6 +38,10 @@ class TrainingResult:
     # the process' peak resident memory (MB, ru_maxrss) at the end of each side's run
     # (a peak so far: the side that ran second includes the first's) and of the whole run
     peak_memory: dict = field(default_factory=dict)
+    # with Keras in a process of its own (keras_process.py): "keras_process" (and
+    # "keras_sample_process") are those processes' own peaks, the rest this process'
+    keras_notes: list | None = None  # notes on Keras measured in its process (None: here)
+    keras_gradients: object = None  # compare.gradients.KerasSide computed there (report)
 
     @property
     def rule(self) -> RoundoffRule:

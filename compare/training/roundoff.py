@@ -93,12 +93,14 @@ def keras_ratio(rows) -> float:
     return max(1.0, float(np.median(ratios))) if ratios else 1.0
 
 
-def first_step_ratio(spec, weights, X, Y) -> float:
+def first_step_ratio(spec, weights, X, Y, keras=None) -> float:
     """`keras_ratio` on step 1's batch (X, Y) from the starting weights: the gradient
-    witness (compare.gradients) without finite differences, Keras imported here."""
+    witness (compare.gradients) without finite differences; `keras`: Keras' half, computed
+    in Keras' own process (compare.gradients.KerasSide), else here (imports Keras)."""
     from ..gradients import compare_gradients
 
-    return keras_ratio(compare_gradients(spec, weights, X, Y, finite_differences=False).rows)
+    return keras_ratio(compare_gradients(spec, weights, X, Y, finite_differences=False,
+                                         keras=keras).rows)
 
 
 def scaled(handrolled: History, roundoff: History, ratio: float) -> History:

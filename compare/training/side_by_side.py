@@ -12,6 +12,7 @@ from handrolled.train import batch_starts, sgd_epoch
 
 from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
 from .result import TrainingResult
+from .keras_process import run_keras_apart
 from .roundoff import first_step_ratio, scaled, widest
 from .runs import Renamed, run_handrolled, run_keras
 from .verdict import DISAGREE
@@ -22,7 +23,8 @@ from .runtime import runtime_summary
 def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                        batch_size: int, lr: float, shuffle: bool = True, seed: int = 0,
                        progress=None, handrolled_epoch=sgd_epoch,
-                       threads=None, state: Params | None = None) -> TrainingResult:
+                       threads=None, state: Params | None = None,
+                       keras_apart: bool = False, gradients_batch=None) -> TrainingResult:
     """Train handrolled and Keras from `weights` on the same batches; compare them.
 
     The hand-written side runs twice more on the same batches with each batch's
@@ -41,6 +43,11 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     `threads`: the compare.threads.ThreadPolicy (None: decided here, by measurement);
     the hand-written epochs run under its BLAS limit.
     `state`: the starting moving statistics (default: mean 0, variance 1).
+    `keras_apart`: Keras' runs in a process of their own (keras_process.py), each
+    before or after the hand-written ones, so that this process never holds
+    TensorFlow; peak_memory then also has each child's ("keras_process", ...).
+    `gradients_batch`: with keras_apart, (X, Y) on which Keras' process also computes its
+    half of the gradient check first (`report`), returned as the result's keras_gradients.
     """
     from ..threads import decide, usable_cores
     data = TrainingData.from_dataset(dataset, spec)
@@ -50,21 +57,40 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     check_batch_fits(spec, min(batch_size, rows))  # before anything trains
     orders = epoch_orders(rows, epochs, seed, shuffle)
     threads = threads or decide(spec, batch_size, seed=seed)
-    from keras_impl.conventions import installed_conventions  # after the thread decision
-    spec = spec.with_conventions(installed_conventions())  # both sides round as this Keras
+    if not keras_apart:  # (else Keras' process measures them: this one never imports Keras)
+        from keras_impl.conventions import installed_conventions  # after the thread decision
+        spec = spec.with_conventions(installed_conventions())  # both sides round as this Keras
     load_before = load_average()
-    if any(layer.kind == "dropout" for layer in spec.layers):
-        # Keras first: the hand-written side applies the dropout masks Keras drew
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
-        peak = {"keras": peak_resident_mb()}
+    peak, child = {}, {}
+    first = orders[0][:batch_size] if orders[0] is not None else slice(0, batch_size)
+    step_one = (data.X_train[first], data.Y_train[first])  # Keras' round-off ratio's batch
+
+    def keras_run(weights, orders, progress, key):  # here, or in a child (its peak too)
+        if not keras_apart:
+            return run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+        history, answer = run_keras_apart(spec, weights, data, orders, batch_size, lr, seed,
+                                          progress, state,
+                                          (gradients_batch or step_one) if key == "keras"
+                                          else None)
+        peak[f"{key}_process"] = answer["peak_mb"]
+        child.setdefault("main", answer)
+        return history
+
+    if keras_apart or any(layer.kind == "dropout" for layer in spec.layers):
+        # Keras first: the hand-written side applies the dropout masks Keras drew (and
+        # from a child, follows the conventions its Keras measured)
+        keras = keras_run(weights, orders, progress, "keras")
+        peak["keras"] = peak_resident_mb()
+        if child:  # both sides round as the child's Keras
+            spec = spec.with_conventions(child["main"]["conventions"])
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, keras.dropout_masks, threads, state)
         peak["handrolled"] = peak_resident_mb()
     else:
         handrolled = run_handrolled(spec, weights, data, orders, batch_size, lr, progress,
                                     handrolled_epoch, threads=threads, state=state)
-        peak = {"handrolled": peak_resident_mb()}
-        keras = run_keras(spec, weights, data, orders, batch_size, lr, seed, progress, state)
+        peak["handrolled"] = peak_resident_mb()
+        keras = keras_run(weights, orders, progress, "keras")
         peak["keras"] = peak_resident_mb()
     # the round-off envelope: the hand-written side again, each batch's rows reversed
     # (with their dropout masks): the same mathematics, another order of the sums; and
@@ -104,7 +130,10 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
                             roundoff=roundoff,
                             evaluated_rows={name: len(y) for name, (_, y) in
                                             data.evaluation_sets().items()},
-                            peak_memory=dict(peak, run=peak_resident_mb()))
+                            peak_memory=dict(peak, run=peak_resident_mb()),
+                            keras_notes=child["main"]["notes"] if child else None,
+                            keras_gradients=child["main"]["gradients"]
+                            if child and gradients_batch is not None else None)
     if result.judgement.outcome != DISAGREE:
         return result
     # Keras' own round-off, as many times ours as the gradient witness measures on step 1's
@@ -112,8 +141,8 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # distances (measured: book-ch19-cnn, float64: Keras 3-186x ours per tensor, the final
     # tensors 15-37x the hand-written envelope).  Only where that envelope alone does not
     # hold the difference: one gradient per side on one batch
-    first = orders[0][:batch_size] if orders[0] is not None else slice(0, batch_size)
-    ratio = first_step_ratio(spec, weights, data.X_train[first], data.Y_train[first])
+    ratio = first_step_ratio(spec, weights, *step_one,
+                             keras=child["main"]["gradients"] if child else None)
     if ratio > 1:
         roundoff = scaled(handrolled, roundoff, ratio)
         result = dataclasses.replace(result, roundoff=roundoff, keras_ratio=ratio)
@@ -128,10 +157,9 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
     # alone does not hold the difference (a wider envelope gives wider bands), so that a
     # run that agrees pays nothing for it: it costs one more Keras run (measured: +21% CPU
     # on the run above, +65% on the tests' small runs, whose time is mostly Keras')
-    keras_sample = run_keras(spec, nudged(weights, 1), data,
+    keras_sample = keras_run(nudged(weights, 1),
                              orders if keras.dropout_masks else reversed_orders,
-                             batch_size, lr, seed, Renamed(progress, "keras round-off sample"),
-                             state)
+                             Renamed(progress, "keras round-off sample"), "keras_sample")
     return dataclasses.replace(result, keras_sampled=True,
                                roundoff=widest(handrolled, [(handrolled, roundoff),
                                                             (keras, keras_sample)]),

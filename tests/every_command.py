@@ -123,3 +123,36 @@ def judged(epochs: list[dict], generated, name: str = "numpy_version.py"):
 
     return outputs.judge(epochs, generated.reference, "float64", {"train": 40, "test": 16},
                          name)
+
+
+def halved_backward(spec: NetworkSpec, weights, layer_kind: str) -> Network:
+    """A broken twin: the network whose first `layer_kind` layer returns half its kernel
+    gradient (or half its first gradient, for a layer without a kernel)."""
+    import types
+
+    network = Network(spec, weights)
+    layer = next(layer for layer in network.layers if layer.kind == layer_kind)
+    backward = layer.backward
+
+    def halved(self, params, dy, cache, input_gradient=True):
+        dx, grads = backward(params, dy, cache, input_gradient)
+        key = "kernel" if "kernel" in grads else next(iter(grads))
+        return dx, dict(grads, **{key: grads[key] / 2})
+    layer.backward = types.MethodType(halved, layer)
+    return network
+
+
+def code_program_matches_and_a_broken_line_does_not(tmp_path: Path, text: str, right: str,
+                                                    wrong: str) -> None:
+    """`nn-compare code`'s NumPy program for `text` runs and matches Keras, contains the
+    layer's own line `right` as it is, and with `right` replaced by `wrong` (the broken
+    twin) no longer matches."""
+    generated = written_code(tmp_path, text)
+    judgement = judged(run_numpy_program(generated.out), generated)
+    assert judgement.agree and judgement.largest["loss"] <= 1e-12, judgement.problems
+    program = generated.out / "numpy_version.py"
+    source = program.read_text()
+    assert right in source  # the layer's own backward, embedded as it is
+    program.write_text(source.replace(right, wrong))
+    assert not judged(run_numpy_program(generated.out), generated).agree
+

@@ -20,7 +20,6 @@ float64, and BatchNormalization to agree in float32.
 from __future__ import annotations
 
 import dataclasses
-import types
 
 import numpy as np
 import pytest
@@ -33,9 +32,10 @@ if backends.chosen() != "jax":  # torch: a float32 witness, tests/test_backend_t
 
 from compare.gradients import compare_gradients  # noqa: E402
 from compare.tolerances import ROUNDOFF_FACTOR  # noqa: E402
-from handrolled import Network, NetworkSpec, init_weights, optimizers  # noqa: E402
+from handrolled import NetworkSpec, init_weights, optimizers  # noqa: E402
 from handrolled.train import sgd_epoch  # noqa: E402
 from tests.conftest import make_batch  # noqa: E402
+from tests.every_command import halved_backward  # noqa: E402
 from tests.test_optimizers import COMPUTED_SCHEDULES, SCHEDULE_TOLERANCE  # noqa: E402
 
 NETWORKS = {
@@ -107,18 +107,7 @@ def test_batchnorm_agrees_in_float32_and_is_float32_in_float64():
 
 def _wrong_backward(layer_kind: str):
     """A network whose first `layer_kind` layer returns half its kernel gradient."""
-    def make(spec, weights):
-        network = Network(spec, weights)
-        layer = next(layer for layer in network.layers if layer.kind == layer_kind)
-        backward = layer.backward
-
-        def halved(self, params, dy, cache, input_gradient=True):
-            dx, grads = backward(params, dy, cache, input_gradient)
-            key = "kernel" if "kernel" in grads else next(iter(grads))
-            return dx, dict(grads, **{key: grads[key] / 2})
-        layer.backward = types.MethodType(halved, layer)
-        return network
-    return make
+    return lambda spec, weights: halved_backward(spec, weights, layer_kind)
 
 
 @pytest.mark.parametrize("kind, layer, dtype", [

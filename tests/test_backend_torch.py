@@ -19,7 +19,6 @@ that fails on a wrong hand-written side.
 from __future__ import annotations
 
 import contextlib
-import types
 
 import numpy as np
 import pytest
@@ -31,9 +30,10 @@ if backends.chosen() != "torch":
                 "(make torch-tests)", allow_module_level=True)
 
 from compare.gradients import compare_gradients  # noqa: E402
-from handrolled import Network, NetworkSpec, init_weights, optimizers  # noqa: E402
+from handrolled import NetworkSpec, init_weights, optimizers  # noqa: E402
 from handrolled.train import sgd_epoch  # noqa: E402
 from tests.conftest import make_batch  # noqa: E402
+from tests.every_command import halved_backward  # noqa: E402
 
 NETWORKS = {
     "dense": "13:sigmoid,11:elu,9:relu",
@@ -132,19 +132,6 @@ def test_float32_gradients_agree(kind):
     assert max(row.max_rel_diff for row in result.rows) <= 1e-3
 
 
-def _halved_backward(spec, weights, layer_kind: str) -> Network:
-    network = Network(spec, weights)
-    layer = next(layer for layer in network.layers if layer.kind == layer_kind)
-    backward = layer.backward
-
-    def halved(self, params, dy, cache, input_gradient=True):
-        dx, grads = backward(params, dy, cache, input_gradient)
-        key = "kernel" if "kernel" in grads else next(iter(grads))
-        return dx, dict(grads, **{key: grads[key] / 2})
-    layer.backward = types.MethodType(halved, layer)
-    return network
-
-
 @pytest.mark.parametrize("kind, layer", [("dense", "dense"), ("conv", "conv"),
                                          ("dropout", "dense"), ("batchnorm", "batchnorm")])
 def test_a_wrong_backward_disagrees(kind, layer):
@@ -152,7 +139,7 @@ def test_a_wrong_backward_disagrees(kind, layer):
     X, Y = make_batch(spec, rows=16)
     weights = init_weights(spec, "book")
     result = compare_gradients(spec, weights, X, Y, finite_differences=False,
-                               network=_halved_backward(spec, weights, layer))
+                               network=halved_backward(spec, weights, layer))
     assert not result.agree
 
 

@@ -3,13 +3,12 @@ with broken twins), train, code, --from-keras, bench.  Tiny shapes (tests/every_
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from handrolled import NetworkSpec, SpecError, layers
 from handrolled.layers.globalavgpool import globalavgpool_backward
-from every_command import (gradients, judged, round_trip, run_numpy_program, spec_of, trained,
-                          with_functions, written_code)
+from every_command import (code_program_matches_and_a_broken_line_does_not, gradients,
+                          round_trip, spec_of, trained, with_functions)
 
 CNN = "conv(3,2,tanh),globalavgpool,dense(4,relu)"
 
@@ -77,15 +76,8 @@ def test_it_trains_the_same_on_both_sides():
 
 @pytest.mark.slow
 def test_the_code_program_runs_and_matches_and_its_twin_does_not(tmp_path):
-    generated = written_code(tmp_path, "conv(3,2,tanh),globalavgpool")
-    judgement = judged(run_numpy_program(generated.out), generated)
-    assert judgement.agree and judgement.largest["loss"] <= 1e-12, judgement.problems
-    program = generated.out / "numpy_version.py"
-    text = program.read_text()
-    right = "share = dy / (height * width)"
-    assert right in text  # the layer's own backward, embedded as it is
-    program.write_text(text.replace(right, "share = dy"))
-    assert not judged(run_numpy_program(generated.out), generated).agree
+    code_program_matches_and_a_broken_line_does_not(tmp_path, "conv(3,2,tanh),globalavgpool",
+                                                    "share = dy / (height * width)", "share = dy")
 
 
 def test_the_layer_is_registered_by_its_file_alone():

@@ -120,7 +120,7 @@ class Declared:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.option_signature = _signature(cls.OPTIONS)   # raises if an optional precedes a required
-        if "OPTIONS" in cls.__dict__ and "__init__" not in cls.__dict__:
+        if "__init__" not in cls.__dict__:  # its own OPTIONS, inherited ones, or none
             cls.__init__ = _declared_init(cls)
 
     # ------------------------------------------------------------- building

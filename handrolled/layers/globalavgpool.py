@@ -31,7 +31,6 @@ def globalavgpool_backward(params, dy, shape):
 @register("globalavgpool", "global_average_pooling2d")
 class GlobalAveragePooling2D(Layer):
     keras_name = "GlobalAveragePooling2D"
-    OPTIONS = ()
     INPUT = "images"
     FUNCTIONS = (globalavgpool_forward, globalavgpool_backward)
 

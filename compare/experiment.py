@@ -24,6 +24,7 @@ from handrolled.train import sgd_epoch
 from .environment import describe_environment
 from .presets import TrainingConfig
 from .training import TrainingResult, epoch_orders, train_side_by_side
+from .training.data import first_step_rows
 from .training.data import check_epochs, check_steps
 
 
@@ -104,7 +105,7 @@ def first_batch(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
     """The batch the first training step sees (in the first epoch's order)."""
     config, dataset = prepared.config, prepared.dataset
     order = epoch_orders(len(dataset.y_train), 1, config.seed, config.shuffle)[0]
-    rows = order[:config.batch] if order is not None else slice(0, config.batch)
+    rows = first_step_rows(order, config.batch)
     return dataset.X_train[rows], dataset.Y_train[rows]
 
 

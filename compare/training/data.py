@@ -139,6 +139,12 @@ def epoch_orders(rows: int, epochs: int, seed: int, shuffle: bool) -> EpochOrder
     return EpochOrders(rows, epochs, seed, shuffle)
 
 
+def first_step_rows(order, batch_size: int):
+    """The rows the first training step sees, from the first epoch's `order` (None:
+    sequential): an index array or a slice."""
+    return order[:batch_size] if order is not None else slice(0, batch_size)
+
+
 def reversed_within_batches(orders, rows: int, batch_size: int):
     """The same batches with the rows of each one in reverse order.
 

@@ -10,7 +10,8 @@ from handrolled import NetworkSpec, Params, validate
 from handrolled.memory import check_batch_fits
 from handrolled.train import batch_starts, sgd_epoch
 
-from .data import TrainingData, check_settings, epoch_orders, reversed_within_batches
+from .data import (TrainingData, check_settings, epoch_orders, first_step_rows,
+                   reversed_within_batches)
 from .result import TrainingResult
 from .keras_process import run_keras_apart
 from .roundoff import first_step_ratio, scaled, widest
@@ -62,7 +63,7 @@ def train_side_by_side(spec: NetworkSpec, weights: Params, dataset, epochs: int,
         spec = spec.with_conventions(installed_conventions())  # both sides round as this Keras
     load_before = load_average()
     peak, child = {}, {}
-    first = orders[0][:batch_size] if orders[0] is not None else slice(0, batch_size)
+    first = first_step_rows(orders[0], batch_size)
     step_one = (data.X_train[first], data.Y_train[first])  # Keras' round-off ratio's batch
 
     def keras_run(weights, orders, progress, key):  # here, or in a child (its peak too)
